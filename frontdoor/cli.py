@@ -1,0 +1,73 @@
+"""The one `frontdoor` command. Each room of the product registers its own sub-commands."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from frontdoor import REVIEW_NOTICE, __version__
+from frontdoor.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="frontdoor",
+    help="Flags new referrals for professional review at the children's services front door. "
+    + REVIEW_NOTICE,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+# Modules that add commands; each has `register(app: typer.Typer) -> None`.
+COMMAND_MODULES = (
+    "records.cli",
+    "synth.cli",
+    "ingest.cli",
+    "features.cli",
+    "models.cli",
+    "pipelines.cli",
+    "review.cli",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="YAML configuration file (default: frontdoor.yaml in the project root).",
+    ),
+) -> None:
+    ctx.obj = load_settings(config)
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """The settings loaded by the root callback (or defaults when called directly)."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else load_settings()
+
+
+@app.command("version")
+def version() -> None:
+    """Print frontdoor's version."""
+    console.print(f"frontdoor {__version__}")
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Print the effective configuration (secrets hidden) as JSON."""
+    settings = settings_from(ctx)
+    console.print_json(json.dumps(settings.model_dump(mode="json"), default=str))
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    app()

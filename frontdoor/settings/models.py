@@ -1,0 +1,46 @@
+"""Training, calibration, bands and evaluation."""
+
+from pydantic import Field
+
+from frontdoor.settings.section import Section
+
+
+class LightGBMParams(Section):
+    n_estimators: int = 400
+    learning_rate: float = 0.03
+    num_leaves: int = 31
+    min_child_samples: int = 50
+    subsample: float = 0.8
+    subsample_freq: int = 1
+    colsample_bytree: float = 0.8
+    reg_lambda: float = 1.0
+    monotone: bool = True  # more history of harm never lowers the risk
+
+
+class LogisticParams(Section):
+    C: float = 0.5
+    max_iter: int = 2000
+
+
+class SplitSettings(Section):
+    train_years: int = 2
+    test_months: int = 6
+    calibration_months: int = 6
+    folds: int = 3
+    gap_days: int = 365  # as long as the label window
+
+
+class ModelSettings(Section):
+    labels: list[str] = Field(default_factory=lambda: ["escalation_12m", "rereferral_12m"])
+    primary_label: str = "escalation_12m"
+    seed: int = 7
+    lightgbm: LightGBMParams = Field(default_factory=LightGBMParams)
+    logistic: LogisticParams = Field(default_factory=LogisticParams)
+    splits: SplitSettings = Field(default_factory=SplitSettings)
+    calibration_method: str = "isotonic"  # or "sigmoid" (Platt)
+    review_capacity_per_week: int = 60
+    bootstrap_samples: int = 200
+    band_edges: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.95])  # training quantiles
+    band_names: list[str] = Field(default_factory=lambda: ["low", "medium", "high", "very high"])
+    current_practice_rule_min_referrals_12m: int = 2
+    top_reasons: int = 3

@@ -1,0 +1,19 @@
+"""Where frontdoor reads and writes, relative to the project root unless absolute."""
+
+from pathlib import Path
+
+from frontdoor.settings.section import Section
+
+
+class PathSettings(Section):
+    root: Path | None = None  # None: the folder holding pyproject.toml, else the working directory
+    data: Path = Path("data")
+    synthetic: Path = Path("data/synthetic")  # what `frontdoor synth` writes (raw, identifiable)
+    canonical: Path = Path("data/canonical")  # pseudonymised canonical tables written by ingest
+    quarantine: Path = Path("data/quarantine")
+    truth: Path = Path("data/truth")  # synthetic ground truth, pseudonymised; models never read it
+    features: Path = Path("data/features")
+    scores: Path = Path("data/scores")
+    reports: Path = Path("data/reports")
+    monitoring: Path = Path("data/monitoring")
+    keys: Path = Path(".frontdoor/keys")

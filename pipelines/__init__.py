@@ -1,0 +1,1 @@
+"""pipelines room of frontdoor."""

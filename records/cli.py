@@ -1,0 +1,22 @@
+"""Commands about the data contract."""
+
+from pathlib import Path
+
+import typer
+
+from records.docs import render_contract_markdown
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("contract")
+    def contract(
+        write: bool = typer.Option(False, "--write", help="Write docs/data-contract.md."),
+        out: Path = typer.Option(Path("docs/data-contract.md"), help="Where to write it."),
+    ) -> None:
+        """Print (or write) the canonical data contract as Markdown."""
+        text = render_contract_markdown()
+        if write:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"Wrote {out}")
+        else:
+            typer.echo(text)
