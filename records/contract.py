@@ -92,7 +92,9 @@ CHILDREN = Table(
         Column(
             "idaci_decile",
             "int",
-            "IDACI deprivation decile of the home (1 = most deprived)",
+            "IDACI deprivation decile of the home (1 = most deprived); empty when no extract "
+            "holds the home's area (Annex A and the CIN census do not)",
+            nullable=True,
             sensitive=True,
             value_range=(1, 10),
         ),
@@ -295,7 +297,7 @@ def _pandera_column(col: Column) -> pa.Column:
         "str": str,
         "factors": str,
         "date": "datetime64[ns]",
-        "int": "int64",
+        "int": "Int64" if col.nullable else "int64",
         "bool": bool,
     }[col.dtype]
     return pa.Column(dtype, checks=checks, nullable=col.nullable, coerce=True)
@@ -329,7 +331,7 @@ def conform(frame: pd.DataFrame, table: str | Table) -> pd.DataFrame:
         if c.dtype == "date":
             s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()
         elif c.dtype == "int":
-            s = s.astype("int64")
+            s = s.astype("Int64" if c.nullable and s.isna().any() else "int64")
         elif c.dtype == "bool":
             s = s.astype(bool)
         else:
