@@ -1,7 +1,75 @@
-"""Commands of the features room (filled in by its issue)."""
+"""Commands of the features room: build the feature table, write the catalogue."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the frontdoor CLI."""
+    features_app = typer.Typer(
+        help="Point-in-time features and labels (only what was known before each decision).",
+        no_args_is_help=True,
+    )
+    app.add_typer(features_app, name="features")
+
+    @features_app.command("build")
+    def build(
+        ctx: typer.Context,
+        canonical: Path | None = typer.Option(
+            None, "--canonical", help="Folder of canonical tables (default: paths.canonical)."
+        ),
+        out: Path | None = typer.Option(
+            None, "--out", help="Parquet file to write (default: paths.features/features.parquet)."
+        ),
+    ) -> None:
+        """Build the feature table (one row per decision point) and print its counts."""
+        from features.build import build_feature_table, label_summary
+        from features.io import default_feature_path, read_truth, write_feature_table
+        from frontdoor.cli import settings_from
+        from records.store import read_tables, reference_date
+
+        settings = settings_from(ctx)
+        folder = canonical or settings.resolve(settings.paths.canonical)
+        if not (Path(folder) / "manifest.json").exists():
+            raise typer.BadParameter(
+                f"{folder}: no canonical tables here (manifest.json missing); run ingestion first",
+                param_hint="--canonical",
+            )
+        started = time.perf_counter()
+        tables = read_tables(folder)
+        truth = read_truth(settings)
+        table = build_feature_table(tables, reference_date(folder), settings, truth=truth)
+        target = out or default_feature_path(settings)
+        write_feature_table(table, target)
+        summary = label_summary(table)
+        typer.echo(f"Wrote {target} in {time.perf_counter() - started:.1f} s")
+        typer.echo(
+            f"decisions: {summary['decisions']}  censored (no label yet): {summary['censored']}"
+            f"  labelled: {summary['labelled']}"
+        )
+        typer.echo(
+            f"re-referral within 12 months: {summary['rereferral_12m_rate']:.1%}  "
+            f"escalation within 12 months: {summary['escalation_12m_rate']:.1%}"
+        )
+        typer.echo(f"features: {summary['features']}  ground truth joined: {truth is not None}")
+
+    @features_app.command("catalogue")
+    def catalogue(
+        ctx: typer.Context,
+        out: Path | None = typer.Option(
+            None, "--out", help="Folder to write to (default: paths.features)."
+        ),
+    ) -> None:
+        """Write the feature catalogue (Markdown and HTML): every feature, its sentence,
+        family, source, knowledge date, window and aggregation."""
+        from features.catalogue import write_catalogue
+        from frontdoor.cli import settings_from
+
+        settings = settings_from(ctx)
+        folder = out or settings.resolve(settings.paths.features)
+        for path in write_catalogue(Path(folder)):
+            typer.echo(f"Wrote {path}")

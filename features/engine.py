@@ -1,0 +1,268 @@
+"""The engine: every declared feature for every decision point, in whole-array passes.
+
+Each source table is read once: its child codes, its knowledge days (records without a
+knowledge date are dropped here, so they can never count), and its derived columns.
+It is sorted once per scope (child, household). Each feature is then a filter mask over
+that table and two binary searches per decision (`features.timeline`). Features that
+share a source, a filter and a scope share the sorted subset and the upper bound.
+The only Python loop is over declared features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features import timeline as tl
+from features.declarations import FEATURES, Feature
+from records import codes
+from records.contract import TABLES
+
+REREFERRAL_WINDOW_DAYS = 365
+
+
+@dataclass
+class Decisions:
+    """Decision points as integer arrays (one entry per decision, in the caller's order)."""
+
+    child: np.ndarray  # child code
+    household: np.ndarray  # household code, -1 when unknown
+    day: np.ndarray  # decision day (days since 1900-01-01)
+    birth_day: np.ndarray  # first day of the month of birth, tl.NO_DAY when unknown
+
+
+@dataclass
+class Population:
+    """The children the decisions are about: codes for ids and households."""
+
+    child_ids: pd.Index
+    household_of_child: np.ndarray  # household code per child code, -1 when unknown
+
+    @classmethod
+    def from_tables(cls, children: pd.DataFrame, decision_child_ids: pd.Series) -> Population:
+        known = pd.Index(pd.unique(children["child_id"].dropna()))
+        extra = pd.Index(pd.unique(decision_child_ids.dropna())).difference(known)
+        child_ids = known.append(extra)
+        household = np.full(len(child_ids), -1, dtype=np.int64)
+        if len(children):
+            first = children.drop_duplicates("child_id")
+            codes_hh, _ = pd.factorize(first["household_id"])
+            household[child_ids.get_indexer(first["child_id"])] = codes_hh
+        return cls(child_ids=child_ids, household_of_child=household)
+
+    def codes_of(self, ids) -> np.ndarray:
+        return self.child_ids.get_indexer(ids)
+
+
+@dataclass
+class SourceEvents:
+    """One table's events known at some date: codes, days, columns for filters."""
+
+    name: str
+    frame: pd.DataFrame  # only the kept rows (with a knowledge date and a known child)
+    child: np.ndarray
+    day: np.ndarray
+    household: np.ndarray
+    _timelines: dict[str, tl.Timeline] = field(default_factory=dict)
+    _factorized: dict[str, tuple[np.ndarray, pd.Index]] = field(default_factory=dict)
+
+    @classmethod
+    def from_table(
+        cls, name: str, frame: pd.DataFrame, population: Population, columns: Sequence[str]
+    ) -> SourceEvents:
+        kd_column = TABLES[name].knowledge_date
+        child = population.codes_of(frame["child_id"])
+        day = tl.day_numbers(frame[kd_column])
+        keep = (child >= 0) & (day != tl.NO_DAY)
+        kept = frame.loc[keep, [c for c in columns if c in frame.columns]].reset_index(drop=True)
+        child = child[keep]
+        return cls(
+            name=name,
+            frame=kept,
+            child=child,
+            day=day[keep],
+            household=population.household_of_child[child],
+        )
+
+    def timeline(self, scope: str) -> tl.Timeline:
+        if scope not in self._timelines:
+            if scope == "child":
+                self._timelines[scope] = tl.Timeline.build(self.child, self.day, self.child)
+            else:
+                has = self.household >= 0
+                timeline = tl.Timeline.build(self.household[has], self.day[has], self.child[has])
+                # positions refer to the kept rows, so masks over the table still apply
+                timeline.order = np.flatnonzero(has)[timeline.order]
+                self._timelines[scope] = timeline
+        return self._timelines[scope]
+
+    def factorized(self, column: str) -> tuple[np.ndarray, pd.Index]:
+        if column not in self._factorized:
+            values = self.derived(column)
+            codes_, uniques = pd.factorize(values, use_na_sentinel=True)
+            self._factorized[column] = (codes_, pd.Index(uniques))
+        return self._factorized[column]
+
+    def derived(self, column: str):
+        if column in self.frame.columns:
+            return self.frame[column]
+        if column == "source_family":
+            return self.frame["source"].map(codes.SOURCE_FAMILY)
+        if column == "is_rereferral":
+            return is_rereferral(self.child, self.day)
+        raise KeyError(f"{self.name} has no column {column!r}")
+
+    def mask(self, where) -> np.ndarray | None:
+        """Rows passing a declarative filter: every column's value among the allowed ones
+        (for the factors column: any of the listed factor codes identified)."""
+        if not where:
+            return None
+        mask = np.ones(len(self.day), dtype=bool)
+        for column, allowed in where.items():
+            codes_, uniques = self.factorized(column)
+            table = TABLES[self.name]
+            if column in table.column_names and table.column(column).dtype == "factors":
+                wanted = set(allowed)
+                ok = np.array(
+                    [bool(wanted.intersection(codes.factor_list(u))) for u in uniques], dtype=bool
+                )
+            else:
+                ok = np.asarray(uniques.isin(list(allowed)), dtype=bool)
+            ok = np.append(ok, False)  # code -1 (missing) never passes
+            mask &= ok[codes_]
+        return mask
+
+
+def is_rereferral(child: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether each referral came 1 to 365 days after an earlier referral of the same child."""
+    timeline = tl.Timeline.build(child, day, child)
+    before = tl.known_before(timeline.keys, child, day)
+    start = tl.window_start(timeline.keys, child, day, REREFERRAL_WINDOW_DAYS)
+    return (before - start) > 0
+
+
+class Engine:
+    """Computes declared features for decision points over a dict of canonical tables."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], population: Population):
+        self.tables = tables
+        self.population = population
+        self._sources: dict[str, SourceEvents] = {}
+        self._bounds: dict[tuple, np.ndarray] = {}
+        self._subsets: dict[tuple, tl.Timeline] = {}
+
+    def source(self, name: str, features: Sequence[Feature]) -> SourceEvents:
+        if name not in self._sources:
+            columns = {"child_id", TABLES[name].knowledge_date}
+            for f in features:
+                if f.source == name:
+                    columns.update(c for c in f.where if c in TABLES[name].column_names)
+                    if "source_family" in f.where:
+                        columns.add("source")
+            frame = self.tables.get(name)
+            if frame is None:
+                from records.contract import empty_frame
+
+                frame = empty_frame(name)
+            self._sources[name] = SourceEvents.from_table(
+                name, frame, self.population, sorted(columns)
+            )
+        return self._sources[name]
+
+    def compute(self, decisions: Decisions, features: Sequence[Feature] = FEATURES) -> dict:
+        """Feature name -> values (one per decision, in the decisions' order)."""
+        out: dict[str, np.ndarray] = {}
+        for feature in features:
+            out[feature.name] = self._one(feature, decisions, features)
+        return out
+
+    # --- one feature ---------------------------------------------------------------------
+    def _one(self, f: Feature, d: Decisions, features: Sequence[Feature]) -> np.ndarray:
+        if f.agg == "age_years":
+            return age_in_years(d.birth_day, d.day)
+        events = self.source(f.source, features)
+        if f.scope == "child":
+            return self._child_value(f, events, d)
+        return self._household_value(f, events, d)
+
+    def _subset(self, events: SourceEvents, f: Feature, scope: str) -> tl.Timeline:
+        key = (f.source, tuple(f.where.items()), scope)
+        if key not in self._subsets:
+            self._subsets[key] = events.timeline(scope).subset(events.mask(f.where))
+        return self._subsets[key]
+
+    def _bound(self, kind: str, timeline: tl.Timeline, f: Feature, scope: str, d, window=None):
+        key = (kind, f.source, tuple(f.where.items()), scope, window)
+        if key not in self._bounds:
+            entity = d.child if scope == "child" else d.household
+            if kind == "before":
+                value = tl.known_before(timeline.keys, entity, d.day)
+            elif kind == "first":
+                value = tl.first_of(timeline.keys, entity)
+            else:
+                value = tl.window_start(timeline.keys, entity, d.day, window)
+            self._bounds[key] = value
+        return self._bounds[key]
+
+    def _count(self, f: Feature, events: SourceEvents, d: Decisions, scope: str) -> np.ndarray:
+        timeline = self._subset(events, f, scope)
+        hi = self._bound("before", timeline, f, scope, d)
+        if f.window_days is None:
+            lo = self._bound("first", timeline, f, scope, d)
+        else:
+            lo = self._bound("start", timeline, f, scope, d, f.window_days)
+        return (hi - lo).astype(np.int64)
+
+    def _child_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
+        if f.agg == "count":
+            return self._count(f, events, d, "child").astype(np.int32)
+        if f.agg == "any":
+            return (self._count(f, events, d, "child") > 0).astype(np.int32)
+        if f.agg == "days_since_last":
+            timeline = self._subset(events, f, "child")
+            hi = self._bound("before", timeline, f, "child", d)
+            first = self._bound("first", timeline, f, "child", d)
+            has = hi > first
+            out = np.full(len(d.day), np.nan)
+            out[has] = d.day[has] - tl.day_of(timeline.keys, hi[has] - 1)
+            return out
+        raise ValueError(f"{f.name}: unknown aggregation {f.agg!r}")
+
+    def _household_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
+        has_household = d.household >= 0
+        if f.agg in ("count", "any"):
+            total = self._count(f, events, d, "household")
+            own = self._count(f, events, d, "child")
+            siblings = np.where(has_household, total - own, 0)
+            if f.agg == "any":
+                siblings = siblings > 0
+            return siblings.astype(np.int32)
+        if f.agg == "days_since_last":
+            timeline = self._subset(events, f, "household")
+            hi = self._bound("before", timeline, f, "household", d)
+            first = self._bound("first", timeline, f, "household", d)
+            previous = tl.previous_other_child(timeline)
+            last = hi - 1
+            ok = has_household & (last >= first)
+            mine = np.zeros(len(last), dtype=bool)
+            mine[ok] = timeline.child[last[ok]] == d.child[ok]
+            last = np.where(mine, previous[np.maximum(last, 0)] if len(previous) else -1, last)
+            ok &= last >= first
+            out = np.full(len(d.day), np.nan)
+            out[ok] = d.day[ok] - tl.day_of(timeline.keys, last[ok])
+            return out
+        raise ValueError(f"{f.name}: unknown aggregation {f.agg!r}")
+
+
+def age_in_years(birth_day: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Completed years from the month of birth to the decision's month (NaN when unknown)."""
+    known = birth_day != tl.NO_DAY
+    out = np.full(len(day), np.nan)
+    if known.any():
+        birth = (tl.DAY_ZERO + birth_day[known]).astype("datetime64[M]").astype(np.int64)
+        at = (tl.DAY_ZERO + day[known]).astype("datetime64[M]").astype(np.int64)
+        out[known] = np.floor_divide(at - birth, 12)
+    return out
