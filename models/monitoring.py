@@ -1,0 +1,287 @@
+"""Watching a model in use: drift in its inputs and scores, its flag rates, fairness on the
+most recent labelled referrals, and how often managers agree with its flags.
+
+Plain functions over data frames; the ``monitor`` flow composes them. Nothing here decides
+anything about a child: these figures tell the data team and the governance board whether
+the model still behaves as it did when it was audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from frontdoor.settings.fairness import FairnessSettings
+from models.fairness.audit import AuditResult, run_audit
+
+PSI_MODERATE = 0.1  # conventional reading: < 0.1 stable, 0.1-0.25 moderate, > 0.25 significant
+PSI_EPSILON = 1e-4  # share given to an empty bin so the logarithm stays finite
+MISSING_BIN = "missing"
+
+
+def _bin_edges(reference: np.ndarray, bins: int) -> np.ndarray:
+    """Quantile edges of the reference; a feature with few distinct values gets one bin each."""
+    finite = reference[np.isfinite(reference)]
+    if finite.size == 0:
+        return np.array([-np.inf, np.inf])
+    distinct = np.unique(finite)
+    if distinct.size <= bins:
+        inner = (distinct[:-1] + distinct[1:]) / 2
+    else:
+        inner = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1]))
+    return np.concatenate(([-np.inf], inner, [np.inf]))
+
+
+def _shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(values)
+    counts = np.histogram(values[finite], bins=edges)[0].astype(float)
+    counts = np.append(counts, float((~finite).sum()))  # missing values are a bin of their own
+    total = counts.sum()
+    return counts / total if total else counts
+
+
+def psi(reference, recent, bins: int = 10) -> float:
+    """Population stability index of ``recent`` against ``reference`` (bins from the reference).
+
+    0 when the two distributions match; grows as the recent one moves away.
+    """
+    ref = np.asarray(pd.to_numeric(pd.Series(reference), errors="coerce"), dtype=float)
+    new = np.asarray(pd.to_numeric(pd.Series(recent), errors="coerce"), dtype=float)
+    if ref.size == 0 or new.size == 0:
+        return float("nan")
+    edges = _bin_edges(ref, bins)
+    p = np.clip(_shares(ref, edges), PSI_EPSILON, None)
+    q = np.clip(_shares(new, edges), PSI_EPSILON, None)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def psi_status(value: float, alert: float = 0.25) -> str:
+    if not np.isfinite(value):
+        return "no data"
+    if value > alert:
+        return "significant shift"
+    return "moderate shift" if value > PSI_MODERATE else "stable"
+
+
+def feature_drift(
+    reference: pd.DataFrame,
+    recent: pd.DataFrame,
+    columns: list[str],
+    bins: int = 10,
+    alert: float = 0.25,
+) -> pd.DataFrame:
+    """PSI of every model input, largest shift first."""
+    rows = []
+    for column in columns:
+        value = psi(reference[column], recent[column], bins)
+        rows.append(
+            {
+                "feature": column,
+                "psi": value,
+                "status": psi_status(value, alert),
+                "reference_mean": float(pd.to_numeric(reference[column], errors="coerce").mean()),
+                "recent_mean": float(pd.to_numeric(recent[column], errors="coerce").mean()),
+            }
+        )
+    out = pd.DataFrame(rows, columns=["feature", "psi", "status", "reference_mean", "recent_mean"])
+    return out.sort_values("psi", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def score_drift(reference_scores, recent_scores, bins: int = 10, alert: float = 0.25) -> dict:
+    """Shift of the probabilities the model gives now against those it gave at training time."""
+    ref = np.asarray(reference_scores, dtype=float)
+    new = np.asarray(recent_scores, dtype=float)
+    value = psi(ref, new, bins)
+    return {
+        "psi": value,
+        "status": psi_status(value, alert),
+        "reference_mean": float(ref.mean()) if ref.size else float("nan"),
+        "recent_mean": float(new.mean()) if new.size else float("nan"),
+        "reference_n": int(ref.size),
+        "recent_n": int(new.size),
+    }
+
+
+def flag_rates(
+    scored: pd.DataFrame,
+    band_order: list[str],
+    flagged_bands: list[str],
+    by: str | None = None,
+    date_column: str = "referral_date",
+) -> pd.DataFrame:
+    """Per month (and per group when ``by`` is given): referrals scored, share in each band,
+    share flagged for review (in one of ``flagged_bands``)."""
+    frame = scored.copy()
+    frame["month"] = pd.to_datetime(frame[date_column]).dt.to_period("M").astype(str)
+    keys = ["month"] + ([by] if by else [])
+    if by:
+        frame[by] = frame[by].astype(object).where(frame[by].notna(), "Not recorded").astype(str)
+    frame["flagged"] = frame["band"].isin(flagged_bands)
+    grouped = frame.groupby(keys, sort=True)
+    out = grouped.size().rename("scored").to_frame()
+    out["flagged"] = grouped["flagged"].sum()
+    out["flag_rate"] = out["flagged"] / out["scored"]
+    for band in band_order:
+        out[f"share_{band}"] = grouped["band"].apply(lambda b, band=band: float((b == band).mean()))
+    return out.reset_index()
+
+
+def recent_labelled(
+    table: pd.DataFrame,
+    label: str,
+    as_of: pd.Timestamp,
+    label_window_days: int,
+    window_days: int,
+) -> pd.DataFrame:
+    """The most recent decisions whose outcome is already known: decided at least a label window
+    before ``as_of`` (so the outcome could be observed), within ``window_days`` of that point,
+    and not censored."""
+    last_known = pd.Timestamp(as_of) - pd.Timedelta(days=label_window_days)
+    first = last_known - pd.Timedelta(days=window_days)
+    dates = pd.to_datetime(table["decision_date"])
+    keep = (dates > first) & (dates <= last_known) & table[label].notna()
+    if "censored" in table:
+        keep &= ~table["censored"].astype(bool)
+    return table.loc[keep].reset_index(drop=True)
+
+
+def recent_fairness(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    score: str,
+    characteristics: dict[str, str],
+    settings: FairnessSettings,
+    threshold: float,
+) -> AuditResult:
+    """The fairness room's audit, run on recently labelled referrals at the model's threshold."""
+    return run_audit(
+        frame,
+        label=label,
+        score=score,
+        characteristics=characteristics,
+        settings=settings,
+        threshold=threshold,
+    )
+
+
+def decision_agreement(
+    decisions: pd.DataFrame,
+    groups: pd.DataFrame | None = None,
+    group_columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """How often managers agreed with the flag, by band and (when given) by group.
+
+    ``decisions`` is the review store's export (``review.store.export_decisions``); only the
+    decision in force for each referral counts. ``groups`` holds ``decision_id`` and the group
+    columns (the sensitive characteristics travelling beside the features).
+    """
+    columns = ["dimension", "group", "decisions", "agreed", "agreement_rate"]
+    if decisions.empty:
+        return pd.DataFrame(columns=columns)
+    latest = decisions[decisions["is_latest"].astype(bool)].copy()
+    latest["agrees"] = latest["agrees"].astype(bool)
+    parts: list[tuple[str, str]] = [("band", "band")]
+    if groups is not None and group_columns:
+        latest = latest.merge(
+            groups[["decision_id", *group_columns]].drop_duplicates("decision_id"),
+            on="decision_id",
+            how="left",
+        )
+        parts += [(c, c) for c in group_columns]
+    rows = [
+        {
+            "dimension": "overall",
+            "group": "all",
+            "decisions": int(len(latest)),
+            "agreed": int(latest["agrees"].sum()),
+        }
+    ]
+    for dimension, column in parts:
+        values = latest[column].astype(object).where(latest[column].notna(), "Not recorded")
+        for group, part in latest.groupby(values.astype(str), sort=True):
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "group": group,
+                    "decisions": int(len(part)),
+                    "agreed": int(part["agrees"].sum()),
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["agreement_rate"] = out["agreed"] / out["decisions"]
+    return out[columns]
+
+
+def suppress_small(frame: pd.DataFrame, count_columns: list[str], up_to: int = 5) -> pd.DataFrame:
+    """A copy fit to publish: counts from 1 to ``up_to`` become ``c`` (and rates built on them)."""
+    out = frame.copy().astype(object)
+    small = pd.Series(False, index=frame.index)
+    for column in count_columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        hide = values.between(1, up_to)
+        small |= hide
+        out.loc[hide, column] = "c"
+    rate_columns = [c for c in frame.columns if c.endswith("rate") or c.startswith("share_")]
+    for column in rate_columns:
+        out.loc[small, column] = "c"
+    return out
+
+
+@dataclass
+class MonitorReport:
+    """Everything one monitoring run found, ready to write and to summarise."""
+
+    as_of: str
+    feature_drift: pd.DataFrame
+    score_drift: dict
+    flag_rates: pd.DataFrame
+    flag_rates_by_group: pd.DataFrame
+    fairness: pd.DataFrame | None
+    agreement: pd.DataFrame
+    alerts: list[str]
+
+    def headline(self) -> dict:
+        shifted = self.feature_drift[self.feature_drift["status"] == "significant shift"]
+        return {
+            "as_of": self.as_of,
+            "score_psi": self.score_drift.get("psi"),
+            "score_status": self.score_drift.get("status"),
+            "features_shifted": int(len(shifted)),
+            "decisions_reviewed": int(
+                self.agreement.loc[self.agreement["dimension"] == "overall", "decisions"].sum()
+            )
+            if not self.agreement.empty
+            else 0,
+            "alerts": len(self.alerts),
+        }
+
+
+def alerts_for(
+    drift: pd.DataFrame, scores: dict, fairness: pd.DataFrame | None, settings: FairnessSettings
+) -> list[str]:
+    """Plain-English alerts for the data team: shifts past the alert line, disparities outside
+    the configured ratio band among groups large enough to assess."""
+    alerts = [
+        f"input {row.feature} has shifted (PSI {row.psi:.2f})"
+        for row in drift.itertuples()
+        if row.status == "significant shift"
+    ]
+    if scores.get("status") == "significant shift":
+        alerts.append(f"the scores have shifted (PSI {scores['psi']:.2f})")
+    if fairness is not None and not fairness.empty:
+        for metric in settings.gated_metrics:
+            column = f"{metric}_ratio"
+            if column not in fairness:
+                continue
+            assessable = fairness[fairness["assessable"].astype(bool) & fairness[column].notna()]
+            for row in assessable.itertuples():
+                ratio = getattr(row, column)
+                if ratio < settings.ratio_lower or ratio > settings.ratio_upper:
+                    alerts.append(
+                        f"{metric.upper()} ratio {ratio:.2f} for {row.characteristic} "
+                        f"group {row.group} on recent labelled referrals"
+                    )
+    return alerts

@@ -1,0 +1,264 @@
+"""How a plain function of a room becomes a Prefect task in frontdoor.
+
+A step is a function ``fn(settings, **inputs) -> dict`` that reads and writes files (or MLflow)
+and returns a small summary: ``{"outputs": {name: path}, ...counts and metrics...}``.
+
+- Retries: only where I/O can fail (file systems, databases, MLflow over HTTP); a bad value in
+  the data is not retried, it fails at once with its message.
+- Caching: the cache key is a digest of the step's inputs (file and folder contents, the settings
+  sections the step reads, the privacy key's hash) and of the step's source code. A re-run with
+  the same inputs skips the step. A cached result is trusted only while the files it produced
+  are still on disk, byte for byte; otherwise the step runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
+from prefect.context import TaskRunContext
+from prefect.states import State
+from pydantic import BaseModel, SecretStr
+
+from frontdoor.settings import Settings
+
+TRANSIENT_ERROR_NAMES = {"OperationalError", "InterfaceError", "DisconnectionError"}
+TRANSIENT_MLFLOW_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an error is the kind a retry can cure (I/O), not a fault in the data or code."""
+    if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+        return False  # a missing input or a wrong path does not appear by waiting
+    if isinstance(exc, OSError | TimeoutError | ConnectionError):
+        return True
+    if type(exc).__name__ in TRANSIENT_ERROR_NAMES:
+        return True
+    code = getattr(exc, "error_code", None)
+    return type(exc).__name__ == "MlflowException" and code in TRANSIENT_MLFLOW_CODES
+
+
+def retry_on_io(_task: Task, _task_run: Any, state: State) -> bool:
+    """Prefect's retry condition: retry transient I/O errors only."""
+    try:
+        state.result(raise_on_failure=True)
+    except BaseException as exc:  # noqa: BLE001 - classify whatever the step raised
+        return is_transient(exc)
+    return False
+
+
+# ---------------------------------------------------------------------------- digests
+
+
+def _file_digest(path: Path, h: Any) -> None:
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+
+
+def path_digest(path: Path) -> str:
+    """Content digest of a file, or of every file under a folder (names and bytes; dotfiles skipped)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    if path.is_file():
+        _file_digest(path, h)
+    elif path.is_dir():
+        for item in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = item.relative_to(path)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            h.update(str(rel).encode())
+            _file_digest(item, h)
+    else:
+        return f"missing:{path}"
+    return h.hexdigest()
+
+
+def settings_digest(settings: Settings, sections: Iterable[str]) -> str:
+    """Digest of the named settings sections; secrets enter as their own hash, never in clear."""
+    parts: dict[str, Any] = {}
+    for name in sorted(sections):
+        section = getattr(settings, name)
+        parts[name] = section.model_dump(mode="json") if isinstance(section, BaseModel) else section
+        if name == "privacy":
+            key = settings.privacy.pseudonym_key
+            secret = key.get_secret_value() if isinstance(key, SecretStr) else ""
+            parts["privacy_key_sha256"] = hashlib.sha256(secret.encode()).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def value_digest(value: Any, settings_sections: Iterable[str] = ()) -> str:
+    """Digest of one input of a step: files by content, settings by section, the rest by repr."""
+    if isinstance(value, Settings):
+        return settings_digest(value, settings_sections)
+    if isinstance(value, Path):
+        return path_digest(value)
+    if isinstance(value, dict):
+        inner = {str(k): value_digest(v, settings_sections) for k, v in sorted(value.items())}
+        return hashlib.sha256(json.dumps(inner, sort_keys=True).encode()).hexdigest()
+    if isinstance(value, list | tuple):
+        inner = [value_digest(v, settings_sections) for v in value]
+        return hashlib.sha256(json.dumps(inner).encode()).hexdigest()
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def inputs_key(parameters: dict[str, Any], settings_sections: Iterable[str]) -> str:
+    sections = tuple(settings_sections)
+    digests = {name: value_digest(v, sections) for name, v in sorted(parameters.items())}
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+@dataclass
+class Step:
+    """A room's plain function, with what a re-run must compare to skip it."""
+
+    fn: Callable[..., dict]
+    name: str
+    sections: tuple[str, ...] = ()  # settings sections the function reads
+    io: bool = True  # retry transient I/O errors
+    cache: bool = True
+    task: Task = field(init=False)
+
+    def __post_init__(self) -> None:
+        sections = self.sections
+
+        def key(_ctx: TaskRunContext, parameters: dict[str, Any]) -> str:
+            return f"{self.name}-{inputs_key(parameters, sections)}"
+
+        self._policy = CacheKeyFnPolicy(cache_key_fn=key) + TASK_SOURCE
+        self.task = task(self.fn, name=self.name, persist_result=True)
+
+    def configured(self, settings: Settings) -> Task:
+        """The task with this project's retries, result folder and cache policy."""
+        p = settings.pipelines
+        options: dict[str, Any] = {"retries": 0}
+        if self.io:
+            options.update(
+                retries=p.task_retries,
+                retry_delay_seconds=p.retry_delay_seconds,
+                retry_condition_fn=retry_on_io,
+            )
+        if self.cache and p.cache:
+            store = settings.resolve(p.results)
+            store.mkdir(parents=True, exist_ok=True)
+            options.update(
+                cache_policy=self._policy.configure(key_storage=store / "keys"),
+                result_storage=store,
+                persist_result=True,
+            )
+        else:
+            from prefect.cache_policies import NO_CACHE
+
+            options.update(cache_policy=NO_CACHE, persist_result=False)
+        return self.task.with_options(**options)
+
+
+def step(
+    name: str, sections: tuple[str, ...] = (), io: bool = True, cache: bool = True
+) -> Callable[[Callable[..., dict]], Step]:
+    """Decorator for the pipeline's own step functions."""
+
+    def wrap(fn: Callable[..., dict]) -> Step:
+        return Step(fn=fn, name=name, sections=sections, io=io, cache=cache)
+
+    return wrap
+
+
+def with_output_digests(summary: dict) -> dict:
+    """Record a digest of each output file so a cached summary can be checked against the disk."""
+    outputs = summary.get("outputs", {})
+    summary["output_digests"] = {k: path_digest(Path(v)) for k, v in outputs.items()}
+    return summary
+
+
+def outputs_intact(summary: Any) -> bool:
+    """Whether every file a step reported is still on disk, unchanged."""
+    if not isinstance(summary, dict):
+        return True
+    recorded = summary.get("output_digests", {})
+    return all(path_digest(Path(summary["outputs"][k])) == d for k, d in recorded.items())
+
+
+@dataclass
+class StepRecord:
+    name: str
+    cached: bool
+    seconds: float
+    label: str = ""
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "step": self.name + (f" ({self.label})" if self.label else ""),
+            "cached": "yes" if self.cached else "no",
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass
+class Ledger:
+    """What each step of a flow run did: ran or came from the cache, and how long it took."""
+
+    records: list[StepRecord] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [r.as_row() for r in self.records]
+
+    @property
+    def cached(self) -> list[str]:
+        return [r.name for r in self.records if r.cached]
+
+    @property
+    def ran(self) -> list[str]:
+        return [r.name for r in self.records if not r.cached]
+
+
+def _is_cache_hit(state: State) -> bool:
+    return state.is_completed() and (state.name or "").lower() == "cached"
+
+
+def run_step(ledger: Ledger, s: Step, settings: Settings, label: str = "", **inputs: Any) -> dict:
+    """Run a step in the current flow (or take it from the cache) and record what happened."""
+    started = time.perf_counter()
+    configured = s.configured(settings)
+    state = configured(settings=settings, **inputs, return_state=True)
+    result = state.result()
+    cached = _is_cache_hit(state)
+    if cached and not outputs_intact(result):
+        state = configured.with_options(refresh_cache=True)(
+            settings=settings, **inputs, return_state=True
+        )
+        result = state.result()
+        cached = False
+    ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))
+    return result
+
+
+def submit_steps(
+    ledger: Ledger, s: Step, settings: Settings, jobs: list[tuple[str, dict[str, Any]]]
+) -> list[dict]:
+    """Submit one step per job to the flow's task runner (threads or Dask) and gather them."""
+    started = time.perf_counter()
+    configured = s.configured(settings)
+    futures = [(label, kw, configured.submit(settings=settings, **kw)) for label, kw in jobs]
+    results = []
+    for label, kw, future in futures:
+        future.wait()
+        state = future.state
+        result = state.result()
+        cached = _is_cache_hit(state)
+        if cached and not outputs_intact(result):
+            result = configured.with_options(refresh_cache=True)(settings=settings, **kw)
+            cached = False
+        ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))
+        results.append(result)
+    return results

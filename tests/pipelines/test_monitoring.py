@@ -1,0 +1,139 @@
+"""The monitor's plain functions, on data whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from frontdoor.settings.fairness import FairnessSettings
+from models import monitoring as mon
+
+
+def test_psi_is_zero_for_the_same_distribution_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(0, 1, 20_000)
+    same = rng.normal(0, 1, 20_000)
+    small = rng.normal(0.2, 1, 20_000)
+    large = rng.normal(1.0, 1, 20_000)
+    assert mon.psi(ref, same) < 0.01
+    assert 0.02 < mon.psi(ref, small) < mon.psi(ref, large)
+    assert mon.psi(ref, large) > 0.25
+    assert mon.psi_status(mon.psi(ref, large)) == "significant shift"
+    assert mon.psi_status(mon.psi(ref, same)) == "stable"
+
+
+def test_psi_matches_the_textbook_formula_on_a_count_feature():
+    ref = np.array([0] * 50 + [1] * 30 + [2] * 20)
+    new = np.array([0] * 30 + [1] * 30 + [2] * 40)
+    p, q = np.array([0.5, 0.3, 0.2]), np.array([0.3, 0.3, 0.4])
+    expected = float(np.sum((q - p) * np.log(q / p)))
+    assert mon.psi(ref, new) == pytest.approx(expected, rel=1e-3)
+
+
+def test_psi_counts_missing_values_as_their_own_bin():
+    ref = np.array([1.0] * 90 + [np.nan] * 10)
+    new = np.array([1.0] * 50 + [np.nan] * 50)
+    assert mon.psi(ref, new) > 0.25
+
+
+def test_feature_drift_ranks_the_shifted_feature_first():
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"a": rng.poisson(1, 5000), "b": rng.poisson(1, 5000)})
+    new = pd.DataFrame({"a": rng.poisson(1, 5000), "b": rng.poisson(3, 5000)})
+    drift = mon.feature_drift(ref, new, ["a", "b"])
+    assert list(drift["feature"]) == ["b", "a"]
+    assert drift.loc[0, "status"] == "significant shift"
+    assert drift.loc[1, "status"] == "stable"
+
+
+def test_flag_rates_per_month_and_group():
+    scored = pd.DataFrame(
+        {
+            "referral_date": pd.to_datetime(
+                ["2026-01-03", "2026-01-20", "2026-01-21", "2026-02-02"]
+            ),
+            "band": ["high", "low", "very high", "low"],
+            "sex": ["F", "M", "F", None],
+        }
+    )
+    order = ["low", "medium", "high", "very high"]
+    rates = mon.flag_rates(scored, order, ["high", "very high"])
+    jan = rates[rates["month"] == "2026-01"].iloc[0]
+    assert jan["scored"] == 3 and jan["flagged"] == 2
+    assert jan["flag_rate"] == pytest.approx(2 / 3)
+    assert jan["share_low"] == pytest.approx(1 / 3)
+    by = mon.flag_rates(scored, order, ["high", "very high"], by="sex")
+    assert set(by["sex"]) == {"F", "M", "Not recorded"}
+    assert by.loc[(by["month"] == "2026-01") & (by["sex"] == "F"), "flag_rate"].item() == 1.0
+
+
+def test_recent_labelled_keeps_only_decisions_whose_outcome_is_known():
+    table = pd.DataFrame(
+        {
+            "decision_date": pd.to_datetime(
+                ["2024-01-01", "2025-01-10", "2025-03-01", "2025-12-01"]
+            ),
+            "escalation_12m": [1.0, 0.0, 1.0, np.nan],
+            "censored": [False, False, False, True],
+        }
+    )
+    recent = mon.recent_labelled(table, "escalation_12m", pd.Timestamp("2026-03-31"), 365, 90)
+    # known outcome means decided by 2025-03-31; recent means within 90 days before that
+    assert list(recent["decision_date"].dt.strftime("%Y-%m-%d")) == ["2025-01-10", "2025-03-01"]
+
+
+def test_decision_agreement_by_band_and_group_uses_the_decision_in_force():
+    decisions = pd.DataFrame(
+        {
+            "decision_id": ["d1", "d1", "d2", "d3"],
+            "band": ["high", "high", "very high", "low"],
+            "agrees": [False, True, True, False],
+            "is_latest": [False, True, True, True],
+        }
+    )
+    groups = pd.DataFrame({"decision_id": ["d1", "d2", "d3"], "sex": ["F", "F", "M"]})
+    out = mon.decision_agreement(decisions, groups, ["sex"])
+    overall = out[out["dimension"] == "overall"].iloc[0]
+    assert overall["decisions"] == 3 and overall["agreed"] == 2
+    high = out[(out["dimension"] == "band") & (out["group"] == "high")].iloc[0]
+    assert high["agreement_rate"] == 1.0  # the superseded disagreement no longer counts
+    f = out[(out["dimension"] == "sex") & (out["group"] == "F")].iloc[0]
+    assert f["decisions"] == 2 and f["agreement_rate"] == 1.0
+    assert mon.decision_agreement(decisions.iloc[0:0]).empty
+
+
+def test_suppress_small_hides_counts_one_to_five_and_their_rates():
+    frame = pd.DataFrame(
+        {"group": ["a", "b", "c"], "decisions": [3, 40, 0], "agreement_rate": [1.0, 0.5, np.nan]}
+    )
+    out = mon.suppress_small(frame, ["decisions"])
+    assert out.loc[0, "decisions"] == "c" and out.loc[0, "agreement_rate"] == "c"
+    assert out.loc[1, "decisions"] == 40 and out.loc[1, "agreement_rate"] == 0.5
+    assert out.loc[2, "decisions"] == 0
+
+
+def test_recent_fairness_runs_the_fairness_audit_and_alerts_on_a_disparity():
+    rng = np.random.default_rng(3)
+    n = 4000
+    group = rng.choice(["A", "B"], n)
+    y = rng.binomial(1, 0.3, n)
+    # group B's positives are mostly scored low: its false negative rate is far higher than A's
+    caught = rng.uniform(0, 1, n) < np.where(group == "A", 0.8, 0.3)
+    score = np.where((y == 1) & caught, 0.8, 0.1) + rng.uniform(0, 0.05, n)
+    frame = pd.DataFrame({"y": y, "p": score, "g": group})
+    settings = FairnessSettings(bootstrap_samples=20)
+    audit = mon.recent_fairness(
+        frame,
+        label="y",
+        score="p",
+        characteristics={"group": "g"},
+        settings=settings,
+        threshold=0.5,
+    )
+    table = audit.to_frame()
+    b = table[(table["characteristic"] == "group") & (table["group"] == "B")].iloc[0]
+    assert b["fnr"] > 0.6 and b["fnr_ratio"] > 2
+    drift = pd.DataFrame(columns=["feature", "psi", "status"])
+    alerts = mon.alerts_for(drift, {"status": "stable"}, table, settings)
+    assert any("FNR" in a and "group B" in a for a in alerts)
