@@ -152,7 +152,11 @@ def _children_by_code(children: pd.DataFrame, population: Population) -> dict[st
     disability = np.full(n, np.nan)
     disability[at] = first["disability"].astype(float).to_numpy()
     idaci = np.full(n, np.nan)
-    idaci[at] = pd.to_numeric(first["idaci_decile"], errors="coerce").to_numpy(dtype=float)
+    idaci[at] = (
+        pd.to_numeric(first["idaci_decile"], errors="coerce")
+        .astype("Float64")
+        .to_numpy(dtype=float, na_value=np.nan)
+    )
     out["disability"] = disability
     out["idaci_decile"] = idaci
     return out

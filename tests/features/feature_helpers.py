@@ -1,0 +1,232 @@
+"""Helpers for the feature tests: tiny canonical tables by hand, random histories, and a
+slow, obviously-correct reference implementation of every declaration (the oracle)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.declarations import Feature
+from records import codes
+from records.contract import TABLES, conform, empty_frame
+
+T = pd.Timestamp
+
+
+def make_tables(**frames: list[dict]) -> dict[str, pd.DataFrame]:
+    """Canonical tables from lists of row dicts; missing columns are left empty (None/NaT)."""
+    out = {}
+    for name in TABLES:
+        rows = frames.get(name, [])
+        if not rows:
+            out[name] = empty_frame(name)
+            continue
+        frame = pd.DataFrame(rows)
+        for column in TABLES[name].columns:
+            if column.name not in frame.columns:
+                frame[column.name] = None
+        out[name] = conform(frame, name)
+    return out
+
+
+def child(child_id, household_id="h1", birth="2015-01-01", **extra) -> dict:
+    row = {
+        "child_id": child_id,
+        "sex": "F",
+        "ethnicity": "WBRI",
+        "birth_month": T(birth),
+        "disability": False,
+        "household_id": household_id,
+        "idaci_decile": 3,
+    }
+    row.update(extra)
+    return row
+
+
+# --- random histories ---------------------------------------------------------------------
+FACTOR_POOL = ("16A", "3A", "3B", "3C", "4B", "1B", "2B", "11A", "21", "17A")
+SOURCE_POOL = ("6", "2A", "3B", "1A", "5D")
+
+
+def random_history(seed: int, children: int = 6, households: int = 3, rows: int = 12):
+    """A small random council: every event table, some records without knowledge dates,
+    same-day records, siblings sharing households."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2019-01-01")
+    ids = [f"c{i}" for i in range(children)]
+
+    def days(n):
+        return (start + rng.integers(0, 900, n).astype("timedelta64[D]")).astype("datetime64[ns]")
+
+    def who(n):
+        return rng.choice(ids, n)
+
+    def n():
+        return int(rng.integers(0, rows + 1))
+
+    kids = pd.DataFrame(
+        {
+            "child_id": ids,
+            "sex": rng.choice(["M", "F", "U"], children),
+            "ethnicity": rng.choice(list(codes.ETHNICITY_CODES), children),
+            "birth_month": pd.to_datetime(
+                [
+                    f"{y}-{m:02d}-01"
+                    for y, m in zip(
+                        rng.integers(2003, 2019, children),
+                        rng.integers(1, 13, children),
+                        strict=True,
+                    )
+                ]
+            ),
+            "disability": rng.random(children) < 0.2,
+            "household_id": rng.choice([f"h{i}" for i in range(households)], children),
+            "idaci_decile": rng.integers(1, 11, children),
+        }
+    )
+    k = n() + 3
+    referrals = pd.DataFrame(
+        {
+            "referral_id": [f"r{i}" for i in range(k)],
+            "child_id": who(k),
+            "referral_date": days(k),
+            "source": rng.choice(SOURCE_POOL, k),
+            "outcome": rng.choice(["nfa", "assessment", None], k),
+        }
+    )
+    k = n()
+    contacts = pd.DataFrame(
+        {
+            "contact_id": [f"k{i}" for i in range(k)],
+            "child_id": who(k),
+            "contact_date": days(k),
+            "source": rng.choice(SOURCE_POOL, k),
+        }
+    )
+    k = n()
+    auth = days(k)
+    auth[rng.random(k) < 0.25] = np.datetime64("NaT")
+    assessments = pd.DataFrame(
+        {
+            "assessment_id": [f"a{i}" for i in range(k)],
+            "child_id": who(k),
+            "start_date": days(k),
+            "authorisation_date": auth,
+            "factors": [
+                codes.join_factors(rng.choice(FACTOR_POOL, int(rng.integers(1, 4))))
+                for _ in range(k)
+            ],
+            "outcome": rng.choice(list(codes.ASSESSMENT_OUTCOMES), k),
+        }
+    )
+    k = n()
+    s47 = pd.DataFrame(
+        {
+            "s47_id": [f"s{i}" for i in range(k)],
+            "child_id": who(k),
+            "start_date": days(k),
+            "icpc_date": [None] * k,
+            "outcome": rng.choice(list(codes.S47_OUTCOMES), k),
+        }
+    )
+    k = n()
+    plans = pd.DataFrame(
+        {
+            "plan_id": [f"p{i}" for i in range(k)],
+            "child_id": who(k),
+            "start_date": days(k),
+            "end_date": [None] * k,
+            "initial_category": rng.choice(list(codes.CP_CATEGORIES), k),
+        }
+    )
+    k = n()
+    da = pd.DataFrame(
+        {
+            "notification_id": [f"n{i}" for i in range(k)],
+            "child_id": who(k),
+            "notification_date": days(k),
+            "dash_risk": rng.choice(list(codes.DASH_LEVELS), k),
+            "marac_referral": rng.random(k) < 0.3,
+        }
+    )
+    k = n()
+    early = pd.DataFrame(
+        {
+            "episode_id": [f"e{i}" for i in range(k)],
+            "child_id": who(k),
+            "start_date": days(k),
+            "end_date": [None] * k,
+        }
+    )
+    raw = {
+        "children": kids,
+        "referrals": referrals,
+        "contacts": contacts,
+        "assessments": assessments,
+        "section47_enquiries": s47,
+        "cp_plans": plans,
+        "domestic_abuse_notifications": da,
+        "early_help_episodes": early,
+    }
+    return {name: conform(frame, name) for name, frame in raw.items()}
+
+
+# --- the oracle: one decision at a time, straight from the declaration ------------------------
+def oracle_value(tables, f: Feature, child_id: str, when: pd.Timestamp) -> float:
+    children = tables["children"].set_index("child_id")
+    if f.agg == "age_years":
+        if child_id not in children.index or pd.isna(children.at[child_id, "birth_month"]):
+            return float("nan")
+        born = children.at[child_id, "birth_month"]
+        return float(((when.year * 12 + when.month) - (born.year * 12 + born.month)) // 12)
+    frame = tables[f.source]
+    kd = frame[f.knowledge_date]
+    rows = []
+    for i in range(len(frame)):
+        row = frame.iloc[i]
+        known = kd.iloc[i]
+        if pd.isna(known) or not known < when:  # strictly before; no date, never
+            continue
+        if f.window_days is not None and (when - known).days > f.window_days:
+            continue
+        if not _passes(tables, f, row):
+            continue
+        if f.scope == "child" and row["child_id"] != child_id:
+            continue
+        if f.scope == "household":
+            if child_id not in children.index or row["child_id"] == child_id:
+                continue
+            if row["child_id"] not in children.index:
+                continue
+            if (
+                children.at[row["child_id"], "household_id"]
+                != children.at[child_id, "household_id"]
+            ):
+                continue
+        rows.append(known)
+    if f.agg == "count":
+        return float(len(rows))
+    if f.agg == "any":
+        return float(len(rows) > 0)
+    if f.agg == "days_since_last":
+        return float((when - max(rows)).days) if rows else float("nan")
+    raise AssertionError(f.agg)
+
+
+def _passes(tables, f: Feature, row) -> bool:
+    for column, allowed in f.where.items():
+        if column == "factors":
+            if not set(codes.factor_list(row["factors"])) & set(allowed):
+                return False
+        elif column == "source_family":
+            if codes.SOURCE_FAMILY.get(row["source"]) not in allowed:
+                return False
+        elif column == "is_rereferral":
+            refs = tables["referrals"]
+            same = refs[refs["child_id"] == row["child_id"]]["referral_date"]
+            gaps = (row["referral_date"] - same).dt.days
+            if bool(((gaps >= 1) & (gaps <= 365)).any()) not in allowed:
+                return False
+        elif row[column] not in allowed:
+            return False
+    return True
