@@ -1,5 +1,5 @@
-"""Real servers on loopback for the scale-out tests: a throwaway PostgreSQL cluster and
-`mlflow server` on top of it. Nothing is mocked; each is torn down after the session."""
+"""Fixtures for the flows: one real (temporary) Prefect server per test session, and the
+scale-out components on loopback: a throwaway PostgreSQL behind a real `mlflow server`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def free_port() -> int:
@@ -170,3 +172,28 @@ def mlflow_server(backend_uri: str, artifacts: Path, timeout: float = 120):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """Flows in tests run against a temporary Prefect database and server, never a shared one."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture(scope="session")
+def postgres_uri():
+    if postgres_bin() is None:
+        pytest.fail("PostgreSQL is not installed: run scripts/system-packages (as root)")
+    with postgres_cluster("mlflow") as uri:
+        yield uri
+
+
+@pytest.fixture(scope="session")
+def mlflow_server_url(postgres_uri):
+    """`mlflow server` with the PostgreSQL backend store and a shared artifact folder."""
+    base = Path(tempfile.mkdtemp(prefix="frontdoor-mlflow-"))
+    with mlflow_server(postgres_uri, base / "artifacts") as url:
+        yield url, base / "artifacts"
