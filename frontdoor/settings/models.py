@@ -43,4 +43,9 @@ class ModelSettings(Section):
     band_edges: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.95])  # training quantiles
     band_names: list[str] = Field(default_factory=lambda: ["low", "medium", "high", "very high"])
     current_practice_rule_min_referrals_12m: int = 2
-    top_reasons: int = 3
+    current_practice_rule_feature: str = "referrals_365d"  # the count the rule reads
+    flag_threshold: float | None = None  # None: flag as many as the review capacity allows
+    registered_estimator: str = "lightgbm"  # or "logistic": the model logged and registered
+    top_reasons: int = 3  # reasons that raise, and reasons that lower, per score
+    explain_sample: int = 2000  # test rows behind the global SHAP summary and beeswarm
+    n_jobs: int = 2

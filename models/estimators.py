@@ -1,0 +1,243 @@
+"""The estimators: a scorecard logistic regression, monotone LightGBM and the current-practice rule.
+
+All follow scikit-learn's conventions (``fit``/``predict_proba``, fitted attributes end in
+``_``, ``get_feature_names_out``) and expose the same two extra methods the rest of the room
+relies on: ``decision_function`` (the margin, on the log-odds scale) and ``contributions``
+(per-row, per-feature additive contributions and a base value whose sum is the margin).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from models import declared
+
+
+def _frame(X, columns: list[str] | None = None) -> pd.DataFrame:
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=columns)
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"The input lacks the model's feature columns: {missing}")
+        frame = frame[columns]
+    return frame.astype("float64")
+
+
+def _sigmoid(margin: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-margin))
+
+
+class _MarginModel(ClassifierMixin, BaseEstimator):
+    """Shared behaviour: probabilities from the margin, feature names out."""
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(self.feature_names_in_, dtype=object)
+
+
+class ScorecardLogistic(_MarginModel):
+    """L2-regularised logistic regression on standardised features: a readable scorecard.
+
+    Missing values are filled with the training median (recorded in ``fill_values_``). The
+    contribution of a feature is its coefficient times its standardised value, so the base
+    value is the intercept (the margin of an average referral) and the sum is exact.
+    """
+
+    def __init__(self, C: float = 0.5, max_iter: int = 2000, random_state: int | None = None):
+        self.C = C
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        frame = _frame(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.fill_values_ = frame.median().fillna(0.0)
+        filled = frame.fillna(self.fill_values_)
+        self.mean_ = filled.mean().to_numpy()
+        scale = filled.std(ddof=0).to_numpy()
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        z = (filled.to_numpy() - self.mean_) / self.scale_
+        lr = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
+        lr.fit(z, np.asarray(y, dtype=int))
+        self.classes_ = lr.classes_
+        self.coef_ = lr.coef_[0].copy()
+        self.intercept_ = float(lr.intercept_[0])
+        return self
+
+    def _standardised(self, X) -> np.ndarray:
+        frame = _frame(X, list(self.feature_names_in_)).fillna(self.fill_values_)
+        return (frame.to_numpy() - self.mean_) / self.scale_
+
+    def decision_function(self, X) -> np.ndarray:
+        return self._standardised(X) @ self.coef_ + self.intercept_
+
+    def contributions(self, X) -> tuple[np.ndarray, float]:
+        return self._standardised(X) * self.coef_, self.intercept_
+
+    def scorecard(self) -> pd.DataFrame:
+        """Coefficients per standard deviation and per unit, with odds ratios, largest first."""
+        per_unit = self.coef_ / self.scale_
+        card = pd.DataFrame(
+            {
+                "feature": self.feature_names_in_,
+                "family": [declared.family(n) for n in self.feature_names_in_],
+                "coef_per_sd": self.coef_,
+                "odds_ratio_per_sd": np.exp(self.coef_),
+                "coef_per_unit": per_unit,
+                "odds_ratio_per_unit": np.exp(per_unit),
+                "training_mean": self.mean_,
+                "training_sd": self.scale_,
+                "fill_value": self.fill_values_.to_numpy(),
+            }
+        )
+        card["direction"] = np.where(card["coef_per_sd"] >= 0, "raises", "lowers")
+        order = card["coef_per_sd"].abs().sort_values(ascending=False).index
+        return card.loc[order].reset_index(drop=True)
+
+
+class MonotoneLightGBM(_MarginModel):
+    """LightGBM whose direction follows the declarations where the domain is clear.
+
+    With ``monotone=True`` each feature's constraint is its declared direction (+1: more
+    earlier referrals never lowers the risk). The resolved constraints are kept in
+    ``monotone_constraints_``. Explanations are TreeSHAP values on the log-odds scale.
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 400,
+        learning_rate: float = 0.03,
+        num_leaves: int = 31,
+        min_child_samples: int = 50,
+        subsample: float = 0.8,
+        subsample_freq: int = 1,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        monotone: bool = True,
+        random_state: int | None = None,
+        n_jobs: int = 2,
+    ):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.subsample_freq = subsample_freq
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.monotone = monotone
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y):
+        import lightgbm as lgb
+
+        frame = _frame(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.monotone_constraints_ = [
+            declared.monotone(n) if self.monotone else 0 for n in frame.columns
+        ]
+        self.model_ = lgb.LGBMClassifier(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            subsample=self.subsample,
+            subsample_freq=self.subsample_freq,
+            colsample_bytree=self.colsample_bytree,
+            reg_lambda=self.reg_lambda,
+            monotone_constraints=self.monotone_constraints_,
+            monotone_constraints_method="advanced",
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            deterministic=True,
+            force_col_wise=True,
+            verbose=-1,
+        )
+        self.model_.fit(frame, np.asarray(y, dtype=int))
+        self.classes_ = self.model_.classes_
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        frame = _frame(X, list(self.feature_names_in_))
+        return self.model_.predict(frame, raw_score=True)
+
+    def _explainer(self):
+        cached = self.__dict__.get("_shap_explainer")
+        if cached is None:
+            import shap
+
+            cached = shap.TreeExplainer(self.model_.booster_)
+            self.__dict__["_shap_explainer"] = cached
+        return cached
+
+    def contributions(self, X) -> tuple[np.ndarray, float]:
+        frame = _frame(X, list(self.feature_names_in_))
+        explainer = self._explainer()
+        values = explainer.shap_values(frame)
+        if isinstance(values, list):  # older shap: one array per class
+            values = values[-1]
+        base = explainer.expected_value
+        base = float(np.ravel(base)[-1])
+        return np.asarray(values, dtype=float), base
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_shap_explainer", None)
+        return state
+
+    def feature_importance(self) -> pd.DataFrame:
+        booster = self.model_.booster_
+        return pd.DataFrame(
+            {
+                "feature": self.feature_names_in_,
+                "gain": booster.feature_importance("gain"),
+                "splits": booster.feature_importance("split"),
+                "monotone": self.monotone_constraints_,
+            }
+        ).sort_values("gain", ascending=False, ignore_index=True)
+
+
+class CurrentPracticeRule(_MarginModel):
+    """The rule to beat: flag when a child has ``min_count`` or more referrals in 12 months.
+
+    Its score is the flag itself (1.0 or 0.0); there is nothing to fit but the column check.
+    """
+
+    def __init__(self, feature: str = "referrals_365d", min_count: int = 2):
+        self.feature = feature
+        self.min_count = min_count
+
+    def fit(self, X, y=None):
+        frame = _frame(X)
+        if self.feature not in frame.columns:
+            raise ValueError(
+                f"The current-practice rule needs the feature {self.feature!r}; "
+                "set models.current_practice_rule_feature."
+            )
+        self.feature_names_in_ = np.asarray([self.feature], dtype=object)
+        self.n_features_in_ = 1
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def flags(self, X) -> np.ndarray:
+        values = _frame(X, [self.feature])[self.feature].fillna(0.0).to_numpy()
+        return (values >= self.min_count).astype(float)
+
+    def predict_proba(self, X) -> np.ndarray:
+        f = self.flags(X)
+        return np.column_stack([1.0 - f, f])
+
+    def decision_function(self, X) -> np.ndarray:
+        return self.flags(X)

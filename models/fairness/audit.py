@@ -1,0 +1,269 @@
+"""The fairness audit: per-group metrics with bootstrap intervals and disparities vs a reference.
+
+It needs only a table of labels, scores (or flags) and group columns, so the same audit serves
+frontdoor's own models and any vendor's scoring tool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from frontdoor.settings.fairness import FairnessSettings
+from models.fairness.metrics import (
+    METRICS,
+    PROBABILITY_METRICS,
+    bootstrap_replicates,
+    confusion_counts,
+    percentile_interval,
+    point_estimates,
+    reliability,
+    seed_for,
+)
+
+# Disparities are ratios to the reference for rates; for calibration, a difference of gaps.
+DIFFERENCE_METRICS = ("calibration_gap",)
+NO_DISPARITY = ("observed", "predicted")
+
+
+class AuditInputError(ValueError):
+    """The scores, labels or groups given to the audit are not usable (the message says why)."""
+
+
+@dataclass
+class Estimate:
+    value: float
+    lo: float
+    hi: float
+    se: float = float("nan")  # bootstrap standard error (of the log ratio, for ratios)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {k: (None if not np.isfinite(v) else float(v)) for k, v in vars(self).items()}
+
+
+@dataclass
+class GroupResult:
+    characteristic: str
+    group: str
+    counts: dict[str, int]
+    assessable: bool
+    is_reference: bool = False
+    metrics: dict[str, Estimate] = field(default_factory=dict)
+    disparities: dict[str, Estimate] = field(default_factory=dict)
+    reliability: pd.DataFrame | None = None
+
+
+@dataclass
+class AuditResult:
+    overall: GroupResult
+    groups: list[GroupResult]
+    references: dict[str, str]
+    threshold: float | None
+    score_is_probability: bool
+    settings: FairnessSettings
+    label: str = "label"
+    score: str = "score"
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def characteristics(self) -> list[str]:
+        return list(dict.fromkeys(g.characteristic for g in self.groups))
+
+    def for_characteristic(self, name: str) -> list[GroupResult]:
+        return [g for g in self.groups if g.characteristic == name]
+
+    def group(self, characteristic: str, group: str) -> GroupResult:
+        for g in self.groups:
+            if g.characteristic == characteristic and g.group == group:
+                return g
+        raise KeyError(f"no group {group!r} in {characteristic!r}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group (overall first), unsuppressed: for code, not for publication."""
+        rows = []
+        for g in [self.overall, *self.groups]:
+            row: dict[str, object] = {
+                "characteristic": g.characteristic,
+                "group": g.group,
+                "assessable": g.assessable,
+                "is_reference": g.is_reference,
+                **g.counts,
+            }
+            for m, e in g.metrics.items():
+                row[m], row[f"{m}_lo"], row[f"{m}_hi"] = e.value, e.lo, e.hi
+            for m, e in g.disparities.items():
+                kind = "diff" if m in DIFFERENCE_METRICS else "ratio"
+                row[f"{m}_{kind}"], row[f"{m}_{kind}_lo"], row[f"{m}_{kind}_hi"] = (
+                    e.value,
+                    e.lo,
+                    e.hi,
+                )
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _labels(frame: pd.DataFrame, label: str) -> np.ndarray:
+    if label not in frame:
+        raise AuditInputError(f"label column {label!r} not found; columns: {list(frame.columns)}")
+    values = frame[label]
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise AuditInputError(f"label column {label!r} is empty at row {row}; it must hold 0 or 1")
+    as_num = pd.to_numeric(values.astype(object).replace({True: 1, False: 0}), errors="coerce")
+    bad = ~as_num.isin([0, 1])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise AuditInputError(
+            f"label column {label!r} must hold 0 or 1; row {row} holds {values.iloc[row]!r}"
+        )
+    return as_num.to_numpy(dtype=int)
+
+
+def _scores(frame: pd.DataFrame, score: str) -> np.ndarray:
+    if score not in frame:
+        raise AuditInputError(f"score column {score!r} not found; columns: {list(frame.columns)}")
+    values = pd.to_numeric(frame[score], errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise AuditInputError(
+            f"score column {score!r} must be numeric; row {row} holds {frame[score].iloc[row]!r}"
+        )
+    return values.to_numpy(dtype=float)
+
+
+def _reference(groups: dict[str, dict[str, int]], characteristic: str, s: FairnessSettings) -> str:
+    wanted = s.reference_groups.get(characteristic, s.reference_group)
+    if wanted != "largest":
+        if wanted not in groups:
+            raise AuditInputError(
+                f"reference group {wanted!r} is not among {characteristic}'s groups {sorted(groups)}"
+            )
+        return wanted
+    return max(sorted(groups), key=lambda g: groups[g]["n"])  # ties: alphabetical first
+
+
+def _estimates(
+    points: pd.Series, reps: dict[str, np.ndarray], probability: bool
+) -> dict[str, Estimate]:
+    out = {}
+    for m in METRICS:
+        if m in PROBABILITY_METRICS and not probability:
+            continue
+        lo, hi = percentile_interval(reps[m])
+        out[m] = Estimate(float(points[m]), lo, hi)
+    return out
+
+
+def _disparities(
+    g: GroupResult, gr: dict[str, np.ndarray], ref: GroupResult, rr: dict[str, np.ndarray]
+) -> dict[str, Estimate]:
+    out = {}
+    for m, e in g.metrics.items():
+        if m in NO_DISPARITY:
+            continue
+        refv = ref.metrics[m].value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if m in DIFFERENCE_METRICS:
+                value, reps = e.value - refv, gr[m] - rr[m]
+                spread = reps
+            else:
+                value = e.value / refv if refv > 0 else float("nan")
+                reps = np.where(rr[m] > 0, gr[m] / np.where(rr[m] > 0, rr[m], 1), np.nan)
+                spread = np.log(np.where(reps > 0, reps, np.nan))
+        lo, hi = percentile_interval(reps)
+        finite = spread[np.isfinite(spread)]
+        se = float(np.std(finite, ddof=1)) if finite.size > 1 else float("nan")
+        out[m] = Estimate(float(value), lo, hi, se)
+    return out
+
+
+def run_audit(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    score: str,
+    characteristics: dict[str, str],
+    settings: FairnessSettings,
+    threshold: float | None = None,
+    flagged: str | None = None,
+    score_is_probability: bool | None = None,
+) -> AuditResult:
+    """Audit one set of scores.
+
+    A row is flagged when ``flagged`` (a 0/1 column) says so, else when its score is at least
+    ``threshold``. ``characteristics`` maps each characteristic's name to its group column.
+    Calibration is assessed only when the scores are probabilities (by default: all in [0, 1]).
+    """
+    if frame.empty:
+        raise AuditInputError("there are no rows to audit")
+    y = _labels(frame, label)
+    s = _scores(frame, score)
+    if flagged is not None:
+        f = _labels(frame, flagged).astype(bool)
+    elif threshold is not None:
+        f = s >= threshold
+    else:
+        raise AuditInputError("give a threshold or a flagged column")
+    probability = (
+        bool(s.min() >= 0 and s.max() <= 1)
+        if score_is_probability is None
+        else score_is_probability
+    )
+    missing = [c for c in characteristics.values() if c not in frame]
+    if missing:
+        raise AuditInputError(
+            f"group column(s) {missing} not found; columns: {list(frame.columns)}"
+        )
+
+    B, level_seed = settings.bootstrap_samples, settings.seed
+    overall_points = point_estimates(y, f, s, None).iloc[0]
+    overall_reps = bootstrap_replicates(y, f, s, B, seed_for(level_seed, "overall"))
+    overall = GroupResult("overall", "overall", confusion_counts(y, f), True)
+    overall.metrics = _estimates(overall_points, overall_reps, probability)
+    overall.reliability = reliability(y, s) if probability else None
+
+    results: list[GroupResult] = []
+    references: dict[str, str] = {}
+    for name, column in characteristics.items():
+        values = (
+            frame[column].astype(object).where(frame[column].notna(), "Not recorded").astype(str)
+        )
+        values = values.to_numpy()
+        points = point_estimates(y, f, s, pd.Series(values))
+        members = {g: np.flatnonzero(values == g) for g in points.index}
+        counts = {g: confusion_counts(y[i], f[i]) for g, i in members.items()}
+        ref_name = _reference(counts, name, settings)
+        references[name] = ref_name
+        reps, chars = {}, []
+        for g, idx in members.items():
+            result = GroupResult(
+                name, g, counts[g], counts[g]["n"] >= settings.min_group_size, g == ref_name
+            )
+            reps[g] = bootstrap_replicates(y[idx], f[idx], s[idx], B, seed_for(level_seed, name, g))
+            result.metrics = _estimates(points.loc[g], reps[g], probability)
+            result.reliability = reliability(y[idx], s[idx]) if probability else None
+            chars.append(result)
+        ref = next(r for r in chars if r.group == ref_name)
+        if not ref.assessable:
+            raise AuditInputError(
+                f"reference group {ref_name!r} of {name} has {ref.counts['n']} rows, "
+                f"fewer than the minimum {settings.min_group_size}"
+            )
+        for r in chars:
+            r.disparities = _disparities(r, reps[r.group], ref, reps[ref_name])
+        order = sorted(chars, key=lambda r: (not r.is_reference, -r.counts["n"], r.group))
+        results.extend(order)
+    return AuditResult(
+        overall=overall,
+        groups=results,
+        references=references,
+        threshold=threshold,
+        score_is_probability=probability,
+        settings=settings,
+        label=label,
+        score=score,
+    )

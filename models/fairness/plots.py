@@ -1,0 +1,101 @@
+"""Fairness plots as inline PNG (base64), with small numbers never drawn.
+
+Built on matplotlib's object API (no pyplot, no display): safe in servers and tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from models.fairness.audit import AuditResult
+from models.fairness.metrics import METRICS
+from models.fairness.suppression import SUPPRESSED, TOO_FEW, metric_suppressed
+
+
+def to_data_uri(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], up_to: int) -> str:
+    """Ratio to the reference with its 95% interval, per group and metric, on a log scale."""
+    s = audit.settings
+    groups = audit.for_characteristic(characteristic)
+    fig = Figure(figsize=(7.5, 0.45 * len(groups) * len(metrics) + 1.2))
+    ax = fig.subplots()
+    ax.axvspan(
+        s.ratio_lower, s.ratio_upper, color="#dcefdc", label=f"band {s.ratio_lower}–{s.ratio_upper}"
+    )
+    ax.axvline(1.0, color="#555", lw=0.8)
+    labels, y = [], 0
+    colours = ["#1f5fa8", "#c2571a", "#6b4ca5", "#2a8a5a"]
+    for g in groups:
+        for k, m in enumerate(metrics):
+            labels.append(f"{g.group} · {METRICS[m]['title']}")
+            e = g.disparities.get(m)
+            if not g.assessable:
+                ax.text(1.0, y, TOO_FEW, va="center", ha="center", fontsize=8, color="#777")
+            elif metric_suppressed(m, g.counts, up_to):
+                ax.text(1.0, y, SUPPRESSED, va="center", ha="center", fontsize=9, color="#777")
+            elif e is not None and math.isfinite(e.value) and e.value > 0:
+                lo = e.lo if math.isfinite(e.lo) and e.lo > 0 else e.value
+                hi = e.hi if math.isfinite(e.hi) and e.hi > 0 else e.value
+                ax.errorbar(
+                    [e.value],
+                    [y],
+                    xerr=[[e.value - lo], [hi - e.value]],
+                    fmt="o",
+                    color=colours[k % len(colours)],
+                    capsize=3,
+                )
+            y += 1
+    ax.set_xscale("log")
+    ax.set_xlim(0.25, 4)
+    ax.set_xticks([0.25, 0.5, 0.8, 1, 1.25, 2, 4])
+    ax.set_xticklabels(["0.25", "0.5", "0.8", "1", "1.25", "2", "4"])
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"ratio to reference ({audit.references[characteristic]}), 95% interval")
+    ax.set_title(f"{characteristic}: error-rate ratios", fontsize=10)
+    ax.legend(loc="lower right", fontsize=7)
+    return to_data_uri(fig)
+
+
+def calibration_plot(audit: AuditResult, characteristic: str, up_to: int) -> str | None:
+    """Observed against predicted per group; bins under the minimum size are not drawn."""
+    if not audit.score_is_probability:
+        return None
+    fig = Figure(figsize=(5.2, 4.6))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls="--", label="perfect calibration")
+    drawn = 0
+    for g in audit.for_characteristic(characteristic):
+        if (
+            not g.assessable
+            or g.reliability is None
+            or metric_suppressed("observed", g.counts, up_to)
+        ):
+            continue
+        r = g.reliability
+        r = r[r["n"] >= audit.settings.min_group_size]
+        if r.empty:
+            continue
+        ax.plot(r["predicted"], r["observed"], marker="o", ms=3, lw=1, label=g.group)
+        drawn += 1
+    if drawn == 0:
+        return None
+    top = float(np.nanmax([ax.get_xlim()[1], ax.get_ylim()[1]]))
+    ax.set_xlim(0, min(1, top))
+    ax.set_ylim(0, min(1, top))
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.set_title(f"{characteristic}: calibration by group", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    return to_data_uri(fig)

@@ -1,0 +1,48 @@
+"""The audit as HTML: one self-contained page (CSS and plots inlined)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from models.fairness.audit import AuditResult
+from models.fairness.plots import calibration_plot, disparity_plot
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+    )
+
+
+def css() -> str:
+    return (TEMPLATES / "style.css").read_text(encoding="utf-8")
+
+
+def figures(
+    audit: AuditResult, up_to: int, metrics: list[str] | None = None
+) -> dict[str, list[str]]:
+    """Per characteristic: the disparity plot and (for probabilities) the calibration plot."""
+    metrics = metrics or list(audit.settings.gated_metrics)
+    out: dict[str, list[str]] = {}
+    for c in audit.characteristics:
+        uris = [disparity_plot(audit, c, metrics, up_to)]
+        cal = calibration_plot(audit, c, up_to)
+        if cal:
+            uris.append(cal)
+        out[c] = uris
+    return out
+
+
+def render_audit_html(record: dict, audit: AuditResult, up_to: int, title: str) -> str:
+    record = {
+        **record,
+        "method": {**record["method"], "gated_metrics": list(audit.settings.gated_metrics)},
+    }
+    template = environment().get_template("audit.html.j2")
+    return template.render(record=record, figures=figures(audit, up_to), css=css(), title=title)

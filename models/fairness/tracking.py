@@ -1,0 +1,134 @@
+"""Logging an audit and its gate verdict to MLflow: metrics, artifacts and tags.
+
+Metric names are ``fairness/<characteristic>/<group>/<metric>``. MLflow allows only letters,
+digits, ``_ - . / :`` and spaces in a name, so group names are sanitised by `metric_key_part`:
+``+`` becomes ``plus``, ``×`` becomes ``x``, whitespace becomes ``_``, ``/`` becomes ``-`` and
+any other character ``_`` (so "16+" -> "16plus", "White × Female" -> "White_x_Female",
+"Not known or refused" -> "Not_known_or_refused"). If two groups collide after sanitising, the
+later gets ``_2``, ``_3``... The original names are always in ``fairness/audit.json``.
+Only what may be published is logged: suppressed values and groups too few to assess are left
+out, exactly as they show ``c`` or "too few to assess" in the tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tempfile
+from pathlib import Path
+
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+
+from models.fairness.audit import DIFFERENCE_METRICS, AuditResult
+from models.fairness.publish import hidden_sizes
+from models.fairness.render import render_audit_html
+from models.fairness.suppression import count_suppressed, metric_suppressed
+from models.gate import GateResult
+
+TAG_GATE = "fairness.gate"  # "pass" or "fail"
+TAG_SUMMARY = "fairness.gate_summary"
+TAG_RULE = "fairness.gate_rule"
+TAG_AUDITED_AT = "fairness.audited_at"
+TAG_AUDIT_RUN = "fairness.audit_run_id"
+TAG_THRESHOLD = "fairness.threshold"
+ARTIFACT_DIR = "fairness"
+
+
+def metric_key_part(name: str) -> str:
+    """A group or characteristic name made safe for an MLflow metric name (see module doc)."""
+    text = str(name).replace("+", "plus").replace("×", "x").replace("/", "-")
+    text = re.sub(r"\s+", "_", text.strip())
+    text = re.sub(r"[^A-Za-z0-9_.\-]", "_", text)
+    return re.sub(r"_+", "_", text).strip("_") or "blank"
+
+
+def metric_keys(audit: AuditResult) -> dict[tuple[str, str], str]:
+    """(characteristic, group) -> the sanitised ``fairness/<c>/<g>`` prefix, unique."""
+    out: dict[tuple[str, str], str] = {}
+    used: set[str] = set()
+    for g in audit.groups:
+        base = f"fairness/{metric_key_part(g.characteristic)}/{metric_key_part(g.group)}"
+        key, k = base, 2
+        while key in used:
+            key, k = f"{base}_{k}", k + 1
+        used.add(key)
+        out[(g.characteristic, g.group)] = key
+    return out
+
+
+def audit_metrics(audit: AuditResult, up_to: int) -> dict[str, float]:
+    """Every publishable per-group number, by its MLflow metric name."""
+    out: dict[str, float] = {}
+    hidden = hidden_sizes(audit, up_to)
+    keys = metric_keys(audit)
+    groups = [("fairness/overall", audit.overall, False)]
+    groups += [
+        (keys[(g.characteristic, g.group)], g, g.group in hidden[g.characteristic])
+        for g in audit.groups
+    ]
+    for prefix, g, hide_n in groups:
+        if not hide_n and not count_suppressed("n", g.counts, up_to):
+            out[f"{prefix}/n"] = float(g.counts["n"])
+        if not g.assessable:
+            continue
+        for m, e in g.metrics.items():
+            if metric_suppressed(m, g.counts, up_to):
+                continue
+            for suffix, v in (("", e.value), ("_lo", e.lo), ("_hi", e.hi)):
+                if math.isfinite(v):
+                    out[f"{prefix}/{m}{suffix}"] = float(v)
+        for m, e in g.disparities.items():
+            if metric_suppressed(m, g.counts, up_to) or g.is_reference:
+                continue
+            kind = "diff" if m in DIFFERENCE_METRICS else "ratio"
+            for suffix, v in (("", e.value), ("_lo", e.lo), ("_hi", e.hi)):
+                if math.isfinite(v):
+                    out[f"{prefix}/{m}_{kind}{suffix}"] = float(v)
+    return out
+
+
+def gate_tags(gate: GateResult, audit: AuditResult, audit_run_id: str) -> dict[str, str]:
+    return {
+        TAG_GATE: "pass" if gate.passed else "fail",
+        TAG_SUMMARY: gate.summary()[:4900],
+        TAG_RULE: gate.rule[:4900],
+        TAG_AUDITED_AT: audit.created_at,
+        TAG_AUDIT_RUN: audit_run_id,
+        TAG_THRESHOLD: "" if audit.threshold is None else str(audit.threshold),
+    }
+
+
+def log_audit(
+    client: MlflowClient,
+    run_id: str,
+    audit: AuditResult,
+    gate: GateResult,
+    record: dict,
+    up_to: int,
+    title: str,
+    model_name: str | None = None,
+    version: str | None = None,
+) -> dict[str, float]:
+    """Log metrics, ``fairness/audit.json`` and ``fairness/audit.html`` and the gate tags."""
+    metrics = audit_metrics(audit, up_to)
+    items = [Metric(k, v, 0, 0) for k, v in sorted(metrics.items())]
+    for start in range(0, len(items), 900):  # MLflow accepts at most 1000 metrics per batch
+        client.log_batch(run_id, metrics=items[start : start + 900])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "audit.json").write_text(
+            json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        (folder / "audit.html").write_text(
+            render_audit_html(record, audit, up_to, title), encoding="utf-8"
+        )
+        client.log_artifacts(run_id, str(folder), ARTIFACT_DIR)
+    tags = gate_tags(gate, audit, run_id)
+    for k, v in tags.items():
+        client.set_tag(run_id, k, v)
+    if model_name and version:
+        for k, v in tags.items():
+            client.set_model_version_tag(model_name, str(version), k, v)
+    return metrics

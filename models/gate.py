@@ -1,0 +1,187 @@
+"""The promotion gate: whether an audited model's error rates are fair enough to promote.
+
+The rule, configured in ``frontdoor.settings.fairness`` and explained in docs/fairness.md:
+a disparity *fails* when its point estimate lies outside the band *and* its interval excludes
+parity (1 for a ratio, 0 for a calibration difference). Outside the band with an interval that
+still includes parity is *inconclusive*: reported, but not a failure, because the data cannot
+tell it from noise. Groups too small to assess are listed, never judged.
+
+The interval: by default (``multiplicity="bonferroni"``) a normal interval on the log ratio with
+the bootstrap standard error, at level 1 - family_error_rate / checks, because dozens of groups
+are judged at once and a plain 95% interval per check would fail a fair model by chance alone
+(about one check in forty). With ``multiplicity="none"``, the published 95% percentile interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+
+from frontdoor.settings.fairness import FairnessSettings
+from models.fairness.audit import AuditResult
+
+PASS, FAIL, INCONCLUSIVE, NOT_ASSESSED = "pass", "fail", "inconclusive", "not assessed"
+
+
+@dataclass
+class GateCheck:
+    characteristic: str
+    group: str
+    reference: str
+    metric: str
+    kind: str  # "ratio" or "difference"
+    value: float | None
+    lo: float | None
+    hi: float | None
+    verdict: str
+    reason: str
+    gate_lo: float | None = None  # the interval the gate judged with (see the module docstring)
+    gate_hi: float | None = None
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    rule: str
+    checks: list[GateCheck] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[GateCheck]:
+        return [c for c in self.checks if c.verdict == FAIL]
+
+    @property
+    def inconclusive(self) -> list[GateCheck]:
+        return [c for c in self.checks if c.verdict == INCONCLUSIVE]
+
+    def summary(self) -> str:
+        if self.passed:
+            extra = f" ({len(self.inconclusive)} inconclusive)" if self.inconclusive else ""
+            return f"PASS: {len(self.checks)} checks, none failed{extra}"
+        names = "; ".join(f"{c.characteristic}={c.group} {c.metric}" for c in self.failures)
+        return f"FAIL: {len(self.failures)} of {len(self.checks)} checks failed: {names}"
+
+    def as_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "verdict": PASS if self.passed else FAIL,
+            "rule": self.rule,
+            "summary": self.summary(),
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+
+def rule_text(s: FairnessSettings) -> str:
+    interval = (
+        "its interval (normal on the log scale with the bootstrap standard error, Bonferroni-"
+        f"adjusted so that a model with no disparity fails with probability at most "
+        f"{s.family_error_rate})"
+        if s.multiplicity == "bonferroni"
+        else "its bootstrap 95% interval"
+    )
+    text = (
+        f"For every group with at least {s.min_group_size} rows, each of "
+        f"{', '.join(s.gated_metrics)} is divided by the reference group's. A ratio fails when it "
+        f"lies outside [{s.ratio_lower}, {s.ratio_upper}] and {interval} excludes 1; outside "
+        "the band with an interval including 1 is inconclusive (reported, not failed)."
+    )
+    if s.check_calibration:
+        text += (
+            " The difference between a group's calibration gap (observed minus predicted) and the "
+            f"reference's fails when larger than {s.max_calibration_gap} in size and its interval "
+            "excludes 0."
+        )
+    return text + f" Characteristics judged: {', '.join(s.gated_characteristics)}."
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def judge(
+    value: float, lo: float, hi: float, lower: float, upper: float, parity: float
+) -> tuple[str, str]:
+    """One disparity's verdict under the gate rule, with the reason in words."""
+    if not np.isfinite(value):
+        return NOT_ASSESSED, "undefined (the reference or the group has no cases for this rate)"
+    outside = value < lower or value > upper
+    excludes = np.isfinite(lo) and np.isfinite(hi) and (lo > parity or hi < parity)
+    if not outside:
+        return PASS, f"{value:.3f} within [{lower:.3g}, {upper:.3g}]"
+    if excludes:
+        return (
+            FAIL,
+            f"{value:.3f} outside [{lower:.3g}, {upper:.3g}], interval [{lo:.3f}, {hi:.3f}] excludes {parity:g}",
+        )
+    return (
+        INCONCLUSIVE,
+        f"{value:.3f} outside [{lower:.3g}, {upper:.3g}], but interval [{lo:.3f}, {hi:.3f}] includes {parity:g}",
+    )
+
+
+def _gate_interval(e, kind: str, z: float | None) -> tuple[float, float]:
+    """The interval the gate judges with: the published one, or the adjusted normal one."""
+    if z is None or not np.isfinite(e.se):
+        return e.lo, e.hi
+    if kind == "ratio":
+        if not (np.isfinite(e.value) and e.value > 0):
+            return e.lo, e.hi
+        return float(np.exp(np.log(e.value) - z * e.se)), float(np.exp(np.log(e.value) + z * e.se))
+    return e.value - z * e.se, e.value + z * e.se
+
+
+def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) -> GateResult:
+    """Apply the gate rule to an audit (settings default to the ones the audit ran with)."""
+    s = settings or audit.settings
+    calibrate = s.check_calibration and audit.score_is_probability
+    planned = []
+    for characteristic in audit.characteristics:
+        if characteristic not in s.gated_characteristics:
+            continue
+        for g in audit.for_characteristic(characteristic):
+            if g.is_reference:
+                continue
+            wanted = [(m, "ratio") for m in s.gated_metrics]
+            if calibrate:
+                wanted.append(("calibration_gap", "difference"))
+            planned.extend((characteristic, g, m, kind) for m, kind in wanted)
+    judged = sum(1 for _, g, m, _ in planned if g.assessable and m in g.disparities)
+    z = None
+    if s.multiplicity == "bonferroni" and judged:
+        z = NormalDist().inv_cdf(1 - s.family_error_rate / (2 * judged))
+    checks: list[GateCheck] = []
+    for characteristic, g, metric, kind in planned:
+        e = g.disparities.get(metric)
+        if not g.assessable or e is None:
+            verdict, reason = (
+                NOT_ASSESSED,
+                f"too few to assess (fewer than {s.min_group_size} rows)",
+            )
+            value = lo = hi = glo = ghi = float("nan")
+        else:
+            value, lo, hi = e.value, e.lo, e.hi
+            glo, ghi = _gate_interval(e, kind, z)
+            if kind == "ratio":
+                verdict, reason = judge(value, glo, ghi, s.ratio_lower, s.ratio_upper, 1.0)
+            else:
+                band = s.max_calibration_gap
+                verdict, reason = judge(value, glo, ghi, -band, band, 0.0)
+        checks.append(
+            GateCheck(
+                characteristic,
+                g.group,
+                audit.references[characteristic],
+                metric,
+                kind,
+                _finite(value),
+                _finite(lo),
+                _finite(hi),
+                verdict,
+                reason,
+                _finite(glo),
+                _finite(ghi),
+            )
+        )
+    passed = not any(c.verdict == FAIL for c in checks)
+    return GateResult(passed=passed, rule=rule_text(s), checks=checks)

@@ -1,0 +1,117 @@
+"""Reading and tagging registered models: what the fairness audit, promotion and report use.
+
+Names: one registered model per label, ``<model_name_prefix>-<label>``. Versions are
+addressed by number or by alias (``challenger`` after training, ``champion`` after
+promotion). Nothing here decides anything; it reads and records.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.entities.model_registry import ModelVersion
+
+from frontdoor.settings import Settings
+from models import tracking
+from models.bundle import FrontDoorModel
+from models.tracking import CHALLENGER, CHAMPION, METRICS_ARTIFACT, PREDICTIONS_ARTIFACT
+
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "model_name",
+    "get_version",
+    "run_id_of",
+    "load_pyfunc",
+    "load_native",
+    "set_version_tags",
+    "set_alias",
+    "version_tags",
+    "test_predictions",
+    "run_metrics",
+    "list_versions",
+]
+
+
+def model_name(settings: Settings, label: str) -> str:
+    return tracking.model_name(settings, label)
+
+
+def get_version(settings: Settings, label: str, ref: str | int) -> ModelVersion:
+    """A model version by number ("3", 3) or alias ("champion", "challenger")."""
+    c = tracking.client(settings)
+    name = model_name(settings, label)
+    text = str(ref)
+    if text.isdigit():
+        return c.get_model_version(name, text)
+    return c.get_model_version_by_alias(name, text)
+
+
+def list_versions(settings: Settings, label: str) -> list[ModelVersion]:
+    c = tracking.client(settings)
+    found = c.search_model_versions(f"name='{model_name(settings, label)}'")
+    return sorted(found, key=lambda v: int(v.version))
+
+
+def run_id_of(settings: Settings, label: str, ref: str | int) -> str:
+    return get_version(settings, label, ref).run_id
+
+
+def _uri(settings: Settings, label: str, ref: str | int) -> str:
+    return f"models:/{model_name(settings, label)}/{get_version(settings, label, ref).version}"
+
+
+def load_pyfunc(settings: Settings, label: str, ref: str | int = CHALLENGER):
+    """The logged pyfunc: ``predict(features)`` -> probability, band, reasons_json."""
+    tracking.client(settings)
+    return mlflow.pyfunc.load_model(_uri(settings, label, ref))
+
+
+def load_native(settings: Settings, label: str, ref: str | int = CHALLENGER) -> FrontDoorModel:
+    """The fitted ``FrontDoorModel`` inside the pyfunc (probabilities, contributions, bands)."""
+    return load_pyfunc(settings, label, ref).unwrap_python_model().model
+
+
+def set_version_tags(settings: Settings, label: str, ref: str | int, tags: dict[str, str]) -> None:
+    c = tracking.client(settings)
+    v = get_version(settings, label, ref)
+    for key, value in tags.items():
+        c.set_model_version_tag(v.name, v.version, key, str(value))
+
+
+def version_tags(settings: Settings, label: str, ref: str | int) -> dict[str, str]:
+    return dict(get_version(settings, label, ref).tags)
+
+
+def set_alias(settings: Settings, label: str, alias: str, version: str | int) -> None:
+    tracking.client(settings).set_registered_model_alias(
+        model_name(settings, label), alias, str(version)
+    )
+
+
+def _artifact_frame(settings: Settings, run_id: str, artifact: str) -> pd.DataFrame:
+    tracking.client(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=artifact, dst_path=tmp
+        )
+        return pd.read_parquet(Path(local))
+
+
+def test_predictions(settings: Settings, run_id: str) -> pd.DataFrame:
+    """A run's test-fold predictions: one row per test decision and fold.
+
+    Columns: fold, decision_id, child_id (pseudonyms), decision_date, the sensitive columns
+    present in the feature table, label, y (observed outcome), probability (the registered
+    estimator's calibrated probability), band, probability_lightgbm, probability_logistic,
+    rule_flag, flag_at_capacity and, on synthetic data, oracle_probability.
+    """
+    return _artifact_frame(settings, run_id, PREDICTIONS_ARTIFACT)
+
+
+def run_metrics(settings: Settings, run_id: str) -> pd.DataFrame:
+    """A run's metrics table: fold ("0".. or "overall"), scorer, metric, value, ci_low, ci_high."""
+    return _artifact_frame(settings, run_id, METRICS_ARTIFACT)

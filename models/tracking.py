@@ -1,0 +1,264 @@
+"""MLflow in one place: where runs go, and logging a training run with its model version.
+
+One experiment per label (``<prefix>-<label>``). Each run records the parameters and full
+configuration, the data's digest and source, the git commit and package versions, metrics
+per fold and overall (with CI bounds), the plots, the scorecard, the feature catalogue, the
+test-fold predictions (pseudonymised ids only) and the model as a pyfunc. Each run registers
+a new version of ``<prefix>-<label>`` and points the alias ``challenger`` at it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version as pkg_version
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+
+from frontdoor import REVIEW_NOTICE
+from frontdoor.settings import Settings
+from models import plots
+from models.explain import global_importance
+from models.pyfunc import FrontDoorPyfunc, pip_requirements
+from models.splits import folds_table
+from models.train import Backtest, summary_table
+
+PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
+METRICS_ARTIFACT = "metrics/metrics.parquet"
+CHALLENGER = "challenger"
+CHAMPION = "champion"
+PACKAGES = ("frontdoor", "mlflow", "scikit-learn", "lightgbm", "shap", "pandas", "numpy")
+
+
+def tracking_uri(settings: Settings) -> str:
+    """The configured URI, else a SQLite file in the project root (no server needed)."""
+    if settings.tracking.tracking_uri:
+        return settings.tracking.tracking_uri
+    return f"sqlite:///{settings.resolve('mlflow.db')}"
+
+
+def artifact_location(settings: Settings, experiment: str) -> str | None:
+    """Local stores keep artifacts under ``<root>/mlruns/``; a server decides its own."""
+    uri = tracking_uri(settings)
+    if uri.startswith(("sqlite:", "file:")) or "://" not in uri:
+        return (settings.resolve("mlruns") / experiment).as_uri()
+    return None
+
+
+def client(settings: Settings) -> MlflowClient:
+    uri = tracking_uri(settings)
+    mlflow.set_tracking_uri(uri)
+    registry = settings.tracking.registry_uri or uri
+    mlflow.set_registry_uri(registry)
+    return MlflowClient(tracking_uri=uri, registry_uri=registry)
+
+
+def experiment_name(settings: Settings, label: str) -> str:
+    return f"{settings.tracking.experiment_prefix}-{label}"
+
+
+def model_name(settings: Settings, label: str) -> str:
+    return f"{settings.tracking.model_name_prefix}-{label}"
+
+
+def ensure_experiment(settings: Settings, label: str) -> str:
+    c = client(settings)
+    name = experiment_name(settings, label)
+    found = c.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    return c.create_experiment(name, artifact_location=artifact_location(settings, name))
+
+
+def git_commit(settings: Settings) -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=settings.resolve("."),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = pkg_version(name)
+        except Exception:  # noqa: BLE001 - a missing package is recorded, not fatal
+            out[name] = "not installed"
+    return out
+
+
+def _flat(prefix: str, value, out: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}" if prefix else k, v, out)
+    else:
+        out[prefix] = json.dumps(value) if isinstance(value, list) else str(value)
+
+
+def _metric_key(fold: str, scorer: str, metric: str, suffix: str = "") -> str:
+    scorer = scorer.replace("gap:", "oracle_gap_")
+    head = "" if fold == "overall" else f"fold{fold}/"
+    return f"{head}{scorer}_{metric}{suffix}"
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    experiment_id: str
+    model_name: str
+    model_version: str
+    model_uri: str
+
+
+def log_run(
+    result: Backtest,
+    table: pd.DataFrame,
+    settings: Settings,
+    source: str | None = None,
+    run_name: str | None = None,
+) -> RunRecord:
+    """Log a backtest and its deployable model; register a version aliased ``challenger``."""
+    c = client(settings)
+    experiment_id = ensure_experiment(settings, result.label)
+    name = model_name(settings, result.label)
+    deployed = result.deployed
+    commit = git_commit(settings)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+        run_id = run.info.run_id
+        params: dict[str, str] = {}
+        _flat("models", settings.models.model_dump(mode="json"), params)
+        params["label"] = result.label
+        params["n_features"] = str(len(result.columns))
+        params["deployed_train_window"] = (
+            f"{deployed_window(result)['train_start']}..{deployed_window(result)['train_end']}"
+        )
+        mlflow.log_params(params)
+        mlflow.set_tags(
+            {
+                "label": result.label,
+                "estimator": deployed.kind,
+                "git_commit": commit,
+                "mlflow.source.git.commit": commit,
+                "has_oracle": str(result.has_oracle),
+                "review_notice": REVIEW_NOTICE,
+                **{f"package.{k}": v for k, v in package_versions().items()},
+            }
+        )
+        mlflow.log_dict(settings.model_dump(mode="json"), "config/settings.json")
+        dataset = mlflow.data.from_pandas(
+            _digest_frame(table, result),
+            source=source or "in-memory feature table",
+            targets=result.label,
+            name=f"feature-table-{result.label}",
+        )
+        mlflow.log_input(dataset, context="training")
+        metrics = result.metrics
+        values = {}
+        for r in metrics.itertuples(index=False):
+            for suffix, v in (("", r.value), ("_ci_low", r.ci_low), ("_ci_high", r.ci_high)):
+                if v is not None and np.isfinite(v):
+                    values[_metric_key(r.fold, r.scorer, r.metric, suffix)] = float(v)
+        values["training_seconds"] = float(result.seconds.get("total", 0.0))
+        mlflow.log_metrics(values)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            _write_artifacts(result, folder, settings)
+            mlflow.log_artifacts(str(folder))
+        example = deployed.inputs(result.explain_rows.head(5))
+        output = deployed.score_frame(example)
+        signature = infer_signature(example, output)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=FrontDoorPyfunc(deployed),
+            signature=signature,
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=name,
+        )
+        version = str(info.registered_model_version)
+    c.set_registered_model_alias(name, CHALLENGER, version)
+    overall_auc = result.metric(deployed.kind, "auc")["value"]
+    tags = {
+        "label": result.label,
+        "estimator": deployed.kind,
+        "run_id": run_id,
+        "git_commit": commit,
+        "auc_overall": f"{overall_auc:.4f}",
+        "fairness_audit": "pending",
+    }
+    if result.has_oracle:
+        tags["oracle_auc_gap"] = f"{result.metric('gap:' + deployed.kind, 'auc')['value']:.4f}"
+    for k, v in tags.items():
+        c.set_model_version_tag(name, version, k, v)
+    return RunRecord(run_id, experiment_id, name, version, f"models:/{name}/{version}")
+
+
+def deployed_window(result: Backtest) -> dict[str, str]:
+    f = result.deployment
+    return {k: str(v.date()) for k, v in f.as_row().items() if isinstance(v, pd.Timestamp)}
+
+
+def _digest_frame(table: pd.DataFrame, result: Backtest) -> pd.DataFrame:
+    """The columns the run learned from (ids, date, features, label): what the digest covers."""
+    keep = ["decision_id", "decision_date", *result.columns, result.label]
+    return table[[c for c in keep if c in table.columns]]
+
+
+def _write_artifacts(result: Backtest, folder: Path, settings: Settings) -> None:
+    (folder / "predictions").mkdir()
+    (folder / "metrics").mkdir()
+    (folder / "plots").mkdir()
+    (folder / "model_card").mkdir()
+    result.predictions.to_parquet(folder / PREDICTIONS_ARTIFACT, index=False)
+    result.metrics.to_parquet(folder / METRICS_ARTIFACT, index=False)
+    result.metrics.to_csv(folder / "metrics" / "metrics.csv", index=False)
+    summary_table(result).to_csv(folder / "metrics" / "summary.csv", index=False)
+    folds = [f.fold for f in result.folds]
+    splits = folds_table([*folds, result.deployment])
+    splits.to_csv(folder / "metrics" / "splits.csv", index=False)
+    latest = result.folds[-1]
+    scorecard = latest.models["logistic"].estimator.base.scorecard()
+    scorecard.to_csv(folder / "model_card" / "scorecard_logistic.csv", index=False)
+    if result.deployed.kind == "logistic":
+        result.deployed.estimator.base.scorecard().to_csv(
+            folder / "model_card" / "scorecard_deployed.csv", index=False
+        )
+    result.deployed.bands.table().to_csv(folder / "model_card" / "bands.csv", index=False)
+    _write_catalogue(folder / "model_card", result.columns)
+    plots.roc_curves(result.predictions, folder / "plots" / "roc.png", result.has_oracle)
+    plots.pr_curves(
+        result.predictions, folder / "plots" / "precision_recall.png", result.has_oracle
+    )
+    plots.reliability(result.predictions, folder / "plots" / "calibration.png")
+    test = result.explain_rows
+    sample = test.sample(n=min(len(test), settings.models.explain_sample), random_state=0)
+    X = result.deployed.inputs(sample)
+    contrib, base = result.deployed.contributions(X)
+    global_importance(contrib, list(X.columns)).to_csv(
+        folder / "model_card" / "global_importance.csv", index=False
+    )
+    plots.shap_beeswarm(contrib, X, folder / "plots" / "shap_summary.png")
+
+
+def _write_catalogue(folder: Path, columns: list[str]) -> None:
+    try:
+        from features.catalogue import render_markdown
+    except ImportError:
+        text = "# Feature catalogue\n\n" + "\n".join(f"- `{c}`" for c in columns) + "\n"
+    else:
+        text = render_markdown()
+    (folder / "feature_catalogue.md").write_text(text, encoding="utf-8")

@@ -1,0 +1,286 @@
+"""Training over temporal folds: fit, calibrate on a later slice, band, predict the test window.
+
+Plain functions over a feature table (one row per decision); MLflow logging lives in
+``models.tracking``. For each fold both models are fitted on the training window and
+calibrated on the calibration window; the test window is scored by both, by the
+current-practice rule and (on synthetic data) by the oracle. The deployable model is trained
+the same way on the newest window whose labels are complete (``splits.deployment_fold``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from frontdoor.settings import Settings
+from models.bands import Bands
+from models.bundle import FrontDoorModel
+from models.calibration import CalibratedModel
+from models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
+from models.evaluate import capacity_flags, evaluate_scorers
+from models.splits import Fold, deployment_fold, make_folds
+
+ESTIMATORS = ("lightgbm", "logistic")
+ID_COLUMNS = ("decision_id", "child_id", "decision_date", "decision_kind")
+SENSITIVE_COLUMNS = (
+    "sex",
+    "ethnicity",
+    "ethnicity_group",
+    "disability",
+    "idaci_decile",
+    "idaci_quintile",
+    "age_band",
+)
+NOT_INPUTS = {
+    *ID_COLUMNS,
+    *SENSITIVE_COLUMNS,
+    "censored",
+    "rereferral_12m",
+    "escalation_12m",
+    "truth_rereferral_12m",
+    "truth_escalation_12m",
+}
+
+
+def feature_columns(table: pd.DataFrame, settings: Settings) -> list[str]:
+    """The model's input columns: the features room's list when it exists, else numeric columns."""
+    try:
+        from features.build import model_input_columns
+
+        declared_cols = list(model_input_columns(settings))
+    except ImportError:
+        declared_cols = [
+            c
+            for c in table.columns
+            if c not in NOT_INPUTS
+            and not c.startswith("truth_")
+            and pd.api.types.is_numeric_dtype(table[c])
+        ]
+    missing = [c for c in declared_cols if c not in table.columns]
+    if missing:
+        raise ValueError(f"The feature table lacks model input columns: {missing}")
+    return declared_cols
+
+
+def truth_column(label: str) -> str:
+    return f"truth_{label}"
+
+
+def make_estimator(kind: str, settings: Settings):
+    cfg = settings.models
+    if kind == "lightgbm":
+        params = cfg.lightgbm.model_dump()
+        return MonotoneLightGBM(**params, random_state=cfg.seed, n_jobs=cfg.n_jobs)
+    if kind == "logistic":
+        return ScorecardLogistic(
+            C=cfg.logistic.C, max_iter=cfg.logistic.max_iter, random_state=cfg.seed
+        )
+    raise ValueError(f"Unknown estimator {kind!r}; use one of {ESTIMATORS}")
+
+
+def make_rule(settings: Settings) -> CurrentPracticeRule:
+    cfg = settings.models
+    return CurrentPracticeRule(
+        feature=cfg.current_practice_rule_feature,
+        min_count=cfg.current_practice_rule_min_referrals_12m,
+    )
+
+
+def labelled(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Rows whose label is known (not censored), sorted by date then id for determinism."""
+    if label not in table.columns:
+        raise ValueError(f"The feature table has no label column {label!r}")
+    rows = table[table[label].notna()].copy()
+    rows["decision_date"] = pd.to_datetime(rows["decision_date"])
+    return rows.sort_values(["decision_date", "decision_id"], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def fit_model(
+    kind: str,
+    train: pd.DataFrame,
+    calibration: pd.DataFrame,
+    label: str,
+    columns: list[str],
+    settings: Settings,
+) -> FrontDoorModel:
+    """Fit on the training window, calibrate on the later window, fix the bands on training."""
+    cfg = settings.models
+    X = train[columns].astype("float64")
+    base = make_estimator(kind, settings).fit(X, train[label].astype(int))
+    estimator = CalibratedModel(base, method=cfg.calibration_method).fit(
+        calibration[columns].astype("float64"), calibration[label].astype(int)
+    )
+    bands = Bands(quantiles=tuple(cfg.band_edges), names=tuple(cfg.band_names)).fit(
+        estimator.predict_proba(X)[:, 1]
+    )
+    return FrontDoorModel(label, kind, estimator, bands, top_reasons=cfg.top_reasons)
+
+
+@dataclass
+class FoldResult:
+    fold: Fold
+    models: dict[str, FrontDoorModel]
+    predictions: pd.DataFrame  # one row per test decision
+    metrics: pd.DataFrame  # scorer x metric with CIs
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Backtest:
+    label: str
+    columns: list[str]
+    folds: list[FoldResult]
+    overall: pd.DataFrame  # pooled test rows of every fold
+    deployed: FrontDoorModel
+    deployment: Fold
+    has_oracle: bool
+    explain_rows: pd.DataFrame  # the newest test window's rows (features), for explanations
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def predictions(self) -> pd.DataFrame:
+        return pd.concat([f.predictions for f in self.folds], ignore_index=True)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        parts = [f.metrics.assign(fold=str(f.fold.fold)) for f in self.folds]
+        parts.append(self.overall.assign(fold="overall"))
+        return pd.concat(parts, ignore_index=True)
+
+    def metric(self, scorer: str, metric: str, fold: str = "overall") -> dict[str, float]:
+        m = self.metrics
+        row = m[(m.scorer == scorer) & (m.metric == metric) & (m.fold == fold)]
+        if row.empty:
+            raise KeyError((scorer, metric, fold))
+        return row.iloc[0][["value", "ci_low", "ci_high"]].to_dict()
+
+
+def _weeks(fold: Fold) -> float:
+    return (fold.test_end - fold.test_start).days / 7.0
+
+
+def _evaluate(pred: pd.DataFrame, k: int, settings: Settings, has_oracle: bool, seed: int):
+    cfg = settings.models
+    scores = {kind: pred[f"probability_{kind}"].to_numpy() for kind in ESTIMATORS}
+    scores["rule"] = pred["rule_flag"].to_numpy()
+    if has_oracle:
+        scores["oracle"] = pred["oracle_probability"].to_numpy()
+    return evaluate_scorers(
+        pred["y"].to_numpy(),
+        scores,
+        k=k,
+        threshold=cfg.flag_threshold,
+        bootstrap=cfg.bootstrap_samples,
+        seed=seed,
+        oracle="oracle" if has_oracle else None,
+    )
+
+
+def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
+    """Fit, calibrate and evaluate both models on every fold; train the deployable model."""
+    started = time.perf_counter()
+    cfg = settings.models
+    rows = labelled(table, label)
+    columns = feature_columns(rows, settings)
+    truth = truth_column(label)
+    has_oracle = truth in rows.columns and rows[truth].notna().all()
+    folds = make_folds(rows["decision_date"], settings)
+    rule = make_rule(settings).fit(rows[columns])
+    sensitive = [c for c in SENSITIVE_COLUMNS if c in rows.columns]
+    results: list[FoldResult] = []
+    for fold in folds:
+        masks = fold.masks(rows["decision_date"])
+        train, cal, test = (rows[masks[w]] for w in ("train", "calibration", "test"))
+        for name, part in (("training", train), ("calibration", cal), ("test", test)):
+            if part[label].nunique() < 2:
+                raise ValueError(f"Fold {fold.fold}: the {name} window holds one outcome class.")
+        seconds: dict[str, float] = {}
+        models: dict[str, FrontDoorModel] = {}
+        pred = test[["decision_id", "child_id", "decision_date", *sensitive]].copy()
+        pred.insert(0, "fold", fold.fold)
+        pred["label"] = label
+        pred["y"] = test[label].astype(int).to_numpy()
+        for kind in ESTIMATORS:
+            t0 = time.perf_counter()
+            models[kind] = fit_model(kind, train, cal, label, columns, settings)
+            seconds[f"fit_{kind}"] = time.perf_counter() - t0
+            pred[f"probability_{kind}"] = models[kind].predict_proba(test)
+        chosen = models[cfg.registered_estimator]
+        pred["probability"] = pred[f"probability_{cfg.registered_estimator}"]
+        pred["band"] = chosen.bands.transform(pred["probability"].to_numpy()).astype(str)
+        pred["rule_flag"] = rule.flags(test[columns])
+        if has_oracle:
+            pred["oracle_probability"] = test[truth].astype(float).to_numpy()
+        k = capacity_flags(_weeks(fold), cfg.review_capacity_per_week, len(test))
+        pred["flag_at_capacity"] = False
+        if cfg.flag_threshold is None:
+            top = np.argsort(-pred["probability"].to_numpy(), kind="mergesort")[:k]
+            pred.iloc[top, pred.columns.get_loc("flag_at_capacity")] = True
+        else:
+            pred["flag_at_capacity"] = pred["probability"] >= cfg.flag_threshold
+        t0 = time.perf_counter()
+        metrics = _evaluate(pred, k, settings, has_oracle, seed=cfg.seed + fold.fold)
+        seconds["evaluate"] = time.perf_counter() - t0
+        results.append(FoldResult(fold, models, pred.reset_index(drop=True), metrics, seconds))
+    pooled = pd.concat([r.predictions for r in results], ignore_index=True)
+    k_all = sum(
+        capacity_flags(_weeks(r.fold), cfg.review_capacity_per_week, len(r.predictions))
+        for r in results
+    )
+    overall = _evaluate(pooled, k_all, settings, has_oracle, seed=cfg.seed + 1000)
+    deploy = deployment_fold(rows["decision_date"], settings)
+    dmask = deploy.masks(rows["decision_date"])
+    t0 = time.perf_counter()
+    deployed = fit_model(
+        cfg.registered_estimator,
+        rows[dmask["train"]],
+        rows[dmask["calibration"]],
+        label,
+        columns,
+        settings,
+    )
+    seconds = {"fit_deployed": time.perf_counter() - t0, "total": 0.0}
+    seconds["total"] = time.perf_counter() - started
+    explain_rows = rows[folds[-1].masks(rows["decision_date"])["test"]].reset_index(drop=True)
+    return Backtest(
+        label, columns, results, overall, deployed, deploy, has_oracle, explain_rows, seconds
+    )
+
+
+def summary_table(result: Backtest) -> pd.DataFrame:
+    """One row per fold (and overall): rows, AUCs with CIs, oracle gap, calibration, capacity."""
+    kind = None
+    rows = []
+    m = result.metrics
+    for fold in [*(str(f.fold.fold) for f in result.folds), "overall"]:
+        sub = m[m.fold == fold]
+
+        def cell(scorer: str, metric: str, digits: int = 3, sub=sub) -> str:
+            r = sub[(sub.scorer == scorer) & (sub.metric == metric)]
+            if r.empty or pd.isna(r.iloc[0]["value"]):
+                return "-"
+            r = r.iloc[0]
+            return f"{r.value:.{digits}f} ({r.ci_low:.{digits}f}-{r.ci_high:.{digits}f})"
+
+        n = (
+            len(result.predictions)
+            if fold == "overall"
+            else len(result.folds[int(fold)].predictions)
+        )
+        row = {"fold": fold, "test_rows": n}
+        for kind in ESTIMATORS:
+            row[f"{kind}_auc"] = cell(kind, "auc")
+        row["rule_auc"] = cell("rule", "auc")
+        if result.has_oracle:
+            row["oracle_auc"] = cell("oracle", "auc")
+            row["gap_lightgbm"] = cell("gap:lightgbm", "auc")
+        row["lightgbm_ece"] = cell("lightgbm", "ece")
+        row["precision_at_capacity"] = cell("lightgbm", "precision_at_capacity", 2)
+        row["lift_over_rule"] = cell("lightgbm", "lift_over_rule", 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
