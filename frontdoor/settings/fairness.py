@@ -1,4 +1,17 @@
-"""The fairness audit and the promotion gate: configured here, in one place."""
+"""The fairness audit and the promotion gate: configured here, in one place.
+
+The gate rule (docs/fairness.md): for every assessable group (at least ``min_group_size`` rows)
+and every gated metric, the ratio to the reference group fails when its point estimate lies
+outside [ratio_lower, ratio_upper] *and* its interval excludes 1; the difference between a
+group's calibration gap (observed - predicted) and the reference's fails when its point estimate
+exceeds ``max_calibration_gap`` in size *and* its interval excludes 0. With
+``multiplicity="bonferroni"`` the gate's intervals are widened for the number of checks, so that
+with no disparity at all the chance of any false failure is at most ``family_error_rate``.
+"""
+
+from typing import Literal
+
+from pydantic import Field
 
 from frontdoor.settings.section import Section
 
@@ -6,9 +19,25 @@ from frontdoor.settings.section import Section
 class FairnessSettings(Section):
     min_group_size: int = 30  # smaller groups show "too few to assess"
     reference_group: str = "largest"  # or a group's name
+    # Per characteristic, e.g. {"ethnicity": "White"}; overrides reference_group.
+    reference_groups: dict[str, str] = Field(default_factory=dict)
     ratio_lower: float = 0.8  # four-fifths rule (as aequitas)
     ratio_upper: float = 1.25
     gated_metrics: list[str] = ["fnr", "fpr"]
+    # Characteristics the gate judges (all audited ones are reported either way).
+    gated_characteristics: list[str] = Field(
+        default_factory=lambda: [
+            "ethnicity",
+            "sex",
+            "age_band",
+            "disability",
+            "idaci_quintile",
+            "ethnicity_x_sex",
+        ]
+    )
+    multiplicity: Literal["bonferroni", "none"] = "bonferroni"
+    family_error_rate: float = 0.05  # with bonferroni: chance of any false failure, no disparity
     max_calibration_gap: float = 0.05  # largest |observed - predicted| gap between groups
+    check_calibration: bool = True
     bootstrap_samples: int = 200
     seed: int = 11
