@@ -1,6 +1,6 @@
 """The review web app."""
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from frontdoor.settings.section import Section
 
@@ -9,7 +9,15 @@ class ReviewSettings(Section):
     database_url: str = "sqlite:///data/review.db"  # relative SQLite paths: from the project root
     host: str = "127.0.0.1"
     port: int = 8000
-    session_minutes: int = 30
+    session_minutes: int = 30  # idle timeout: a session unused this long is over
+    session_max_hours: int = 10  # absolute lifetime of a session, however active
     secret_key: SecretStr | None = None  # None in demo mode: generated and kept locally
+    secure_cookies: bool = False  # True behind TLS: cookies only over HTTPS, plus HSTS
     daily_capacity: int = 12
     teams: list[str] = ["MASH A", "MASH B"]
+    # Bands that put a referral in the queue, most urgent first (names from models.band_names).
+    flagged_bands: list[str] = Field(default_factory=lambda: ["very high", "high"])
+    page_size: int = 50
+    top_reasons_in_queue: int = 3
+    max_login_failures: int = 5  # then the account waits lockout_minutes before trying again
+    lockout_minutes: int = 15

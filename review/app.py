@@ -1,0 +1,62 @@
+"""The review app: ``create_app(settings)`` builds it; ``frontdoor serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from frontdoor import REVIEW_NOTICE
+from frontdoor.settings import Settings
+from review import store
+from review.guard import Forbidden, NotLoggedIn, guard
+from review.history import history_source
+from review.routes import not_allowed, router
+from review.security import SecurityHeaders, secret_key
+
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app for these settings; creates or upgrades the database schema (alembic) first."""
+    engine = store.ready_engine(settings)
+    app = FastAPI(
+        title="frontdoor review",
+        description=REVIEW_NOTICE,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(guard)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.secret = secret_key(settings)
+    app.state.history = history_source(settings)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["notice"] = REVIEW_NOTICE
+    app.state.templates = templates
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(NotLoggedIn)
+    async def _login_first(request: Request, exc: NotLoggedIn):
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            extra = "&expired=1" if exc.expired else ""
+            response = RedirectResponse(f"/login?next={quote(target)}{extra}", status_code=303)
+        else:
+            response = not_allowed(request, 401, "Please sign in again.")
+        if exc.expired:
+            response.delete_cookie("fd_session", path="/")
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        return not_allowed(request, 403, exc.reason)
+
+    app.add_middleware(SecurityHeaders, hsts=settings.review.secure_cookies)
+    return app

@@ -1,0 +1,76 @@
+"""Deny by default: every route declares who may use it, or nobody may.
+
+``@requires("case")`` names the permission a route needs (see ``auth.PERMISSIONS``);
+``@public`` marks the few routes open to anyone (login, health). A route with neither is refused
+to everyone, including admin. Unsafe methods also need the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from review import auth
+from review.security import tokens_match
+
+SESSION_COOKIE = "fd_session"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class NotLoggedIn(Exception):
+    def __init__(self, expired: bool = False):
+        self.expired = expired
+
+
+class Forbidden(Exception):
+    def __init__(self, reason: str = "Your role does not give access to this page."):
+        self.reason = reason
+
+
+def requires(permission: str) -> Callable:
+    def mark(endpoint: Callable) -> Callable:
+        endpoint.permission = permission
+        return endpoint
+
+    return mark
+
+
+def public(endpoint: Callable) -> Callable:
+    endpoint.public = True
+    return endpoint
+
+
+def route_permission(endpoint: Callable) -> str | None:
+    """The permission a route needs; "public" for open routes; None if it declares nothing."""
+    if getattr(endpoint, "public", False):
+        return "public"
+    return getattr(endpoint, "permission", None)
+
+
+async def guard(request: Request) -> None:
+    """App-wide dependency: checks the session, the role and (for POSTs) the CSRF token."""
+    endpoint = request.scope.get("endpoint")
+    needed = route_permission(endpoint) if endpoint is not None else None
+    app_state = request.app.state
+    token = request.cookies.get(SESSION_COOKIE)
+    session = (
+        await _run(auth.get_session, app_state.settings, app_state.engine, token) if token else None
+    )
+    request.state.session = session
+    if needed == "public":
+        return
+    if session is None:
+        raise NotLoggedIn(expired=bool(token))
+    if needed is None or not session.user.may(needed):
+        raise Forbidden()
+    if request.method in UNSAFE_METHODS:
+        form = await request.form()
+        if not tokens_match(session.csrf_token, form.get("csrf_token")):
+            raise Forbidden("The form's security token did not match. Go back and try again.")
+
+
+async def _run(fn, *args):
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)

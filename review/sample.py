@@ -1,0 +1,239 @@
+"""A small, deterministic set of records in the exact shapes the review app reads.
+
+For tests, screenshots and the load benchmark when no scored council is at hand: canonical
+tables (``records.contract``) and scored referrals (``records.scores.SCORED_REFERRAL_SCHEMA``).
+Identifiers look like pseudonyms; nothing here is about a real child.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from records import codes
+from records.contract import conform
+from records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
+
+REASON_TEMPLATES = [
+    ("referrals_365d", "{v:g} referrals in the 12 months before this referral", "repeat_referrals"),
+    (
+        "da_notifications_365d",
+        "{v:g} police domestic abuse notifications in the last year",
+        "domestic_abuse",
+    ),
+    ("neglect_factor_ever", "Neglect identified at {v:g} earlier assessments", "neglect"),
+    ("cp_plan_ever", "{v:g} earlier child protection plans", "child_protection"),
+    ("household_referrals_365d", "{v:g} referrals of siblings in the last year", "household"),
+    (
+        "parental_mental_health",
+        "Parental mental health identified at {v:g} assessments",
+        "parental_mental_health",
+    ),
+]
+LOWERING_TEMPLATES = [
+    ("days_since_last_referral", "{v:g} days since the last referral", "repeat_referrals"),
+    ("early_help_open", "An open early help episode ({v:g})", "early_help"),
+]
+
+
+def pid(kind: str, n: int) -> str:
+    """A pseudonym-shaped id ('p' + 24 hex), stable for a kind and number."""
+    return "p" + hashlib.sha256(f"sample:{kind}:{n}".encode()).hexdigest()[:24]
+
+
+def canonical_tables(
+    children: int = 60, seed: int = 3, end: date = date(2026, 3, 31)
+) -> dict[str, pd.DataFrame]:
+    """Children in households of one to three, with a few years of events each."""
+    rng = np.random.default_rng(seed)
+    kids, events = (
+        [],
+        {
+            k: []
+            for k in (
+                "contacts",
+                "referrals",
+                "assessments",
+                "section47_enquiries",
+                "cp_plans",
+                "domestic_abuse_notifications",
+                "early_help_episodes",
+            )
+        },
+    )
+    household = 0
+    i = 0
+    end_ts = pd.Timestamp(end)
+    factor_pool = ["3B", "4B", "16A", "1B", "2B", "17A", "21", "10A"]
+    while i < children:
+        size = int(rng.integers(1, 4))
+        for _ in range(min(size, children - i)):
+            birth = end_ts - pd.Timedelta(days=int(rng.integers(200, 6000)))
+            kids.append(
+                {
+                    "child_id": pid("child", i),
+                    "sex": str(rng.choice(["M", "F"])),
+                    "ethnicity": str(rng.choice(["WBRI", "BAFR", "APKN", "MWBC"])),
+                    "birth_month": birth.replace(day=1),
+                    "disability": bool(rng.random() < 0.1),
+                    "household_id": pid("household", household),
+                    "idaci_decile": int(rng.integers(1, 11)),
+                }
+            )
+            for _k in range(int(rng.integers(1, 6))):
+                day = end_ts - pd.Timedelta(days=int(rng.integers(1, 1400)))
+                n = len(events["referrals"])
+                source = str(rng.choice(["6", "2A", "3B", "1A", "4"]))
+                events["contacts"].append(
+                    {
+                        "contact_id": pid("contact", n),
+                        "child_id": pid("child", i),
+                        "contact_date": day - pd.Timedelta(days=1),
+                        "source": source,
+                    }
+                )
+                events["referrals"].append(
+                    {
+                        "referral_id": pid("referral", n),
+                        "child_id": pid("child", i),
+                        "referral_date": day,
+                        "source": source,
+                        "outcome": str(rng.choice(["nfa", "assessment"])),
+                    }
+                )
+                if rng.random() < 0.5:
+                    picked = rng.choice(factor_pool, size=int(rng.integers(1, 4)), replace=False)
+                    events["assessments"].append(
+                        {
+                            "assessment_id": pid("assessment", n),
+                            "child_id": pid("child", i),
+                            "start_date": day + pd.Timedelta(days=2),
+                            "authorisation_date": day + pd.Timedelta(days=30),
+                            "factors": codes.join_factors(picked),
+                            "outcome": str(rng.choice(list(codes.ASSESSMENT_OUTCOMES))),
+                        }
+                    )
+                if rng.random() < 0.2:
+                    events["section47_enquiries"].append(
+                        {
+                            "s47_id": pid("s47", n),
+                            "child_id": pid("child", i),
+                            "start_date": day + pd.Timedelta(days=5),
+                            "icpc_date": day + pd.Timedelta(days=20),
+                            "outcome": str(rng.choice(list(codes.S47_OUTCOMES))),
+                        }
+                    )
+                if rng.random() < 0.1:
+                    events["cp_plans"].append(
+                        {
+                            "plan_id": pid("plan", n),
+                            "child_id": pid("child", i),
+                            "start_date": day + pd.Timedelta(days=21),
+                            "end_date": day + pd.Timedelta(days=300),
+                            "initial_category": str(rng.choice(list(codes.CP_CATEGORIES))),
+                        }
+                    )
+                if rng.random() < 0.35:
+                    events["domestic_abuse_notifications"].append(
+                        {
+                            "notification_id": pid("da", n),
+                            "child_id": pid("child", i),
+                            "notification_date": day - pd.Timedelta(days=int(rng.integers(3, 60))),
+                            "dash_risk": str(rng.choice(list(codes.DASH_LEVELS))),
+                            "marac_referral": bool(rng.random() < 0.3),
+                        }
+                    )
+                if rng.random() < 0.2:
+                    events["early_help_episodes"].append(
+                        {
+                            "episode_id": pid("eh", n),
+                            "child_id": pid("child", i),
+                            "start_date": day + pd.Timedelta(days=10),
+                            "end_date": None,
+                        }
+                    )
+            i += 1
+        household += 1
+    tables = {"children": conform(pd.DataFrame(kids), "children")}
+    for name, rows in events.items():
+        frame = pd.DataFrame(rows)
+        tables[name] = conform(frame, name) if len(frame) else frame
+    return tables
+
+
+def scored_referrals(
+    tables: dict[str, pd.DataFrame],
+    *,
+    model_name: str = "frontdoor-escalation_12m",
+    model_version: str = "1",
+    scored_at: datetime | None = None,
+    seed: int = 5,
+    labels: tuple[str, ...] = ("escalation_12m",),
+) -> pd.DataFrame:
+    """One score per referral (and label) in the shape the score flow writes."""
+    rng = np.random.default_rng(seed)
+    scored_at = scored_at or datetime(2026, 3, 31, 2, 0)
+    rows = []
+    bands = ["low", "medium", "high", "very high"]
+    for label in labels:
+        for r in tables["referrals"].itertuples(index=False):
+            p = float(rng.beta(1.2, 3.0))
+            band = bands[int(np.searchsorted([0.3, 0.5, 0.7], p, side="right"))]
+            reasons = []
+            for feature, text, family in rng.permutation(np.array(REASON_TEMPLATES, dtype=object))[
+                : int(rng.integers(2, 5))
+            ]:
+                v = float(rng.integers(1, 6))
+                reasons.append(
+                    Reason(
+                        feature,
+                        v,
+                        float(rng.uniform(0.05, 0.9)),
+                        "raises",
+                        text.format(v=v),
+                        family,
+                    )
+                )
+            for feature, text, family in LOWERING_TEMPLATES[: int(rng.integers(0, 3))]:
+                v = float(rng.integers(1, 400))
+                reasons.append(
+                    Reason(
+                        feature,
+                        v,
+                        -float(rng.uniform(0.05, 0.5)),
+                        "lowers",
+                        text.format(v=v),
+                        family,
+                    )
+                )
+            rows.append(
+                {
+                    "decision_id": r.referral_id,
+                    "child_id": r.child_id,
+                    "referral_date": pd.Timestamp(r.referral_date),
+                    "label": label,
+                    "probability": round(p, 4),
+                    "band": band,
+                    "model_name": model_name,
+                    "model_version": model_version,
+                    "reasons_json": reasons_to_json(reasons),
+                    "scored_at": pd.Timestamp(scored_at)
+                    - pd.Timedelta(hours=int(rng.integers(0, 72))),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=SCORED_REFERRAL_COLUMNS)
+    frame["referral_date"] = frame["referral_date"].astype("datetime64[ns]")
+    frame["scored_at"] = frame["scored_at"].astype("datetime64[ns]")
+    return frame
+
+
+def recent(frame: pd.DataFrame, now: datetime, days: int = 3) -> pd.DataFrame:
+    """Shift scoring times so the queue shows plausible waits relative to ``now``."""
+    out = frame.copy()
+    offsets = (out.index.to_numpy() * 7919) % (days * 24 * 60)
+    out["scored_at"] = pd.Timestamp(now) - pd.to_timedelta(offsets, unit="m") - timedelta(minutes=5)
+    out["scored_at"] = out["scored_at"].astype("datetime64[ns]")
+    return out

@@ -1,0 +1,127 @@
+"""The review store's tables, declared once (SQLAlchemy Core); alembic migrations create them.
+
+``decisions`` and ``audit_log`` are append-only: the migrations add database triggers that
+refuse UPDATE and DELETE, and the store offers no function that would try.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ROLES = ("reviewer", "data_scientist", "governance", "admin")
+ACTIONS = {
+    "strategy_discussion": "Strategy discussion",
+    "assessment": "Assessment",
+    "early_help": "Early help",
+    "no_further_action": "No further action",
+    "other": "Other",
+}
+APPEND_ONLY_TABLES = ("decisions", "audit_log")
+
+scored_referrals = Table(
+    "scored_referrals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(128), nullable=False),
+    Column("child_id", String(128), nullable=False),
+    Column("referral_date", Date, nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("band", String(32), nullable=False),
+    Column("band_rank", Integer, nullable=False),  # 0 = most urgent band
+    Column("model_name", String(128), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("reasons_json", Text, nullable=False),
+    Column("families", String(512), nullable=False, default=""),  # ",fam1,fam2," of raising reasons
+    Column("scored_at", DateTime, nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("is_current", Boolean, nullable=False, default=True),
+    Column("loaded_at", DateTime, nullable=False),
+    UniqueConstraint("decision_id", "label", "model_name", "model_version"),
+    Index(None, "is_current", "label", "band_rank", "referral_date"),
+    Index(None, "decision_id"),
+    Index(None, "child_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime, nullable=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie; never the token
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(128), nullable=False),  # the referral (decision point)
+    Column("score_id", Integer, ForeignKey("scored_referrals.id"), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("model_name", String(128), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("band", String(32), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("agrees", Boolean, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("supersedes", Integer, ForeignKey("decisions.id"), nullable=True),
+    Column("form_token", String(64), nullable=False, unique=True),  # one submission, one entry
+    Index(None, "decision_id"),
+    Index(None, "decided_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("username", String(64), nullable=True),
+    Column("role", String(32), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("target", String(128), nullable=True),
+    Column("detail", Text, nullable=True),
+    Index(None, "action", "target"),
+    Index(None, "at"),
+)

@@ -1,0 +1,613 @@
+"""The review store: scored referrals in, the queue and cases out, decisions and audit appended.
+
+Public entry points used by other rooms:
+- ``load_scored_referrals(settings, scored_df)``: the ``score`` flow loads its output here;
+- ``export_decisions(settings)``: the ``monitor`` flow reads reviewers' decisions from here.
+
+Decisions and the audit log are append-only. This module has no function that updates or
+deletes them, and the database refuses it too (triggers in migration 0002). A change of mind is
+a new decision that names the one it supersedes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from frontdoor.settings import Settings
+from records.scores import SCORED_REFERRAL_SCHEMA, Reason, reasons_from_json
+from review import db
+from review.schema import ACTIONS, audit_log, decisions, scored_referrals, users
+
+MIN_RATIONALE_CHARS = 10
+STATUSES = ("new", "in review", "decided")
+
+
+def utcnow() -> datetime:
+    """Naive UTC: what the store keeps, on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ready_engine(settings: Settings) -> Engine:
+    """The engine, with the schema created or upgraded by alembic first."""
+    db.upgrade(settings)
+    return db.engine_for(settings)
+
+
+# --- loading scores ------------------------------------------------------------------------
+
+
+def band_ranks(settings: Settings) -> dict[str, int]:
+    """Band name -> rank, 0 for the most urgent (the last of models.band_names)."""
+    names = list(settings.models.band_names)
+    return {name: len(names) - 1 - i for i, name in enumerate(names)}
+
+
+def team_for(child_id: str, teams: list[str]) -> str:
+    """A stable allocation of a child to a MASH team (a hash split until the LA's own rota)."""
+    digest = hashlib.sha256(child_id.encode("utf-8")).digest()
+    return teams[int.from_bytes(digest[:4], "big") % len(teams)]
+
+
+def _families(reasons_json: str) -> str:
+    fams = sorted(
+        {r.family for r in reasons_from_json(reasons_json) if r.direction == "raises" and r.family}
+    )
+    return "," + ",".join(fams) + "," if fams else ""
+
+
+def _naive_utc(value) -> datetime:
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def load_scored_referrals(settings: Settings, scored_df: pd.DataFrame) -> int:
+    """Load scored referrals (``records.scores.SCORED_REFERRAL_SCHEMA``) into the review store.
+
+    Idempotent: a row whose (decision_id, label, model_name, model_version) is already stored is
+    skipped. For each referral and label, the latest scoring becomes the current one shown in the
+    queue. Returns the number of rows newly stored.
+    """
+    frame = SCORED_REFERRAL_SCHEMA.validate(scored_df.copy(), lazy=True)
+    ranks = band_ranks(settings)
+    unknown = sorted(set(frame["band"]) - set(ranks))
+    if unknown:
+        row = int(frame.index[frame["band"].isin(unknown)][0])
+        raise ValueError(
+            f"scored referrals row {row}, column band: unknown band {unknown[0]!r}; "
+            f"expected one of {list(ranks)} (models.band_names)"
+        )
+    engine = ready_engine(settings)
+    teams = list(settings.review.teams) or ["MASH"]
+    now = utcnow()
+    key_cols = ["decision_id", "label", "model_name", "model_version"]
+    with engine.begin() as conn:
+        existing: set[tuple] = set()
+        ids = frame["decision_id"].astype(str).unique().tolist()
+        for chunk in _chunks(ids, 500):
+            rows = conn.execute(
+                select(*[scored_referrals.c[c] for c in key_cols]).where(
+                    scored_referrals.c.decision_id.in_(chunk)
+                )
+            )
+            existing.update(tuple(r) for r in rows)
+        records = []
+        for row in frame.itertuples(index=False):
+            key = (
+                str(row.decision_id),
+                str(row.label),
+                str(row.model_name),
+                str(row.model_version),
+            )
+            if key in existing:
+                continue
+            existing.add(key)
+            records.append(
+                {
+                    "decision_id": key[0],
+                    "child_id": str(row.child_id),
+                    "referral_date": pd.Timestamp(row.referral_date).date(),
+                    "label": key[1],
+                    "probability": float(row.probability),
+                    "band": str(row.band),
+                    "band_rank": ranks[str(row.band)],
+                    "model_name": key[2],
+                    "model_version": key[3],
+                    "reasons_json": str(row.reasons_json),
+                    "families": _families(str(row.reasons_json)),
+                    "scored_at": _naive_utc(row.scored_at),
+                    "team": team_for(str(row.child_id), teams),
+                    "is_current": False,
+                    "loaded_at": now,
+                }
+            )
+        for chunk in _chunks(records, 1000):
+            conn.execute(insert(scored_referrals), chunk)
+        _refresh_current(conn, {r["decision_id"] for r in records})
+    return len(records)
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _refresh_current(conn: Connection, decision_ids: set[str]) -> None:
+    """Mark, per referral and label, the latest scoring (by scored_at, then load order) current."""
+    t = scored_referrals
+    for chunk in _chunks(sorted(decision_ids), 500):
+        rows = conn.execute(
+            select(t.c.id, t.c.decision_id, t.c.label, t.c.scored_at, t.c.is_current).where(
+                t.c.decision_id.in_(chunk)
+            )
+        ).all()
+        latest: dict[tuple, tuple] = {}
+        for r in rows:
+            key = (r.decision_id, r.label)
+            if key not in latest or (r.scored_at, r.id) > latest[key]:
+                latest[key] = (r.scored_at, r.id)
+        current_ids = {v[1] for v in latest.values()}
+        to_true = [r.id for r in rows if r.id in current_ids and not r.is_current]
+        to_false = [r.id for r in rows if r.id not in current_ids and r.is_current]
+        if to_true:
+            conn.execute(update(t).where(t.c.id.in_(to_true)).values(is_current=True))
+        if to_false:
+            conn.execute(update(t).where(t.c.id.in_(to_false)).values(is_current=False))
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    band: str | None = None
+    team: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    family: str | None = None
+    status: str | None = None
+    page: int = 1
+
+
+@dataclass
+class QueueItem:
+    score_id: int
+    decision_id: str
+    child_id: str
+    referral_date: date
+    band: str
+    probability: float
+    team: str
+    scored_at: datetime
+    status: str
+    top_reasons: list[Reason] = field(default_factory=list)
+
+
+def _decided_expr():
+    return exists().where(decisions.c.decision_id == scored_referrals.c.decision_id)
+
+
+def _in_review_expr():
+    return exists().where(
+        and_(
+            audit_log.c.action == "case_view",
+            audit_log.c.target == scored_referrals.c.decision_id,
+            audit_log.c.role == "reviewer",
+        )
+    )
+
+
+def _queue_where(settings: Settings, filters: QueueFilters) -> list:
+    t = scored_referrals
+    where = [
+        t.c.is_current.is_(True),
+        t.c.label == settings.models.primary_label,
+        t.c.band.in_(list(settings.review.flagged_bands)),
+    ]
+    if filters.band:
+        where.append(t.c.band == filters.band)
+    if filters.team:
+        where.append(t.c.team == filters.team)
+    if filters.date_from:
+        where.append(t.c.referral_date >= filters.date_from)
+    if filters.date_to:
+        where.append(t.c.referral_date <= filters.date_to)
+    if filters.family:
+        where.append(t.c.families.contains(f",{filters.family},", autoescape=True))
+    if filters.status == "decided":
+        where.append(_decided_expr())
+    elif filters.status == "in review":
+        where.extend([~_decided_expr(), _in_review_expr()])
+    elif filters.status == "new":
+        where.extend([~_decided_expr(), ~_in_review_expr()])
+    return where
+
+
+def _status(decided: bool, in_review: bool) -> str:
+    return "decided" if decided else "in review" if in_review else "new"
+
+
+def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[list[QueueItem], int]:
+    """One page of flagged referrals from the latest scoring, most urgent band first, oldest first."""
+    t = scored_referrals
+    where = _queue_where(settings, filters)
+    size = settings.review.page_size
+    page = max(1, filters.page)
+    stmt = (
+        select(
+            t.c.id,
+            t.c.decision_id,
+            t.c.child_id,
+            t.c.referral_date,
+            t.c.band,
+            t.c.probability,
+            t.c.team,
+            t.c.scored_at,
+            t.c.reasons_json,
+            _decided_expr().label("decided"),
+            _in_review_expr().label("in_review"),
+        )
+        .where(*where)
+        .order_by(t.c.band_rank, t.c.referral_date, t.c.decision_id)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    top_n = settings.review.top_reasons_in_queue
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+        items = [
+            QueueItem(
+                score_id=r.id,
+                decision_id=r.decision_id,
+                child_id=r.child_id,
+                referral_date=r.referral_date,
+                band=r.band,
+                probability=r.probability,
+                team=r.team,
+                scored_at=r.scored_at,
+                status=_status(bool(r.decided), bool(r.in_review)),
+                top_reasons=top_reasons(reasons_from_json(r.reasons_json), top_n),
+            )
+            for r in conn.execute(stmt)
+        ]
+    return items, int(total)
+
+
+def top_reasons(reasons: list[Reason], n: int) -> list[Reason]:
+    """The strongest reasons raising the score (largest contributions first)."""
+    raising = [r for r in reasons if r.direction == "raises"]
+    return sorted(raising, key=lambda r: -abs(r.contribution))[:n]
+
+
+def reason_families(settings: Settings, engine: Engine) -> list[str]:
+    """Families of reasons present among current flags (for the queue's filter)."""
+    t = scored_referrals
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for (fams,) in conn.execute(
+            select(t.c.families).where(t.c.is_current.is_(True)).distinct()
+        ):
+            found.update(f for f in (fams or "").split(",") if f)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class DayCount:
+    decided_today: int
+    awaiting: int
+    capacity: int
+
+
+def day_count(settings: Settings, engine: Engine, today: date | None = None) -> DayCount:
+    """Referrals decided today (first decisions only) against the daily review capacity."""
+    today = today or utcnow().date()
+    start = datetime.combine(today, datetime.min.time())
+    with engine.connect() as conn:
+        decided = conn.execute(
+            select(func.count(func.distinct(decisions.c.decision_id))).where(
+                decisions.c.decided_at >= start,
+                decisions.c.decided_at < start + timedelta(days=1),
+                decisions.c.supersedes.is_(None),
+            )
+        ).scalar_one()
+        awaiting = conn.execute(
+            select(func.count())
+            .select_from(scored_referrals)
+            .where(*_queue_where(settings, QueueFilters()), ~_decided_expr())
+        ).scalar_one()
+    return DayCount(int(decided), int(awaiting), settings.review.daily_capacity)
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    score: dict  # the current score for the primary label
+    other_scores: list[dict]  # current scores for other labels
+    reasons: list[Reason]
+    history: list[dict]  # decisions, oldest first, with the reviewer's username
+    status: str
+
+
+def get_case(settings: Settings, engine: Engine, decision_id: str) -> Case | None:
+    t = scored_referrals
+    with engine.connect() as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(t).where(t.c.decision_id == decision_id, t.c.is_current.is_(True))
+            )
+        ]
+        primary = [r for r in rows if r["label"] == settings.models.primary_label]
+        if not primary:
+            return None
+        history = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(decisions, users.c.username)
+                .join(users, users.c.id == decisions.c.user_id)
+                .where(decisions.c.decision_id == decision_id)
+                .order_by(decisions.c.id)
+            )
+        ]
+        in_review = conn.execute(
+            select(
+                exists().where(
+                    audit_log.c.action == "case_view",
+                    audit_log.c.target == decision_id,
+                    audit_log.c.role == "reviewer",
+                )
+            )
+        ).scalar_one()
+    score = primary[0]
+    return Case(
+        score=score,
+        other_scores=[r for r in rows if r["label"] != settings.models.primary_label],
+        reasons=reasons_from_json(score["reasons_json"]),
+        history=history,
+        status=_status(bool(history), bool(in_review)),
+    )
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be stored as given (the message says why, for the form)."""
+
+
+def record_decision(
+    engine: Engine,
+    *,
+    score_id: int,
+    user_id: int,
+    username: str,
+    role: str,
+    agrees: bool | None,
+    action: str,
+    rationale: str,
+    form_token: str,
+) -> tuple[int, bool]:
+    """Append a decision (and its audit entry) in one transaction; returns (id, newly stored).
+
+    The same form submitted twice (same ``form_token``) is stored once. A later decision on the
+    same referral supersedes the previous one; nothing is overwritten.
+    """
+    rationale = (rationale or "").strip()
+    if agrees is None:
+        raise DecisionError("Say whether you agree with the flag.")
+    if action not in ACTIONS:
+        raise DecisionError("Choose an action.")
+    if len(rationale) < MIN_RATIONALE_CHARS:
+        raise DecisionError(f"Give your rationale (at least {MIN_RATIONALE_CHARS} characters).")
+    if not form_token or len(form_token) > 64:
+        raise DecisionError("The form has expired; open the case again.")
+    t = scored_referrals
+    try:
+        with engine.begin() as conn:
+            score = conn.execute(select(t).where(t.c.id == score_id)).first()
+            if score is None:
+                raise DecisionError("This flag no longer exists.")
+            previous = conn.execute(
+                select(func.max(decisions.c.id)).where(decisions.c.decision_id == score.decision_id)
+            ).scalar_one()
+            now = utcnow()
+            new_id = conn.execute(
+                insert(decisions).values(
+                    decision_id=score.decision_id,
+                    score_id=score.id,
+                    label=score.label,
+                    model_name=score.model_name,
+                    model_version=score.model_version,
+                    band=score.band,
+                    probability=score.probability,
+                    agrees=bool(agrees),
+                    action=action,
+                    rationale=rationale,
+                    user_id=user_id,
+                    decided_at=now,
+                    supersedes=previous,
+                    form_token=form_token,
+                )
+            ).inserted_primary_key[0]
+            write_audit(
+                conn,
+                user_id=user_id,
+                username=username,
+                role=role,
+                action="decision",
+                target=score.decision_id,
+                detail=json.dumps(
+                    {
+                        "entry": new_id,
+                        "agrees": bool(agrees),
+                        "action": action,
+                        "supersedes": previous,
+                    }
+                ),
+                at=now,
+            )
+            return int(new_id), True
+    except IntegrityError:
+        with engine.connect() as conn:
+            existing = conn.execute(
+                select(decisions.c.id).where(decisions.c.form_token == form_token)
+            ).scalar_one_or_none()
+        if existing is None:
+            raise
+        return int(existing), False
+
+
+EXPORT_COLUMNS = [
+    "entry_id",
+    "decision_id",
+    "child_id",
+    "referral_date",
+    "label",
+    "model_name",
+    "model_version",
+    "band",
+    "probability",
+    "agrees",
+    "action",
+    "decided_at",
+    "reviewer",
+    "supersedes",
+    "is_latest",
+]
+
+
+def export_decisions(settings: Settings) -> pd.DataFrame:
+    """Every decision entry for the ``monitor`` flow, oldest first; ``is_latest`` marks the one in force.
+
+    No free text leaves the app: the rationale stays in the store, and reviewers appear as
+    opaque ids (``u<number>``).
+    """
+    engine = ready_engine(settings)
+    d, t = decisions, scored_referrals
+    stmt = (
+        select(
+            d.c.id.label("entry_id"),
+            d.c.decision_id,
+            t.c.child_id,
+            t.c.referral_date,
+            d.c.label,
+            d.c.model_name,
+            d.c.model_version,
+            d.c.band,
+            d.c.probability,
+            d.c.agrees,
+            d.c.action,
+            d.c.decided_at,
+            d.c.user_id,
+            d.c.supersedes,
+        )
+        .join(t, t.c.id == d.c.score_id)
+        .order_by(d.c.id)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all())
+    if frame.empty:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in EXPORT_COLUMNS})
+        return out.astype({"agrees": bool, "is_latest": bool, "probability": float})
+    frame["reviewer"] = "u" + frame.pop("user_id").astype(str)
+    frame["referral_date"] = pd.to_datetime(frame["referral_date"]).astype("datetime64[ns]")
+    frame["decided_at"] = pd.to_datetime(frame["decided_at"]).astype("datetime64[ns]")
+    frame["agrees"] = frame["agrees"].astype(bool)
+    frame["supersedes"] = frame["supersedes"].astype("Int64")
+    latest = frame.groupby("decision_id")["entry_id"].transform("max")
+    frame["is_latest"] = frame["entry_id"] == latest
+    return frame[EXPORT_COLUMNS].reset_index(drop=True)
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def write_audit(
+    conn: Connection,
+    *,
+    user_id: int | None,
+    username: str | None,
+    role: str | None,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    conn.execute(
+        insert(audit_log).values(
+            at=at or utcnow(),
+            user_id=user_id,
+            username=username,
+            role=role,
+            action=action,
+            target=target,
+            detail=detail,
+        )
+    )
+
+
+def audit(engine: Engine, **entry) -> None:
+    """Append one audit entry (who, what, when) in its own transaction."""
+    with engine.begin() as conn:
+        write_audit(conn, **entry)
+
+
+def read_audit(engine: Engine, *, action: str | None = None, page: int = 1, size: int = 100):
+    """Audit entries, newest first, for the admin page."""
+    stmt = select(audit_log).order_by(audit_log.c.id.desc())
+    count = select(func.count()).select_from(audit_log)
+    if action:
+        stmt = stmt.where(audit_log.c.action == action)
+        count = count.where(audit_log.c.action == action)
+    with engine.connect() as conn:
+        total = conn.execute(count).scalar_one()
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(stmt.limit(size).offset((max(1, page) - 1) * size))
+        ]
+    return rows, int(total)
+
+
+# --- governance summary --------------------------------------------------------------------
+
+
+def decision_summary(settings: Settings, engine: Engine) -> dict:
+    """Counts of decisions in force by band, agreement and action; small counts suppressed."""
+    frame = export_decisions(settings)
+    frame = frame[frame["is_latest"]] if not frame.empty else frame
+    limit = settings.privacy.suppress_counts_up_to
+
+    def shown(n: int) -> str:
+        return "c" if 1 <= n <= limit else str(n)
+
+    by_band = []
+    for band in reversed(settings.models.band_names):
+        part = frame[frame["band"] == band] if not frame.empty else frame
+        agree = int(part["agrees"].sum()) if not part.empty else 0
+        by_band.append(
+            {
+                "band": band,
+                "total": shown(len(part)),
+                "agree": shown(agree),
+                "disagree": shown(len(part) - agree),
+            }
+        )
+    by_action = [
+        {
+            "action": label,
+            "count": shown(int((frame["action"] == key).sum()) if not frame.empty else 0),
+        }
+        for key, label in ACTIONS.items()
+    ]
+    return {"total": shown(len(frame)), "by_band": by_band, "by_action": by_action}
