@@ -5,4 +5,4 @@ from pathlib import Path
 
 HERE = str(Path(__file__).parent)
 if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+    sys.path.append(HERE)  # after tests/, so `conftest` stays the shared one
