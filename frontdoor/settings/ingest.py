@@ -8,3 +8,5 @@ from frontdoor.settings.section import Section
 class IngestSettings(Section):
     reference_date: date | None = None  # None: taken from the extract (CIN header) or today
     max_cell_chars: int = 10_000  # longer cells are quarantined, never truncated
+    # An Annex A workbook lacking one of Lists 1 to 7 stops the run (False: note it and go on).
+    require_all_lists: bool = True

@@ -12,3 +12,6 @@ class PrivacySettings(Section):
     pseudonym_key_file: str | None = None
     # Counts from 1 to this number are suppressed as "c" in published tables (DfE convention).
     suppress_counts_up_to: int = 5
+    # Pseudonym -> LA child id, for the review app only (docs/privacy.md). Kept outside the
+    # canonical folder, file mode 0600; every look-up is logged in it.
+    reidentification_db: str = ".frontdoor/reidentification/lookup.sqlite"

@@ -1,0 +1,252 @@
+"""One canonical table from many sources: pseudonymise, merge, de-duplicate, check, count.
+
+The same record may arrive from an Annex A workbook, a CIN census return, a local CSV and the
+tables already ingested. Records are the same when they agree on the contract's ``dedupe_on``
+columns (after pseudonymisation); their values are combined column by column, first non-empty
+value by source priority (local canonical files, then Annex A, then CIN census, then what was
+already there). Every staged row ends up counted exactly once: loaded, quarantined, or a
+duplicate merged into another record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import pandas as pd
+
+from ingest import checks
+from ingest.staging import PROBLEM, PROVENANCE, Batch
+from records.contract import TABLES
+from records.pseudonymise import pseudonymise_series, pseudonymise_value
+
+EXISTING_PRIORITY = 1_000
+QUARANTINE_COLUMNS = ["table", "source", "sheet", "row", "column", "value", "reason"]
+
+
+@dataclass
+class TableCounts:
+    table: str
+    read: int = 0  # rows staged from this run's sources
+    loaded: int = 0  # new records added
+    quarantined: int = 0
+    duplicates: int = 0  # rows merged into another record (from this run or already stored)
+    existing: int = 0  # records already in the output folder before this run
+    existing_dropped: int = 0
+    final: int = 0  # records in the table after this run
+
+    def balanced(self) -> bool:
+        return self.read == self.loaded + self.quarantined + self.duplicates
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TableResult:
+    frame: pd.DataFrame  # contract columns only, pseudonymised, sorted
+    quarantine: pd.DataFrame
+    counts: TableCounts
+    identities: pd.DataFrame  # (pseudonym, la_child_id) pairs seen, children only
+
+
+def stage(batches: list[Batch], table: str) -> pd.DataFrame:
+    t = TABLES[table]
+    frames = []
+    for batch in batches:
+        f = batch.frame.copy()
+        f["_prio"] = batch.priority
+        frames.append(f)
+    cols = t.column_names + PROVENANCE + PROBLEM + ["_prio"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    staged = pd.concat(frames, ignore_index=True, sort=False)
+    for c in cols:
+        if c not in staged.columns:
+            staged[c] = None
+    return staged[cols]
+
+
+def process_table(
+    table: str,
+    batches: list[Batch],
+    existing: pd.DataFrame | None,
+    key: bytes,
+    reference: date,
+    known_children: pd.Index | None,
+) -> TableResult:
+    t = TABLES[table]
+    staged = stage(batches, table)
+    counts = TableCounts(table=table, read=len(staged))
+    quarantine: list[pd.DataFrame] = []
+
+    # 1. Cell problems found while reading, and records that cannot be identified.
+    bad = staged["_preason"].notna()
+    quarantine.append(
+        _q(
+            staged[bad],
+            table,
+            staged.loc[bad, "_pcolumn"],
+            staged.loc[bad, "_pvalue"],
+            staged.loc[bad, "_preason"],
+        )
+    )
+    staged = staged[~bad]
+    identity_cols = list(dict.fromkeys(["child_id", *t.dedupe_on]))
+    missing = staged[identity_cols].isna()
+    no_id = missing.any(axis=1)
+    if no_id.any():
+        cols = missing[no_id].apply(lambda r: "; ".join(c for c in identity_cols if r[c]), axis=1)
+        quarantine.append(_q(staged[no_id], table, cols, "", "missing required value"))
+    staged = staged[~no_id].copy()
+    counts.quarantined = int(bad.sum() + no_id.sum())
+
+    # 2. Pseudonymise at the boundary; derive record ids the sources do not carry.
+    raw_child = staged["child_id"].astype(str)
+    identities = pd.DataFrame(columns=["pseudonym", "la_child_id"])
+    if t.key != "child_id":
+        if staged[t.key].isna().any():
+            derived = _derived_ids(staged, table)
+            staged[t.key] = staged[t.key].where(staged[t.key].notna(), derived)
+        staged[t.key] = pseudonymise_series(key, staged[t.key].astype(str), table)
+    staged["child_id"] = pseudonymise_series(key, raw_child, "child")
+    if table == "children":
+        identities = pd.DataFrame(
+            {"pseudonym": staged["child_id"], "la_child_id": raw_child}
+        ).drop_duplicates("pseudonym")
+        hh = staged["household_id"]
+        staged["household_id"] = pseudonymise_series(key, hh.where(hh.notna()), "household")
+    staged["_existing"] = False
+
+    # 3. Merge with what is already stored, then one record per dedupe key.
+    if existing is not None and len(existing):
+        old = existing[t.column_names].copy()
+        old["_source"], old["_sheet"], old["_row"] = "(already ingested)", "", -1
+        old["_prio"], old["_existing"] = EXISTING_PRIORITY, True
+        counts.existing = len(old)
+        allrows = pd.concat([staged, old], ignore_index=True, sort=False)
+    else:
+        allrows = staged.reset_index(drop=True)
+    allrows = allrows.sort_values("_prio", kind="stable").reset_index(drop=True)
+    grouped = allrows.groupby(list(t.dedupe_on), sort=False, dropna=False)
+    allrows["_gid"] = grouped.ngroup()
+    merged = allrows.groupby("_gid", sort=True)[t.column_names].first()
+    _defaults(merged, table, key)
+    typed = _typed(merged, table)
+
+    # 4. Checks on merged records.
+    parts = checks.required(typed, table)
+    dup_key = typed[t.key].duplicated(keep="first") & typed[t.key].notna()
+    parts.append(checks._failures(typed, dup_key, t.key, "record id used by another record"))
+    clean_for_contract = typed.drop(index=checks.collect(parts).index, errors="ignore")
+    parts += checks.contract(clean_for_contract, table)
+    parts += checks.dates(typed, table, reference)
+    if table != "children" and known_children is not None:
+        parts += checks.orphans(typed, known_children)
+    failures = checks.collect(parts)
+
+    # 5. Count every staged row once, and quarantine the new rows of failing records.
+    new = allrows[~allrows["_existing"]]
+    failed_gids = set(failures.index)
+    in_failed = new["_gid"].isin(failed_gids)
+    fq = new[in_failed]
+    if len(fq):
+        f = failures.loc[fq["_gid"]]
+        quarantine.append(
+            _q(fq, table, f["column"].to_numpy(), f["value"].to_numpy(), f["reason"].to_numpy())
+        )
+    counts.quarantined += int(in_failed.sum())
+    kept_new = new[~in_failed]
+    has_existing = allrows.groupby("_gid")["_existing"].any()
+    per_group = kept_new.groupby("_gid").size()
+    with_old = per_group.index.isin(has_existing[has_existing].index)
+    counts.loaded = int((~with_old).sum())
+    counts.duplicates = int(per_group.sum() - counts.loaded)
+    old_rows = allrows[allrows["_existing"]]
+    counts.existing_dropped = int(old_rows["_gid"].isin(failed_gids).sum())
+
+    final = typed.drop(index=list(failed_gids))
+    order = [c for c in (t.event_date, t.key) if c] if t.event_date else [t.key]
+    final = final.sort_values(order, kind="stable").reset_index(drop=True)
+    counts.final = len(final)
+    q = pd.concat([x for x in quarantine if len(x)] or [_empty_q()], ignore_index=True)
+    return TableResult(frame=final, quarantine=q, counts=counts, identities=identities)
+
+
+def _derived_ids(staged: pd.DataFrame, table: str) -> pd.Series:
+    """A record id from what identifies the record, so every source derives the same one."""
+    t = TABLES[table]
+    parts = [staged["child_id"].astype(str)]
+    for col in t.dedupe_on:
+        if col == "child_id":
+            continue
+        s = staged[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            parts.append(s.dt.strftime("%Y-%m-%d"))
+        else:
+            parts.append(s.astype(str))
+    out = pd.Series(table, index=staged.index)
+    for p in parts:
+        out = out + "|" + p
+    return out
+
+
+def _defaults(merged: pd.DataFrame, table: str, key: bytes) -> None:
+    """Values the statutory returns do not hold, made explicit (docs/ingestion.md)."""
+    if table == "children":
+        no_hh = merged["household_id"].isna()
+        if no_hh.any():
+            # No household known: the child forms a household of its own.
+            merged.loc[no_hh, "household_id"] = merged.loc[no_hh, "child_id"].map(
+                lambda c: pseudonymise_value(key, f"own:{c}", "household")
+            )
+        merged["disability"] = merged["disability"].where(merged["disability"].notna(), False)
+    if table == "assessments":
+        merged["factors"] = merged["factors"].where(merged["factors"].notna(), "")
+
+
+def _typed(merged: pd.DataFrame, table: str) -> pd.DataFrame:
+    out = {}
+    for col in TABLES[table].columns:
+        s = merged[col.name]
+        if col.dtype == "date":
+            s = pd.to_datetime(s).astype("datetime64[ns]")
+        elif col.dtype == "int":
+            s = pd.to_numeric(s, errors="coerce").astype("Float64").astype("Int64")
+        elif col.dtype == "bool":
+            s = s.astype(object)
+        else:
+            s = s.astype(object).where(s.notna(), None)
+        out[col.name] = s
+    return pd.DataFrame(out, index=merged.index)
+
+
+def _q(rows: pd.DataFrame, table: str, column, value, reason) -> pd.DataFrame:
+    n = len(rows)
+    if n == 0:
+        return _empty_q()
+
+    def arr(v):
+        return (
+            v.to_numpy()
+            if isinstance(v, pd.Series)
+            else ([v] * n if not hasattr(v, "__len__") or isinstance(v, str) else v)
+        )
+
+    return pd.DataFrame(
+        {
+            "table": table,
+            "source": rows["_source"].astype(str).to_numpy(),
+            "sheet": rows["_sheet"].astype(str).to_numpy(),
+            "row": rows["_row"].astype("int64").to_numpy(),
+            "column": arr(column),
+            "value": arr(value),
+            "reason": arr(reason),
+        }
+    )
+
+
+def _empty_q() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "row" else object) for c in QUARANTINE_COLUMNS}
+    )

@@ -1,0 +1,126 @@
+"""What an ingest run did: per-table counts that must balance, notes, and the quarantine."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ingest.merge import TableCounts
+
+
+class UnbalancedCountsError(AssertionError):
+    """rows read != rows loaded + quarantined + duplicates: a bug, never bad data."""
+
+
+@dataclass
+class IngestReport:
+    out_dir: Path
+    reference_date: str
+    sources: list[dict]
+    counts: dict[str, TableCounts]
+    quarantine: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    key_fingerprint: str = ""
+    quarantine_dir: Path | None = None
+    ground_truth_rows: int | None = None
+
+    def check_balanced(self) -> None:
+        for c in self.counts.values():
+            if not c.balanced():
+                raise UnbalancedCountsError(
+                    f"{c.table}: read {c.read} != loaded {c.loaded} + quarantined "
+                    f"{c.quarantined} + duplicates {c.duplicates}"
+                )
+            if c.final != c.existing - c.existing_dropped + c.loaded:
+                raise UnbalancedCountsError(
+                    f"{c.table}: {c.final} records != {c.existing} before "
+                    f"- {c.existing_dropped} + {c.loaded} loaded"
+                )
+            per_table = int((self.quarantine["table"] == c.table).sum())
+            if per_table != c.quarantined:
+                raise UnbalancedCountsError(
+                    f"{c.table}: {per_table} quarantine rows != {c.quarantined} counted"
+                )
+
+    @property
+    def rows_read(self) -> int:
+        return sum(c.read for c in self.counts.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(c.quarantined for c in self.counts.values())
+
+    def reasons(self) -> dict[str, int]:
+        """How many quarantined rows gave each reason (a row may give several)."""
+        out: dict[str, int] = {}
+        for text in self.quarantine["reason"].astype(str):
+            for reason in {r.strip() for r in text.split(";")}:
+                out[reason] = out.get(reason, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def as_dict(self) -> dict:
+        return {
+            "out_dir": str(self.out_dir),
+            "reference_date": self.reference_date,
+            "key_fingerprint": self.key_fingerprint,
+            "sources": self.sources,
+            "tables": {name: c.as_dict() for name, c in self.counts.items()},
+            "totals": {
+                "read": self.rows_read,
+                "loaded": sum(c.loaded for c in self.counts.values()),
+                "quarantined": self.rows_quarantined,
+                "duplicates": sum(c.duplicates for c in self.counts.values()),
+            },
+            "quarantine_reasons": self.reasons(),
+            "notes": self.notes,
+            "ground_truth_rows": self.ground_truth_rows,
+            "balanced": all(c.balanced() for c in self.counts.values()),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, default=str)
+
+    def rich_table(self) -> RichTable:
+        table = RichTable(title=f"Ingest (reference date {self.reference_date})")
+        for col in (
+            "table",
+            "read",
+            "loaded",
+            "quarantined",
+            "duplicates",
+            "before",
+            "after",
+            "ok",
+        ):
+            table.add_column(col, justify="left" if col == "table" else "right")
+        for c in self.counts.values():
+            table.add_row(
+                c.table,
+                f"{c.read:,}",
+                f"{c.loaded:,}",
+                f"{c.quarantined:,}",
+                f"{c.duplicates:,}",
+                f"{c.existing:,}",
+                f"{c.final:,}",
+                "yes" if c.balanced() else "NO",
+            )
+        return table
+
+    def render(self) -> str:
+        """The readable summary: counts per table, top quarantine reasons, notes."""
+        console = Console(record=True, width=110, file=open("/dev/null", "w"))  # noqa: SIM115
+        console.print(self.rich_table())
+        console.print("rows read = rows loaded + rows quarantined + duplicates removed, per table")
+        reasons = self.reasons()
+        if reasons:
+            console.print("Quarantine reasons:")
+            for reason, n in list(reasons.items())[:15]:
+                console.print(f"  {n:>8,}  {reason}")
+        for note in self.notes:
+            console.print(f"note: {note}")
+        return console.export_text()

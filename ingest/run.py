@@ -1,0 +1,173 @@
+"""``ingest_sources``: council extracts in, pseudonymised canonical tables out, nothing lost.
+
+Order of work: read every source (a file that cannot be read stops the run before anything
+is written), pseudonymise, merge with what the output folder already holds, check, count,
+and only then write: the canonical folder is built beside the old one and swapped in, the
+re-identification lookup is updated in one transaction, and the quarantine and summary are
+written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from frontdoor.settings import Settings
+from ingest import reidentification
+from ingest.errors import IngestError
+from ingest.merge import QUARANTINE_COLUMNS, TableResult, process_table
+from ingest.readers import ReadResult
+from ingest.report import IngestReport
+from ingest.sources import expand, folder_reference_date, ground_truth_files
+from ingest.write import swap_in_folder, write_quarantine, write_truth
+from records import store
+from records.contract import TABLES
+from records.pseudonymise import key_fingerprint, load_key, pseudonymise_series
+
+INGEST_VERSION = 1
+
+
+def read_source(path: Path, kind: str, settings: Settings) -> ReadResult:
+    if kind == "canonical":
+        from ingest.readers.canonical import read_canonical
+
+        return read_canonical(path, settings)
+    if kind == "annex_a":
+        from ingest.readers.annex_a import read_annex_a
+
+        return read_annex_a(path, settings)
+    if kind == "cin_xml":
+        from ingest.readers.cin_xml import read_cin_xml
+
+        return read_cin_xml(path, settings)
+    raise IngestError(path, f"unknown source kind {kind}")
+
+
+def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> IngestReport:
+    """Ingest council extracts into ``out_dir`` (merged with what it holds); see module doc."""
+    out_dir = Path(out_dir)
+    key = load_key(settings)
+    fingerprint = key_fingerprint(key)
+    files, notes = expand([Path(s) for s in sources])
+    existing_manifest = store.read_manifest(out_dir) if out_dir.exists() else {}
+    if existing_manifest.get("key_fingerprint") not in (None, fingerprint):
+        raise IngestError(
+            out_dir,
+            "holds tables pseudonymised with a different key "
+            f"({existing_manifest.get('key_fingerprint')}, this run uses {fingerprint})",
+            "the same pseudonymisation key for every extract merged into one folder",
+        )
+
+    results = [read_source(path, kind, settings) for path, kind in files]
+    for r in results:
+        notes.extend(r.notes)
+
+    reference = _reference_date(settings, results, sources, existing_manifest)
+    existing = store.read_tables(out_dir) if (out_dir / store.MANIFEST).exists() else {}
+
+    outcome: dict[str, TableResult] = {}
+    children = process_table(
+        "children",
+        [b for r in results for b in r.batches if b.table == "children"],
+        existing.get("children"),
+        key,
+        reference,
+        None,
+    )
+    outcome["children"] = children
+    known = pd.Index(children.frame["child_id"])
+    for name in TABLES:
+        if name == "children":
+            continue
+        outcome[name] = process_table(
+            name,
+            [b for r in results for b in r.batches if b.table == name],
+            existing.get(name),
+            key,
+            reference,
+            known,
+        )
+
+    quarantine = pd.concat([o.quarantine for o in outcome.values()], ignore_index=True)
+    quarantine = quarantine[QUARANTINE_COLUMNS]
+    source_list = _source_list(results, existing_manifest)
+    report = IngestReport(
+        out_dir=out_dir,
+        reference_date=reference.isoformat(),
+        sources=source_list,
+        counts={name: o.counts for name, o in outcome.items()},
+        quarantine=quarantine,
+        notes=notes,
+        key_fingerprint=fingerprint,
+        quarantine_dir=settings.resolve(settings.paths.quarantine),
+    )
+    report.check_balanced()
+
+    truth = _ground_truth(sources, key, settings)
+    manifest = {
+        "reference_date": reference.isoformat(),
+        "key_fingerprint": fingerprint,
+        "sources": source_list,
+        "ingest_version": INGEST_VERSION,
+        "pseudonymised": True,
+    }
+    reidentification.record(settings, children.identities)
+    swap_in_folder(out_dir, {n: o.frame for n, o in outcome.items()}, manifest)
+    if truth is not None:
+        report.ground_truth_rows = write_truth(settings, truth)
+    write_quarantine(report)
+    return report
+
+
+def _reference_date(settings, results, sources, existing_manifest) -> date:
+    if settings.ingest.reference_date is not None:
+        return settings.ingest.reference_date
+    found = [r.reference_date for r in results if r.reference_date is not None]
+    folder = folder_reference_date([Path(s) for s in sources])
+    if folder is not None:
+        found.append(folder)
+    if existing_manifest.get("reference_date"):
+        found.append(date.fromisoformat(str(existing_manifest["reference_date"])[:10]))
+    return max(found) if found else date.today()
+
+
+def _source_list(results: list[ReadResult], existing_manifest: dict) -> list[dict]:
+    listed = {s["sha256"]: s for s in existing_manifest.get("sources", []) if "sha256" in s}
+    for r in results:
+        digest = hashlib.sha256(Path(r.path).read_bytes()).hexdigest()
+        listed.setdefault(
+            digest,
+            {"file": Path(r.path).name, "kind": r.kind, "sha256": digest, "rows": r.rows_read},
+        )
+    return sorted(listed.values(), key=lambda s: (s["file"], s["sha256"]))
+
+
+def _ground_truth(sources, key: bytes, settings: Settings) -> pd.DataFrame | None:
+    """Synthetic ground truth, pseudonymised like the referrals it describes."""
+    paths = ground_truth_files([Path(s) for s in sources])
+    if not paths:
+        return None
+    frames = []
+    for path in paths:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:
+            raise IngestError(path, f"cannot be read as Parquet ({exc})", "ground truth") from exc
+        if "referral_id" not in frame.columns:
+            raise IngestError(
+                path, "lacks column referral_id", "referral_id, p_rereferral_12m, p_escalation_12m"
+            )
+        frame = frame.copy()
+        frame["referral_id"] = pseudonymise_series(
+            key, frame["referral_id"].astype(str), "referrals"
+        )
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_json(report: IngestReport) -> str:
+    return json.dumps(report.as_dict(), indent=2, default=str)

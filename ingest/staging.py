@@ -1,0 +1,183 @@
+"""Staged rows: one canonical table's rows from one place in a source, typed but not yet merged.
+
+Every reader turns its format into batches of contract columns plus provenance (file, sheet,
+row number) and any cell problems found. Nothing is dropped here: a row with a problem keeps
+its place and carries its reason to the quarantine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ingest import values
+from records import codes
+from records.contract import TABLES
+
+PROVENANCE = ["_source", "_sheet", "_row"]
+PROBLEM = ["_pcolumn", "_pvalue", "_preason"]
+VALUE_PREVIEW_CHARS = 80
+
+# Columns whose raw values never reach a quarantine file (they identify a child or a date of birth).
+WITHHELD = "[withheld: identifier]"
+
+
+@dataclass
+class Batch:
+    """Rows of one canonical table from one sheet or element of one source file."""
+
+    table: str
+    frame: pd.DataFrame  # contract columns (subset) + PROVENANCE + PROBLEM
+    priority: int  # lower wins when the same record comes from several sources
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+def is_identifying(table: str, column: str) -> bool:
+    t = TABLES[table]
+    return column in {"child_id", "household_id", t.key, "birth_month"} or column.startswith("_")
+
+
+def preview(value: object) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > VALUE_PREVIEW_CHARS:
+        return f"{text[:VALUE_PREVIEW_CHARS]}… ({len(text):,} characters)"
+    return text
+
+
+def _code_map(table: str, column: str) -> dict[str, str]:
+    allowed = TABLES[table].column(column).allowed or ()
+    return {code: code for code in allowed}
+
+
+def build_batch(
+    table: str,
+    raw: pd.DataFrame,
+    *,
+    source: str,
+    sheet: str,
+    rows: pd.Series | list[int],
+    priority: int,
+    max_cell_chars: int,
+    code_maps: dict[str, dict[str, str]] | None = None,
+    long_cells: pd.Series | None = None,
+) -> Batch:
+    """Type the contract columns present in ``raw`` and note every cell problem per row.
+
+    ``raw`` holds values as read (text, numbers, datetimes), with contract column names.
+    ``code_maps`` adds format-specific spellings ('b) Female' -> 'F') to a column's code list.
+    ``long_cells`` names, per row, a source column whose cell is over the length limit.
+    """
+    t = TABLES[table]
+    raw = raw.reset_index(drop=True)
+    out: dict[str, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+
+    def note(column: str, reason: pd.Series, shown: pd.Series) -> None:
+        bad = reason.notna()
+        if bad.any():
+            withheld = is_identifying(table, column)
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "column": column,
+                        "value": WITHHELD if withheld else shown[bad].map(preview),
+                        "reason": reason[bad],
+                    },
+                    index=reason[bad].index,
+                )
+            )
+
+    for column in t.columns:
+        if column.name not in raw.columns:
+            continue
+        series = raw[column.name]
+        reason = pd.Series(None, index=raw.index, dtype=object)
+        if column.dtype == "id":
+            typed = values.clean_text(series)
+        elif column.dtype == "date":
+            typed, reason = values.parse_dates(series)
+            if table == "children" and column.name == "birth_month":
+                typed = values.month_start(typed)
+        elif column.dtype == "bool":
+            typed, reason = values.parse_bool(series, unknown_as=False)
+        elif column.dtype == "int":
+            typed, reason = values.parse_int(series)
+        elif column.dtype == "factors":
+            typed = _factors(series)
+        else:
+            mapping = {**_code_map(table, column.name), **((code_maps or {}).get(column.name, {}))}
+            typed = values.map_codes(series, mapping) if mapping else values.clean_text(series)
+        text = values.clean_text(series) if column.dtype in {"id", "str", "factors"} else None
+        if text is not None:
+            too_long = text.map(lambda v: v is not None and len(v) > max_cell_chars)
+            reason = reason.where(~too_long, f"cell longer than {max_cell_chars:,} characters")
+        note(column.name, reason, series.astype(object))
+        out[column.name] = pd.Series(typed, index=raw.index).where(reason.isna(), None)
+
+    frame = pd.DataFrame(out, index=raw.index)
+    if long_cells is not None:
+        long_cells = pd.Series(long_cells).reset_index(drop=True)
+        bad = long_cells.notna()
+        if bad.any():
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "column": long_cells[bad],
+                        "value": "[not shown]",
+                        "reason": f"cell longer than {max_cell_chars:,} characters",
+                    }
+                )
+            )
+    frame["_source"] = source
+    frame["_sheet"] = sheet
+    frame["_row"] = pd.Series(list(rows), index=raw.index, dtype="int64")
+    _attach_problems(frame, problems)
+    return Batch(table=table, frame=frame, priority=priority)
+
+
+def _attach_problems(frame: pd.DataFrame, problems: list[pd.DataFrame]) -> None:
+    for col in PROBLEM:
+        frame[col] = None
+    if not problems:
+        return
+    allp = pd.concat(problems)
+    allp = allp.astype({"column": str, "value": str, "reason": str})
+    joined = allp.groupby(level=0).agg("; ".join)
+    frame.loc[joined.index, "_pcolumn"] = joined["column"]
+    frame.loc[joined.index, "_pvalue"] = joined["value"]
+    frame.loc[joined.index, "_preason"] = joined["reason"]
+
+
+def _factors(series: pd.Series) -> pd.Series:
+    """'3B, 4B;16a' or a list -> '3B,4B,16A' (sorted, de-duplicated); missing stays missing."""
+
+    def one(value: object) -> object:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        items = (
+            value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
+        )
+        found = []
+        for item in items:
+            code = values.code_part(str(item).replace("\u00a0", " ").strip()).upper()
+            if code and code.lower() not in values.MISSING_MARKERS:
+                found.append(code)
+        return codes.join_factors(found)
+
+    return series.astype(object).map(one)
+
+
+def long_cell_columns(raw: pd.DataFrame, limit: int) -> pd.Series:
+    """Per row, the first column (as named in the source) whose cell is longer than ``limit``."""
+    result = pd.Series(None, index=raw.index, dtype=object)
+    for column in raw.columns:
+        col = raw[column]
+        lengths = col.map(lambda v: len(v) if isinstance(v, str) else 0)
+        hit = (lengths > limit) & result.isna()
+        if hit.any():
+            result[hit] = str(column)
+    return result

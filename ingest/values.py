@@ -1,0 +1,265 @@
+"""Cleaning raw cell values: text, codes with or without prefixes, dates in any of their forms.
+
+Everything here is vectorised over a pandas Series and returns the cleaned values plus a
+per-row reason (``None`` when the value is fine), so readers never drop a row silently.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+MISSING_MARKERS = {
+    "",
+    "#n/a",
+    "n/a",
+    "na",
+    "#na",
+    "nan",
+    "nat",
+    "none",
+    "null",
+    "#null!",
+    "#ref!",
+    "#value!",
+    "#div/0!",
+    "#name?",
+    "#num!",
+    "-",
+}
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
+_PREFIX = re.compile(r"^[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+MIN_DATE = pd.Timestamp("1900-01-01")
+MAX_DATE = pd.Timestamp("2100-12-31")
+
+
+def clean_text(series: pd.Series) -> pd.Series:
+    """Strings with normalised whitespace (non-breaking spaces too); missing markers become None."""
+    out = series.astype(object)
+    is_str = out.map(lambda v: isinstance(v, str))
+    if is_str.any():
+        text = out[is_str].map(lambda v: _SPACES.sub(" ", v).strip())
+        text = text.where(~text.str.lower().isin(MISSING_MARKERS), None)
+        out = out.copy()
+        out[is_str] = text
+    other = ~is_str & out.notna()
+    if other.any():
+        out = out.copy()
+        out[other] = out[other].map(_scalar_text)
+    return out.where(out.notna(), None)
+
+
+def _scalar_text(value: object) -> str | None:
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def strip_prefix(value: str) -> str:
+    """'a) WBRI' -> 'WBRI'; 'q) 6: Police' -> '6: Police'."""
+    return _PREFIX.sub("", value, count=1).strip()
+
+
+def code_part(value: str) -> str:
+    """The code of a labelled code: '6: Police' -> '6'; 'N1 - Abuse' -> 'N1'; 'WBRI' -> 'WBRI'."""
+    value = strip_prefix(value)
+    for sep in (":", " - ", " – "):
+        if sep in value:
+            head = value.split(sep, 1)[0].strip()
+            if head and len(head) <= 6:
+                return head
+    return value
+
+
+def map_codes(series: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Normalise codes: strip any 'a) ' prefix and trailing label, then map known spellings.
+
+    Unknown values pass through unchanged, so validation can quarantine them with the value
+    the council actually wrote.
+    """
+    text = clean_text(series)
+    lookup = {_key(k): v for k, v in mapping.items()}
+
+    def one(value: object) -> object:
+        if value is None:
+            return None
+        raw = str(value)
+        for candidate in (raw, strip_prefix(raw), code_part(raw)):
+            hit = lookup.get(_key(candidate))
+            if hit is not None:
+                return hit
+        return code_part(raw)
+
+    uniques = pd.unique(text.dropna())
+    table = {u: one(u) for u in uniques}
+    return text.map(table).where(text.notna(), None)
+
+
+def _key(text: str) -> str:
+    return _SPACES.sub(" ", str(text)).strip().lower()
+
+
+def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates from datetimes, Excel serial numbers or text (ISO, UK day-first, '5 March 2024').
+
+    Returns (dates at midnight, reason) where reason is None for good or missing values and
+    'unreadable date' / 'impossible date' otherwise.
+    """
+    index = series.index
+    result = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    reason = pd.Series(None, index=index, dtype=object)
+    if len(series) == 0:
+        return result, reason
+    values = series.astype(object)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        result = pd.to_datetime(series).astype("datetime64[ns]").dt.normalize()
+        return result, reason
+
+    kinds = values.map(_kind)
+    dt_mask = kinds == "dt"
+    if dt_mask.any():
+        result[dt_mask] = pd.to_datetime(values[dt_mask].map(_to_timestamp), errors="coerce")
+    num_mask = kinds == "num"
+    if num_mask.any():
+        nums = pd.to_numeric(values[num_mask], errors="coerce")
+        result[num_mask] = _from_serial(nums)
+    str_mask = kinds == "str"
+    if str_mask.any():
+        text = clean_text(values[str_mask])
+        present = text.notna()
+        text = text[present].astype(str)
+        parsed = _parse_text_dates(text)
+        result[parsed.index] = parsed
+        bad = parsed.isna()
+        reason[bad[bad].index] = "unreadable date"
+    other_mask = kinds == "other"
+    reason[other_mask] = "unreadable date"
+
+    out_of_range = result.notna() & ((result < MIN_DATE) | (result > MAX_DATE))
+    reason[out_of_range] = "impossible date"
+    result[out_of_range] = pd.NaT
+    result = result.dt.normalize()
+    return result, reason
+
+
+def _kind(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return "missing"
+    if isinstance(value, (datetime, date, pd.Timestamp, np.datetime64)):
+        return "dt"
+    if isinstance(value, bool):
+        return "other"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "num"
+    if isinstance(value, str):
+        stripped = value.strip().replace("\u00a0", "")
+        if re.fullmatch(r"\d{4,5}(\.\d+)?", stripped):
+            return "num"
+        return "str"
+    return "other"
+
+
+def _to_timestamp(value: object) -> object:
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, OverflowError):
+        return pd.NaT
+
+
+def _from_serial(nums: pd.Series) -> pd.Series:
+    ok = nums.notna() & (nums >= 1) & (nums < 2_958_466)  # Excel's last day, 9999-12-31
+    out = pd.Series(pd.NaT, index=nums.index, dtype="datetime64[ns]")
+    if ok.any():
+        days = np.floor(nums[ok].astype(float)).astype("int64")
+        # Lotus 1-2-3's phantom 29 February 1900: serials below 61 are one day earlier.
+        days = days.where(days >= 61, days + 1)
+        out[ok] = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).to_numpy()
+    out[nums.notna() & ~ok] = pd.Timestamp("1800-01-01")  # flagged impossible below
+    return out
+
+
+_TEXT_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d/%m/%y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+)
+
+
+def _parse_text_dates(text: pd.Series) -> pd.Series:
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    remaining = text
+    for fmt in _TEXT_FORMATS:
+        if remaining.empty:
+            break
+        parsed = pd.to_datetime(remaining, format=fmt, errors="coerce")
+        hit = parsed.notna()
+        if hit.any():
+            out[hit[hit].index] = parsed[hit]
+            remaining = remaining[~hit]
+    if not remaining.empty:
+        # ISO 8601 with a timezone or fractions of a second, e.g. CIN DateTime values.
+        parsed = pd.to_datetime(remaining, format="ISO8601", errors="coerce", utc=True)
+        hit = parsed.notna()
+        if hit.any():
+            out[hit[hit].index] = parsed[hit].dt.tz_localize(None)
+    return out
+
+
+TRUE_WORDS = {"yes", "y", "true", "t", "1", "a) yes"}
+FALSE_WORDS = {"no", "n", "false", "f", "0", "b) no"}
+
+
+def parse_bool(series: pd.Series, unknown_as: bool | None = None) -> tuple[pd.Series, pd.Series]:
+    """Yes/No, Y/N, true/false, 1/0 with or without an 'a) ' prefix; 'Unknown' -> unknown_as."""
+    text = clean_text(series)
+    reason = pd.Series(None, index=series.index, dtype=object)
+
+    def one(value: object) -> object:
+        if value is None:
+            return None
+        word = strip_prefix(str(value)).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        if word in {"unknown", "not known", "u", "not recorded"}:
+            return unknown_as
+        return "?"
+
+    out = text.map(one)
+    bad = out == "?"
+    reason[bad] = "not a yes/no value"
+    out = out.where(~bad, None)
+    return out.astype(object), reason
+
+
+def parse_int(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = clean_text(series)
+    nums = pd.to_numeric(text, errors="coerce")
+    reason = pd.Series(None, index=series.index, dtype=object)
+    bad = (text.notna() & nums.isna()) | (nums.notna() & (nums % 1 != 0))
+    reason[bad] = "not a whole number"
+    nums = nums.where(~bad)
+    return nums.astype("Float64").astype("Int64"), reason
+
+
+def month_start(dates: pd.Series) -> pd.Series:
+    """Keep only the month: exact dates of birth are never stored."""
+    return dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
