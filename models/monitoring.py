@@ -154,9 +154,11 @@ def recent_fairness(
     score: str,
     characteristics: dict[str, str],
     settings: FairnessSettings,
-    threshold: float,
+    threshold: float | None = None,
+    flagged: str | None = None,
 ) -> AuditResult:
-    """The fairness room's audit, run on recently labelled referrals at the model's threshold."""
+    """The fairness room's audit, run on recently labelled referrals: flagged as in use
+    (``flagged``: a 0/1 column, e.g. the band is one the queue shows) or at ``threshold``."""
     return run_audit(
         frame,
         label=label,
@@ -164,6 +166,8 @@ def recent_fairness(
         characteristics=characteristics,
         settings=settings,
         threshold=threshold,
+        flagged=flagged,
+        score_is_probability=True,
     )
 
 
@@ -285,3 +289,108 @@ def alerts_for(
                         f"group {row.group} on recent labelled referrals"
                     )
     return alerts
+
+
+def build_monitor_report(
+    table: pd.DataFrame,
+    model,
+    decisions: pd.DataFrame,
+    *,
+    label: str,
+    as_of: pd.Timestamp,
+    train_window: tuple[pd.Timestamp, pd.Timestamp],
+    flagged_bands: list[str],
+    band_order: list[str],
+    window_days: int,
+    label_window_days: int,
+    fairness: FairnessSettings,
+    alert: float = 0.25,
+) -> MonitorReport:
+    """Everything the monitor measures, from the feature table, the model in use and the
+    managers' decisions.
+
+    ``model`` is the deployed ``FrontDoorModel`` (``feature_names``, ``predict_proba``,
+    ``bands``). Reference: decisions in the model's training window. Recent: the last
+    ``window_days`` before ``as_of``. Fairness: the most recent decisions whose outcome is known.
+    """
+    from models.fairness.characteristics import derive_characteristics
+
+    dates = pd.to_datetime(table["decision_date"])
+    as_of = pd.Timestamp(as_of)
+    reference = table[(dates >= train_window[0]) & (dates <= train_window[1])]
+    recent = table[(dates > as_of - pd.Timedelta(days=window_days)) & (dates <= as_of)]
+    columns = list(model.feature_names)
+    drift = feature_drift(reference, recent, columns, alert=alert)
+    scores = score_drift(
+        model.predict_proba(reference) if len(reference) else [],
+        model.predict_proba(recent) if len(recent) else [],
+        alert=alert,
+    )
+
+    # Flag rates over the last year of referrals, overall and by group.
+    year = table[(dates > as_of - pd.Timedelta(days=365)) & (dates <= as_of)].copy()
+    if "decision_kind" in year:
+        year = year[year["decision_kind"] == "referral"]
+    year, groups = derive_characteristics(year)
+    p = model.predict_proba(year) if len(year) else np.array([])
+    year["band"] = model.bands.transform(p).astype(str) if len(year) else []
+    year["referral_date"] = year["decision_date"]
+    rates = flag_rates(year, band_order, flagged_bands)
+    by_group = (
+        pd.concat(
+            [
+                flag_rates(year, band_order, flagged_bands, by=column)
+                .rename(columns={column: "group"})
+                .assign(characteristic=name)
+                for name, column in groups.items()
+                if name != "ethnicity_x_sex"
+            ],
+            ignore_index=True,
+        )
+        if len(year)
+        else pd.DataFrame()
+    )
+
+    # Fairness on the most recent decisions whose outcome is now known.
+    fairness_frame = None
+    labelled = recent_labelled(table, label, as_of, label_window_days, max(window_days, 180))
+    if len(labelled) >= fairness.min_group_size:
+        labelled, characteristics = derive_characteristics(labelled)
+        labelled["probability"] = model.predict_proba(labelled)
+        labelled["flagged"] = np.isin(
+            model.bands.transform(labelled["probability"].to_numpy()).astype(str), flagged_bands
+        ).astype(int)
+        labelled["y"] = labelled[label].astype(int)
+        try:
+            audit = recent_fairness(
+                labelled,
+                label="y",
+                score="probability",
+                characteristics=characteristics,
+                settings=fairness,
+                flagged="flagged",
+            )
+            fairness_frame = audit.to_frame()
+        except ValueError:  # e.g. a reference group too small in a short window
+            fairness_frame = None
+
+    # Managers' agreement with the flags, by band and group.
+    if decisions.empty:
+        agreement = decision_agreement(decisions)
+    else:
+        people, group_cols = derive_characteristics(
+            table[table["decision_id"].isin(decisions["decision_id"])]
+        )
+        cols = [c for n, c in group_cols.items() if n != "ethnicity_x_sex"]
+        agreement = decision_agreement(decisions, people, cols)
+
+    return MonitorReport(
+        as_of=as_of.date().isoformat(),
+        feature_drift=drift,
+        score_drift=scores,
+        flag_rates=rates,
+        flag_rates_by_group=by_group,
+        fairness=fairness_frame,
+        agreement=agreement,
+        alerts=alerts_for(drift, scores, fairness_frame, fairness),
+    )

@@ -127,6 +127,7 @@ class Step:
     sections: tuple[str, ...] = ()  # settings sections the function reads
     io: bool = True  # retry transient I/O errors
     cache: bool = True
+    check: Callable[[Settings, dict], bool] | None = None  # is a cached result still true?
     task: Task = field(init=False)
 
     def __post_init__(self) -> None:
@@ -162,14 +163,24 @@ class Step:
             options.update(cache_policy=NO_CACHE, persist_result=False)
         return self.task.with_options(**options)
 
+    def still_valid(self, settings: Settings, summary: Any) -> bool:
+        """A cached summary is used only while what it describes still exists."""
+        if not outputs_intact(summary):
+            return False
+        return self.check is None or bool(self.check(settings, summary))
+
 
 def step(
-    name: str, sections: tuple[str, ...] = (), io: bool = True, cache: bool = True
+    name: str,
+    sections: tuple[str, ...] = (),
+    io: bool = True,
+    cache: bool = True,
+    check: Callable[[Settings, dict], bool] | None = None,
 ) -> Callable[[Callable[..., dict]], Step]:
     """Decorator for the pipeline's own step functions."""
 
     def wrap(fn: Callable[..., dict]) -> Step:
-        return Step(fn=fn, name=name, sections=sections, io=io, cache=cache)
+        return Step(fn=fn, name=name, sections=sections, io=io, cache=cache, check=check)
 
     return wrap
 
@@ -233,7 +244,7 @@ def run_step(ledger: Ledger, s: Step, settings: Settings, label: str = "", **inp
     state = configured(settings=settings, **inputs, return_state=True)
     result = state.result()
     cached = _is_cache_hit(state)
-    if cached and not outputs_intact(result):
+    if cached and not s.still_valid(settings, result):
         state = configured.with_options(refresh_cache=True)(
             settings=settings, **inputs, return_state=True
         )
@@ -243,21 +254,24 @@ def run_step(ledger: Ledger, s: Step, settings: Settings, label: str = "", **inp
     return result
 
 
-def submit_steps(
-    ledger: Ledger, s: Step, settings: Settings, jobs: list[tuple[str, dict[str, Any]]]
-) -> list[dict]:
-    """Submit one step per job to the flow's task runner (threads or Dask) and gather them."""
+def submit_steps(ledger: Ledger, s: Step, jobs: list[tuple[str, dict[str, Any]]]) -> list[dict]:
+    """Submit one step per job to the flow's task runner (threads or Dask) and gather them.
+
+    Each job is ``(label, keyword arguments)``; the arguments include its ``settings`` (a
+    council's own, in consortium mode)."""
     started = time.perf_counter()
-    configured = s.configured(settings)
-    futures = [(label, kw, configured.submit(settings=settings, **kw)) for label, kw in jobs]
+    futures = []
+    for label, kw in jobs:
+        configured = s.configured(kw["settings"])
+        futures.append((label, kw, configured, configured.submit(**kw)))
     results = []
-    for label, kw, future in futures:
+    for label, kw, configured, future in futures:
         future.wait()
         state = future.state
         result = state.result()
         cached = _is_cache_hit(state)
-        if cached and not outputs_intact(result):
-            result = configured.with_options(refresh_cache=True)(settings=settings, **kw)
+        if cached and not s.still_valid(kw["settings"], result):
+            result = configured.with_options(refresh_cache=True)(**kw)
             cached = False
         ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))
         results.append(result)

@@ -1,0 +1,160 @@
+"""Prefect artifacts that summarise each flow run: counts, metrics, the gate's result, and which
+steps ran or came from the cache. No identifiers, names or free text; counts 1..5 show as c.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from frontdoor import REVIEW_NOTICE
+from pipelines.steps import Ledger
+
+SUPPRESS_UP_TO = 5
+
+
+def shown(value: Any, up_to: int = SUPPRESS_UP_TO) -> Any:
+    """A count fit to publish: 1..up_to becomes 'c'."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= up_to:
+        return "c"
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _steps(ledger: Ledger, key: str) -> None:
+    create_table_artifact(
+        key=f"{key}-steps",
+        table=ledger.rows(),
+        description=f"{key}: each step, and whether it ran or was taken from the cache",
+    )
+
+
+def _markdown(key: str, title: str, lines: list[str], ledger: Ledger) -> None:
+    ran, cached = ledger.ran, ledger.cached
+    body = [f"# {title}", "", *lines, ""]
+    body.append(
+        f"Steps run: {len(ran)} ({', '.join(ran) or 'none'}); "
+        f"from the cache: {len(cached)} ({', '.join(cached) or 'none'})."
+    )
+    body += ["", f"_{REVIEW_NOTICE}_"]
+    create_markdown_artifact(key=key, markdown="\n".join(body), description=title)
+    _steps(ledger, key)
+
+
+def ingest_summary(results: dict[str, dict], ledger: Ledger) -> None:
+    rows = []
+    for council, r in results.items():
+        for table, c in r["tables"].items():
+            rows.append(
+                {"council": council or "-", "table": table, **{k: shown(v) for k, v in c.items()}}
+            )
+    create_table_artifact(
+        key="ingest-counts", table=rows, description="rows read/loaded/quarantined"
+    )
+    lines = []
+    for council, r in results.items():
+        tot = r["totals"]
+        lines.append(
+            f"- {council or 'council'}: reference date {r['reference_date']}; read "
+            f"{_fmt(tot['read'])}, loaded {_fmt(tot['loaded'])}, quarantined "
+            f"{_fmt(shown(tot['quarantined']))}; balanced: {r['balanced']}"
+        )
+    _markdown("ingest", "Ingest", lines, ledger)
+
+
+def features_summary(result: dict, ledger: Ledger) -> None:
+    keys = ("decisions", "labelled", "censored", "features")
+    lines = [f"- {k}: {_fmt(result[k])}" for k in keys if k in result]
+    lines += [f"- {k}: {_fmt(v)}" for k, v in result.items() if k.endswith("_rate")]
+    _markdown("build-features", "Feature table", lines, ledger)
+
+
+def train_summary(trained: list[dict], ledger: Ledger) -> None:
+    rows = [
+        {
+            "label": tr["label"],
+            "model": tr["model_name"],
+            "version": tr["model_version"],
+            "estimator": tr["estimator"],
+            "folds": tr["folds"],
+            **{k: round(v, 4) for k, v in tr["metrics"].items()},
+        }
+        for tr in trained
+    ]
+    create_table_artifact(key="train-models", table=rows, description="registered challengers")
+    lines = [
+        f"- {r['label']}: {r['model']} version {r['version']} ({r['estimator']}), "
+        f"backtest AUC {r['auc']:.3f} against the current-practice rule's {r['auc_rule']:.3f}; "
+        "alias `challenger`"
+        for r in rows
+    ]
+    _markdown("train", "Training", lines, ledger)
+
+
+def audit_summary(audited: dict, promoted: dict, ledger: Ledger) -> None:
+    verdict = "PASSED" if audited["gate_passed"] else "FAILED"
+    lines = [
+        f"- model: {audited['model_name']} version {audited['model_version']}",
+        f"- fairness gate: **{verdict}** — {audited['gate_summary']}",
+        f"- checks: {audited['checks']}, failures: {audited['failures']}, "
+        f"inconclusive: {audited['inconclusive']}",
+        f"- promotion: {promoted['how']}",
+        f"- published audit: {audited['outputs'].get('audit_html', '')}",
+    ]
+    create_table_artifact(
+        key="audit-gate",
+        table=[
+            {
+                "model": audited["model_name"],
+                "version": audited["model_version"],
+                "gate": verdict.lower(),
+                "failures": audited["failures"],
+                "promoted": promoted.get("promoted", False),
+                "override": promoted.get("overridden", False),
+            }
+        ],
+        description="the fairness gate and the promotion",
+    )
+    _markdown("audit", "Fairness audit and promotion", lines, ledger)
+
+
+def score_summary(scored: dict, queued: dict, ledger: Ledger) -> None:
+    bands = [{"band": b, "referrals": shown(n)} for b, n in scored["bands"].items()]
+    create_table_artifact(key="score-bands", table=bands, description="scored referrals by band")
+    lines = [
+        f"- month scored: {scored['month']} with {scored['label']} version {scored['model_version']}",
+        f"- referrals scored: {_fmt(shown(scored['scored']))}; flagged for review: "
+        f"{_fmt(shown(scored['flagged']))}",
+        f"- newly loaded into the review queue: {_fmt(shown(queued['loaded']))}",
+    ]
+    _markdown("score", "Scoring", lines, ledger)
+
+
+def monitor_summary(result: dict, ledger: Ledger) -> None:
+    create_table_artifact(
+        key="monitor-drift",
+        table=[{**r, "psi": round(float(r["psi"]), 4)} for r in result["top_drift"]],
+        description="inputs with the largest shift (PSI)",
+    )
+    sd = result["score_drift"]
+    lines = [
+        f"- as of {result['as_of']}, {result['label']} version {result['model_version']}",
+        f"- score drift: PSI {sd['psi']:.3f} ({sd['status']})",
+        f"- inputs with a significant shift: {result['features_shifted']}",
+        f"- decisions reviewed by managers: {_fmt(shown(result['decisions_reviewed']))}",
+        f"- alerts: {len(result['alerts'])}",
+        *[f"  - {a}" for a in result["alerts"]],
+    ]
+    _markdown("monitor", "Monitoring", lines, ledger)
+
+
+def demo_summary(lines: list[str], ledger: Ledger) -> None:
+    _markdown("demo", "Demo", lines, ledger)

@@ -1,0 +1,338 @@
+"""The Prefect flows a council runs. Each is thin: it composes the steps in ``pipelines.tasks``
+(themselves thin calls into the rooms), records what ran and what came from the cache, and
+leaves Markdown and table artifacts summarising the run.
+
+Flows take ``settings`` (in process) or ``config`` (a YAML path, for deployments whose
+parameters must be JSON). With no Prefect API configured they run on a temporary local server:
+nothing to install.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+
+from frontdoor import REVIEW_NOTICE
+from frontdoor.settings import Settings, load_settings
+from models.monitoring import MonitorReport
+from pipelines import artifacts
+from pipelines import tasks as t
+from pipelines.steps import Ledger, run_step, submit_steps
+
+
+def _settings(settings: Settings | None, config: str | None) -> Settings:
+    return settings if settings is not None else load_settings(config)
+
+
+def council_settings(settings: Settings, council: str) -> Settings:
+    """A council's own copy of the settings in consortium mode: its own folders under
+    ``data/councils/<council>/`` and its own registered models (``<prefix>-<council>-<label>``)."""
+    base = Path(settings.paths.data) / "councils" / council
+    paths = settings.paths.model_copy(
+        update={
+            "synthetic": settings.paths.synthetic / council,
+            "canonical": base / "canonical",
+            "quarantine": base / "quarantine",
+            "truth": base / "truth",
+            "features": base / "features",
+            "scores": base / "scores",
+            "reports": base / "reports",
+            "monitoring": base / "monitoring",
+        }
+    )
+    tracking = settings.tracking.model_copy(
+        update={"model_name_prefix": f"{settings.tracking.model_name_prefix}-{council}"}
+    )
+    return settings.model_copy(update={"paths": paths, "tracking": tracking})
+
+
+def _where(settings: Settings) -> dict[str, Path]:
+    r, p = settings.resolve, settings.paths
+    return {
+        "raw": r(p.synthetic),
+        "canonical": r(p.canonical),
+        "truth": r(p.truth),
+        "features": r(p.features) / "features.parquet",
+        "scores": r(p.scores),
+        "reports": r(p.reports),
+        "monitoring": r(p.monitoring),
+    }
+
+
+def _labels(settings: Settings, labels: list[str] | None) -> list[str]:
+    return list(labels) if labels else [settings.models.primary_label]
+
+
+# ---------------------------------------------------------------------------- the flows
+
+
+def ingest_and_features(settings: Settings, ledger: Ledger) -> dict[str, Any]:
+    """Ingest then build features: for one council, or for every council in parallel."""
+    councils = settings.pipelines.councils
+    if not councils:
+        w = _where(settings)
+        ing = run_step(ledger, t.ingest_step, settings, sources=w["raw"], out=str(w["canonical"]))
+        feats = run_step(
+            ledger,
+            t.features_step,
+            settings,
+            canonical=w["canonical"],
+            truth=w["truth"],
+            out=str(w["features"]),
+        )
+        return {"ingest": ing, "features": feats}
+    each = {c: council_settings(settings, c) for c in councils}
+    where = {c: _where(s) for c, s in each.items()}
+    ingested = submit_steps(
+        ledger,
+        t.ingest_step,
+        [
+            (
+                c,
+                {
+                    "settings": each[c],
+                    "sources": where[c]["raw"],
+                    "out": str(where[c]["canonical"]),
+                },
+            )
+            for c in councils
+        ],
+    )
+    built = submit_steps(
+        ledger,
+        t.features_step,
+        [
+            (
+                c,
+                {
+                    "settings": each[c],
+                    "canonical": where[c]["canonical"],
+                    "truth": where[c]["truth"],
+                    "out": str(where[c]["features"]),
+                },
+            )
+            for c in councils
+        ],
+    )
+    return {
+        "councils": {
+            c: {"ingest": i, "features": f}
+            for c, i, f in zip(councils, ingested, built, strict=True)
+        }
+    }
+
+
+@flow(name="ingest")
+def ingest_flow(settings: Settings | None = None, config: str | None = None) -> dict:
+    """Council extracts -> pseudonymised canonical tables (one task per council when pooled)."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    if settings.pipelines.councils:
+        each = {c: council_settings(settings, c) for c in settings.pipelines.councils}
+        jobs = [
+            (c, {"settings": s, "sources": _where(s)["raw"], "out": str(_where(s)["canonical"])})
+            for c, s in each.items()
+        ]
+        results = dict(zip(each, submit_steps(ledger, t.ingest_step, jobs), strict=True))
+    else:
+        w = _where(settings)
+        results = {
+            "": run_step(ledger, t.ingest_step, settings, sources=w["raw"], out=str(w["canonical"]))
+        }
+    artifacts.ingest_summary(results, ledger)
+    return {"ingest": results, "steps": ledger.rows()}
+
+
+@flow(name="build-features")
+def build_features_flow(settings: Settings | None = None, config: str | None = None) -> dict:
+    """Canonical tables -> point-in-time feature table."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    w = _where(settings)
+    result = run_step(
+        ledger,
+        t.features_step,
+        settings,
+        canonical=w["canonical"],
+        truth=w["truth"],
+        out=str(w["features"]),
+    )
+    artifacts.features_summary(result, ledger)
+    return {"features": result, "steps": ledger.rows()}
+
+
+def _train(settings: Settings, ledger: Ledger, labels: list[str]) -> list[dict]:
+    """One training task per label, in parallel on the flow's task runner."""
+    features = _where(settings)["features"]
+    if len(labels) == 1:
+        return [run_step(ledger, t.train_step, settings, features=features, label=labels[0])]
+    jobs = [
+        (label, {"settings": settings, "features": features, "label": label}) for label in labels
+    ]
+    return submit_steps(ledger, t.train_step, jobs)
+
+
+@flow(name="train")
+def train_flow(
+    settings: Settings | None = None, config: str | None = None, labels: list[str] | None = None
+) -> dict:
+    """Backtest, log to MLflow and register a version aliased ``challenger`` for each label."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    trained = _train(settings, ledger, _labels(settings, labels))
+    artifacts.train_summary(trained, ledger)
+    return {"train": trained, "steps": ledger.rows()}
+
+
+def _audit_and_promote(
+    settings: Settings,
+    ledger: Ledger,
+    label: str,
+    version: str,
+    override_rationale: str | None,
+    by: str | None,
+) -> tuple[dict, dict]:
+    out = _where(settings)["reports"] / f"{label}-v{version}"
+    audited = run_step(
+        ledger, t.audit_step, settings, label=label, version=str(version), out=str(out)
+    )
+    promoted = run_step(
+        ledger,
+        t.promote_step,
+        settings,
+        label=label,
+        version=str(version),
+        gate_passed=audited["gate_passed"],
+        override_rationale=override_rationale,
+        by=by,
+    )
+    return audited, promoted
+
+
+@flow(name="audit")
+def audit_flow(
+    settings: Settings | None = None,
+    config: str | None = None,
+    label: str | None = None,
+    version: str = "challenger",
+    promote: bool = True,
+    override_rationale: str | None = None,
+    by: str | None = None,
+) -> dict:
+    """Fairness audit and gate of a registered version (default: the challenger); promote it to
+    champion when the gate passed (or with a recorded override rationale)."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    label = label or settings.models.primary_label
+    resolved = run_step(ledger, t.resolve_model_step, settings, label=label, alias=str(version))
+    number = resolved["version"]
+    if promote:
+        audited, promoted = _audit_and_promote(
+            settings, ledger, label, number, override_rationale, by
+        )
+    else:
+        out = _where(settings)["reports"] / f"{label}-v{number}"
+        audited = run_step(
+            ledger, t.audit_step, settings, label=label, version=number, out=str(out)
+        )
+        promoted = {"promoted": False, "how": "promotion not requested"}
+    artifacts.audit_summary(audited, promoted, ledger)
+    return {"audit": audited, "promotion": promoted, "steps": ledger.rows()}
+
+
+@flow(name="retrain")
+def retrain_flow(settings: Settings | None = None, config: str | None = None) -> dict:
+    """The monthly job: features from the newest extract, training, the audit and the gate.
+
+    Promotion here never overrides a failed gate: a person does that, with a rationale."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    built = ingest_and_features(settings, ledger)
+    trained = _train(settings, ledger, _labels(settings, settings.models.labels))
+    results = []
+    for tr in trained:
+        audited, promoted = _audit_and_promote(
+            settings, ledger, tr["label"], tr["model_version"], None, None
+        )
+        results.append({"train": tr, "audit": audited, "promotion": promoted})
+    artifacts.train_summary(trained, ledger)
+    for r in results:
+        artifacts.audit_summary(r["audit"], r["promotion"], ledger)
+    return {"built": built, "models": results, "steps": ledger.rows()}
+
+
+def _score(settings: Settings, ledger: Ledger, label: str, alias: str) -> tuple[dict, dict]:
+    w = _where(settings)
+    resolved = run_step(ledger, t.resolve_model_step, settings, label=label, alias=alias)
+    version = resolved["version"]
+    out = w["scores"] / f"scored-{label}-v{version}.parquet"
+    scored = run_step(
+        ledger,
+        t.score_step,
+        settings,
+        features=w["features"],
+        label=label,
+        version=version,
+        out=str(out),
+    )
+    queued = run_step(ledger, t.queue_step, settings, scores=Path(scored["outputs"]["scores"]))
+    return scored, queued
+
+
+@flow(name="score")
+def score_flow(
+    settings: Settings | None = None,
+    config: str | None = None,
+    label: str | None = None,
+    alias: str = "champion",
+) -> dict:
+    """The nightly job: score the newest referrals with the champion (probability, band,
+    reasons) and put them in the review queue. The flag is a prompt for review, not a decision."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    built = ingest_and_features(settings, ledger)
+    scored, queued = _score(settings, ledger, label or settings.models.primary_label, alias)
+    artifacts.score_summary(scored, queued, ledger)
+    return {"built": built, "score": scored, "queue": queued, "steps": ledger.rows()}
+
+
+@flow(name="monitor")
+def monitor_flow(
+    settings: Settings | None = None,
+    config: str | None = None,
+    label: str | None = None,
+    alias: str = "champion",
+) -> dict:
+    """The weekly job: drift of inputs and scores, flag rates, fairness on recently labelled
+    referrals, and managers' agreement with the flags, by band and group."""
+    settings = _settings(settings, config)
+    ledger = Ledger()
+    label = label or settings.models.primary_label
+    resolved = run_step(ledger, t.resolve_model_step, settings, label=label, alias=alias)
+    w = _where(settings)
+    result = run_step(
+        ledger,
+        t.monitor_step,
+        settings,
+        features=w["features"],
+        label=label,
+        version=resolved["version"],
+        out=str(w["monitoring"]),
+    )
+    artifacts.monitor_summary(result, ledger)
+    return {"monitor": result, "steps": ledger.rows()}
+
+
+__all__ = [
+    "REVIEW_NOTICE",
+    "MonitorReport",
+    "audit_flow",
+    "build_features_flow",
+    "ingest_flow",
+    "monitor_flow",
+    "retrain_flow",
+    "score_flow",
+    "train_flow",
+]

@@ -1,0 +1,381 @@
+"""The steps of the flows: each one calls a room's plain functions and reads or writes files.
+
+Conventions (they make caching by input digest correct):
+- an argument typed ``Path`` is an *input*: its content enters the cache key;
+- a location the step writes to is passed as ``str``: only its name enters the key;
+- every step returns a small JSON-able summary with ``outputs`` (what it wrote, where).
+
+Tests call these functions directly (``step.fn``), without Prefect.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from frontdoor.settings import Settings
+from pipelines.steps import step, with_output_digests
+
+# ---------------------------------------------------------------------------- synth, ingest, features
+
+
+@step("synthesise", sections=("synth",))
+def synth_step(settings: Settings, out: str) -> dict:
+    """A synthetic council (raw council ids, as a council's own extract would hold them)."""
+    import synth
+
+    council = synth.generate(settings)
+    synth.write_council(council, Path(out))
+    return with_output_digests(
+        {
+            "outputs": {"raw": str(out)},
+            "children": int(settings.synth.children),
+            "tables": {name: int(len(frame)) for name, frame in council.tables.items()},
+        }
+    )
+
+
+@step("ingest", sections=("ingest", "privacy", "paths"))
+def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
+    """Council extracts in ``sources`` -> pseudonymised canonical tables in ``out``."""
+    from ingest.run import ingest_sources
+
+    report = ingest_sources([sources], Path(out), settings)
+    summary = report.as_dict()
+    tables = {
+        name: {k: int(v) for k, v in c.items() if isinstance(v, int) and not isinstance(v, bool)}
+        for name, c in summary["tables"].items()
+    }
+    return with_output_digests(
+        {
+            "outputs": {"canonical": str(out)},
+            "reference_date": summary["reference_date"],
+            "tables": tables,
+            "totals": summary["totals"],
+            "balanced": bool(summary["balanced"]),
+            "quarantine": str(settings.resolve(settings.paths.quarantine)),
+        }
+    )
+
+
+@step("build-features", sections=("features", "paths"))
+def features_step(settings: Settings, canonical: Path, truth: Path, out: str) -> dict:
+    """Canonical tables -> the point-in-time feature table (one row per decision)."""
+    from features.build import build_feature_table, label_summary
+    from features.io import TRUTH_FILE, write_feature_table
+    from records import store
+
+    tables = store.read_tables(canonical)
+    reference = store.reference_date(canonical)
+    truth_file = truth / TRUTH_FILE
+    truth_frame = pd.read_parquet(truth_file) if truth_file.exists() else None
+    table = build_feature_table(tables, reference, settings, truth_frame)
+    write_feature_table(table, Path(out))
+    return with_output_digests(
+        {
+            "outputs": {"features": str(out)},
+            "reference_date": reference.isoformat(),
+            **label_summary(table),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def _version_exists(settings: Settings, label: str, version: str) -> bool:
+    from models.registry import get_version
+
+    try:
+        get_version(settings, label, version)
+    except Exception:  # noqa: BLE001 - any failure to find it means: train again
+        return False
+    return True
+
+
+def _registered(settings: Settings, summary: dict) -> bool:
+    return _version_exists(settings, summary["label"], summary["model_version"])
+
+
+@step("train", sections=("models", "features", "tracking"), check=_registered)
+def train_step(settings: Settings, features: Path, label: str) -> dict:
+    """Backtest on every fold, log the MLflow run, register a version aliased ``challenger``."""
+    from features.io import read_feature_table
+    from models.run import train_and_register
+    from models.train import summary_table
+
+    table = read_feature_table(features)
+    result, record = train_and_register(table, label, settings, source=features)
+    kind = result.deployed.kind
+    metrics = {
+        "auc": result.metric(kind, "auc")["value"],
+        "auc_rule": result.metric("rule", "auc")["value"],
+    }
+    folds = summary_table(result)
+    return {
+        "outputs": {},
+        "label": label,
+        "run_id": record.run_id,
+        "model_name": record.model_name,
+        "model_version": record.model_version,
+        "model_uri": record.model_uri,
+        "estimator": kind,
+        "folds": len(result.folds),
+        "metrics": {k: float(v) for k, v in metrics.items()},
+        "fold_table": folds.astype(object).where(folds.notna(), None).to_dict("records"),
+        "registered": {"label": label, "version": record.model_version},
+    }
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def latest_month(dates: pd.Series, as_of: date | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The calendar month holding the newest decision (or ``as_of``): first and last day."""
+    end = pd.Timestamp(as_of) if as_of else pd.to_datetime(dates).max()
+    start = end.to_period("M").start_time
+    return start.normalize(), end.normalize()
+
+
+@step("score", sections=("models", "tracking", "review"))
+def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
+    """Score the newest month of referrals with a registered model version; write the scores."""
+    from features.io import read_feature_table
+    from models.registry import load_pyfunc, model_name
+    from models.scoring import score_referrals
+    from records.store import atomic_write_parquet
+
+    table = read_feature_table(features)
+    if "decision_kind" in table:
+        table = table[table["decision_kind"] == "referral"]
+    start, end = latest_month(table["decision_date"])
+    newest = table[(table["decision_date"] >= start) & (table["decision_date"] <= end)]
+    model = load_pyfunc(settings, label, version)
+    scored = score_referrals(
+        model,
+        newest,
+        label=label,
+        model_name=model_name(settings, label),
+        model_version=str(version),
+        scored_at=datetime.now(),
+    )
+    atomic_write_parquet(scored, Path(out))
+    bands = scored["band"].value_counts().to_dict()
+    return with_output_digests(
+        {
+            "outputs": {"scores": str(out)},
+            "label": label,
+            "model_version": str(version),
+            "month": start.strftime("%Y-%m"),
+            "scored": int(len(scored)),
+            "bands": {str(k): int(v) for k, v in bands.items()},
+            "flagged": int(scored["band"].isin(settings.review.flagged_bands).sum()),
+        }
+    )
+
+
+@step("fill-review-queue", sections=("review",), cache=False)
+def queue_step(settings: Settings, scores: Path) -> dict:
+    """Load scored referrals into the review store (idempotent: known rows are skipped)."""
+    from review.store import load_scored_referrals
+
+    scored = pd.read_parquet(scores)
+    added = load_scored_referrals(settings, scored)
+    return {
+        "outputs": {},
+        "loaded": int(added),
+        "offered": int(len(scored)),
+        "flagged": int(scored["band"].isin(settings.review.flagged_bands).sum()),
+        "database": settings.review.database_url.split("///")[-1],
+    }
+
+
+@step("resolve-model", sections=("tracking",), cache=False)
+def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
+    """The version an alias points at now (read every run: an alias moves on promotion)."""
+    from models.registry import get_version
+
+    version = get_version(settings, label, alias)
+    return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}
+
+
+# ---------------------------------------------------------------------------- audit, promotion
+
+
+def _audited(settings: Settings, summary: dict) -> bool:
+    from models.registry import version_tags
+
+    if not _version_exists(settings, summary["label"], summary["model_version"]):
+        return False
+    tags = version_tags(settings, summary["label"], summary["model_version"])
+    return tags.get("fairness_audit") in ("pass", "fail")
+
+
+@step("audit", sections=("fairness", "privacy", "tracking"), check=_audited)
+def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
+    """Fairness audit of a registered version (its run's test predictions) and the gate;
+    the published (suppressed) audit goes to MLflow and to ``out``."""
+    from models.fairness import write_audit
+    from models.promotion import audit_model_version
+
+    audited = audit_model_version(settings, label, version)
+    title = f"{audited.model_name} version {audited.version}"
+    json_path, html_path = write_audit(
+        audited.audit, Path(out), settings.privacy.suppress_counts_up_to, title, audited.gate
+    )
+    gate = audited.gate
+    return with_output_digests(
+        {
+            "outputs": {"audit_json": str(json_path), "audit_html": str(html_path)},
+            "label": label,
+            "model_name": audited.model_name,
+            "model_version": audited.version,
+            "run_id": audited.run_id,
+            "gate_passed": bool(gate.passed),
+            "gate_summary": gate.summary(),
+            "checks": len(gate.checks),
+            "failures": len(gate.failures),
+            "inconclusive": len(gate.inconclusive),
+        }
+    )
+
+
+@step("promote", sections=("tracking",), cache=False)
+def promote_step(
+    settings: Settings,
+    label: str,
+    version: str,
+    gate_passed: bool,
+    override_rationale: str | None = None,
+    by: str | None = None,
+) -> dict:
+    """Point ``champion`` at the version if its gate passed; with a failed gate, only with a
+    written override rationale (recorded on the version and its run)."""
+    from models.promotion import promote
+
+    if not gate_passed and not override_rationale:
+        return {
+            "outputs": {},
+            "label": label,
+            "model_version": str(version),
+            "promoted": False,
+            "how": "not promoted: the fairness gate failed and no override was given",
+        }
+    done = promote(settings, label, version, override_rationale=override_rationale, by=by)
+    how = (
+        f"promoted by OVERRIDE of a failed fairness gate ({done.by}): {override_rationale}"
+        if done.overridden
+        else "promoted: the fairness gate passed"
+    )
+    return {
+        "outputs": {},
+        "label": label,
+        "model_version": done.version,
+        "previous_champion": done.previous_champion,
+        "promoted": True,
+        "overridden": bool(done.overridden),
+        "how": how,
+    }
+
+
+# ---------------------------------------------------------------------------- monitoring
+
+
+def _train_window(settings: Settings, run_id: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    from models.tracking import client
+
+    params = client(settings).get_run(run_id).data.params
+    start, end = params["deployed_train_window"].split("..")
+    return pd.Timestamp(start), pd.Timestamp(end)
+
+
+@step("monitor", sections=("pipelines", "fairness", "review", "tracking"), cache=False)
+def monitor_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
+    """Drift, flag rates, recent fairness and agreement for a model version; written to ``out``
+    as tables fit to publish (small counts shown as ``c``)."""
+    import json
+
+    from features.io import read_feature_table
+    from models.monitoring import build_monitor_report, suppress_small
+    from models.registry import get_version, load_native
+    from records.store import atomic_write_text
+    from review.store import export_decisions
+
+    table = read_feature_table(features)
+    mv = get_version(settings, label, version)
+    model = load_native(settings, label, version)
+    decisions = export_decisions(settings)
+    decisions = decisions[decisions["label"] == label] if len(decisions) else decisions
+    as_of = pd.to_datetime(table["decision_date"]).max()
+    report = build_monitor_report(
+        table,
+        model,
+        decisions,
+        label=label,
+        as_of=as_of,
+        train_window=_train_window(settings, mv.run_id),
+        flagged_bands=list(settings.review.flagged_bands),
+        band_order=list(settings.models.band_names),
+        window_days=settings.pipelines.monitor_window_days,
+        label_window_days=settings.features.label_window_days,
+        fairness=settings.fairness,
+        alert=settings.pipelines.psi_alert,
+    )
+    up_to = settings.privacy.suppress_counts_up_to
+    folder = Path(out) / f"{report.as_of}-{label}-v{mv.version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {
+        "feature_drift": folder / "feature_drift.csv",
+        "flag_rates": folder / "flag_rates.csv",
+        "flag_rates_by_group": folder / "flag_rates_by_group.csv",
+        "agreement": folder / "agreement.csv",
+        "summary": folder / "summary.json",
+    }
+    report.feature_drift.to_csv(written["feature_drift"], index=False)
+    suppress_small(report.flag_rates, ["scored", "flagged"], up_to).to_csv(
+        written["flag_rates"], index=False
+    )
+    if len(report.flag_rates_by_group):
+        suppress_small(report.flag_rates_by_group, ["scored", "flagged"], up_to).to_csv(
+            written["flag_rates_by_group"], index=False
+        )
+    else:
+        written["flag_rates_by_group"].write_text("", encoding="utf-8")
+    suppress_small(report.agreement, ["decisions", "agreed"], up_to).to_csv(
+        written["agreement"], index=False
+    )
+    fairness_rows = None
+    if report.fairness is not None:
+        keep = [
+            "characteristic",
+            "group",
+            "assessable",
+            "n",
+            "flag_rate",
+            "fnr",
+            "fpr",
+            "fnr_ratio",
+            "fpr_ratio",
+        ]
+        fair = report.fairness[[c for c in keep if c in report.fairness]]
+        fair = suppress_small(fair, ["n"], up_to)
+        written["fairness"] = folder / "fairness_recent.csv"
+        fair.to_csv(written["fairness"], index=False)
+        fairness_rows = len(fair)
+    summary = {
+        **report.headline(),
+        "label": label,
+        "model_version": str(mv.version),
+        "score_drift": report.score_drift,
+        "alerts": report.alerts,
+        "fairness_groups": fairness_rows,
+    }
+    atomic_write_text(written["summary"], json.dumps(summary, indent=2, default=str))
+    top = report.feature_drift.head(10)
+    return {
+        "outputs": {k: str(v) for k, v in written.items()},
+        **summary,
+        "top_drift": top[["feature", "psi", "status"]].to_dict("records"),
+    }
