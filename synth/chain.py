@@ -122,7 +122,7 @@ def _rates(surveillance_family: int | None, surveillance_mult: float) -> tuple[n
         * dis[None, None, :, :]
     )  # (19, 10, 2dis, 7)
     concern_bits = STATE_BITS[:, :5].astype(float)  # (64, 5)
-    concern = concern_bits @ P.REFERRAL_BY_CONCERN  # (64, 7)
+    concern = concern_bits @ (P.REFERRAL_BY_CONCERN * P.REFERRAL_CONCERN_SCALE)  # (64, 7)
     concern = concern[None, :, :] * prof[:, None, :]  # (19, 64, 7)
     on_plan = STATE_BITS[:, P.ON_PLAN]
     ref = background[:, :, :, None, :] + concern[:, None, None, :, :]  # (19, 10, 2, 64, 7)

@@ -21,7 +21,7 @@ N_AGE_YEARS = 19  # ages 0..17, and 18 = aged out (every rate is zero)
 N_DECILES = 10
 
 # Household concerns: monthly onset in a middle decile, mean duration in months.
-CONCERN_ONSET = np.array([0.0006, 0.0014, 0.0017, 0.0005])
+CONCERN_ONSET = np.array([0.00050, 0.00080, 0.00100, 0.0003])
 CONCERN_DURATION = np.array([30.0, 15.0, 20.0, 26.0])
 # CO_OCCURRENCE[i, j] multiplies the onset of concern i while concern j is present
 # (substance misuse and mental health feed neglect; substance misuse feeds domestic abuse).
@@ -40,7 +40,7 @@ DEPRIVATION_DURATION_SLOPE = 0.04
 
 # Child criminal / sexual exploitation (child-level, from age 10).
 EXPLOITATION_ONSET_BY_AGE = np.array(
-    [0.0] * 10 + [0.0004, 0.0008, 0.0014, 0.0020, 0.0024, 0.0024, 0.0020, 0.0014, 0.0]
+    [0.0] * 10 + [0.0002, 0.0004, 0.0008, 0.0011, 0.0013, 0.0013, 0.0011, 0.0008, 0.0]
 )
 EXPLOITATION_HOUSEHOLD_MULT = {NEGLECT: 1.8, SUBSTANCE: 1.5, DOMESTIC_ABUSE: 1.3}
 EXPLOITATION_DURATION = 10.0
@@ -52,7 +52,7 @@ PLAN_DURATION = 9.0
 FAMILIES = ("police", "school", "health", "council", "individual", "anonymous", "other")
 # Referral hazard (contacts that become referrals), by source family: a background rate for a
 # child with no concern, plus one term per present concern (rows: N, D, M, S, E).
-REFERRAL_BACKGROUND = np.array([0.00030, 0.00038, 0.00026, 0.00019, 0.00014, 0.00006, 0.00008])
+REFERRAL_BACKGROUND = np.array([0.00024, 0.00030, 0.00021, 0.00015, 0.00011, 0.00005, 0.00006])
 REFERRAL_BY_CONCERN = np.array(
     [
         # police  school  health  council  indiv.  anon.   other
@@ -66,6 +66,7 @@ REFERRAL_BY_CONCERN = np.array(
 # Contacts that do not become referrals: background and per concern, as multiples of the above.
 CONTACT_BACKGROUND_RATIO = 2.6
 CONTACT_CONCERN_RATIO = 1.4
+REFERRAL_CONCERN_SCALE = 1.6  # multiplies every per-concern referral and contact rate
 # On a plan the child is open to a social worker: new referrals are rare.
 ON_PLAN_REFERRAL_MULT = 0.08
 ON_PLAN_CONTACT_MULT = 0.4
@@ -94,13 +95,13 @@ ASSESSED_NO_CONCERN = 0.80
 ASSESSED_CONCERN = 0.94
 ASSESSED_ON_PLAN = 0.55
 # Section 47 given assessment, by number of present concerns (0, 1, 2, 3+), plus extras.
-S47_BY_N_CONCERNS = np.array([0.05, 0.32, 0.46, 0.56])
+S47_BY_N_CONCERNS = np.array([0.06, 0.36, 0.50, 0.60])
 S47_NEGLECT_EXTRA = 0.06
 S47_EXPLOITATION_EXTRA = 0.06
 S47_YOUNG_EXTRA = 0.05  # under 5
 ICPC_NO_CONCERN = 0.15
 ICPC_CONCERN = 0.36
-ICPC_NEGLECT_EXTRA = 0.10
+ICPC_NEGLECT_EXTRA = 0.15
 PLAN_GIVEN_ICPC = 0.82
 # Delays (days): referral to assessment start, assessment start to Section 47 start.
 ASSESSMENT_DELAY_DAYS = (0, 3)
