@@ -52,6 +52,8 @@ def contract(frame: pd.DataFrame, table: str) -> list[pd.DataFrame]:
     except pa_errors.SchemaErrors as err:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()]
+        # Missing values are reported by `required`, with the same words for every source.
+        cases = cases[~cases["check"].astype(str).str.startswith("not_nullable")]
         if cases.empty:
             return []
         result = pd.DataFrame(
@@ -126,4 +128,12 @@ def collect(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     allp = pd.concat(parts).astype(str)
+    keys = pd.DataFrame(
+        {
+            "at": allp.index.to_numpy(),
+            "column": allp["column"].to_numpy(),
+            "reason": allp["reason"].to_numpy(),
+        }
+    )
+    allp = allp[~keys.duplicated().to_numpy()]
     return allp.groupby(level=0).agg("; ".join)

@@ -82,6 +82,8 @@ def process_table(
 
     # 1. Cell problems found while reading, and records that cannot be identified.
     bad = staged["_preason"].notna()
+    if bad.any():
+        _add_date_reasons(staged, bad, table, reference)
     quarantine.append(
         _q(
             staged[bad],
@@ -138,8 +140,7 @@ def process_table(
     parts = checks.required(typed, table)
     dup_key = typed[t.key].duplicated(keep="first") & typed[t.key].notna()
     parts.append(checks._failures(typed, dup_key, t.key, "record id used by another record"))
-    clean_for_contract = typed.drop(index=checks.collect(parts).index, errors="ignore")
-    parts += checks.contract(clean_for_contract, table)
+    parts += checks.contract(typed, table)
     parts += checks.dates(typed, table, reference)
     if table != "children" and known_children is not None:
         parts += checks.orphans(typed, known_children)
@@ -171,6 +172,18 @@ def process_table(
     counts.final = len(final)
     q = pd.concat([x for x in quarantine if len(x)] or [_empty_q()], ignore_index=True)
     return TableResult(frame=final, quarantine=q, counts=counts, identities=identities)
+
+
+def _add_date_reasons(staged: pd.DataFrame, bad: pd.Series, table: str, reference: date) -> None:
+    """Rows already bad also get their date reasons, so every quarantine reason is listed."""
+    rows = staged.loc[bad, TABLES[table].column_names].copy()
+    for col in TABLES[table].date_columns:
+        rows[col] = pd.to_datetime(rows[col], errors="coerce")
+    more = checks.collect(checks.dates(rows, table, reference))
+    for idx, r in more.iterrows():
+        staged.at[idx, "_preason"] = f"{staged.at[idx, '_preason']}; {r['reason']}"
+        staged.at[idx, "_pcolumn"] = f"{staged.at[idx, '_pcolumn']}; {r['column']}"
+        staged.at[idx, "_pvalue"] = f"{staged.at[idx, '_pvalue']}; {r['value']}"
 
 
 def _derived_ids(staged: pd.DataFrame, table: str) -> pd.Series:

@@ -181,3 +181,23 @@ def long_cell_columns(raw: pd.DataFrame, limit: int) -> pd.Series:
         if hit.any():
             result[hit] = str(column)
     return result
+
+
+def mark_rows(frame: pd.DataFrame, reasons: pd.Series, column, value) -> None:
+    """Add row-level reasons (a stray delimiter, an episode's impossible date) to staged rows.
+
+    ``column`` and ``value`` are one label for all rows or a Series aligned with ``reasons``.
+    """
+    reasons = pd.Series(reasons).reset_index(drop=True)
+    col = pd.Series(column, index=reasons.index) if not isinstance(column, pd.Series) else column
+    val = pd.Series(value, index=reasons.index) if not isinstance(value, pd.Series) else value
+    col, val = col.reset_index(drop=True), val.reset_index(drop=True)
+    for idx in reasons[reasons.notna()].index:
+        old = frame.at[idx, "_preason"]
+        has_old = isinstance(old, str)
+        shown = preview(val[idx])
+        frame.at[idx, "_preason"] = f"{old}; {reasons[idx]}" if has_old else reasons[idx]
+        frame.at[idx, "_pcolumn"] = (
+            f"{frame.at[idx, '_pcolumn']}; {col[idx]}" if has_old else col[idx]
+        )
+        frame.at[idx, "_pvalue"] = f"{frame.at[idx, '_pvalue']}; {shown}" if has_old else shown

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from ingest.errors import IngestError
 from ingest.readers import PRIORITY, ReadResult
-from ingest.staging import build_batch, long_cell_columns
+from ingest.staging import build_batch, long_cell_columns, mark_rows
 from records.contract import TABLES
 
 csv.field_size_limit(sys.maxsize)
@@ -94,20 +94,9 @@ def read_canonical(path: Path, settings) -> ReadResult:
         long_cells=problems,
     )
     if "_stray" in raw.columns:
-        mark_rows(batch.frame, raw["_stray"], "(row)")
+        mark_rows(batch.frame, raw["_stray"], "(row)", "")
     result.batches.append(batch)
     return result
-
-
-def mark_rows(frame: pd.DataFrame, reasons: pd.Series, column: str) -> None:
-    """Add a row-level reason (e.g. a stray delimiter) to rows already staged."""
-    reasons = reasons.reset_index(drop=True)
-    for idx in reasons[reasons.notna()].index:
-        old = frame.at[idx, "_preason"]
-        has_old = isinstance(old, str)
-        frame.at[idx, "_preason"] = f"{old}; {reasons[idx]}" if has_old else reasons[idx]
-        frame.at[idx, "_pcolumn"] = f"{frame.at[idx, '_pcolumn']}; {column}" if has_old else column
-        frame.at[idx, "_pvalue"] = f"{frame.at[idx, '_pvalue']}; " if has_old else ""
 
 
 def _norm(name: object) -> str:

@@ -1,0 +1,470 @@
+"""Ofsted Annex A workbooks: Lists 1 to 7 into canonical tables; Lists 8 to 11 reported skipped.
+
+Real workbooks vary, so everything is matched loosely and explicitly: sheet names (``List 1``,
+``List_1``, ``List 1 - Contacts``), a title row above the header row, header spelling, case,
+punctuation and whitespace, codes with or without their prefix (``b) Female``, ``q) 6: Police``),
+``#N/A``, formulas (their cached values), dates as Excel serials, datetimes or text, and
+non-breaking spaces. Each row of Lists 1 to 7 also mentions its child (sex, ethnicity, month of
+birth, disability), which becomes a row of ``children``; mentions of one child are merged.
+Staff names (``Allocated Worker``), teams, ages, counts and free text are never read into the
+tables.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ingest.errors import IngestError
+from ingest.readers import PRIORITY, ReadResult
+from ingest.staging import build_batch, long_cell_columns
+from ingest.values import parse_bool
+from records import codes
+
+HEADER_SCAN_ROWS = 15
+
+
+def norm_header(text: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(text).lower().replace("’", "'"))
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    number: int
+    title: str
+    table: str | None  # None: only its children are read (List 6)
+    fields: dict[str, tuple[str, ...]]  # canonical field -> header spellings
+    required: tuple[str, ...]
+    code_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+CHILD_FIELDS = {
+    "child_id": (
+        "Child Unique ID",
+        "Child ID",
+        "Unique ID",
+        "LA Child ID",
+        "Child Identifier",
+        "Child Unique Identifier",
+        "ChildID",
+        "ID",
+    ),
+    "sex": ("Gender", "Sex", "Gender Current"),
+    "ethnicity": ("Ethnicity", "Ethnic Origin", "Ethnic Group"),
+    "birth_month": ("Date of Birth", "DOB", "Birth Date", "Date of birth (DD/MM/YYYY)"),
+    "disability": (
+        "Does the Child have a Disability",
+        "Disability",
+        "Child has a disability",
+        "Disabled",
+    ),
+}
+CHILD_REQUIRED = ("child_id", "sex", "ethnicity", "birth_month")
+
+SEX_MAP = {
+    "male": "M",
+    "female": "F",
+    "not stated/recorded": "U",
+    "not stated/recorded (or unborn)": "U",
+    "neither": "U",
+    "unknown": "U",
+    "not known": "U",
+    "not stated": "U",
+    "1": "M",
+    "2": "F",
+    "0": "U",
+    "9": "U",
+    "m": "M",
+    "f": "F",
+    "u": "U",
+}
+ETHNICITY_MAP = {label.lower(): code for code, label in codes.ETHNICITY_CODES.items()}
+SOURCE_MAP = {
+    "police": "6",
+    "housing": "4",
+    "schools": "2A",
+    "school": "2A",
+    "education services": "2B",
+    "anonymous": "9",
+    "unknown": "10",
+    "other": "8",
+    "other legal agency": "7",
+}
+YES_NO_REFERRAL = {
+    "yes": "nfa",
+    "y": "nfa",
+    "no": "assessment",
+    "n": "assessment",
+    "true": "nfa",
+    "false": "assessment",
+    "1": "nfa",
+    "0": "assessment",
+}
+YES_NO_ASSESSMENT = {
+    "yes": "cin_support",
+    "y": "cin_support",
+    "no": "nfa",
+    "n": "nfa",
+    "true": "cin_support",
+    "false": "nfa",
+}
+CATEGORY_MAP = {
+    "neglect": "NEG",
+    "physical abuse": "PHY",
+    "physical": "PHY",
+    "sexual abuse": "SAB",
+    "sexual": "SAB",
+    "emotional abuse": "EMO",
+    "emotional": "EMO",
+    "multiple": "MUL",
+    "multiple/not recommended": "MUL",
+}
+
+LISTS: dict[int, ListSpec] = {
+    1: ListSpec(
+        1,
+        "Contacts",
+        "contacts",
+        {
+            "contact_date": ("Date of Contact", "Contact Date"),
+            "source": ("Contact Source", "Source of Contact", "Source"),
+        },
+        ("contact_date", "source"),
+        {"source": SOURCE_MAP},
+    ),
+    2: ListSpec(
+        2,
+        "Early Help",
+        "early_help_episodes",
+        {
+            "start_date": (
+                "Assessment start date",
+                "Early Help Assessment Start Date",
+                "Early help start date",
+                "Start Date",
+            ),
+            "end_date": (
+                "Assessment completion date",
+                "Early Help Assessment Completion Date",
+                "Completion Date",
+                "End Date",
+            ),
+        },
+        ("start_date",),
+    ),
+    3: ListSpec(
+        3,
+        "Referrals",
+        "referrals",
+        {
+            "referral_date": ("Date of referral", "Referral Date"),
+            "source": ("Referral Source", "Source of Referral", "Source"),
+            "outcome": ("Referral NFA?", "Referral NFA", "NFA"),
+        },
+        ("referral_date", "source"),
+        {"source": SOURCE_MAP, "outcome": YES_NO_REFERRAL},
+    ),
+    4: ListSpec(
+        4,
+        "Assessments",
+        "assessments",
+        {
+            "start_date": (
+                "Continuous Assessment Start Date",
+                "Assessment Start Date",
+                "Start Date",
+            ),
+            "authorisation_date": (
+                "Continuous Assessment Date of Authorisation",
+                "Assessment Date of Authorisation",
+                "Date of Authorisation",
+                "Authorisation Date",
+            ),
+            "outcome": (
+                "Was the child assessed as requiring LA children’s social care support",
+                "Was the child assessed as being in need at assessment?",
+                "Assessed as requiring social care support",
+            ),
+        },
+        ("start_date",),
+        {"outcome": YES_NO_ASSESSMENT},
+    ),
+    5: ListSpec(
+        5,
+        "Section 47 enquiries and Initial Child Protection Conferences",
+        "section47_enquiries",
+        {
+            "start_date": (
+                "Strategy discussion initiating Section 47 Enquiry Start Date",
+                "Section 47 Enquiry Start Date",
+                "S47 Start Date",
+                "Start Date",
+            ),
+            "icpc_date": (
+                "Date of Initial Child Protection Conference",
+                "ICPC Date",
+                "Date of ICPC",
+            ),
+            "_icpc_unnecessary": (
+                "Was an Initial Child Protection Conference deemed unnecessary?",
+                "ICPC deemed unnecessary",
+            ),
+            "_icpc_plan": (
+                "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+                "ICPC resulted in plan",
+            ),
+        },
+        ("start_date",),
+    ),
+    6: ListSpec(6, "Children in Need", None, {}, ()),
+    7: ListSpec(
+        7,
+        "Child protection",
+        "cp_plans",
+        {
+            "start_date": ("Child Protection Plan Start Date", "CPP Start Date", "Plan Start Date"),
+            "initial_category": ("Initial Category of Abuse", "Initial Category"),
+            "end_date": ("Child Protection Plan End Date", "CPP End Date", "Plan End Date"),
+        },
+        ("start_date", "initial_category"),
+        {"initial_category": CATEGORY_MAP},
+    ),
+}
+SKIPPED_LISTS = {8: "Children in care", 9: "Care leavers", 10: "Adoption", 11: "Adopters"}
+NAMED_SHEETS = {
+    "contacts": 1,
+    "earlyhelp": 2,
+    "referrals": 3,
+    "referral": 3,
+    "assessments": 4,
+    "section47": 5,
+    "childreninneed": 6,
+    "childprotection": 7,
+}
+
+
+def list_number(sheet_name: str) -> int | None:
+    """'List 1', 'List_1', 'List 1 - Contacts', 'LIST1' -> 1; 'Contacts' -> 1; else None."""
+    match = re.match(r"^\s*list[\s_\-:.]*(\d{1,2})(?!\d)", sheet_name, re.IGNORECASE)
+    if match:
+        return int(match.group(1))
+    return NAMED_SHEETS.get(norm_header(sheet_name))
+
+
+def read_annex_a(path: Path, settings) -> ReadResult:
+    if path.stat().st_size == 0:
+        raise IngestError(path, "the file is empty", "an Annex A .xlsx workbook")
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        EOFError,
+    ) as exc:
+        raise IngestError(
+            path,
+            f"cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})",
+            "an Annex A .xlsx workbook (Lists 1 to 7)",
+        ) from exc
+    result = ReadResult(path=str(path), kind="annex_a")
+    try:
+        sheets: dict[int, str] = {}
+        for name in wb.sheetnames:
+            number = list_number(name)
+            if number is None:
+                continue
+            if number in sheets:
+                result.notes.append(
+                    f"{path.name}: sheet {name!r} ignored, List {number} is "
+                    f"already read from sheet {sheets[number]!r}"
+                )
+                continue
+            sheets[number] = name
+        for number, title in SKIPPED_LISTS.items():
+            if number in sheets:
+                result.notes.append(
+                    f"{path.name}: List {number} ({title}) skipped: not used by frontdoor"
+                )
+        missing = [n for n in LISTS if n not in sheets]
+        if len(missing) == len(LISTS):
+            raise IngestError(
+                path,
+                "has no Annex A list sheets",
+                "sheets named 'List 1' to 'List 7' (or List_1, 'List 1 - Contacts')",
+            )
+        if missing:
+            names = ", ".join(f"List {n} ({LISTS[n].title})" for n in missing)
+            if settings.ingest.require_all_lists:
+                raise IngestError(
+                    path,
+                    f"lacks sheet{'s' if len(missing) > 1 else ''} {names}",
+                    "sheets List 1 to List 7 (set ingest.require_all_lists "
+                    "false to accept a partial workbook)",
+                )
+            result.notes.append(f"{path.name}: no {names}")
+        for number in sorted(n for n in sheets if n in LISTS):
+            _read_list(wb[sheets[number]], LISTS[number], path, result, settings)
+    except IngestError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
+        raise IngestError(
+            path,
+            f"is damaged and cannot be read ({type(exc).__name__}: {exc})",
+            "a complete .xlsx workbook",
+        ) from exc
+    finally:
+        wb.close()
+    return result
+
+
+def _find_header(rows: list[tuple], spec: ListSpec) -> tuple[int, dict[str, int]] | None:
+    """The header row among the first rows (index) and field -> column position."""
+    wanted = {**CHILD_FIELDS, **spec.fields}
+    aliases = {norm_header(a): f for f, names in wanted.items() for a in names}
+    best: tuple[int, dict[str, int]] | None = None
+    for i, row in enumerate(rows):
+        found: dict[str, int] = {}
+        for pos, cell in enumerate(row):
+            if cell is None:
+                continue
+            hit = aliases.get(norm_header(cell))
+            if hit is not None and hit not in found:
+                found[hit] = pos
+        if "child_id" in found and (best is None or len(found) > len(best[1])):
+            best = (i, found)
+    return best
+
+
+def _read_list(ws, spec: ListSpec, path: Path, result: ReadResult, settings) -> None:
+    sheet = ws.title
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    rows_iter = ws.iter_rows(values_only=True)
+    head: list[tuple] = []
+    for row in rows_iter:
+        head.append(row)
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    found = _find_header(head, spec)
+    expected_cols = [CHILD_FIELDS[f][0] for f in CHILD_REQUIRED] + [
+        spec.fields[f][0] for f in spec.required
+    ]
+    if found is None:
+        raise IngestError(
+            path,
+            f"sheet {sheet!r} (List {spec.number}) has no header row with "
+            "a child identifier column",
+            "a header row with " + ", ".join(repr(c) for c in expected_cols),
+        )
+    header_index, columns = found
+    lacking = [f for f in (*CHILD_REQUIRED, *spec.required) if f not in columns]
+    if lacking:
+        names = ", ".join(repr({**CHILD_FIELDS, **spec.fields}[f][0]) for f in lacking)
+        raise IngestError(
+            path,
+            f"sheet {sheet!r} (List {spec.number}) lacks column {names}",
+            "columns " + ", ".join(repr(c) for c in expected_cols),
+        )
+    header_row = head[header_index]
+    width = len(header_row)
+    data = head[header_index + 1 :]
+    first_excel_row = header_index + 2
+    data.extend(rows_iter)
+    records, numbers = [], []
+    for offset, row in enumerate(data):
+        if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        row = tuple(row[:width]) + (None,) * max(0, width - len(row))
+        records.append(row)
+        numbers.append(first_excel_row + offset)
+    labels = [f"col{i}" if h is None else str(h) for i, h in enumerate(header_row)]
+    raw = (
+        pd.DataFrame.from_records(records, columns=range(width))
+        if records
+        else pd.DataFrame(columns=range(width))
+    )
+    result.rows_read += len(raw)
+    used = set(columns.values())
+    dropped = raw[[c for c in raw.columns if c not in used]]
+    dropped.columns = [labels[c] for c in dropped.columns]
+    limit = settings.ingest.max_cell_chars
+    long_cells = long_cell_columns(dropped, limit) if len(dropped.columns) else None
+    prio = PRIORITY["annex_a"]
+
+    child = pd.DataFrame({f: raw[columns[f]] for f in CHILD_FIELDS if f in columns})
+    result.batches.append(
+        build_batch(
+            "children",
+            child,
+            source=str(path),
+            sheet=sheet,
+            rows=numbers,
+            priority=prio,
+            max_cell_chars=limit,
+            code_maps={"sex": SEX_MAP, "ethnicity": ETHNICITY_MAP},
+            long_cells=long_cells,
+        )
+    )
+    if spec.table is None:
+        return
+    event = pd.DataFrame({"child_id": raw[columns["child_id"]]})
+    for f in spec.fields:
+        if not f.startswith("_") and f in columns:
+            event[f] = raw[columns[f]]
+    if spec.number == 5:
+        event["outcome"] = _s47_outcome(raw, columns)
+    result.batches.append(
+        build_batch(
+            spec.table,
+            event,
+            source=str(path),
+            sheet=sheet,
+            rows=numbers,
+            priority=prio,
+            max_cell_chars=limit,
+            code_maps=spec.code_maps,
+            long_cells=long_cells,
+        )
+    )
+
+
+def _s47_outcome(raw: pd.DataFrame, columns: dict[str, int]) -> pd.Series:
+    """List 5's two yes/no questions -> no_icpc, icpc_plan or icpc_no_plan."""
+    n = len(raw)
+    idx = raw.index
+    unnecessary, bad_u = (
+        parse_bool(raw[columns["_icpc_unnecessary"]])
+        if "_icpc_unnecessary" in columns
+        else (
+            pd.Series([None] * n, index=idx, dtype=object),
+            pd.Series([None] * n, index=idx, dtype=object),
+        )
+    )
+    plan, bad_p = (
+        parse_bool(raw[columns["_icpc_plan"]])
+        if "_icpc_plan" in columns
+        else (
+            pd.Series([None] * n, index=idx, dtype=object),
+            pd.Series([None] * n, index=idx, dtype=object),
+        )
+    )
+    out = pd.Series([None] * n, index=idx, dtype=object)
+    out[plan == False] = "icpc_no_plan"  # noqa: E712 (object column of True/False/None)
+    out[plan == True] = "icpc_plan"  # noqa: E712
+    out[unnecessary == True] = "no_icpc"  # noqa: E712
+    # Unreadable answers pass through as written, so validation quarantines them by value.
+    if "_icpc_plan" in columns:
+        out[bad_p.notna()] = raw.loc[bad_p.notna(), columns["_icpc_plan"]].astype(str)
+    if "_icpc_unnecessary" in columns:
+        out[bad_u.notna()] = raw.loc[bad_u.notna(), columns["_icpc_unnecessary"]].astype(str)
+    return out
