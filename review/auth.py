@@ -22,9 +22,22 @@ from frontdoor.settings import Settings
 from review.schema import ROLES, sessions, users
 from review.store import utcnow, write_audit
 
-_hasher = PasswordHasher()
-# Checked against on unknown usernames, so a login takes as long whether or not the user exists.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+_hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
+
+
+def hasher(settings: Settings) -> tuple[PasswordHasher, str]:
+    """The argon2id hasher for the configured cost, and a dummy hash made with it.
+
+    The dummy is checked on unknown usernames, so a login takes as long whether or not the
+    user exists. Hashes made with another cost still verify, and are re-hashed on login.
+    """
+    key = (settings.review.password_time_cost, settings.review.password_memory_kib)
+    if key not in _hashers:
+        h = PasswordHasher(time_cost=key[0], memory_cost=key[1])
+        _hashers[key] = (h, h.hash("not-a-real-password-0"))
+    return _hashers[key]
+
+
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_CHARS = 12
 
@@ -72,11 +85,9 @@ class UserError(ValueError):
     pass
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def add_user(engine: Engine, username: str, role: str, password: str, *, by: str = "cli") -> int:
+def add_user(
+    settings: Settings, engine: Engine, username: str, role: str, password: str, *, by: str = "cli"
+) -> int:
     """Create a user; usernames are lower-case, passwords at least 12 characters."""
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
@@ -93,7 +104,7 @@ def add_user(engine: Engine, username: str, role: str, password: str, *, by: str
                 insert(users).values(
                     username=username,
                     role=role,
-                    password_hash=hash_password(password),
+                    password_hash=hasher(settings)[0].hash(password),
                     active=True,
                     created_at=utcnow(),
                     failed_logins=0,
@@ -134,11 +145,12 @@ def authenticate(settings: Settings, engine: Engine, username: str, password: st
     """The user if the password is right and the account is active and not locked; audited."""
     username = (username or "").strip().lower()
     now = utcnow()
+    _hasher, dummy = hasher(settings)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(dummy, password or "")
         with engine.begin() as conn:
             write_audit(
                 conn, user_id=None, username=username[:64], role=None, action="login_failed"
@@ -153,7 +165,7 @@ def authenticate(settings: Settings, engine: Engine, username: str, password: st
         if ok:
             values: dict = {"failed_logins": 0, "locked_until": None}
             if _hasher.check_needs_rehash(row.password_hash):
-                values["password_hash"] = hash_password(password)
+                values["password_hash"] = _hasher.hash(password)
             conn.execute(update(users).where(users.c.id == row.id).values(**values))
             write_audit(conn, user_id=row.id, username=row.username, role=row.role, action="login")
             return User(row.id, row.username, row.role)

@@ -1,7 +1,116 @@
-"""Commands of the review room (filled in by its issue)."""
+"""Commands of the review room: ``frontdoor serve``, ``frontdoor users ...``, ``frontdoor decisions export``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from frontdoor import REVIEW_NOTICE
+
+console = Console()
+users_app = typer.Typer(help="Review app users (reviewer, data_scientist, governance, admin).")
+decisions_app = typer.Typer(help="Reviewers' decisions (append-only).")
+
+
+def _settings(ctx: typer.Context):
+    from frontdoor.cli import settings_from
+
+    return settings_from(ctx)
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Interface (default: review.host)."),
+    port: int | None = typer.Option(None, help="Port (default: review.port)."),
+) -> None:
+    """Run the review web app (creates or upgrades its database first)."""
+    import uvicorn
+
+    from review.app import create_app
+
+    settings = _settings(ctx)
+    app = create_app(settings)
+    console.print(
+        f"frontdoor review on http://{host or settings.review.host}:{port or settings.review.port}  ({REVIEW_NOTICE})"
+    )
+    uvicorn.run(
+        app,
+        host=host or settings.review.host,
+        port=port or settings.review.port,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="Lower-case login name."),
+    role: str = typer.Option(..., "--role", help="reviewer, data_scientist, governance or admin."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (for scripts)."
+    ),
+) -> None:
+    """Add a user (the password is asked for, never passed on the command line)."""
+    from review import auth, store
+
+    settings = _settings(ctx)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user_id = auth.add_user(settings, store.ready_engine(settings), username, role, password)
+    except auth.UserError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from err
+    console.print(f"Added {username.strip().lower()} ({role}), id {user_id}.")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """List users and their roles."""
+    from review import auth, store
+
+    rows = auth.list_users(store.ready_engine(_settings(ctx)))
+    table = Table("username", "role", "active", "created (UTC)")
+    for r in rows:
+        table.add_row(
+            r["username"],
+            r["role"],
+            "yes" if r["active"] else "no",
+            f"{r['created_at']:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+@decisions_app.command("export")
+def decisions_export(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="Output file: .csv or .parquet."),
+) -> None:
+    """Export every decision entry (no free text, reviewers as opaque ids) for monitoring."""
+    from review.store import export_decisions
+
+    frame = export_decisions(_settings(ctx))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        frame.to_parquet(out, index=False)
+    elif out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        console.print("[red]--out must end in .csv or .parquet[/red]")
+        raise typer.Exit(1)
+    console.print(f"Wrote {len(frame)} decision entries to {out}.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the frontdoor CLI."""
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(decisions_app, name="decisions")
