@@ -108,7 +108,7 @@ def process_table(
     identities = pd.DataFrame(columns=["pseudonym", "la_child_id"])
     if t.key != "child_id":
         if staged[t.key].isna().any():
-            derived = _derived_ids(staged, table)
+            derived = derived_ids(staged, table)
             staged[t.key] = staged[t.key].where(staged[t.key].notna(), derived)
         staged[t.key] = pseudonymise_series(key, staged[t.key].astype(str), table)
     staged["child_id"] = pseudonymise_series(key, raw_child, "child")
@@ -186,7 +186,7 @@ def _add_date_reasons(staged: pd.DataFrame, bad: pd.Series, table: str, referenc
         staged.at[idx, "_pvalue"] = f"{staged.at[idx, '_pvalue']}; {r['value']}"
 
 
-def _derived_ids(staged: pd.DataFrame, table: str) -> pd.Series:
+def derived_ids(staged: pd.DataFrame, table: str) -> pd.Series:
     """A record id from what identifies the record, so every source derives the same one."""
     t = TABLES[table]
     parts = [staged["child_id"].astype(str)]

@@ -179,3 +179,19 @@ def sort_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     t = TABLES[name]
     order = [c for c in (t.event_date, t.key) if c] if t.event_date else [t.key]
     return frame.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def with_derived_ids(
+    tables: dict[str, pd.DataFrame], keep: tuple[str, ...] = ("domestic_abuse_notifications",)
+) -> dict[str, pd.DataFrame]:
+    """Raw tables with record ids replaced by the ids ingestion derives for sources without ids
+    (Annex A and CIN census hold none); tables in ``keep`` travel as CSV with their ids."""
+    from ingest.merge import derived_ids
+
+    out = {}
+    for name, frame in tables.items():
+        f = frame.copy()
+        if name != "children" and name not in keep:
+            f[TABLES[name].key] = derived_ids(f, name)
+        out[name] = f
+    return out

@@ -115,6 +115,12 @@ def register(app: typer.Typer) -> None:
             "--under-recording-bias/--no-under-recording-bias",
             help="One group's assessment factors recorded less completely (default: settings).",
         ),
+        export: Path | None = typer.Option(
+            None,
+            "--export",
+            help="Also write the council as an Annex A workbook, a CIN census XML file and "
+            "CSVs (with its ground truth) into this folder, for `frontdoor ingest`.",
+        ),
     ) -> None:
         """Generate a synthetic council with known ground truth and print what it made."""
         root = ctx.find_root().obj
@@ -127,7 +133,16 @@ def register(app: typer.Typer) -> None:
         council = generate(settings)
         write_council(council, folder)
         elapsed = time.perf_counter() - started
-        # (Ingestion adds an --export option here, calling ingest.export.export_council.)
+        if export is not None:
+            from ingest.export import export_council
+
+            export_council(
+                council.tables,
+                export,
+                reference_date=settings.synth.end_date,
+                ground_truth=council.ground_truth,
+            )
+            console.print(f"Exported Annex A, CIN census XML and CSVs to {export}")
         made, rates = summary_tables(council)
         console.print(made)
         console.print(rates)
