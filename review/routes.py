@@ -349,7 +349,7 @@ def reidentify(request: Request, decision_id: str, purpose: str = Form("")):
         )
     lookup = _reidentify_lookup()
     child = context["score"]["child_id"]
-    la_id = lookup(state.settings, child) if lookup is not None else None
+    la_id = lookup(state.settings, child, who=user.username) if lookup is not None else None
     store.audit(
         state.engine,
         user_id=user.id,
