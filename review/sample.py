@@ -237,3 +237,32 @@ def recent(frame: pd.DataFrame, now: datetime, days: int = 3) -> pd.DataFrame:
     out["scored_at"] = pd.Timestamp(now) - pd.to_timedelta(offsets, unit="m") - timedelta(minutes=5)
     out["scored_at"] = out["scored_at"].astype("datetime64[ns]")
     return out
+
+
+def populate(
+    settings,
+    *,
+    children: int = 60,
+    users: dict[str, str] | None = None,
+    now=None,
+    password: str = "",
+) -> dict:
+    """Write sample canonical tables, load their scores and add users {username: role}.
+
+    Returns {"tables": ..., "scores": ...}. For demos, tests, screenshots and the benchmark.
+    """
+    from records.store import write_tables
+    from review import auth, store
+
+    tables = canonical_tables(children=children)
+    write_tables(
+        settings.resolve(settings.paths.canonical), tables, {"reference_date": "2026-03-31"}
+    )
+    scores = scored_referrals(tables, labels=("escalation_12m", "rereferral_12m"))
+    if now is not None:
+        scores = recent(scores, now)
+    store.load_scored_referrals(settings, scores)
+    engine = store.ready_engine(settings)
+    for username, role in (users or {}).items():
+        auth.add_user(settings, engine, username, role, password)
+    return {"tables": tables, "scores": scores}
