@@ -18,7 +18,7 @@ from synth.population import build_population, major_group_of_codes
 from synth.rates import achieved_rates
 from synth.simulate import simulate
 from synth.tables import Window, build_tables
-from synth.truth import ground_truth, oracle_tables
+from synth.truth import ground_truth
 
 GENERATOR_VERSION = "1"
 GROUND_TRUTH_DIR = "ground_truth"
@@ -81,7 +81,6 @@ def generate(settings: Settings, keep_latent: bool = False) -> SyntheticCouncil:
     ti = built.truth_inputs
     p_rr, p_esc = ground_truth(
         model,
-        oracle_tables(model),
         ti["state"],
         ti["age_months"],
         ti["decile"],

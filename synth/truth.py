@@ -43,39 +43,55 @@ def _age_years(age_months: np.ndarray) -> np.ndarray:
     return np.minimum(age_months // 12, P.N_AGE_YEARS - 1)
 
 
-def oracle_tables(model: ChainModel) -> np.ndarray:
-    """Vectors G[age_m, decile, group, disability, state, outcome, label, j] (see module doc).
+def chain_step(model: ChainModel, v: np.ndarray, decile, age_years, plan: bool = False):
+    """``M v`` for vectors ``v`` of shape (rows, ..., 64), each row with its decile and age.
+
+    ``M[s, s'] = MH[h, h'] * PE[age, decile, h](e, e') * PP(p, p')``: the household part is
+    a 16x16 matrix product, the child part a 2x2 mix per household state, the plan part a
+    2x2 mix (``plan=True``: this month's referral opened a plan, so p' = 1). Equal to
+    ``model.transition[age, decile] @ v`` (tested), and four times cheaper.
+    """
+    shape = v.shape
+    n = shape[0]
+    v = v.reshape(n, -1, 16)  # (rows, (..., p', e'), h')
+    x = np.matmul(v, np.swapaxes(model.household_matrix[decile], 1, 2))  # summed over h'
+    x = x.reshape(*shape[:-1], 2, 2, 16)
+    p1 = model.exploitation_next[age_years, decile].transpose(0, 2, 1)  # (rows, e, h): P(e'=1)
+    p1 = p1.reshape(n, *([1] * (len(shape) - 2)), 1, 2, 16)
+    x0, x1 = x[..., 0:1, :], x[..., 1:2, :]  # e' = 0, 1
+    y = x0 + p1 * (x1 - x0)  # summed over e': (..., p', e, h)
+    if plan:
+        z = np.repeat(y[..., 1:2, :, :], 2, axis=-3)
+    else:
+        end = model.plan_end
+        z = np.stack([y[..., 0, :, :], end * y[..., 0, :, :] + (1 - end) * y[..., 1, :, :]], -3)
+    return z.reshape(shape)
+
+
+def oracle_vectors(model: ChainModel, decile, age_months, group, disability) -> np.ndarray:
+    """Vectors G[row, outcome, label, j, state] for rows of (decile, age, group, disability).
 
     outcome 0: this referral leads to no plan, 1: to a plan; label 0: re-referral,
     1: escalation; j = 0..3 the four terms of the expanded window-edge product.
     """
     q_rr = model.p_referral  # (19, 10, 2, 2, 64)
     q_esc = q_rr * model.p_s47_given_referral[:, None, None, None, :]
-    q = np.stack([q_rr, q_esc], axis=-1)  # (19, 10, 2, 2, 64, 2)
-    ages = np.arange(P.AGE_OUT_MONTHS)
+    q = np.stack([q_rr, q_esc], axis=-2)  # (19, 10, 2, 2, L, 64)
 
-    def q_at(k):  # (216, 10, 2, 2, 64, 2)
-        return q[_age_years(ages + k)]
+    def ay(k):
+        return _age_years(age_months + k)
 
-    def m_at(k, plan=False):  # (216, 10, 64, 64)
-        table = model.transition_plan if plan else model.transition
-        return table[_age_years(ages + k)]
-
-    def apply(m, v):  # v: (216, 10, 2, 2, 64, L, J) -> same
-        shape = v.shape
-        vv = np.moveaxis(v, 4, -1).reshape(shape[0], shape[1], -1, P.N_STATES)  # (a,d,X,64)
-        out = np.matmul(vv, np.swapaxes(m, -1, -2))  # (a,d,X,64) = v @ M^T
-        return np.moveaxis(out.reshape(*shape[:4], *shape[5:], P.N_STATES), -1, 4)
+    def q_at(k):  # (rows, L, 1, 64)
+        return q[ay(k), decile, group, disability][:, :, None, :]
 
     q12, q11 = q_at(12), q_at(11)
-    c1 = apply(m_at(11), q12[..., None])[..., 0]  # M_11 q_12
-    ones = np.ones_like(q12)
-    v = np.stack([ones, c1, q11, q11 * c1], axis=-1)  # (216, 10, 2, 2, 64, 2, 4)
-    for k in range(10, 0, -1):
-        v = apply(m_at(k), v) * (1.0 - q_at(k))[..., None]
-    g_noplan = apply(m_at(0), v)
-    g_plan = apply(m_at(0, plan=True), v)
-    return np.stack([g_noplan, g_plan], axis=5)  # (216, 10, 2, 2, 64, 2, 2, 4)
+    c1 = chain_step(model, q12, decile, ay(11))  # M_11 q_12
+    v = np.concatenate([np.ones_like(q12), c1, q11 * np.ones_like(c1), q11 * c1], axis=-2)
+    for k in range(10, 0, -1):  # v <- D_k M_k v
+        v = chain_step(model, v, decile, ay(k)) * (1.0 - q_at(k))
+    g_noplan = chain_step(model, v, decile, ay(0))
+    g_plan = chain_step(model, v, decile, ay(0), plan=True)
+    return np.stack([g_noplan, g_plan], axis=1)  # (rows, 2, L, 4, 64)
 
 
 def month_first_day(month: np.ndarray, first_month: np.datetime64) -> np.ndarray:
@@ -100,7 +116,6 @@ def window_fractions(ref_day: np.ndarray, ref_month: np.ndarray, first_month: np
 
 def ground_truth(
     model: ChainModel,
-    g: np.ndarray,
     state: np.ndarray,
     age_months: np.ndarray,
     decile: np.ndarray,
@@ -111,9 +126,16 @@ def ground_truth(
     first_month: np.datetime64,
     escalation_pending: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """P(rereferral_12m), P(escalation_12m) for each referral (arrays aligned with inputs)."""
-    vec = g[age_months, decile, group.astype(np.int64), disability.astype(np.int64), state]
-    # vec: (n, outcome, label, 4)
+    """P(rereferral_12m), P(escalation_12m) for each referral (arrays aligned with inputs).
+
+    The vectors are computed once per distinct (decile, age in months, group, disability).
+    """
+    if len(state) == 0:
+        return np.zeros(0), np.zeros(0)
+    combo = np.stack([decile, age_months, group, disability], axis=1).astype(np.int64)
+    uniq, inverse = np.unique(combo, axis=0, return_inverse=True)
+    g = oracle_vectors(model, uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3])
+    vec = g[inverse.ravel(), :, :, :, state]  # (n, outcome, label, 4)
     f12_rr, f11_e, f12_e = window_fractions(ref_day, ref_month, first_month)
 
     def survive(v, f11, f12):
