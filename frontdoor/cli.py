@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "ingest.cli",
     "features.cli",
     "models.cli",
+    "models.governance_cli",
     "pipelines.cli",
     "review.cli",
 )

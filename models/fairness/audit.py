@@ -110,14 +110,16 @@ def _labels(frame: pd.DataFrame, label: str) -> np.ndarray:
         raise AuditInputError(f"label column {label!r} not found; columns: {list(frame.columns)}")
     values = frame[label]
     if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise AuditInputError(f"label column {label!r} is empty at row {row}; it must hold 0 or 1")
+        row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
+        raise AuditInputError(
+            f"label column {label!r} is empty at data row {row}; it must hold 0 or 1"
+        )
     as_num = pd.to_numeric(values.astype(object).replace({True: 1, False: 0}), errors="coerce")
     bad = ~as_num.isin([0, 1])
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
         raise AuditInputError(
-            f"label column {label!r} must hold 0 or 1; row {row} holds {values.iloc[row]!r}"
+            f"label column {label!r} must hold 0 or 1; data row {row} holds {values.iloc[row - 1]!r}"
         )
     return as_num.to_numpy(dtype=int)
 
@@ -128,9 +130,9 @@ def _scores(frame: pd.DataFrame, score: str) -> np.ndarray:
     values = pd.to_numeric(frame[score], errors="coerce")
     bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
         raise AuditInputError(
-            f"score column {score!r} must be numeric; row {row} holds {frame[score].iloc[row]!r}"
+            f"score column {score!r} must be numeric; data row {row} holds {frame[score].iloc[row - 1]!r}"
         )
     return values.to_numpy(dtype=float)
 

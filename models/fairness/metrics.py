@@ -19,7 +19,6 @@ from fairlearn.metrics import (
     count,
     false_negative_rate,
     false_positive_rate,
-    mean_prediction,
     selection_rate,
     true_positive_rate,
 )
@@ -116,37 +115,40 @@ def _rate(fn: Callable) -> Callable:
 def point_estimates(
     y: np.ndarray, flagged: np.ndarray, score: np.ndarray, groups: pd.Series | None
 ) -> pd.DataFrame:
-    """Per-group point estimates (rows: groups; one row ``overall`` when ``groups`` is None)."""
+    """Per-group point estimates (rows: groups; one row ``overall`` when ``groups`` is None).
+
+    The fairness rates (size, flag rate, TPR, FPR, FNR) come from fairlearn's MetricFrame; the
+    others (precision, false omission rate, AUC, calibration) from the same count formulas as
+    the bootstrap, applied to the sample itself (MetricFrame's per-call overhead is large, and
+    these are checked against scikit-learn in the tests).
+    """
     sens = groups if groups is not None else pd.Series(["overall"] * len(y), name="group")
-    sens = pd.Series(np.asarray(sens, dtype=object), name="group")
-    on_flags = MetricFrame(
+    sens = np.asarray(sens, dtype=object).astype(str)
+    y = np.asarray(y, dtype=int)
+    f = np.asarray(flagged, dtype=int)
+    s = np.asarray(score, dtype=float)
+    frame = MetricFrame(
         metrics={
             "n": count,
             "flag_rate": selection_rate,
             "tpr": _rate(true_positive_rate),
             "fpr": _rate(false_positive_rate),
             "fnr": _rate(false_negative_rate),
-            "precision": _precision,
-            "false_omission_rate": _false_omission_rate,
         },
         y_true=y,
-        y_pred=flagged,
-        sensitive_features=sens,
-    )
-    on_scores = MetricFrame(
-        metrics={
-            "base_rate": lambda yt, _s: float(np.mean(yt)),
-            "auc": _safe_auc,
-            "predicted": mean_prediction,
-        },
-        y_true=y,
-        y_pred=score,
-        sensitive_features=sens,
-    )
-    out = pd.concat([on_flags.by_group, on_scores.by_group], axis=1)
-    out["observed"] = out["base_rate"]
-    out["calibration_gap"] = out["observed"] - out["predicted"]
-    out.index = out.index.astype(str)
+        y_pred=f,
+        sensitive_features=pd.Series(sens, name="group"),
+    ).by_group
+    frame.index = frame.index.astype(str)
+    rows = {}
+    for g in frame.index:
+        idx = np.flatnonzero(sens == g)
+        ones = np.ones((1, idx.size))
+        own = metrics_from_counts(ones, y[idx].astype(float), f[idx].astype(float), s[idx])
+        rows[g] = {m: float(v[0]) for m, v in own.items()}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    for m in ("n", "flag_rate", "tpr", "fpr", "fnr"):
+        out[m] = frame[m].astype(float)
     out.index.name = "group"
     return out.astype(float)
 
@@ -189,6 +191,35 @@ def _weighted_auc(counts: np.ndarray, y: np.ndarray, score: np.ndarray) -> np.nd
     return _divide((pos * (neg_below + 0.5 * neg)).sum(axis=1), total_pos * total_neg)
 
 
+def metrics_from_counts(
+    counts: np.ndarray, y: np.ndarray, f: np.ndarray, s: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every metric for each row of ``counts`` (how often each observation is counted)."""
+    n = counts.sum(axis=1)
+    pos = counts @ y
+    flg = counts @ f
+    tp = counts @ (y * f)
+    fp = flg - tp
+    fn = pos - tp
+    neg = n - pos
+    tn = neg - fp
+    observed = _divide(pos, n)
+    predicted = _divide(counts @ s, n)
+    return {
+        "base_rate": observed,
+        "flag_rate": _divide(flg, n),
+        "tpr": _divide(tp, pos),
+        "fpr": _divide(fp, neg),
+        "fnr": _divide(fn, pos),
+        "precision": _divide(tp, flg),
+        "false_omission_rate": _divide(fn, fn + tn),
+        "auc": _weighted_auc(counts, y, s),
+        "observed": observed,
+        "predicted": predicted,
+        "calibration_gap": observed - predicted,
+    }
+
+
 def bootstrap_replicates(
     y: np.ndarray,
     flagged: np.ndarray,
@@ -216,26 +247,8 @@ def bootstrap_replicates(
         # replacement): the multinomial bootstrap, built with one flat bincount.
         draws = rng.integers(0, n, size=(size, n)) + (np.arange(size)[:, None] * n)
         counts = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(float)
-        pos = counts @ y
-        flg = counts @ f
-        tp = counts @ (y * f)
-        fp = flg - tp
-        fn = pos - tp
-        neg = n - pos
-        tn = neg - fp
-        predicted = (counts @ s) / n
-        observed = pos / n
-        out["base_rate"].append(observed)
-        out["flag_rate"].append(flg / n)
-        out["tpr"].append(_divide(tp, pos))
-        out["fpr"].append(_divide(fp, neg))
-        out["fnr"].append(_divide(fn, pos))
-        out["precision"].append(_divide(tp, flg))
-        out["false_omission_rate"].append(_divide(fn, fn + tn))
-        out["auc"].append(_weighted_auc(counts, y, s))
-        out["observed"].append(observed)
-        out["predicted"].append(predicted)
-        out["calibration_gap"].append(observed - predicted)
+        for m, values in metrics_from_counts(counts, y, f, s).items():
+            out[m].append(values)
         done += size
     return {m: np.concatenate(v) for m, v in out.items()}
 
@@ -254,8 +267,18 @@ def reliability(y: np.ndarray, score: np.ndarray, bins: int = 10) -> pd.DataFram
     """Observed against predicted in equal-width probability bins (for calibration plots)."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(score, edges[1:-1], right=False), 0, bins - 1)
-    frame = pd.DataFrame({"bin": which, "y": y, "p": score})
-    agg = frame.groupby("bin").agg(n=("y", "size"), observed=("y", "mean"), predicted=("p", "mean"))
-    agg["bin_low"] = edges[agg.index]
-    agg["bin_high"] = edges[agg.index + 1]
-    return agg.reset_index()
+    n = np.bincount(which, minlength=bins)
+    seen = n > 0
+    observed = np.bincount(which, weights=np.asarray(y, dtype=float), minlength=bins)
+    predicted = np.bincount(which, weights=np.asarray(score, dtype=float), minlength=bins)
+    idx = np.flatnonzero(seen)
+    return pd.DataFrame(
+        {
+            "bin": idx,
+            "n": n[idx],
+            "observed": observed[idx] / n[idx],
+            "predicted": predicted[idx] / n[idx],
+            "bin_low": edges[idx],
+            "bin_high": edges[idx + 1],
+        }
+    )

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, NullLocator
 
 from models.fairness.audit import AuditResult
 from models.fairness.metrics import METRICS
@@ -26,7 +27,7 @@ def to_data_uri(fig: Figure) -> str:
 def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], up_to: int) -> str:
     """Ratio to the reference with its 95% interval, per group and metric, on a log scale."""
     s = audit.settings
-    groups = audit.for_characteristic(characteristic)
+    groups = [g for g in audit.for_characteristic(characteristic) if not g.is_reference]
     fig = Figure(figsize=(7.5, 0.45 * len(groups) * len(metrics) + 1.2))
     ax = fig.subplots()
     ax.axvspan(
@@ -56,6 +57,8 @@ def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], 
                 )
             y += 1
     ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlim(0.25, 4)
     ax.set_xticks([0.25, 0.5, 0.8, 1, 1.25, 2, 4])
     ax.set_xticklabels(["0.25", "0.5", "0.8", "1", "1.25", "2", "4"])

@@ -107,8 +107,8 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
             "counts_up_to": up_to,
             "symbol": SUPPRESSED,
             "too_few": TOO_FEW,
-            "rule": "counts 1..N shown as c; a rate is shown as c when its numerator or the rest "
-            "of its base is such a count; groups under the minimum size show 'too few to assess'",
+            "rule": "counts from 1 to N are shown as c; a rate is shown as c when its numerator or "
+            "the rest of its base is such a count",
         },
         "metrics": {m: {"title": v["title"], "meaning": v["says"]} for m, v in METRICS.items()},
         "overall": _group_record(audit.overall, up_to, False),

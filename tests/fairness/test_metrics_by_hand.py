@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from fairlearn.metrics import MetricFrame, false_negative_rate, selection_rate, true_negative_rate
+from sklearn.metrics import precision_score, roc_auc_score
 
 from frontdoor.settings.fairness import FairnessSettings
 from models.fairness.audit import AuditInputError, run_audit
@@ -92,9 +93,33 @@ def test_reference_and_disparities_by_hand():
 
 
 def test_point_estimates_match_metricframe_and_sklearn():
-    points = point_estimates(Y, S >= 0.5, S, pd.Series(G))
-    assert points.loc["A", "auc"] == pytest.approx(roc_auc_score(Y[:4], S[:4]))
-    assert points.loc["B", "n"] == 4
+    """The count formulas agree with fairlearn's MetricFrame and scikit-learn on random data."""
+    rng = np.random.default_rng(5)
+    n = 500
+    y, s = rng.integers(0, 2, n), np.round(rng.random(n), 2)
+    f = (s >= 0.6).astype(int)
+    g = pd.Series(rng.choice(["p", "q", "r"], n))
+    points = point_estimates(y, f, s, g)
+    reference = MetricFrame(
+        metrics={
+            "precision": lambda a, b: precision_score(a, b, zero_division=np.nan),
+            "tnr": true_negative_rate,
+            "fnr": false_negative_rate,
+            "flag_rate": selection_rate,
+        },
+        y_true=y,
+        y_pred=f,
+        sensitive_features=g,
+    ).by_group
+    for grp in ("p", "q", "r"):
+        idx = (g == grp).to_numpy()
+        assert points.loc[grp, "precision"] == pytest.approx(reference.loc[grp, "precision"])
+        assert points.loc[grp, "fpr"] == pytest.approx(1 - reference.loc[grp, "tnr"])
+        assert points.loc[grp, "fnr"] == pytest.approx(reference.loc[grp, "fnr"])
+        assert points.loc[grp, "auc"] == pytest.approx(roc_auc_score(y[idx], s[idx]))
+        assert points.loc[grp, "false_omission_rate"] == pytest.approx(y[idx][f[idx] == 0].mean())
+        assert points.loc[grp, "predicted"] == pytest.approx(s[idx].mean())
+        assert points.loc[grp, "n"] == idx.sum()
 
 
 def test_auc_with_ties_counts_half():
@@ -143,7 +168,7 @@ def test_intervals_are_seeded_and_contain_the_estimate():
 
 def test_bad_labels_are_a_clear_error():
     frame = tiny().assign(y=["1", "0", "yes", 0, 0, 0, 0, 1])
-    with pytest.raises(AuditInputError, match=r"must hold 0 or 1; row 2 holds 'yes'"):
+    with pytest.raises(AuditInputError, match=r"must hold 0 or 1; data row 3 holds 'yes'"):
         run_audit(
             frame,
             label="y",

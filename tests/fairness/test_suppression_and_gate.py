@@ -1,0 +1,147 @@
+"""Small-number suppression and the gate rule."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from fairness_helpers import predictions
+
+from frontdoor.settings.fairness import FairnessSettings
+from models.fairness import derive_characteristics, published_audit, run_audit, write_audit
+from models.fairness.suppression import (
+    SUPPRESSED,
+    TOO_FEW,
+    metric_suppressed,
+    published_count,
+    secondary_size_suppression,
+)
+from models.gate import FAIL, INCONCLUSIVE, NOT_ASSESSED, PASS, evaluate_gate, judge
+
+
+def audit_of(frame: pd.DataFrame, **settings):
+    derived, characteristics = derive_characteristics(frame)
+    s = FairnessSettings(**{"bootstrap_samples": 200, **settings})
+    return run_audit(
+        derived,
+        label="y",
+        score="probability",
+        flagged="flag_at_capacity",
+        characteristics=characteristics,
+        settings=s,
+    )
+
+
+def test_counts_one_to_five_are_c_and_zero_and_six_are_not():
+    counts = {"n": 40, "positives": 5, "flagged": 0, "tp": 0, "fp": 0, "fn": 5, "tn": 35}
+    assert published_count("positives", counts, 5) == SUPPRESSED
+    assert published_count("flagged", counts, 5) == 0
+    assert published_count("n", counts, 5) == 40
+    assert published_count("positives", {**counts, "positives": 6}, 5) == 6
+    assert metric_suppressed("fnr", counts, 5)  # numerator fn = 5
+    assert metric_suppressed("tpr", counts, 5)  # 1 - tpr is fn/positives: same secret
+    assert not metric_suppressed("fpr", counts, 5)  # fp = 0, tn = 35
+    assert metric_suppressed("flag_rate", {**counts, "flagged": 37}, 5)  # 3 not flagged
+    assert not metric_suppressed("predicted", counts, 5)
+
+
+def test_secondary_suppression_hides_the_next_smallest_size():
+    assert secondary_size_suppression({"a": 100, "b": 40, "c": 3}, 5) == {"c", "b"}
+    assert secondary_size_suppression({"a": 100, "b": 2, "c": 3}, 5) == {"b", "c"}
+    assert secondary_size_suppression({"a": 100, "b": 40}, 5) == set()
+
+
+def _numbers(record, path=()):
+    """Every (path, number) under 'counts' keys in a published record."""
+    if isinstance(record, dict):
+        for k, v in record.items():
+            if k == "counts" and isinstance(v, dict):
+                for name, value in v.items():
+                    yield (*path, name), value
+            else:
+                yield from _numbers(v, (*path, k))
+
+
+def test_published_audit_never_shows_a_small_count(tmp_path):
+    frame = predictions(n=3000, seed=4)
+    # A tiny group: 4 children, and a group of 12 (too few to assess).
+    frame.loc[:3, "ethnicity_group"] = "Other"
+    frame.loc[frame["ethnicity_group"] == "Other", "ethnicity_group"] = "Mixed"
+    frame.loc[:3, "ethnicity_group"] = "Other"
+    frame.loc[4:15, "ethnicity_group"] = "Not known or refused"
+    frame.loc[frame.index[16:], "ethnicity_group"] = frame.loc[
+        frame.index[16:], "ethnicity_group"
+    ].replace("Not known or refused", "White")
+    a = audit_of(frame)
+    record = published_audit(a, 5, evaluate_gate(a))
+    for path, value in _numbers(record):
+        assert not (isinstance(value, int) and 1 <= value <= 5), path
+    groups = record["characteristics"]["ethnicity"]["groups"]
+    assert groups["Other"]["counts"]["n"] == SUPPRESSED
+    assert groups["Other"]["metrics"] == TOO_FEW
+    assert groups["Not known or refused"]["metrics"] == TOO_FEW
+    # Secondary suppression: with one hidden size, the next smallest is hidden too.
+    assert groups["Not known or refused"]["counts"]["n"] == SUPPRESSED
+    json_path, html_path = write_audit(a, tmp_path, 5, "test", evaluate_gate(a))
+    html = html_path.read_text(encoding="utf-8")
+    assert TOO_FEW in html and ">c<" in html
+    assert "http://" not in html and "https://" not in html  # self-contained
+    assert (
+        json.loads(json_path.read_text())["characteristics"]["ethnicity"]["groups"]["Other"][
+            "counts"
+        ]["n"]
+        == "c"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "lo", "hi", "expected"),
+    [
+        (1.10, 0.90, 1.30, PASS),  # inside the band
+        (1.50, 1.20, 1.90, FAIL),  # outside, interval excludes 1
+        (1.50, 0.95, 2.30, INCONCLUSIVE),  # outside, but could be noise
+        (0.70, 0.55, 0.90, FAIL),  # below the band
+        (0.79, 0.60, 1.05, INCONCLUSIVE),
+        (float("nan"), float("nan"), float("nan"), NOT_ASSESSED),
+    ],
+)
+def test_gate_rule_on_one_ratio(value, lo, hi, expected):
+    assert judge(value, lo, hi, 0.8, 1.25, 1.0)[0] == expected
+
+
+def test_gate_passes_a_fair_model_and_fails_an_injected_fnr_disparity():
+    fair = audit_of(predictions(n=8000, seed=1))
+    gate = evaluate_gate(fair)
+    assert gate.passed, gate.summary()
+    unfair = audit_of(predictions(n=8000, seed=1, missed_group="Black", missed_share=0.5))
+    gate = evaluate_gate(unfair)
+    assert not gate.passed
+    failed = {(c.characteristic, c.group, c.metric) for c in gate.failures}
+    assert ("ethnicity", "Black", "fnr") in failed
+    assert all(group.startswith("Black") for _, group, _ in failed)
+    ratio = unfair.group("ethnicity", "Black").disparities["fnr"]
+    assert ratio.value > 1.25 and ratio.lo > 1
+
+
+def test_gate_fails_a_calibration_gap_and_skips_it_for_non_probabilities():
+    shifted = audit_of(predictions(n=8000, seed=2, shift_group="Asian", shift=0.12))
+    gate = evaluate_gate(shifted)
+    assert any(
+        c.group == "Asian" and c.metric == "calibration_gap" and c.verdict == FAIL
+        for c in gate.checks
+    )
+    off = evaluate_gate(shifted, FairnessSettings(check_calibration=False))
+    assert not any(c.metric == "calibration_gap" for c in off.checks)
+
+
+@pytest.mark.slow
+def test_bonferroni_keeps_false_failures_rare_on_fair_models():
+    """With no disparity, unadjusted 95% intervals fail fair models often; the gate does not."""
+    plain, adjusted = 0, 0
+    for seed in range(6):
+        a = audit_of(predictions(n=4000, seed=100 + seed), bootstrap_samples=100)
+        adjusted += not evaluate_gate(a).passed
+        plain += not evaluate_gate(a, a.settings.model_copy(update={"multiplicity": "none"})).passed
+    assert adjusted <= 1
+    assert plain >= adjusted
