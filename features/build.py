@@ -188,7 +188,7 @@ def _labels(tables, population, child, day, reference_date, settings) -> dict[st
     def events(name: str) -> tuple[np.ndarray, np.ndarray]:
         frame = _table(tables, name)
         return (
-            population.codes_of(frame["child_id"]),
+            population.table_codes(name, frame),
             tl.day_numbers(frame[TABLES[name].event_date]),
         )
 

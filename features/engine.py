@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import timeline as tl
 from features.declarations import FEATURES, Feature
@@ -40,6 +42,8 @@ class Population:
 
     child_ids: pd.Index
     household_of_child: np.ndarray  # household code per child code, -1 when unknown
+    _value_set: pa.Array | None = None
+    _table_codes: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def from_tables(cls, children: pd.DataFrame, decision_child_ids: pd.Series) -> Population:
@@ -54,7 +58,27 @@ class Population:
         return cls(child_ids=child_ids, household_of_child=household)
 
     def codes_of(self, ids) -> np.ndarray:
-        return self.child_ids.get_indexer(ids)
+        """Child codes of an id column (-1 for unknown or missing ids).
+
+        Hashes in Arrow (C++) rather than in Python objects: about 3 times faster for the
+        10 million ids of a large extract, whether the column holds Arrow or object strings."""
+        if self._value_set is None:
+            self._value_set = _arrow_strings(self.child_ids)
+        found = pc.index_in(_arrow_strings(ids), value_set=self._value_set)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def table_codes(self, name: str, frame: pd.DataFrame) -> np.ndarray:
+        """Child codes of a table's rows, computed once per table and reused."""
+        if name not in self._table_codes:
+            self._table_codes[name] = self.codes_of(frame["child_id"])
+        return self._table_codes[name]
+
+
+def _arrow_strings(values) -> pa.Array | pa.ChunkedArray:
+    series = values.to_series() if isinstance(values, pd.Index) else pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    return pc.cast(pa.array(series, from_pandas=True), pa.large_string())
 
 
 @dataclass
@@ -67,14 +91,14 @@ class SourceEvents:
     day: np.ndarray
     household: np.ndarray
     _timelines: dict[str, tl.Timeline] = field(default_factory=dict)
-    _factorized: dict[str, tuple[np.ndarray, pd.Index]] = field(default_factory=dict)
+    _factorized: dict[str, tuple[np.ndarray, list]] = field(default_factory=dict)
 
     @classmethod
     def from_table(
         cls, name: str, frame: pd.DataFrame, population: Population, columns: Sequence[str]
     ) -> SourceEvents:
         kd_column = TABLES[name].knowledge_date
-        child = population.codes_of(frame["child_id"])
+        child = population.table_codes(name, frame)
         day = tl.day_numbers(frame[kd_column])
         keep = (child >= 0) & (day != tl.NO_DAY)
         kept = frame.loc[keep, [c for c in columns if c in frame.columns]].reset_index(drop=True)
@@ -90,7 +114,7 @@ class SourceEvents:
     def timeline(self, scope: str) -> tl.Timeline:
         if scope not in self._timelines:
             if scope == "child":
-                self._timelines[scope] = tl.Timeline.build(self.child, self.day, self.child)
+                self._timelines[scope] = tl.Timeline.build(self.child, self.day)
             else:
                 has = self.household >= 0
                 timeline = tl.Timeline.build(self.household[has], self.day[has], self.child[has])
@@ -99,46 +123,47 @@ class SourceEvents:
                 self._timelines[scope] = timeline
         return self._timelines[scope]
 
-    def factorized(self, column: str) -> tuple[np.ndarray, pd.Index]:
+    def factorized(self, column: str) -> tuple[np.ndarray, list]:
+        """Codes (-1 for missing) and distinct values of a column, hashed in Arrow."""
         if column not in self._factorized:
-            values = self.derived(column)
-            codes_, uniques = pd.factorize(values, use_na_sentinel=True)
-            self._factorized[column] = (codes_, pd.Index(uniques))
+            array = pa.array(self.frame[column], from_pandas=True)
+            encoded = pc.dictionary_encode(array)
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            self._factorized[column] = (indices.astype(np.int64), encoded.dictionary.to_pylist())
         return self._factorized[column]
-
-    def derived(self, column: str):
-        if column in self.frame.columns:
-            return self.frame[column]
-        if column == "source_family":
-            return self.frame["source"].map(codes.SOURCE_FAMILY)
-        if column == "is_rereferral":
-            return is_rereferral(self.child, self.day)
-        raise KeyError(f"{self.name} has no column {column!r}")
 
     def mask(self, where) -> np.ndarray | None:
         """Rows passing a declarative filter: every column's value among the allowed ones
-        (for the factors column: any of the listed factor codes identified)."""
+        (for the factors column: any of the listed factor codes identified). Each filter is
+        decided once per distinct value, then spread to the rows by their codes."""
         if not where:
             return None
         mask = np.ones(len(self.day), dtype=bool)
+        table = TABLES[self.name]
         for column, allowed in where.items():
-            codes_, uniques = self.factorized(column)
-            table = TABLES[self.name]
-            if column in table.column_names and table.column(column).dtype == "factors":
-                wanted = set(allowed)
-                ok = np.array(
-                    [bool(wanted.intersection(codes.factor_list(u))) for u in uniques], dtype=bool
-                )
+            wanted = set(allowed)
+            if column == "is_rereferral":
+                mask &= np.isin(is_rereferral(self.child, self.day), list(wanted))
+                continue
+            if column == "source_family":
+                codes_, uniques = self.factorized("source")
+                ok = [codes.SOURCE_FAMILY.get(u) in wanted for u in uniques]
+            elif column in table.column_names and table.column(column).dtype == "factors":
+                codes_, uniques = self.factorized(column)
+                ok = [bool(wanted.intersection(codes.factor_list(u))) for u in uniques]
             else:
-                ok = np.asarray(uniques.isin(list(allowed)), dtype=bool)
-            ok = np.append(ok, False)  # code -1 (missing) never passes
-            mask &= ok[codes_]
+                codes_, uniques = self.factorized(column)
+                ok = [u in wanted for u in uniques]
+            lookup = np.append(np.asarray(ok, dtype=bool), False)  # code -1: missing, never
+            mask &= lookup[codes_]
         return mask
 
 
 def is_rereferral(child: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Whether each referral came 1 to 365 days after an earlier referral of the same child."""
-    timeline = tl.Timeline.build(child, day, child)
+    timeline = tl.Timeline.build(child, day)
     before = tl.known_before(timeline.keys, child, day)
     start = tl.window_start(timeline.keys, child, day, REREFERRAL_WINDOW_DAYS)
     return (before - start) > 0
@@ -153,6 +178,7 @@ class Engine:
         self._sources: dict[str, SourceEvents] = {}
         self._bounds: dict[tuple, np.ndarray] = {}
         self._subsets: dict[tuple, tl.Timeline] = {}
+        self._household_order = np.empty(0, dtype=np.int64)
 
     def source(self, name: str, features: Sequence[Feature]) -> SourceEvents:
         if name not in self._sources:
@@ -173,11 +199,33 @@ class Engine:
         return self._sources[name]
 
     def compute(self, decisions: Decisions, features: Sequence[Feature] = FEATURES) -> dict:
-        """Feature name -> values (one per decision, in the decisions' order)."""
-        out: dict[str, np.ndarray] = {}
+        """Feature name -> values (one per decision, in the decisions' order).
+
+        Features sharing a source and a filter are computed together, so their sorted
+        subset and binary searches are shared, then released before the next group."""
+        # Binary searches run much faster on sorted needles (the cache stays warm): sort the
+        # decisions by (child, day) here, and by (household, day) for household searches.
+        order = np.argsort(tl.keys_of(decisions.child, decisions.day))
+        d = Decisions(
+            child=decisions.child[order],
+            household=decisions.household[order],
+            day=decisions.day[order],
+            birth_day=decisions.birth_day[order],
+        )
+        self._household_order = np.argsort(tl.keys_of(d.household, d.day))
+        groups: dict[tuple, list[Feature]] = {}
         for feature in features:
-            out[feature.name] = self._one(feature, decisions, features)
-        return out
+            groups.setdefault((feature.source, tuple(feature.where.items())), []).append(feature)
+        out: dict[str, np.ndarray] = {}
+        for group in groups.values():
+            for feature in group:
+                values = self._one(feature, d, features)
+                unsorted = np.empty_like(values)
+                unsorted[order] = values
+                out[feature.name] = unsorted
+            self._subsets.clear()
+            self._bounds.clear()
+        return {f.name: out[f.name] for f in features}
 
     # --- one feature ---------------------------------------------------------------------
     def _one(self, f: Feature, d: Decisions, features: Sequence[Feature]) -> np.ndarray:
@@ -197,13 +245,19 @@ class Engine:
     def _bound(self, kind: str, timeline: tl.Timeline, f: Feature, scope: str, d, window=None):
         key = (kind, f.source, tuple(f.where.items()), scope, window)
         if key not in self._bounds:
-            entity = d.child if scope == "child" else d.household
+            if scope == "child":
+                entity, day, order = d.child, d.day, None
+            else:
+                order = self._household_order
+                entity, day = d.household[order], d.day[order]
             if kind == "before":
-                value = tl.known_before(timeline.keys, entity, d.day)
+                value = tl.known_before(timeline.keys, entity, day)
             elif kind == "first":
                 value = tl.first_of(timeline.keys, entity)
             else:
-                value = tl.window_start(timeline.keys, entity, d.day, window)
+                value = tl.window_start(timeline.keys, entity, day, window)
+            if order is not None:
+                value[order] = value.copy()
             self._bounds[key] = value
         return self._bounds[key]
 

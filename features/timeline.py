@@ -43,20 +43,27 @@ class Timeline:
 
     keys: np.ndarray  # sorted int64 keys
     order: np.ndarray  # positions in the table's kept rows, in key order
-    child: np.ndarray  # the child code of each sorted event (for household scope)
+    child: np.ndarray | None  # the child code of each sorted event (household scope only)
 
     @classmethod
-    def build(cls, entity: np.ndarray, day: np.ndarray, child: np.ndarray) -> Timeline:
+    def build(
+        cls, entity: np.ndarray, day: np.ndarray, child: np.ndarray | None = None
+    ) -> Timeline:
         keys = keys_of(entity, day)
-        order = np.argsort(keys, kind="stable")
-        return cls(keys=keys[order], order=order, child=child[order])
+        # ties (same entity and day) may fall in any order: no output depends on it
+        order = np.argsort(keys)
+        return cls(keys=keys[order], order=order, child=None if child is None else child[order])
 
     def subset(self, mask: np.ndarray | None) -> Timeline:
         """The events passing a filter (mask over the table's kept rows), still sorted."""
         if mask is None:
             return self
         keep = mask[self.order]
-        return Timeline(keys=self.keys[keep], order=self.order[keep], child=self.child[keep])
+        return Timeline(
+            keys=self.keys[keep],
+            order=np.empty(0, dtype=np.int64),  # not needed once filtered
+            child=None if self.child is None else self.child[keep],
+        )
 
 
 def known_before(keys: np.ndarray, entity: np.ndarray, day: np.ndarray) -> np.ndarray:
