@@ -18,24 +18,28 @@ from records.contract import conform
 from records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
 
 REASON_TEMPLATES = [
-    ("referrals_365d", "{v:g} referrals in the 12 months before this referral", "repeat_referrals"),
+    (
+        "referrals_365d",
+        "{v:g} referral{s} in the 12 months before this referral",
+        "repeat_referrals",
+    ),
     (
         "da_notifications_365d",
-        "{v:g} police domestic abuse notifications in the last year",
+        "{v:g} police domestic abuse notification{s} in the last year",
         "domestic_abuse",
     ),
-    ("neglect_factor_ever", "Neglect identified at {v:g} earlier assessments", "neglect"),
-    ("cp_plan_ever", "{v:g} earlier child protection plans", "child_protection"),
-    ("household_referrals_365d", "{v:g} referrals of siblings in the last year", "household"),
+    ("neglect_factor_ever", "Neglect identified at {v:g} earlier assessment{s}", "neglect"),
+    ("cp_plan_ever", "{v:g} earlier child protection plan{s}", "child_protection"),
+    ("household_referrals_365d", "{v:g} referral{s} of siblings in the last year", "household"),
     (
         "parental_mental_health",
-        "Parental mental health identified at {v:g} assessments",
+        "Parental mental health identified at {v:g} assessment{s}",
         "parental_mental_health",
     ),
 ]
 LOWERING_TEMPLATES = [
-    ("days_since_last_referral", "{v:g} days since the last referral", "repeat_referrals"),
-    ("early_help_open", "An open early help episode ({v:g})", "early_help"),
+    ("days_since_last_referral", "{v:g} day{s} since the last referral", "repeat_referrals"),
+    ("early_help_open", "An early help episode is open", "early_help"),
 ]
 
 
@@ -83,8 +87,11 @@ def canonical_tables(
                     "idaci_decile": int(rng.integers(1, 11)),
                 }
             )
-            for _k in range(int(rng.integers(1, 6))):
-                day = end_ts - pd.Timedelta(days=int(rng.integers(1, 1400)))
+            n_refs = int(rng.integers(1, 6))
+            for k in range(n_refs):
+                # the newest referral of each child is recent: it is the one a nightly scoring flags
+                back = int(rng.integers(1, 90)) if k == n_refs - 1 else int(rng.integers(120, 1400))
+                day = end_ts - pd.Timedelta(days=back)
                 n = len(events["referrals"])
                 source = str(rng.choice(["6", "2A", "3B", "1A", "4"]))
                 events["contacts"].append(
@@ -172,14 +179,21 @@ def scored_referrals(
     scored_at: datetime | None = None,
     seed: int = 5,
     labels: tuple[str, ...] = ("escalation_12m",),
+    latest_only: bool = False,
 ) -> pd.DataFrame:
-    """One score per referral (and label) in the shape the score flow writes."""
+    """One score per referral (and label) in the shape the score flow writes.
+
+    ``latest_only`` scores each child's newest referral only, as a nightly scoring would.
+    """
     rng = np.random.default_rng(seed)
+    referrals = tables["referrals"]
+    if latest_only:
+        referrals = referrals.sort_values("referral_date").groupby("child_id").tail(1)
     scored_at = scored_at or datetime(2026, 3, 31, 2, 0)
     rows = []
     bands = ["low", "medium", "high", "very high"]
     for label in labels:
-        for r in tables["referrals"].itertuples(index=False):
+        for r in referrals.itertuples(index=False):
             p = float(rng.beta(1.2, 3.0))
             band = bands[int(np.searchsorted([0.3, 0.5, 0.7], p, side="right"))]
             reasons = []
@@ -193,7 +207,7 @@ def scored_referrals(
                         v,
                         float(rng.uniform(0.05, 0.9)),
                         "raises",
-                        text.format(v=v),
+                        text.format(v=v, s="" if v == 1 else "s"),
                         family,
                     )
                 )
@@ -205,7 +219,7 @@ def scored_referrals(
                         v,
                         -float(rng.uniform(0.05, 0.5)),
                         "lowers",
-                        text.format(v=v),
+                        text.format(v=v, s="" if v == 1 else "s"),
                         family,
                     )
                 )
@@ -254,11 +268,17 @@ def populate(
     from records.store import write_tables
     from review import auth, store
 
-    tables = canonical_tables(children=children)
+    end = (now.date() - timedelta(days=1)) if now is not None else date(2026, 3, 31)
+    tables = canonical_tables(children=children, end=end)
     write_tables(
-        settings.resolve(settings.paths.canonical), tables, {"reference_date": "2026-03-31"}
+        settings.resolve(settings.paths.canonical), tables, {"reference_date": end.isoformat()}
     )
-    scores = scored_referrals(tables, labels=("escalation_12m", "rereferral_12m"))
+    scores = scored_referrals(
+        tables,
+        labels=("escalation_12m", "rereferral_12m"),
+        scored_at=datetime.combine(end, datetime.min.time()),
+        latest_only=True,
+    )
     if now is not None:
         scores = recent(scores, now)
     store.load_scored_referrals(settings, scores)
