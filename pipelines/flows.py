@@ -22,8 +22,12 @@ from pipelines import tasks as t
 from pipelines.steps import Ledger, run_step, submit_steps
 
 
-def _settings(settings: Settings | None, config: str | None) -> Settings:
-    return settings if settings is not None else load_settings(config)
+def _settings(settings: dict | None, config: str | None) -> Settings:
+    """Flows take the settings as a plain mapping (``Settings.model_dump()``; secrets stay
+    ``SecretStr`` and show masked in Prefect) or the path of a YAML configuration."""
+    if settings is None:
+        return load_settings(config)
+    return Settings.model_validate(settings)
 
 
 def council_settings(settings: Settings, council: str) -> Settings:
@@ -125,7 +129,7 @@ def ingest_and_features(settings: Settings, ledger: Ledger) -> dict[str, Any]:
 
 
 @flow(name="ingest")
-def ingest_flow(settings: Settings | None = None, config: str | None = None) -> dict:
+def ingest_flow(settings: dict | None = None, config: str | None = None) -> dict:
     """Council extracts -> pseudonymised canonical tables (one task per council when pooled)."""
     settings = _settings(settings, config)
     ledger = Ledger()
@@ -146,7 +150,7 @@ def ingest_flow(settings: Settings | None = None, config: str | None = None) -> 
 
 
 @flow(name="build-features")
-def build_features_flow(settings: Settings | None = None, config: str | None = None) -> dict:
+def build_features_flow(settings: dict | None = None, config: str | None = None) -> dict:
     """Canonical tables -> point-in-time feature table."""
     settings = _settings(settings, config)
     ledger = Ledger()
@@ -176,7 +180,7 @@ def _train(settings: Settings, ledger: Ledger, labels: list[str]) -> list[dict]:
 
 @flow(name="train")
 def train_flow(
-    settings: Settings | None = None, config: str | None = None, labels: list[str] | None = None
+    settings: dict | None = None, config: str | None = None, labels: list[str] | None = None
 ) -> dict:
     """Backtest, log to MLflow and register a version aliased ``challenger`` for each label."""
     settings = _settings(settings, config)
@@ -213,7 +217,7 @@ def _audit_and_promote(
 
 @flow(name="audit")
 def audit_flow(
-    settings: Settings | None = None,
+    settings: dict | None = None,
     config: str | None = None,
     label: str | None = None,
     version: str = "challenger",
@@ -243,7 +247,7 @@ def audit_flow(
 
 
 @flow(name="retrain")
-def retrain_flow(settings: Settings | None = None, config: str | None = None) -> dict:
+def retrain_flow(settings: dict | None = None, config: str | None = None) -> dict:
     """The monthly job: features from the newest extract, training, the audit and the gate.
 
     Promotion here never overrides a failed gate: a person does that, with a rationale."""
@@ -283,7 +287,7 @@ def _score(settings: Settings, ledger: Ledger, label: str, alias: str) -> tuple[
 
 @flow(name="score")
 def score_flow(
-    settings: Settings | None = None,
+    settings: dict | None = None,
     config: str | None = None,
     label: str | None = None,
     alias: str = "champion",
@@ -300,7 +304,7 @@ def score_flow(
 
 @flow(name="monitor")
 def monitor_flow(
-    settings: Settings | None = None,
+    settings: dict | None = None,
     config: str | None = None,
     label: str | None = None,
     alias: str = "champion",
@@ -325,7 +329,79 @@ def monitor_flow(
     return {"monitor": result, "steps": ledger.rows()}
 
 
+DEMO_OVERRIDE = (
+    "Demo mode on a synthetic council: the model is promoted so that the review queue can be "
+    "shown end to end. Synthetic data only; this override must never be used for a real council."
+)
+DEMO_OVERRIDE_BY = "frontdoor demo (synthetic data)"
+
+
+@flow(name="demo")
+def demo_flow(
+    settings: dict | None = None, config: str | None = None, labels: list[str] | None = None
+) -> dict:
+    """The whole job on a synthetic council: synthesise, ingest, build features, train, audit,
+    report, register and promote (through the gate, or in demo mode by a recorded override),
+    score the latest month, fill the review queue and create demo users."""
+    settings = _settings(settings, config)
+    if not settings.demo_mode:
+        raise ValueError("the demo runs in demo mode only (settings.demo_mode is false)")
+    ledger = Ledger()
+    w = _where(settings)
+    made = run_step(ledger, t.synth_step, settings, out=str(w["raw"]))
+    built = ingest_and_features(settings, ledger)
+    labels = _labels(settings, labels)
+    trained = _train(settings, ledger, labels)
+    models = []
+    for tr in trained:
+        audited, promoted = _audit_and_promote(
+            settings, ledger, tr["label"], tr["model_version"], DEMO_OVERRIDE, DEMO_OVERRIDE_BY
+        )
+        models.append({"train": tr, "audit": audited, "promotion": promoted})
+    scored, queued = _score(settings, ledger, labels[0], "champion")
+    users = run_step(ledger, t.demo_users_step, settings)
+    lines = [
+        f"- synthetic council: {made['children']:,} children",
+        f"- feature table: {built['features']['decisions']:,} decisions",
+        *[
+            f"- {m['train']['label']}: version {m['train']['model_version']}, AUC "
+            f"{m['train']['metrics']['auc']:.3f}; gate {'PASSED' if m['audit']['gate_passed'] else 'FAILED'}"
+            f"; {m['promotion']['how']}"
+            for m in models
+        ],
+        f"- scored {scored['scored']:,} referrals of {scored['month']}; "
+        f"{queued['loaded']:,} newly in the review queue",
+    ]
+    artifacts.train_summary(trained, ledger)
+    for m in models:
+        artifacts.audit_summary(m["audit"], m["promotion"], ledger)
+    artifacts.score_summary(scored, queued, ledger)
+    artifacts.demo_summary(lines, ledger)
+    return {
+        "synth": made,
+        "built": built,
+        "models": models,
+        "score": scored,
+        "queue": queued,
+        "users": users,
+        "steps": ledger.rows(),
+    }
+
+
+FLOWS = {
+    "ingest": ingest_flow,
+    "build-features": build_features_flow,
+    "train": train_flow,
+    "audit": audit_flow,
+    "retrain": retrain_flow,
+    "score": score_flow,
+    "monitor": monitor_flow,
+    "demo": demo_flow,
+}
+
 __all__ = [
+    "FLOWS",
+    "demo_flow",
     "REVIEW_NOTICE",
     "MonitorReport",
     "audit_flow",

@@ -25,9 +25,11 @@ from prefect import Task, task
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 from prefect.states import State
+from prefect.utilities.annotations import opaque
 from pydantic import BaseModel, SecretStr
 
 from frontdoor.settings import Settings
+from pipelines.progress import notify
 
 TRANSIENT_ERROR_NAMES = {"OperationalError", "InterfaceError", "DisconnectionError"}
 TRANSIENT_MLFLOW_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED"}
@@ -237,20 +239,24 @@ def _is_cache_hit(state: State) -> bool:
     return state.is_completed() and (state.name or "").lower() == "cached"
 
 
-def run_step(ledger: Ledger, s: Step, settings: Settings, label: str = "", **inputs: Any) -> dict:
+def run_step(ledger: Ledger, s: Step, settings: Settings, note: str = "", **inputs: Any) -> dict:
     """Run a step in the current flow (or take it from the cache) and record what happened."""
     started = time.perf_counter()
+    notify("start", s.name + (f" ({note})" if note else ""))
     configured = s.configured(settings)
-    state = configured(settings=settings, **inputs, return_state=True)
+    # Settings travel opaque: Prefect must not walk into them (a field called `keys` breaks its
+    # traversal), and they never reach the Prefect database.
+    state = configured(settings=opaque(settings), **inputs, return_state=True)
     result = state.result()
     cached = _is_cache_hit(state)
     if cached and not s.still_valid(settings, result):
         state = configured.with_options(refresh_cache=True)(
-            settings=settings, **inputs, return_state=True
+            settings=opaque(settings), **inputs, return_state=True
         )
         result = state.result()
         cached = False
-    ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))
+    ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, note))
+    notify("end", s.name + (f" ({note})" if note else ""), cached)
     return result
 
 
@@ -260,19 +266,22 @@ def submit_steps(ledger: Ledger, s: Step, jobs: list[tuple[str, dict[str, Any]]]
     Each job is ``(label, keyword arguments)``; the arguments include its ``settings`` (a
     council's own, in consortium mode)."""
     started = time.perf_counter()
+    notify("start", f"{s.name} ({', '.join(label for label, _ in jobs)})")
     futures = []
     for label, kw in jobs:
         configured = s.configured(kw["settings"])
-        futures.append((label, kw, configured, configured.submit(**kw)))
+        sent = {**kw, "settings": opaque(kw["settings"])}
+        futures.append((label, sent, configured, configured.submit(**sent)))
     results = []
     for label, kw, configured, future in futures:
         future.wait()
         state = future.state
         result = state.result()
         cached = _is_cache_hit(state)
-        if cached and not s.still_valid(kw["settings"], result):
+        if cached and not s.still_valid(kw["settings"].unwrap(), result):
             result = configured.with_options(refresh_cache=True)(**kw)
             cached = False
         ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))
         results.append(result)
+    notify("end", f"{s.name} ({', '.join(label for label, _ in jobs)})", None)
     return results

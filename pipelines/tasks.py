@@ -379,3 +379,48 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
         **summary,
         "top_drift": top[["feature", "psi", "status"]].to_dict("records"),
     }
+
+
+# ---------------------------------------------------------------------------- demo users
+
+DEMO_USERS = (
+    ("manager.a", "reviewer"),
+    ("datascientist", "data_scientist"),
+    ("governance", "governance"),
+    ("admin", "admin"),
+)
+
+
+@step("demo-users", sections=("review",), cache=False)
+def demo_users_step(settings: Settings) -> dict:
+    """Demo mode only: one user per role of the review app, with generated passwords kept in
+    a local file readable only by its owner (never printed to logs or artifacts)."""
+    import json
+    import os
+    import secrets
+
+    from review.auth import add_user, list_users
+    from review.store import ready_engine
+
+    if not settings.demo_mode:
+        raise ValueError("demo users are created in demo mode only (settings.demo_mode)")
+    engine = ready_engine(settings)
+    path = settings.resolve(settings.paths.keys) / "demo-users.json"
+    saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    existing = {u["username"] for u in list_users(engine)}
+    created = []
+    for username, role in DEMO_USERS:
+        if username in existing:
+            continue
+        password = secrets.token_urlsafe(12)
+        add_user(settings, engine, username, role, password, by="frontdoor demo")
+        saved[username] = {"role": role, "password": password}
+        created.append(username)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
+    os.chmod(path, 0o600)
+    return {
+        "outputs": {"users_file": str(path)},
+        "created": created,
+        "users": {u: saved[u]["role"] for u, _ in DEMO_USERS if u in saved},
+    }
