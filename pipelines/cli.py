@@ -1,7 +1,318 @@
-"""Commands of the pipelines room (filled in by its issue)."""
+"""Commands of the pipelines room: the one-command demo, running any flow, and the schedules.
+
+frontdoor demo                      the whole job on a synthetic council
+frontdoor flow list                 the flows and what they do
+frontdoor flow run NAME [...]       run one flow now, in this process
+frontdoor deployments               the scheduled deployments (nightly, weekly, monthly)
+frontdoor serve-flows               serve them: runs each on its schedule until stopped
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from frontdoor import REVIEW_NOTICE
+
+console = Console()
+flow_app = typer.Typer(help="Run the Prefect flows (ingest, features, train, audit, score, ...).")
+
+
+def _settings(ctx: typer.Context, **changes: Any):
+    from frontdoor.cli import settings_from
+    from frontdoor.settings.base import merge_section
+
+    settings = settings_from(ctx)
+    for section, values in changes.items():
+        values = {k: v for k, v in values.items() if v is not None}
+        if values:
+            settings = settings.model_copy(
+                update={section: merge_section(getattr(settings, section), **values)}
+            )
+    return settings
+
+
+def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, float]:
+    """Run a flow with one progress line per step (a spinner while it runs, then its time)."""
+    from pipelines.progress import listening
+    from pipelines.runners import run_flow
+
+    columns = (
+        SpinnerColumn(finished_text="[green]✓"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    )
+    started = time.perf_counter()
+    with Progress(*columns, console=console, transient=False) as progress:
+        lines: dict[str, Any] = {}
+
+        def listen(event: str, step: str, cached: bool | None) -> None:
+            if event == "start":
+                lines[step] = progress.add_task(step, total=1)
+            elif step in lines:
+                note = " [dim](from the cache)[/dim]" if cached else ""
+                progress.update(lines[step], completed=1, description=f"{step}{note}")
+
+        opening = progress.add_task(f"flow {name}: starting Prefect (local, temporary)", total=1)
+        first = True
+
+        def listen_first(event: str, step: str, cached: bool | None) -> None:
+            nonlocal first
+            if first:
+                progress.update(opening, completed=1, description=f"flow {name}: Prefect ready")
+                first = False
+            listen(event, step, cached)
+
+        with listening(listen_first):
+            result = run_flow(name, settings, **parameters)
+    return result, time.perf_counter() - started
+
+
+def _steps_table(result: dict) -> Table:
+    table = Table(title="steps", show_lines=False)
+    for col in ("step", "cached", "seconds"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for row in result.get("steps", []):
+        table.add_row(row["step"], row["cached"], f"{row['seconds']:.1f}")
+    return table
+
+
+def _outputs(value: Any, found: dict[str, str] | None = None) -> dict[str, str]:
+    """Every ``outputs`` mapping in a flow's result, flattened (what it wrote, where)."""
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        for k, v in (
+            value.get("outputs", {}).items() if isinstance(value.get("outputs"), dict) else []
+        ):
+            found.setdefault(k, str(v))
+        for v in value.values():
+            _outputs(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _outputs(v, found)
+    return found
+
+
+def _summary(name: str, result: dict, seconds: float) -> None:
+    console.print(_steps_table(result))
+    produced = _outputs(result)
+    if produced:
+        table = Table(title="produced")
+        table.add_column("what")
+        table.add_column("where")
+        for k, v in produced.items():
+            table.add_row(k, v)
+        console.print(table)
+    console.print(f"flow [bold]{name}[/bold] finished in {seconds:.0f} s.")
+
+
+def _mlflow_ui(settings) -> str:
+    from models.tracking import tracking_uri
+
+    uri = tracking_uri(settings)
+    if uri.startswith("http"):
+        return f"open {uri}"
+    return f"mlflow ui --backend-store-uri {uri}"
+
+
+def _demo_epilogue(settings, result: dict, seconds: float) -> None:
+    console.rule("frontdoor demo: done")
+    console.print(
+        f"Synthetic council of {result['synth']['children']:,} children, "
+        f"{result['built']['features']['decisions']:,} decisions, in {seconds:.0f} s "
+        f"({seconds / 60:.1f} min)."
+    )
+    for m in result["models"]:
+        tr, au, pr = m["train"], m["audit"], m["promotion"]
+        gate = "[green]PASSED[/green]" if au["gate_passed"] else "[red]FAILED[/red]"
+        console.print(
+            f"- {tr['model_name']} version {tr['model_version']}: backtest AUC "
+            f"{tr['metrics']['auc']:.3f} (current-practice rule {tr['metrics']['auc_rule']:.3f}); "
+            f"fairness gate {gate} ({au['gate_summary']})."
+        )
+        if pr.get("overridden"):
+            console.print(
+                "  [bold yellow]Promoted to champion by a DEMO OVERRIDE of the failed gate[/bold yellow]"
+                " (recorded on the model version with its rationale; demo mode only)."
+            )
+        elif pr.get("promoted"):
+            console.print("  Promoted to champion because the fairness gate passed.")
+        else:
+            console.print(f"  Not promoted: {pr['how']}.")
+        if m.get("report"):
+            console.print(f"  Governance report: {m['report']['outputs'].get('report_html', '')}")
+        console.print(f"  Fairness audit: {au['outputs'].get('audit_html', '')}")
+    sc = result["score"]
+    console.print(
+        f"- Scored {sc['scored']:,} referrals of {sc['month']}; {sc['flagged']:,} flagged for review; "
+        f"{result['queue']['loaded']:,} newly in the review queue."
+    )
+    console.print()
+    console.print("[bold]Open the results[/bold]")
+    console.print(f"  MLflow UI:   {_mlflow_ui(settings)}   (then http://127.0.0.1:5000)")
+    reports = [m["report"]["outputs"]["report_html"] for m in result["models"] if m.get("report")]
+    if reports:
+        console.print(f"  Report:      {reports[0]}")
+    console.print(
+        f"  Review app:  frontdoor serve   (then http://{settings.review.host}:{settings.review.port})"
+    )
+    users_file = Path(result["users"]["outputs"]["users_file"])
+    saved = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
+    if saved:
+        table = Table(title=f"demo users (kept in {users_file}, readable by you only)")
+        for col in ("user", "role", "password"):
+            table.add_column(col)
+        for user, info in saved.items():
+            table.add_row(user, info["role"], info["password"])
+        console.print(table)
+    console.print(f"[italic]{REVIEW_NOTICE}[/italic]")
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the frontdoor CLI."""
+
+    @app.command("demo")
+    def demo(
+        ctx: typer.Context,
+        children: int | None = typer.Option(
+            None, "--children", help="Children in the synthetic council (default: synth.children)."
+        ),
+        all_labels: bool = typer.Option(
+            False, "--all-labels", help="Train every label in models.labels, not only the primary."
+        ),
+        dask: str | None = typer.Option(
+            None, "--dask", help='Run tasks on Dask: "local" or a scheduler address.'
+        ),
+    ) -> None:
+        """Run the whole job end to end on a synthetic council (about 50,000 children):
+        synthesise, ingest, build features, train, audit, report, register and promote, score
+        the latest month and fill the review queue. A re-run skips unchanged steps."""
+        settings = _settings(ctx, synth={"children": children}, pipelines={"dask_address": dask})
+        if not settings.demo_mode:
+            console.print("[red]The demo runs in demo mode only (demo_mode is false).[/red]")
+            raise typer.Exit(2)
+        labels = list(settings.models.labels) if all_labels else None
+        result, seconds = _run_with_progress("demo", settings, labels=labels)
+        console.print(_steps_table(result))
+        _demo_epilogue(settings, result, seconds)
+
+    @flow_app.command("list")
+    def flow_list() -> None:
+        """The flows, and what each does."""
+        from pipelines.flows import FLOWS
+
+        table = Table(title="flows (frontdoor flow run NAME)")
+        table.add_column("name")
+        table.add_column("what it does")
+        for name, f in FLOWS.items():
+            table.add_row(name, " ".join((f.description or "").split()))
+        console.print(table)
+
+    @flow_app.command("run")
+    def flow_run(
+        ctx: typer.Context,
+        name: str = typer.Argument(
+            ..., help="ingest, build-features, train, audit, retrain, score, monitor or demo."
+        ),
+        label: str | None = typer.Option(
+            None, "--label", help="The outcome (default: models.primary_label)."
+        ),
+        version: str | None = typer.Option(
+            None, "--model-version", help="audit: version number or alias (default: challenger)."
+        ),
+        alias: str | None = typer.Option(
+            None, "--alias", help="score/monitor: the alias to use (default: champion)."
+        ),
+        no_promote: bool = typer.Option(False, "--no-promote", help="audit: audit only."),
+        override_rationale: str | None = typer.Option(
+            None, "--override-rationale", help="audit: why a failed gate is overridden (recorded)."
+        ),
+        by: str | None = typer.Option(None, "--by", help="audit: who overrides."),
+        dask: str | None = typer.Option(
+            None, "--dask", help='"local" or a Dask scheduler address.'
+        ),
+        no_cache: bool = typer.Option(
+            False, "--no-cache", help="Run every step, ignoring the cache."
+        ),
+    ) -> None:
+        """Run one flow now, in this process (a temporary local Prefect server; nothing to install)."""
+        from pipelines.flows import FLOWS
+
+        if name not in FLOWS:
+            console.print(f"[red]No flow called {name!r}.[/red] The flows: {', '.join(FLOWS)}.")
+            raise typer.Exit(2)
+        settings = _settings(
+            ctx, pipelines={"dask_address": dask, "cache": False if no_cache else None}
+        )
+        parameters: dict[str, Any] = {}
+        if name in ("audit", "score", "monitor") and label:
+            parameters["label"] = label
+        if name in ("train", "demo") and label:
+            parameters["labels"] = [label]
+        if name == "audit":
+            parameters.update(
+                version=version or "challenger",
+                promote=not no_promote,
+                override_rationale=override_rationale,
+                by=by,
+            )
+        if name in ("score", "monitor") and alias:
+            parameters["alias"] = alias
+        result, seconds = _run_with_progress(name, settings, **parameters)
+        if name == "demo":
+            console.print(_steps_table(result))
+            _demo_epilogue(settings, result, seconds)
+            return
+        _summary(name, result, seconds)
+        if name in ("audit", "retrain"):
+            for audited in [result.get("audit")] + [m["audit"] for m in result.get("models", [])]:
+                if audited:
+                    console.print(f"Fairness gate: {audited['gate_summary']}")
+        console.print(f"[italic]{REVIEW_NOTICE}[/italic]")
+
+    app.add_typer(flow_app, name="flow")
+
+    @app.command("deployments")
+    def deployments(ctx: typer.Context) -> None:
+        """The scheduled deployments: nightly scoring, weekly monitoring, monthly retraining."""
+        from pipelines.deployments import schedule_rows
+
+        settings = _settings(ctx)
+        table = Table(title=f"schedules ({settings.pipelines.timezone})")
+        for col in ("deployment", "flow", "cron", "what"):
+            table.add_column(col)
+        for row in schedule_rows(settings):
+            table.add_row(row["deployment"], row["flow"], row["cron"], row["what"])
+        console.print(table)
+        console.print(
+            "Serve them with `frontdoor serve-flows` (this machine), or register them on a "
+            "Prefect server for a worker: see docs/deployment.md."
+        )
+
+    @app.command("serve-flows")
+    def serve_flows(
+        ctx: typer.Context,
+        config: Path | None = typer.Option(
+            None,
+            "--flow-config",
+            help="YAML configuration the scheduled runs load (default: the one in use).",
+        ),
+    ) -> None:
+        """Serve the scheduled deployments from this process until stopped (Ctrl-C).
+
+        Needs a Prefect server (PREFECT_API_URL) for schedules to fire: see docs/deployment.md."""
+        from prefect import serve
+
+        from pipelines.deployments import build_deployments
+
+        settings = _settings(ctx)
+        built = build_deployments(settings, config=str(config) if config else None)
+        console.print(f"Serving {len(built)} deployments: {', '.join(d.name for d in built)}")
+        serve(*built)

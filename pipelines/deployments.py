@@ -1,0 +1,60 @@
+"""The scheduled deployments a council runs: nightly scoring, weekly monitoring, monthly
+retraining with its audit. Built from the settings, served by ``frontdoor serve-flows``
+(``prefect.serve``) or registered on a Prefect server for a worker (``prefect.yaml``).
+
+Scheduled runs load their settings from a YAML file (``config``): deployment parameters must
+be JSON, and secrets (the pseudonymisation key) come from the environment or a key file on
+the machine that runs the flow, never from Prefect's database.
+"""
+
+from __future__ import annotations
+
+from frontdoor.settings import Settings
+from pipelines.flows import monitor_flow, retrain_flow, score_flow
+
+SCHEDULES = (
+    (
+        "nightly-scoring",
+        score_flow,
+        "scoring_cron",
+        "score new referrals with the champion and fill the review queue",
+    ),
+    (
+        "weekly-monitoring",
+        monitor_flow,
+        "monitoring_cron",
+        "drift, flag rates, recent fairness, managers' agreement",
+    ),
+    (
+        "monthly-retraining",
+        retrain_flow,
+        "retraining_cron",
+        "ingest, features, train a challenger, fairness audit and gate",
+    ),
+)
+
+
+def schedule_rows(settings: Settings) -> list[dict[str, str]]:
+    p = settings.pipelines
+    return [
+        {"deployment": name, "flow": f.name, "cron": getattr(p, attr), "what": what}
+        for name, f, attr, what in SCHEDULES
+    ]
+
+
+def build_deployments(settings: Settings, config: str | None = None) -> list:
+    """One ``RunnerDeployment`` per schedule (nothing is started or registered here)."""
+    from prefect.schedules import Cron
+
+    p = settings.pipelines
+    parameters = {"config": config} if config else {}
+    return [
+        f.to_deployment(
+            name=name,
+            schedules=[Cron(getattr(p, attr), timezone=p.timezone)],
+            parameters=parameters,
+            description=what,
+            tags=["frontdoor"],
+        )
+        for name, f, attr, what in SCHEDULES
+    ]
