@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from lxml import etree
 
 from ingest.errors import IngestError
 from ingest.readers import PRIORITY, ReadResult
+from ingest.readers.xlsx_fast import FastWorkbook, UnsupportedLayout
 from ingest.staging import build_batch, long_cell_columns
 from ingest.values import parse_bool
 from records import codes
@@ -255,31 +257,15 @@ def list_number(sheet_name: str) -> int | None:
     return NAMED_SHEETS.get(norm_header(sheet_name))
 
 
-def read_annex_a(path: Path, settings) -> ReadResult:
+def read_annex_a(path: Path, settings, engine: str = "auto") -> ReadResult:
+    """Read Lists 1 to 7. ``engine``: "fast" (lxml), "openpyxl" (read-only), or "auto"."""
     if path.stat().st_size == 0:
         raise IngestError(path, "the file is empty", "an Annex A .xlsx workbook")
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (
-        zipfile.BadZipFile,
-        InvalidFileException,
-        KeyError,
-        OSError,
-        ValueError,
-        EOFError,
-    ) as exc:
-        raise IngestError(
-            path,
-            f"cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})",
-            "an Annex A .xlsx workbook (Lists 1 to 7)",
-        ) from exc
+    book = _open(path, engine)
     result = ReadResult(path=str(path), kind="annex_a")
     try:
         sheets: dict[int, str] = {}
-        for name in wb.sheetnames:
+        for name in book.sheetnames:
             number = list_number(name)
             if number is None:
                 continue
@@ -313,18 +299,81 @@ def read_annex_a(path: Path, settings) -> ReadResult:
                 )
             result.notes.append(f"{path.name}: no {names}")
         for number in sorted(n for n in sheets if n in LISTS):
-            _read_list(wb[sheets[number]], LISTS[number], path, result, settings)
+            _read_list(
+                book.rows(sheets[number]), sheets[number], LISTS[number], path, result, settings
+            )
     except IngestError:
         raise
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        EOFError,
+        ValueError,
+        IndexError,
+        etree.XMLSyntaxError,
+    ) as exc:
         raise IngestError(
             path,
             f"is damaged and cannot be read ({type(exc).__name__}: {exc})",
             "a complete .xlsx workbook",
         ) from exc
     finally:
-        wb.close()
+        book.close()
     return result
+
+
+class _OpenpyxlBook:
+    """openpyxl in read-only mode behind the same small interface as FastWorkbook."""
+
+    def __init__(self, path: Path):
+        import openpyxl
+
+        self.wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        self.sheetnames = self.wb.sheetnames
+
+    def rows(self, sheet: str):
+        ws = self.wb[sheet]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def _open(path: Path, engine: str):
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    errors = (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        EOFError,
+        etree.XMLSyntaxError,
+    )
+    if engine in ("auto", "fast"):
+        try:
+            return FastWorkbook(path)
+        except UnsupportedLayout:
+            if engine == "fast":
+                raise
+        except errors as exc:
+            raise IngestError(
+                path,
+                f"cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})",
+                "an Annex A .xlsx workbook (Lists 1 to 7)",
+            ) from exc
+    try:
+        return _OpenpyxlBook(path)
+    except errors as exc:
+        raise IngestError(
+            path,
+            f"cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})",
+            "an Annex A .xlsx workbook (Lists 1 to 7)",
+        ) from exc
 
 
 def _find_header(rows: list[tuple], spec: ListSpec) -> tuple[int, dict[str, int]] | None:
@@ -345,14 +394,14 @@ def _find_header(rows: list[tuple], spec: ListSpec) -> tuple[int, dict[str, int]
     return best
 
 
-def _read_list(ws, spec: ListSpec, path: Path, result: ReadResult, settings) -> None:
-    sheet = ws.title
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()
-    rows_iter = ws.iter_rows(values_only=True)
+def _read_list(
+    rows_iter, sheet: str, spec: ListSpec, path: Path, result: ReadResult, settings
+) -> None:
     head: list[tuple] = []
-    for row in rows_iter:
+    head_numbers: list[int] = []
+    for number, row in rows_iter:
         head.append(row)
+        head_numbers.append(number)
         if len(head) >= HEADER_SCAN_ROWS:
             break
     found = _find_header(head, spec)
@@ -377,16 +426,17 @@ def _read_list(ws, spec: ListSpec, path: Path, result: ReadResult, settings) -> 
         )
     header_row = head[header_index]
     width = len(header_row)
-    data = head[header_index + 1 :]
-    first_excel_row = header_index + 2
-    data.extend(rows_iter)
     records, numbers = [], []
-    for offset, row in enumerate(data):
+
+    def data():
+        yield from zip(head_numbers[header_index + 1 :], head[header_index + 1 :], strict=True)
+        yield from rows_iter
+
+    for number, row in data():
         if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
-        row = tuple(row[:width]) + (None,) * max(0, width - len(row))
-        records.append(row)
-        numbers.append(first_excel_row + offset)
+        records.append(tuple(row[:width]) + (None,) * max(0, width - len(row)))
+        numbers.append(number)
     labels = [f"col{i}" if h is None else str(h) for i, h in enumerate(header_row)]
     raw = (
         pd.DataFrame.from_records(records, columns=range(width))
