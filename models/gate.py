@@ -6,10 +6,14 @@ parity (1 for a ratio, 0 for a calibration difference). Outside the band with an
 still includes parity is *inconclusive*: reported, but not a failure, because the data cannot
 tell it from noise. Groups too small to assess are listed, never judged.
 
-The interval: by default (``multiplicity="bonferroni"``) a normal interval on the log ratio with
-the bootstrap standard error, at level 1 - family_error_rate / checks, because dozens of groups
-are judged at once and a plain 95% interval per check would fail a fair model by chance alone
-(about one check in forty). With ``multiplicity="none"``, the published 95% percentile interval.
+The interval: by default (``multiplicity="bonferroni"``) Katz's log interval for a ratio of two
+proportions (standard error sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2) from the counts, 0.5 added to an
+empty numerator), at level 1 - family_error_rate / checks, because dozens of groups are judged
+at once and a plain 95% interval per check would fail a fair model by chance alone (about one
+check in forty). Katz rather than the bootstrap's spread because the gate needs far tails, which
+200 resamples cannot give, and a bootstrap of a rate with a handful of events is unreliable.
+For the calibration difference (a difference of means) the bootstrap standard error is used.
+With ``multiplicity="none"``, the published bootstrap 95% percentile interval is used.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from statistics import NormalDist
 import numpy as np
 
 from frontdoor.settings.fairness import FairnessSettings
-from models.fairness.audit import AuditResult
+from models.fairness.audit import AuditResult, GroupResult
+from models.fairness.suppression import RATE_BASES
 
 PASS, FAIL, INCONCLUSIVE, NOT_ASSESSED = "pass", "fail", "inconclusive", "not assessed"
 
@@ -74,8 +79,8 @@ class GateResult:
 
 def rule_text(s: FairnessSettings) -> str:
     interval = (
-        "its interval (normal on the log scale with the bootstrap standard error, Bonferroni-"
-        f"adjusted so that a model with no disparity fails with probability at most "
+        "its interval (Katz's log interval from the counts, Bonferroni-adjusted for the number "
+        f"of checks so that a model with no disparity fails with probability at most "
         f"{s.family_error_rate})"
         if s.multiplicity == "bonferroni"
         else "its bootstrap 95% interval"
@@ -120,14 +125,46 @@ def judge(
     )
 
 
-def _gate_interval(e, kind: str, z: float | None) -> tuple[float, float]:
-    """The interval the gate judges with: the published one, or the adjusted normal one."""
-    if z is None or not np.isfinite(e.se):
+def _numerator_and_base(metric: str, counts: dict[str, int]) -> tuple[float, float] | None:
+    bases = RATE_BASES.get(metric)
+    if bases is None or metric in ("auc", "calibration_gap"):
+        return None
+    c = {
+        **counts,
+        "negatives": counts["n"] - counts["positives"],
+        "unflagged": counts["n"] - counts["flagged"],
+    }
+    return float(c[bases[0]]), float(c[bases[1]])
+
+
+def katz_log_se(metric: str, group: GroupResult, reference: GroupResult) -> float:
+    """Standard error of log(rate ratio) from the counts (Katz), NaN when it has no count base."""
+    a, b = (
+        _numerator_and_base(metric, group.counts) or (np.nan, np.nan),
+        _numerator_and_base(metric, reference.counts) or (np.nan, np.nan),
+    )
+    if not all(np.isfinite([*a, *b])) or a[1] <= 0 or b[1] <= 0:
+        return float("nan")
+    (x1, n1), (x2, n2) = a, b
+    if x1 == 0 or x2 == 0:  # an empty numerator: the usual half-count correction
+        x1, n1, x2, n2 = x1 + 0.5, n1 + 0.5, x2 + 0.5, n2 + 0.5
+    return float(np.sqrt(max(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2, 0.0)))
+
+
+def _gate_interval(
+    e, kind: str, z: float | None, metric: str, group: GroupResult, reference: GroupResult
+) -> tuple[float, float]:
+    """The interval the gate judges with: the published one, or the adjusted one."""
+    if z is None:
         return e.lo, e.hi
     if kind == "ratio":
-        if not (np.isfinite(e.value) and e.value > 0):
+        se = katz_log_se(metric, group, reference)
+        se = se if np.isfinite(se) else e.se
+        if not (np.isfinite(se) and np.isfinite(e.value) and e.value > 0):
             return e.lo, e.hi
-        return float(np.exp(np.log(e.value) - z * e.se)), float(np.exp(np.log(e.value) + z * e.se))
+        return float(np.exp(np.log(e.value) - z * se)), float(np.exp(np.log(e.value) + z * se))
+    if not np.isfinite(e.se):
+        return e.lo, e.hi
     return e.value - z * e.se, e.value + z * e.se
 
 
@@ -161,7 +198,8 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             value = lo = hi = glo = ghi = float("nan")
         else:
             value, lo, hi = e.value, e.lo, e.hi
-            glo, ghi = _gate_interval(e, kind, z)
+            reference = next(r for r in audit.for_characteristic(characteristic) if r.is_reference)
+            glo, ghi = _gate_interval(e, kind, z, metric, g, reference)
             if kind == "ratio":
                 verdict, reason = judge(value, glo, ghi, s.ratio_lower, s.ratio_upper, 1.0)
             else:

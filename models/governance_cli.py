@@ -12,7 +12,7 @@ from rich.table import Table
 from frontdoor import REVIEW_NOTICE
 
 console = Console(width=150)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _settings(ctx: typer.Context):

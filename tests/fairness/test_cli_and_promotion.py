@@ -1,0 +1,203 @@
+"""`frontdoor audit` on any scores, and auditing + promoting registered versions (real MLflow)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_settings
+from fairness_helpers import predictions, register_predictions
+from typer.testing import CliRunner
+
+from frontdoor.cli import app
+from models import registry
+from models.fairness.tracking import TAG_GATE, metric_key_part
+from models.promotion import PromotionRefused, audit_model_version, promote
+from models.tracking import CHAMPION, client
+
+runner = CliRunner()
+
+
+def vendor_scores(n: int = 2500, seed: int = 3) -> pd.DataFrame:
+    """A vendor's 0-100 risk score; in area 'East' half its positives score low (missed)."""
+    rng = np.random.default_rng(seed)
+    area = rng.choice(["North", "South", "East", "Tiny"], n, p=[0.45, 0.332, 0.21, 0.008])
+    risk = rng.integers(0, 100, n)
+    outcome = (rng.random(n) < risk / 140).astype(int)
+    missed = (area == "East") & (outcome == 1) & (rng.random(n) < 0.5)
+    risk = np.where(missed, rng.integers(0, 20, n), risk)
+    return pd.DataFrame(
+        {
+            "vendor_score": risk,
+            "outcome": outcome,
+            "area": area,
+            "band": rng.choice(["01", "02"], n),
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_audit_any_scores_file(tmp_path, suffix):
+    frame = vendor_scores()
+    path = tmp_path / f"scores{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--scores",
+            str(path),
+            "--score",
+            "vendor_score",
+            "--label",
+            "outcome",
+            "--threshold",
+            "60",
+            "--group",
+            "area",
+            "--group",
+            "band",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "prompt for professional review" in result.output and "East" in result.output
+    record = json.loads((out / "audit.json").read_text())
+    groups = record["characteristics"]["area"]["groups"]
+    assert set(groups) == {"North", "South", "East", "Tiny"}
+    assert set(record["characteristics"]["band"]["groups"]) == {"01", "02"}  # own values, as text
+    assert record["characteristics"]["area"]["reference"] == "North"
+    assert groups["Tiny"]["metrics"] == "too few to assess"
+    flagged = frame["vendor_score"] >= 60
+    east = frame["area"] == "East"
+    positives = (frame["outcome"] == 1) & east
+    assert groups["East"]["metrics"]["fnr"]["value"] == pytest.approx(
+        (positives & ~flagged).sum() / positives.sum(), abs=1e-4
+    )
+    assert groups["East"]["disparities"]["fnr"]["value"] > 1.25
+    assert record["overall"]["counts"]["n"] == len(frame)
+    assert (
+        record["score_is_probability"] is False
+        and "calibration_gap" not in groups["East"]["metrics"]
+    )
+    assert record["gate"]["passed"] is False
+    html = (out / "audit.html").read_text()
+    assert '<img src="data:image/png;base64,' in html and "prompt for professional review" in html
+
+
+def test_audit_refuses_bad_labels_and_missing_options(tmp_path):
+    frame = vendor_scores().assign(outcome=lambda f: f["outcome"].astype(str).replace({"1": "yes"}))
+    path = tmp_path / "scores.csv"
+    frame.to_csv(path, index=False)
+    args = [
+        "audit",
+        "--scores",
+        str(path),
+        "--score",
+        "vendor_score",
+        "--label",
+        "outcome",
+        "--threshold",
+        "60",
+        "--group",
+        "area",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "must hold 0 or 1" in result.output and "scores.csv" in result.output
+    result = runner.invoke(app, ["audit", "--scores", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "--score" in result.output
+
+
+def test_sanitised_metric_names():
+    assert metric_key_part("16+") == "16plus"
+    assert metric_key_part("White × Female") == "White_x_Female"
+    assert metric_key_part("Not known or refused") == "Not_known_or_refused"
+    assert metric_key_part("a/b (c)") == "a-b_c"
+
+
+def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
+    settings = make_settings(tmp_path, fairness={"bootstrap_samples": 100})
+    label = "escalation_12m"
+    fair = register_predictions(settings, predictions(n=5000, seed=1))
+    unfair = register_predictions(
+        settings, predictions(n=5000, seed=1, missed_group="Asian", missed_share=0.6)
+    )
+    never_audited = register_predictions(settings, predictions(n=500, seed=2))
+
+    # No audit, no promotion, even with an override.
+    with pytest.raises(PromotionRefused, match="no fairness audit"):
+        promote(settings, label, never_audited, "We accept this for a pilot on purpose.", "A. Lead")
+
+    done = audit_model_version(settings, label, fair)
+    assert done.gate.passed, done.gate.summary()
+    c = client(settings)
+    run = c.get_run(done.run_id)
+    assert run.data.tags[TAG_GATE] == "pass"
+    assert "fairness/ethnicity/White/fnr" in run.data.metrics
+    assert "fairness/age_band/16plus/fnr_ratio" in run.data.metrics
+    assert "fairness/ethnicity_x_sex/White_x_Female/fpr" in run.data.metrics
+    assert 0 < run.data.metrics["fairness/overall/auc"] < 1
+    files = {f.path for f in c.list_artifacts(done.run_id, "fairness")}
+    assert files == {"fairness/audit.json", "fairness/audit.html"}
+    assert registry.version_tags(settings, label, fair)[TAG_GATE] == "pass"
+
+    made = promote(settings, label, fair, by="Data lead")
+    assert made.version == fair and not made.overridden
+    assert str(registry.get_version(settings, label, CHAMPION).version) == fair
+
+    bad = audit_model_version(settings, label, unfair)
+    assert not bad.gate.passed
+    assert any(f.group == "Asian" and f.metric == "fnr" for f in bad.gate.failures)
+    with pytest.raises(PromotionRefused, match="failed the fairness gate"):
+        promote(settings, label, unfair)
+    with pytest.raises(PromotionRefused, match="at least 20"):
+        promote(settings, label, unfair, "ok", "Data lead")
+    with pytest.raises(PromotionRefused, match="--by"):
+        promote(settings, label, unfair, "Interim: the old model is worse for this group too.")
+    assert str(registry.get_version(settings, label, CHAMPION).version) == fair  # unchanged
+
+    why = "Interim: the current champion is worse for this group; mitigation plan M-12 agreed."
+    made = promote(settings, label, unfair, why, "Head of MASH")
+    assert made.overridden and made.previous_champion == fair
+    tags = registry.version_tags(settings, label, unfair)
+    assert tags["promotion.override_rationale"] == why
+    assert tags["promotion.override_by"] == "Head of MASH"
+    assert tags["promotion.override_at"].startswith("20")
+    assert str(registry.get_version(settings, label, CHAMPION).version) == unfair
+
+
+def test_promote_command_refuses_with_a_clear_message_and_exit_code(tmp_path):
+    settings = make_settings(tmp_path)
+    version = register_predictions(settings, predictions(n=400, seed=5))
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
+        f"tracking:\n  tracking_uri: sqlite:///{tmp_path / 'mlflow.db'}\n"
+        "fairness:\n  bootstrap_samples: 50\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["--config", str(config), "promote", version, "--label", "escalation_12m"]
+    )
+    assert result.exit_code == 1
+    assert "promotion refused" in result.output and "no fairness audit" in result.output
+    result = runner.invoke(
+        app,
+        ["--config", str(config), "audit", "--model-version", version, "--label", "escalation_12m"],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["--config", str(config), "promote", version, "--label", "escalation_12m"]
+    )
+    verdict = registry.version_tags(settings, "escalation_12m", version)[TAG_GATE]
+    if verdict == "pass":
+        assert result.exit_code == 0 and "now champion" in result.output
+    else:
+        assert result.exit_code == 1 and "failed the fairness gate" in result.output
