@@ -1,7 +1,134 @@
-"""Commands of the models room (filled in by its issue)."""
+"""Commands of the models room: ``splits``, ``train`` and ``score``."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from frontdoor import REVIEW_NOTICE
+
+console = Console()
+
+
+def _settings(ctx: typer.Context):
+    from frontdoor.cli import settings_from
+
+    return settings_from(ctx)
+
+
+def _feature_path(settings, features: Path | None) -> Path:
+    if features is not None:
+        path = Path(features)
+    else:
+        from features.io import default_feature_path
+
+        path = default_feature_path(settings)
+    if not path.exists():
+        raise typer.BadParameter(
+            f"No feature table at {path}: run `frontdoor features build` first or pass --features.",
+            param_hint="--features",
+        )
+    return path
+
+
+def _print(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the frontdoor CLI."""
+
+    @app.command("splits")
+    def splits(
+        ctx: typer.Context,
+        features: Path | None = typer.Option(None, "--features", help="Feature table (Parquet)."),
+        label: str | None = typer.Option(None, "--label", help="Label (default: primary)."),
+    ) -> None:
+        """Print the temporal folds (train, calibration, gap, test) with their row counts."""
+        from models.splits import deployment_fold, folds_table, make_folds
+        from models.train import labelled
+
+        settings = _settings(ctx)
+        label = label or settings.models.primary_label
+        rows = labelled(pd.read_parquet(_feature_path(settings, features)), label)
+        dates = rows["decision_date"]
+        folds = [*make_folds(dates, settings), deployment_fold(dates, settings)]
+        _print(folds_table(folds, dates), f"Temporal folds for {label} (deploy: model to use)")
+
+    @app.command("train")
+    def train(
+        ctx: typer.Context,
+        features: Path | None = typer.Option(None, "--features", help="Feature table (Parquet)."),
+        label: list[str] | None = typer.Option(  # noqa: B006
+            None, "--label", help="Label(s) to train (default: every configured label)."
+        ),
+    ) -> None:
+        """Backtest both models on every fold, log the run to MLflow, register a challenger."""
+        from models.run import train_and_register
+        from models.tracking import tracking_uri
+        from models.train import summary_table
+
+        settings = _settings(ctx)
+        path = _feature_path(settings, features)
+        table = pd.read_parquet(path)
+        for name in label or settings.models.labels:
+            result, record = train_and_register(table, name, settings, source=path)
+            _print(summary_table(result), f"{name}: test folds, 95% bootstrap CIs")
+            console.print(
+                f"run {record.run_id} in {tracking_uri(settings)}; "
+                f"registered {record.model_name} version {record.model_version} "
+                f"(alias challenger); {result.seconds['total']:.1f} s"
+            )
+        console.print(REVIEW_NOTICE)
+
+    @app.command("score")
+    def score(
+        ctx: typer.Context,
+        features: Path | None = typer.Option(None, "--features", help="Feature table (Parquet)."),
+        label: str | None = typer.Option(None, "--label", help="Label (default: primary)."),
+        model: str = typer.Option("champion", "--model", help="Version number or alias."),
+        since: str | None = typer.Option(
+            None, "--since", help="Score decisions on or after this date (default: unlabelled)."
+        ),
+        out: Path | None = typer.Option(None, "--out", help="Output Parquet file."),
+    ) -> None:
+        """Score referrals with a registered model: probability, band and reasons for review."""
+        from models import registry
+        from models.scoring import score_referrals
+        from records.store import atomic_write_parquet
+
+        settings = _settings(ctx)
+        label = label or settings.models.primary_label
+        table = pd.read_parquet(_feature_path(settings, features))
+        if since:
+            rows = table[pd.to_datetime(table["decision_date"]) >= pd.Timestamp(since)]
+        else:
+            rows = table[table[label].isna()] if label in table.columns else table
+        try:
+            version = registry.get_version(settings, label, model)
+        except Exception as exc:  # noqa: BLE001 - say which model is missing, plainly
+            raise typer.BadParameter(
+                f"No model {registry.model_name(settings, label)} at {model!r}: {exc}",
+                param_hint="--model",
+            ) from exc
+        loaded = registry.load_pyfunc(settings, label, version.version)
+        scored = score_referrals(
+            loaded, rows, label=label, model_name=version.name, model_version=version.version
+        )
+        target = out or settings.resolve(settings.paths.scores) / f"scores_{label}.parquet"
+        atomic_write_parquet(scored, Path(target))
+        counts = scored["band"].value_counts().to_dict()
+        console.print(
+            f"scored {len(scored)} referrals with {version.name} v{version.version} -> {target}; "
+            f"bands {counts}"
+        )
+        console.print(REVIEW_NOTICE)

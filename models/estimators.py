@@ -125,7 +125,7 @@ class MonotoneLightGBM(_MarginModel):
         reg_lambda: float = 1.0,
         monotone: bool = True,
         random_state: int | None = None,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate

@@ -71,4 +71,4 @@ def _dtype(column: str) -> str:
         return "datetime64[ns]"
     if column == "probability":
         return "float64"
-    return "object"
+    return "str"

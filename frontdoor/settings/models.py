@@ -48,4 +48,4 @@ class ModelSettings(Section):
     registered_estimator: str = "lightgbm"  # or "logistic": the model logged and registered
     top_reasons: int = 3  # reasons that raise, and reasons that lower, per score
     explain_sample: int = 2000  # test rows behind the global SHAP summary and beeswarm
-    n_jobs: int = 2
+    n_jobs: int = 1  # LightGBM threads; 2 threads on a busy 2-core machine spin (100x slower)

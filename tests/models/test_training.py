@@ -1,0 +1,136 @@
+"""Training end to end on a small frame, with a real MLflow store (SQLite in a temp folder)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_settings
+
+from models import registry
+from models.run import train_and_register
+from models.scoring import score_referrals
+from models.train import backtest, summary_table
+from records.pseudonymise import is_pseudonym
+from records.scores import SCORED_REFERRAL_COLUMNS, reasons_from_json
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"bootstrap_samples": 30, "lightgbm": {"n_estimators": 60}, "explain_sample": 300}
+
+
+@pytest.fixture(scope="module")
+def trained(toy_table, tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("train"), models=SMALL)
+    result, record = train_and_register(toy_table, "escalation_12m", settings)
+    return settings, result, record
+
+
+def test_backtest_scores_every_test_row_once_per_fold(trained, toy_table):
+    _, result, _ = trained
+    pred = result.predictions
+    assert set(pred["fold"]) == {0, 1, 2}
+    assert not pred.duplicated(["fold", "decision_id"]).any()
+    for f in result.folds:
+        test = pred[pred.fold == f.fold.fold]
+        assert test["decision_date"].min() >= f.fold.test_start
+        assert test["decision_date"].max() < f.fold.test_end
+    assert pred["probability"].between(0, 1).all()
+    assert set(pred["band"]) <= {"low", "medium", "high", "very high"}
+    summary = summary_table(result)
+    assert list(summary["fold"]) == ["0", "1", "2", "overall"]
+    assert summary["oracle_auc"].str.match(r"0\.\d{3} \(").all()
+
+
+def test_run_logs_everything_and_registers_a_challenger(trained):
+    settings, result, record = trained
+    from models.tracking import client
+
+    c = client(settings)
+    run = c.get_run(record.run_id)
+    assert run.data.params["models.calibration_method"] == "isotonic"
+    assert run.data.tags["git_commit"]
+    assert run.data.tags["package.lightgbm"]
+    assert "lightgbm_auc" in run.data.metrics and "fold0/lightgbm_auc_ci_low" in run.data.metrics
+    assert "oracle_gap_lightgbm_auc" in run.data.metrics
+    assert run.data.metrics["lightgbm_auc"] == pytest.approx(
+        result.metric("lightgbm", "auc")["value"]
+    )
+    assert len(run.inputs.dataset_inputs) == 1
+    assert run.inputs.dataset_inputs[0].dataset.digest
+    artifacts = {a.path for a in c.list_artifacts(record.run_id)}
+    assert {"plots", "metrics", "predictions", "model_card", "config"} <= artifacts
+    plots = {a.path for a in c.list_artifacts(record.run_id, "plots")}
+    assert plots == {
+        "plots/roc.png",
+        "plots/precision_recall.png",
+        "plots/calibration.png",
+        "plots/shap_summary.png",
+    }
+    card = {a.path for a in c.list_artifacts(record.run_id, "model_card")}
+    assert "model_card/feature_catalogue.md" in card and "model_card/scorecard_logistic.csv" in card
+    v = registry.get_version(settings, "escalation_12m", "challenger")
+    assert str(v.version) == record.model_version
+    assert registry.run_id_of(settings, "escalation_12m", "challenger") == record.run_id
+    assert v.tags["estimator"] == "lightgbm" and v.tags["fairness_audit"] == "pending"
+    registry.set_version_tags(settings, "escalation_12m", v.version, {"reviewed": "yes"})
+    assert registry.version_tags(settings, "escalation_12m", v.version)["reviewed"] == "yes"
+
+
+def test_test_predictions_for_the_fairness_audit(trained):
+    settings, result, record = trained
+    pred = registry.test_predictions(settings, record.run_id)
+    assert len(pred) == len(result.predictions)
+    for column in ("decision_id", "child_id", "y", "probability", "band", "flag_at_capacity",
+                   "sex", "ethnicity_group", "age_band", "idaci_quintile", "oracle_probability"):
+        assert column in pred.columns
+    assert pred["decision_id"].map(is_pseudonym).all()
+    assert pred["child_id"].map(is_pseudonym).all()
+    metrics = registry.run_metrics(settings, record.run_id)
+    assert set(metrics["fold"]) == {"0", "1", "2", "overall"}
+
+
+def test_pyfunc_returns_probability_band_and_reasons(trained, toy_table):
+    settings, result, record = trained
+    pyfunc = registry.load_pyfunc(settings, "escalation_12m", "challenger")
+    rows = toy_table[toy_table["escalation_12m"].isna()].head(20)
+    out = pyfunc.predict(rows[result.columns])
+    assert list(out.columns) == ["probability", "band", "reasons_json"]
+    native = registry.load_native(settings, "escalation_12m", record.model_version)
+    np.testing.assert_allclose(out["probability"], native.predict_proba(rows), rtol=1e-12)
+    np.testing.assert_allclose(out["probability"], result.deployed.predict_proba(rows))
+    for text in out["reasons_json"]:
+        assert reasons_from_json(text)
+
+
+def test_score_referrals_in_the_shared_shape(trained, toy_table):
+    settings, result, record = trained
+    rows = toy_table[toy_table["escalation_12m"].isna()].head(25)
+    pyfunc = registry.load_pyfunc(settings, "escalation_12m", "challenger")
+    for model in (pyfunc, result.deployed):
+        scored = score_referrals(
+            model, rows, label="escalation_12m", model_name=record.model_name,
+            model_version=record.model_version,
+        )
+        assert list(scored.columns) == SCORED_REFERRAL_COLUMNS
+        assert len(scored) == 25
+        assert (scored["decision_id"].to_numpy() == rows["decision_id"].to_numpy()).all()
+    # margins: contributions plus base equal the deployed model's margin, row by row
+    contrib, base = result.deployed.contributions(rows)
+    np.testing.assert_allclose(contrib.sum(axis=1) + base, result.deployed.margin(rows), atol=1e-6)
+    empty = score_referrals(result.deployed, rows.iloc[:0], label="escalation_12m",
+                            model_name="m", model_version="1")
+    assert empty.empty and list(empty.columns) == SCORED_REFERRAL_COLUMNS
+
+
+def test_same_data_and_seed_give_identical_metrics(toy_table, tmp_path):
+    a = make_settings(tmp_path / "a", models=SMALL)
+    b = make_settings(tmp_path / "b", models=SMALL)
+    first, rec_a = train_and_register(toy_table, "rereferral_12m", a)
+    second, rec_b = train_and_register(toy_table.sample(frac=1.0, random_state=3), "rereferral_12m", b)
+    pd.testing.assert_frame_equal(first.metrics, second.metrics)
+    ma = registry.run_metrics(a, rec_a.run_id)
+    mb = registry.run_metrics(b, rec_b.run_id)
+    pd.testing.assert_frame_equal(ma, mb)
+    other = backtest(toy_table, "rereferral_12m", make_settings(tmp_path / "c", models={**SMALL, "seed": 99}))
+    assert not other.metrics["value"].equals(first.metrics["value"])
