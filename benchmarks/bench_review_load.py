@@ -1,0 +1,314 @@
+"""Load on the review app: N simulated reviewers at once on loopback, browsing and deciding.
+
+    .venv/bin/python benchmarks/bench_review_load.py [--reviewers 50] [--seconds 60] [--think 1.0]
+
+Starts ``frontdoor serve`` (a separate process, SQLite in WAL mode) on a free loopback port over
+sample records (``review.sample``), signs in N reviewers (argon2 at the production cost), then for
+``--seconds`` each reviewer loops: open the queue (sometimes filtered), open a case, and on about
+40% of cases record a decision. Prints p50/p95/p99 latency per kind of request, errors, and
+afterwards counts the decisions in the database against the ones the clients saw accepted
+(none may be lost or duplicated). Targets: p95 <= 200 ms, 0 errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from frontdoor.settings import load_settings  # noqa: E402
+from review import sample, store  # noqa: E402
+from review.live import free_port  # noqa: E402
+
+PASSWORD = "load-test-password-1"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+FORM = re.compile(r'name="form_token" value="([^"]+)"')
+SCORE = re.compile(r'name="score_id" value="(\d+)"')
+CASES = re.compile(r'href="/cases/([^"]+)"')
+LOGIN = re.compile(r'name="login_token" value="([^"]+)"')
+ACTIONS = ["strategy_discussion", "assessment", "early_help", "no_further_action", "other"]
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+        self.accepted: list[str] = []  # form tokens of decisions the server accepted (303)
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.latency[kind].append(seconds * 1000)
+
+
+async def timed(stats: Stats, kind: str, call, expect: int):
+    start = time.perf_counter()
+    try:
+        response = await call()
+    except httpx.HTTPError as err:
+        stats.errors.append(f"{kind}: {type(err).__name__}")
+        return None
+    stats.add(kind, time.perf_counter() - start)
+    if response.status_code != expect:
+        stats.errors.append(f"{kind}: HTTP {response.status_code}")
+        return None
+    return response
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, stats: Stats) -> bool:
+    page = await client.get("/login")
+    token = LOGIN.search(page.text).group(1)
+    response = await timed(
+        stats,
+        "login",
+        lambda: client.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "login_token": token, "next": ""},
+        ),
+        303,
+    )
+    return response is not None
+
+
+class Window:
+    """The measured window opens once every reviewer has signed in (argon2 logins are not in it)."""
+
+    def __init__(self, reviewers: int, seconds: float):
+        self.waiting = reviewers
+        self.seconds = seconds
+        self.opened = asyncio.Event()
+        self.stop_at = float("inf")
+
+    def signed_in(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.stop_at = time.monotonic() + self.seconds
+            self.opened.set()
+
+
+async def reviewer(
+    url: str,
+    username: str,
+    stats: Stats,
+    window: Window,
+    think: float,
+    teams,
+    bands,
+    rng: random.Random,
+):
+    async with httpx.AsyncClient(base_url=url, timeout=30, follow_redirects=False) as client:
+        signed = await sign_in(client, username, stats)
+        window.signed_in()
+        if not signed:
+            return
+        await window.opened.wait()
+        await asyncio.sleep(rng.uniform(0, 1) * think)  # reviewers do not all click at once
+        while time.monotonic() < window.stop_at:
+            params = {}
+            if rng.random() < 0.3:
+                params = rng.choice(
+                    [{"band": rng.choice(bands)}, {"team": rng.choice(teams)}, {"status": "new"}]
+                )
+            if rng.random() < 0.2:
+                params["page"] = str(rng.randint(1, 3))
+            queue = await timed(
+                stats, "queue", lambda p=params: client.get("/queue", params=p), 200
+            )
+            if queue is None:
+                continue
+            cases = CASES.findall(queue.text)
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+            if not cases or time.monotonic() >= window.stop_at:
+                continue
+            case_id = rng.choice(cases)
+            case = await timed(stats, "case", lambda c=case_id: client.get(f"/cases/{c}"), 200)
+            if case is None:
+                continue
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+            if rng.random() < 0.4 and time.monotonic() < window.stop_at:
+                form_token = FORM.search(case.text).group(1)
+                data = {
+                    "csrf_token": CSRF.search(case.text).group(1),
+                    "form_token": form_token,
+                    "score_id": SCORE.search(case.text).group(1),
+                    "agrees": rng.choice(["yes", "no"]),
+                    "action": rng.choice(ACTIONS),
+                    "rationale": f"Load test rationale {secrets.token_hex(4)}: history weighed.",
+                }
+                posted = await timed(
+                    stats,
+                    "decision",
+                    lambda d=data, c=case_id: client.post(f"/cases/{c}/decisions", data=d),
+                    303,
+                )
+                if posted is not None:
+                    stats.accepted.append(form_token)
+
+
+def percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    arr = np.asarray(values)
+    return {
+        "n": int(arr.size),
+        "p50_ms": round(float(np.percentile(arr, 50)), 1),
+        "p95_ms": round(float(np.percentile(arr, 95)), 1),
+        "p99_ms": round(float(np.percentile(arr, 99)), 1),
+        "max_ms": round(float(arr.max()), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reviewers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="mean think time between pages, seconds (0: none)"
+    )
+    parser.add_argument("--children", type=int, default=3000, help="children in the sample council")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
+    config = {
+        "paths": {"root": str(tmp)},
+        "privacy": {"pseudonym_key": "bench-key-0123456789abcdef"},
+        "tracking": {"tracking_uri": f"sqlite:///{tmp / 'mlflow.db'}"},
+        "review": {"database_url": f"sqlite:///{tmp / 'review.db'}"},
+    }
+    config_file = tmp / "frontdoor.yaml"
+    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    settings = load_settings(config_file)
+    t0 = time.perf_counter()
+    users = {f"reviewer{i:02d}": "reviewer" for i in range(args.reviewers)}
+    sample.populate(
+        settings, children=args.children, users=users, now=datetime.now(), password=PASSWORD
+    )
+    engine = store.ready_engine(settings)
+    flagged = store.queue(settings, engine, store.QueueFilters())[1]
+    print(
+        f"sample council: {args.children} children, {flagged} flagged referrals ({time.perf_counter() - t0:.1f} s to build)"
+    )
+
+    port = free_port()
+    env = {**os.environ, "FRONTDOOR_CONFIG": str(config_file)}
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/frontdoor"),
+            "--config",
+            str(config_file),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"server did not start: {server.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+        # warm up: the first case page loads the canonical tables into the server's memory
+        with httpx.Client(base_url=url, follow_redirects=False) as warm:
+            token = LOGIN.search(warm.get("/login").text).group(1)
+            data = {"username": "reviewer00", "password": PASSWORD, "login_token": token}
+            warm.post("/login", data=data)
+            first = CASES.search(warm.get("/queue").text).group(1)
+            warm.get(f"/cases/{first}")
+        stats = Stats()
+
+        async def run() -> None:
+            window = Window(len(users), args.seconds)
+            rng = random.Random(7)
+            tasks = [
+                reviewer(
+                    url,
+                    name,
+                    stats,
+                    window,
+                    args.think,
+                    settings.review.teams,
+                    settings.review.flagged_bands,
+                    random.Random(rng.random()),
+                )
+                for name in users
+            ]
+            await asyncio.gather(*tasks)
+
+        asyncio.run(run())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    # count what reached the database against what the clients saw accepted
+    exported = store.export_decisions(settings)
+    with engine.connect() as conn:
+        tokens = [r[0] for r in conn.exec_driver_sql("select form_token from decisions")]
+    stored = set(tokens)
+    lost = [t for t in stats.accepted if t not in stored]
+    duplicated = len(tokens) - len(stored)
+    unexpected = len(stored - set(stats.accepted))
+    measured = [v for k in ("queue", "case", "decision") for v in stats.latency[k]]
+    figures = {
+        "reviewers": args.reviewers,
+        "seconds": args.seconds,
+        "think_mean_s": args.think,
+        "cores": os.cpu_count(),
+        "flagged_referrals": flagged,
+        "requests": len(measured),
+        "requests_per_s": round(len(measured) / args.seconds, 1),
+        "all": percentiles(measured),
+        "queue": percentiles(stats.latency["queue"]),
+        "case": percentiles(stats.latency["case"]),
+        "decision": percentiles(stats.latency["decision"]),
+        "login": percentiles(stats.latency["login"]),
+        "errors": len(stats.errors),
+        "error_kinds": sorted(set(stats.errors))[:10],
+        "decisions_accepted": len(stats.accepted),
+        "decisions_in_db": len(exported),
+        "lost": len(lost),
+        "duplicated": duplicated,
+        "unexpected_in_db": unexpected,
+    }
+    print(json.dumps(figures, indent=2))
+    ok = (
+        figures["all"].get("p95_ms", 1e9) <= 200
+        and not stats.errors
+        and not lost
+        and not duplicated
+    )
+    print(
+        f"targets (p95 <= 200 ms, 0 errors, none lost or duplicated): {'met' if ok else 'NOT met'}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
