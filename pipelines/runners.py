@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -37,4 +39,28 @@ def run_flow(name: str, settings: Settings, **parameters: Any) -> dict:
     if name not in FLOWS:
         raise KeyError(f"no flow called {name!r}; the flows are {', '.join(FLOWS)}")
     chosen = FLOWS[name].with_options(task_runner=task_runner(settings))
-    return chosen(settings=settings.model_dump(), **parameters)
+    with prefect_defaults(settings):
+        return chosen(settings=settings.model_dump(), **parameters)
+
+
+@contextmanager
+def prefect_defaults(settings: Settings) -> Iterator[None]:
+    """Give the temporary local Prefect server time for a cold start on a busy machine (its
+    default of 20 s is close to a cold start on 2 cores) and keep its telemetry off."""
+    from prefect.settings import (
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    timeout = max(
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(),
+        settings.pipelines.ephemeral_startup_seconds,
+    )
+    with temporary_settings(
+        updates={
+            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: timeout,
+            PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        }
+    ):
+        yield

@@ -14,6 +14,7 @@ class PipelineSettings(Section):
     retraining_cron: str = "0 3 1 * *"  # monthly, with its audit
     monitoring_cron: str = "0 4 * * 1"  # weekly
     timezone: str = "Europe/London"
+    ephemeral_startup_seconds: int = 90  # a cold start of the temporary local Prefect server
     dask_address: str | None = None  # None: threads in process; "local": a LocalCluster; or tcp://…
     dask_workers: int = 2  # workers of the LocalCluster when dask_address is "local"
     councils: list[str] = []  # consortium mode: one sub-folder of the raw data per council

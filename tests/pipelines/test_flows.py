@@ -1,0 +1,192 @@
+"""The flows on a real (temporary) Prefect server: a tiny synthetic council end to end,
+the cache on a re-run, the artifacts each run leaves, and the steps called without Prefect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import make_settings
+
+from pipelines import tasks as t
+from pipelines.runners import run_flow
+from pipelines.steps import is_transient, path_digest, settings_digest
+
+pytestmark = [pytest.mark.xdist_group("pipelines")]
+
+SMALL = {
+    "synth": {"children": 2500},
+    "models": {"bootstrap_samples": 20},
+    "fairness": {"bootstrap_samples": 20},
+}
+
+
+def small_settings(root, **more):
+    sections = {k: dict(v) for k, v in SMALL.items()}
+    for k, v in more.items():
+        sections[k] = {**sections.get(k, {}), **v}
+    return make_settings(root, **sections)
+
+
+def _artifacts(flow_run_id) -> dict[str, object]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
+                )
+            )
+
+    return {a.key: a.data for a in asyncio.run(read())}
+
+
+def _last_flow_run(name: str):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    async def read():
+        async with get_client() as client:
+            runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[name])),
+                sort=FlowRunSort.START_TIME_DESC,
+                limit=1,
+            )
+            return runs[0]
+
+    return asyncio.run(read())
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_cache(
+    prefect_harness, tmp_path
+):
+    settings = small_settings(tmp_path)
+    first = run_flow("demo", settings)
+
+    # What the demo produced: a registered, audited champion; scores with reasons in the queue.
+    model = first["models"][0]
+    assert model["train"]["model_version"] == "1"
+    assert model["audit"]["checks"] > 0
+    assert model["promotion"]["promoted"] is True
+    assert model["promotion"]["overridden"] == (not model["audit"]["gate_passed"])
+    scored = pd.read_parquet(first["score"]["outputs"]["scores"])
+    assert len(scored) == first["score"]["scored"] > 0
+    assert scored["reasons_json"].map(lambda s: len(json.loads(s)) > 0).all()
+    assert first["queue"]["loaded"] == len(scored)
+    assert set(first["users"]["users"].values()) == {
+        "reviewer",
+        "data_scientist",
+        "governance",
+        "admin",
+    }
+    assert all(row["cached"] == "no" for row in first["steps"])
+
+    # Artifacts of the run: Markdown summaries and tables, with the gate's result.
+    run = _last_flow_run("demo")
+    found = _artifacts(run.id)
+    assert {"demo", "train", "audit", "audit-gate", "score", "score-bands", "demo-steps"} <= set(
+        found
+    )
+    assert "fairness gate" in found["audit"]
+    gate_row = (
+        json.loads(found["audit-gate"])
+        if isinstance(found["audit-gate"], str)
+        else found["audit-gate"]
+    )
+    assert gate_row[0]["gate"] in ("passed", "failed")
+
+    # The re-run: same inputs, so every cacheable step comes from the cache.
+    second = run_flow("demo", settings)
+    cached = {row["step"]: row["cached"] for row in second["steps"]}
+    for name in ("synthesise", "ingest", "build-features", "train", "audit", "score"):
+        assert cached[name] == "yes", (name, second["steps"])
+    assert second["models"][0]["train"]["model_version"] == "1"  # no new version registered
+    assert second["queue"]["loaded"] == 0  # the queue already holds these scores
+    slow = sum(r["seconds"] for r in first["steps"])
+    fast = sum(r["seconds"] for r in second["steps"])
+    assert fast < slow / 5
+
+    # A changed setting the step reads (the label window) runs it again.
+    changed = small_settings(tmp_path, features={"label_window_days": 300})
+    rerun = run_flow("build-features", changed)
+    assert rerun["steps"][0]["cached"] == "no"
+    assert rerun["features"]["censored"] != first["built"]["features"]["censored"]
+
+    # A deleted output is noticed: the step runs again rather than trusting the cache.
+    features = first["built"]["features"]["outputs"]["features"]
+    Path(features).unlink()
+    rebuilt = run_flow("build-features", settings)
+    assert rebuilt["steps"][0]["cached"] == "no"
+    assert path_digest(Path(features)) == first["built"]["features"]["output_digests"]["features"]
+
+
+@pytest.mark.slow
+def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, tmp_path):
+    settings = small_settings(tmp_path)
+    run_flow("demo", settings)
+    result = run_flow("monitor", settings)["monitor"]
+    assert result["label"] == settings.models.primary_label
+    assert 0 <= result["score_drift"]["psi"] < 10
+    drift = pd.read_csv(result["outputs"]["feature_drift"])
+    assert len(drift) > 10 and {"feature", "psi", "status"} <= set(drift.columns)
+    rates = pd.read_csv(result["outputs"]["flag_rates"])
+    assert {"month", "scored", "flag_rate"} <= set(rates.columns)
+    summary = json.loads(Path(result["outputs"]["summary"]).read_text())
+    assert summary["model_version"] == "1"
+    found = _artifacts(_last_flow_run("monitor").id)
+    assert {"monitor", "monitor-drift", "monitor-steps"} <= set(found)
+
+
+def test_steps_are_plain_functions_callable_without_prefect(tmp_path):
+    settings = small_settings(tmp_path, synth={"children": 800})
+    raw = settings.resolve(settings.paths.synthetic)
+    made = t.synth_step.fn(settings, out=str(raw))
+    assert made["tables"]["referrals"] > 0
+    ing = t.ingest_step.fn(
+        settings, sources=raw, out=str(settings.resolve(settings.paths.canonical))
+    )
+    assert (
+        ing["balanced"]
+        and ing["totals"]["read"] == ing["totals"]["loaded"] + ing["totals"]["quarantined"]
+    )
+    assert ing["output_digests"]["canonical"] == path_digest(
+        settings.resolve(settings.paths.canonical)
+    )
+
+
+def test_cache_keys_follow_content_and_settings_not_paths_or_secrets(tmp_path):
+    a = small_settings(tmp_path)
+    b = small_settings(tmp_path, synth={"seed": 1})
+    assert settings_digest(a, ["synth"]) != settings_digest(b, ["synth"])
+    assert settings_digest(a, ["models"]) == settings_digest(b, ["models"])
+    c = a.model_copy(update={"privacy": a.privacy.model_copy(update={"pseudonym_key": None})})
+    assert settings_digest(a, ["privacy"]) != settings_digest(c, ["privacy"])
+    assert a.privacy.pseudonym_key.get_secret_value() not in json.dumps(
+        {"d": settings_digest(a, ["privacy"])}
+    )
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "x.parquet").write_bytes(b"one")
+    first = path_digest(folder)
+    (folder / ".x.parquet.tmp").write_bytes(b"partial")  # hidden temporaries do not count
+    assert path_digest(folder) == first
+    (folder / "x.parquet").write_bytes(b"two")
+    assert path_digest(folder) != first
+
+
+def test_only_transient_io_errors_are_retried():
+    import sqlalchemy.exc
+
+    assert is_transient(ConnectionResetError())
+    assert is_transient(TimeoutError())
+    assert is_transient(sqlalchemy.exc.OperationalError("x", {}, Exception("database is locked")))
+    assert not is_transient(FileNotFoundError("no such extract"))
+    assert not is_transient(ValueError("bad value in row 3"))
+    assert not is_transient(KeyError("column"))
