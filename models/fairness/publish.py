@@ -32,8 +32,8 @@ def _num(x: float | None, digits: int = 4) -> float | None:
 
 def _group_record(g: GroupResult, up_to: int, hide_size: bool) -> dict:
     counts = {k: published_count(k, g.counts, up_to) for k in PUBLISHED_COUNTS}
-    if hide_size:
-        counts["n"] = SUPPRESSED
+    if hide_size:  # its size is hidden, so every count that could give it back is too
+        counts = dict.fromkeys(counts, SUPPRESSED)
     record: dict = {"counts": counts, "assessable": g.assessable, "reference": g.is_reference}
     if not g.assessable:
         record["metrics"] = TOO_FEW
