@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from frontdoor.settings import Settings
@@ -121,7 +120,11 @@ class HistoryIndex:
             drop=True
         )
         self.events = events
-        self._ids = events["child_id"].to_numpy(dtype=object).astype(str)
+        # one pass over all events: each child's events as plain tuples, ready to slice per page
+        self.by_child: dict[str, list[tuple]] = {}
+        columns = [events[c].tolist() for c in ("child_id", "when", "kind", "known", "payload")]
+        for child, when, kind, known, payload in zip(*columns, strict=True):
+            self.by_child.setdefault(child, []).append((when, kind, known, payload, child))
 
     # Each table becomes rows of (child_id, when, kind, known, payload); payload keeps raw fields.
     @staticmethod
@@ -172,16 +175,12 @@ class HistoryIndex:
     def child_events(
         self, child_id: str, as_of: date, referral_date: date | None = None
     ) -> list[Event]:
-        lo = int(np.searchsorted(self._ids, child_id, side="left"))
-        hi = int(np.searchsorted(self._ids, child_id, side="right"))
-        part = self.events.iloc[lo:hi]
         cutoff = pd.Timestamp(as_of)
-        out = []
-        for row in part.itertuples(index=False):
-            if row.known > cutoff:
-                continue
-            out.append(_describe(row, as_of, referral_date))
-        return out
+        return [
+            _describe(when, kind, payload, child, as_of, referral_date)
+            for when, kind, known, payload, child in self.by_child.get(child_id, ())
+            if not known > cutoff
+        ]
 
     def age(self, child_id: str, as_of: date) -> int | None:
         birth = _date(self.birth.get(child_id))
@@ -211,10 +210,10 @@ class HistoryIndex:
         )
 
 
-def _describe(row, as_of: date, referral_date: date | None) -> Event:
-    p = row.payload
-    when = row.when.date()
-    kind = row.kind
+def _describe(
+    when_ts, kind: str, p: dict, child_id: str, as_of: date, referral_date: date | None
+) -> Event:
+    when = when_ts.date()
     this = False
     if kind == "contact":
         title, detail = "Contact received", f"From {_label(codes.SOURCE_CODES, p['source'])}"
@@ -267,7 +266,7 @@ def _describe(row, as_of: date, referral_date: date | None) -> Event:
         title = "Early help episode started"
         ended = _date(p.get("end_date"))
         detail = f"Ended {_fmt(ended)}" if ended and ended <= as_of else "Open"
-    return Event(when, kind, title, detail, row.child_id, this)
+    return Event(when, kind, title, detail, child_id, this)
 
 
 class HistorySource:

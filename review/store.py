@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -133,6 +134,7 @@ def load_scored_referrals(settings: Settings, scored_df: pd.DataFrame) -> int:
         for chunk in _chunks(records, 1000):
             conn.execute(insert(scored_referrals), chunk)
         _refresh_current(conn, {r["decision_id"] for r in records})
+    _families_cache.clear()
     return len(records)
 
 
@@ -288,8 +290,20 @@ def top_reasons(reasons: list[Reason], n: int) -> list[Reason]:
     return sorted(raising, key=lambda r: -abs(r.contribution))[:n]
 
 
+_families_cache: dict[tuple, tuple[float, list[str]]] = {}
+FAMILIES_TTL_SECONDS = 60.0
+
+
 def reason_families(settings: Settings, engine: Engine) -> list[str]:
-    """Families of reasons present among current flags (for the queue's filter)."""
+    """Families of reasons present among current flags (for the queue's filter).
+
+    Cached for a minute: the list changes only when a new scoring is loaded.
+    """
+    key = (str(engine.url), settings.models.primary_label)
+    now = time.monotonic()
+    cached = _families_cache.get(key)
+    if cached is not None and now - cached[0] < FAMILIES_TTL_SECONDS:
+        return cached[1]
     t = scored_referrals
     found: set[str] = set()
     with engine.connect() as conn:
@@ -297,6 +311,7 @@ def reason_families(settings: Settings, engine: Engine) -> list[str]:
             select(t.c.families).where(t.c.is_current.is_(True)).distinct()
         ):
             found.update(f for f in (fams or "").split(",") if f)
+    _families_cache[key] = (now, sorted(found))
     return sorted(found)
 
 
