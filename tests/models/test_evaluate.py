@@ -32,7 +32,9 @@ def scored():
 def test_ranking_metrics_match_sklearn_with_ties(scored):
     y, _, model, _ = scored
     assert roc_auc(y, model) == pytest.approx(roc_auc_score(y, model), abs=1e-12)
-    assert average_precision(y, model) == pytest.approx(average_precision_score(y, model), abs=1e-12)
+    assert average_precision(y, model) == pytest.approx(
+        average_precision_score(y, model), abs=1e-12
+    )
     assert brier(y, model) == pytest.approx(brier_score_loss(y, model), abs=1e-12)
 
 

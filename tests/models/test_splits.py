@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import make_settings
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from models.splits import SplitError, deployment_fold, folds_table, make_folds

@@ -81,8 +81,19 @@ def test_test_predictions_for_the_fairness_audit(trained):
     settings, result, record = trained
     pred = registry.test_predictions(settings, record.run_id)
     assert len(pred) == len(result.predictions)
-    for column in ("decision_id", "child_id", "y", "probability", "band", "flag_at_capacity",
-                   "sex", "ethnicity_group", "age_band", "idaci_quintile", "oracle_probability"):
+    for column in (
+        "decision_id",
+        "child_id",
+        "y",
+        "probability",
+        "band",
+        "flag_at_capacity",
+        "sex",
+        "ethnicity_group",
+        "age_band",
+        "idaci_quintile",
+        "oracle_probability",
+    ):
         assert column in pred.columns
     assert pred["decision_id"].map(is_pseudonym).all()
     assert pred["child_id"].map(is_pseudonym).all()
@@ -109,7 +120,10 @@ def test_score_referrals_in_the_shared_shape(trained, toy_table):
     pyfunc = registry.load_pyfunc(settings, "escalation_12m", "challenger")
     for model in (pyfunc, result.deployed):
         scored = score_referrals(
-            model, rows, label="escalation_12m", model_name=record.model_name,
+            model,
+            rows,
+            label="escalation_12m",
+            model_name=record.model_name,
             model_version=record.model_version,
         )
         assert list(scored.columns) == SCORED_REFERRAL_COLUMNS
@@ -118,8 +132,9 @@ def test_score_referrals_in_the_shared_shape(trained, toy_table):
     # margins: contributions plus base equal the deployed model's margin, row by row
     contrib, base = result.deployed.contributions(rows)
     np.testing.assert_allclose(contrib.sum(axis=1) + base, result.deployed.margin(rows), atol=1e-6)
-    empty = score_referrals(result.deployed, rows.iloc[:0], label="escalation_12m",
-                            model_name="m", model_version="1")
+    empty = score_referrals(
+        result.deployed, rows.iloc[:0], label="escalation_12m", model_name="m", model_version="1"
+    )
     assert empty.empty and list(empty.columns) == SCORED_REFERRAL_COLUMNS
 
 
@@ -127,10 +142,14 @@ def test_same_data_and_seed_give_identical_metrics(toy_table, tmp_path):
     a = make_settings(tmp_path / "a", models=SMALL)
     b = make_settings(tmp_path / "b", models=SMALL)
     first, rec_a = train_and_register(toy_table, "rereferral_12m", a)
-    second, rec_b = train_and_register(toy_table.sample(frac=1.0, random_state=3), "rereferral_12m", b)
+    second, rec_b = train_and_register(
+        toy_table.sample(frac=1.0, random_state=3), "rereferral_12m", b
+    )
     pd.testing.assert_frame_equal(first.metrics, second.metrics)
     ma = registry.run_metrics(a, rec_a.run_id)
     mb = registry.run_metrics(b, rec_b.run_id)
     pd.testing.assert_frame_equal(ma, mb)
-    other = backtest(toy_table, "rereferral_12m", make_settings(tmp_path / "c", models={**SMALL, "seed": 99}))
+    other = backtest(
+        toy_table, "rereferral_12m", make_settings(tmp_path / "c", models={**SMALL, "seed": 99})
+    )
     assert not other.metrics["value"].equals(first.metrics["value"])
