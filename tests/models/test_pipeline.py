@@ -63,18 +63,19 @@ def test_cli_splits_train_score(council, tmp_path):
     settings, _, path = council
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        "paths: {root: '%s'}\n"
+        f"paths: {{root: '{tmp_path}'}}\n"
         "privacy: {pseudonym_key: test-key-not-secret-0123456789abcdef}\n"
-        "tracking: {tracking_uri: 'sqlite:///%s/mlflow.db'}\n"
+        f"tracking: {{tracking_uri: 'sqlite:///{tmp_path}/mlflow.db'}}\n"
         "models: {bootstrap_samples: 20, explain_sample: 200, "
-        "lightgbm: {n_estimators: 40, min_child_samples: 20}}\n" % (tmp_path, tmp_path)
+        "lightgbm: {n_estimators: 40, min_child_samples: 20}}\n"
     )
     runner = CliRunner(env={"COLUMNS": "250"})
     out = runner.invoke(app, ["--config", str(config), "splits", "--features", str(path)])
     assert out.exit_code == 0, out.output
     assert "deploy" in out.output and "gap_days" in out.output
     out = runner.invoke(
-        app, ["--config", str(config), "train", "--features", str(path), "--label", "escalation_12m"]
+        app,
+        ["--config", str(config), "train", "--features", str(path), "--label", "escalation_12m"],
     )
     assert out.exit_code == 0, out.output
     assert "version 1" in out.output and "challenger" in out.output
@@ -82,8 +83,17 @@ def test_cli_splits_train_score(council, tmp_path):
     target = tmp_path / "scores.parquet"
     out = runner.invoke(
         app,
-        ["--config", str(config), "score", "--features", str(path), "--model", "challenger",
-         "--out", str(target)],
+        [
+            "--config",
+            str(config),
+            "score",
+            "--features",
+            str(path),
+            "--model",
+            "challenger",
+            "--out",
+            str(target),
+        ],
     )
     assert out.exit_code == 0, out.output
     scored = pd.read_parquet(target)
