@@ -182,6 +182,7 @@ def main() -> None:
         "--think", type=float, default=1.0, help="mean think time between pages, seconds (0: none)"
     )
     parser.add_argument("--children", type=int, default=3000, help="children in the sample council")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 
@@ -216,6 +217,8 @@ def main() -> None:
             "serve",
             "--port",
             str(port),
+            "--workers",
+            str(args.workers),
         ],
         cwd=tmp,
         env=env,
@@ -261,6 +264,7 @@ def main() -> None:
             ]
             await asyncio.gather(*tasks)
 
+        load_before = os.getloadavg()[0]
         asyncio.run(run())
     finally:
         server.terminate()
@@ -280,6 +284,9 @@ def main() -> None:
         "seconds": args.seconds,
         "think_mean_s": args.think,
         "cores": os.cpu_count(),
+        "workers": args.workers,
+        "load_average_before": round(load_before, 1),
+        "load_average_after": round(os.getloadavg()[0], 1),
         "flagged_referrals": flagged,
         "requests": len(measured),
         "requests_per_s": round(len(measured) / args.seconds, 1),

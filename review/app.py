@@ -60,3 +60,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_middleware(SecurityHeaders, hsts=settings.review.secure_cookies)
     return app
+
+
+def app_from_config() -> FastAPI:
+    """Factory for uvicorn worker processes: settings from ``load_settings()`` (config file and
+    ``FRONTDOOR_*`` variables, which ``frontdoor serve`` hands down to its workers)."""
+    from frontdoor.settings import load_settings
+
+    return create_app(load_settings())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def serve(
     ctx: typer.Context,
     host: str | None = typer.Option(None, help="Interface (default: review.host)."),
     port: int | None = typer.Option(None, help="Port (default: review.port)."),
+    workers: int | None = typer.Option(None, help="Worker processes (default: review.workers)."),
 ) -> None:
     """Run the review web app (creates or upgrades its database first)."""
     import uvicorn
@@ -33,18 +35,21 @@ def serve(
     from review.app import create_app
 
     settings = _settings(ctx)
-    app = create_app(settings)
+    app = create_app(settings)  # also creates or upgrades the schema, once, before any worker
+    host = host or settings.review.host
+    port = port or settings.review.port
+    workers = workers or settings.review.workers
     console.print(
-        f"frontdoor review on http://{host or settings.review.host}:{port or settings.review.port}  ({REVIEW_NOTICE})"
+        f"frontdoor review on http://{host}:{port} ({workers} worker(s)). {REVIEW_NOTICE}"
     )
-    uvicorn.run(
-        app,
-        host=host or settings.review.host,
-        port=port or settings.review.port,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
-    )
+    options = dict(host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    config = ctx.find_root().params.get("config")
+    if config is not None:  # the worker processes load the same configuration file
+        os.environ["FRONTDOOR_CONFIG"] = str(Path(config).resolve())
+    uvicorn.run("review.app:app_from_config", factory=True, workers=workers, **options)
 
 
 @users_app.command("add")

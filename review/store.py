@@ -135,6 +135,7 @@ def load_scored_referrals(settings: Settings, scored_df: pd.DataFrame) -> int:
             conn.execute(insert(scored_referrals), chunk)
         _refresh_current(conn, {r["decision_id"] for r in records})
     _families_cache.clear()
+    _day_cache.clear()
     return len(records)
 
 
@@ -322,9 +323,27 @@ class DayCount:
     capacity: int
 
 
+_day_cache: dict[tuple, tuple[float, DayCount]] = {}
+DAY_COUNT_TTL_SECONDS = 2.0
+
+
 def day_count(settings: Settings, engine: Engine, today: date | None = None) -> DayCount:
-    """Referrals decided today (first decisions only) against the daily review capacity."""
+    """Referrals decided today (first decisions only) against the daily review capacity.
+
+    Cached for two seconds per process (every queue page shows it); a decision recorded in
+    this process clears the cache at once.
+    """
     today = today or utcnow().date()
+    key = (str(engine.url), today, tuple(settings.review.flagged_bands))
+    cached = _day_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < DAY_COUNT_TTL_SECONDS:
+        return cached[1]
+    result = _day_count(settings, engine, today)
+    _day_cache[key] = (time.monotonic(), result)
+    return result
+
+
+def _day_count(settings: Settings, engine: Engine, today: date) -> DayCount:
     start = datetime.combine(today, datetime.min.time())
     with engine.connect() as conn:
         decided = conn.execute(
@@ -472,6 +491,7 @@ def record_decision(
                 ),
                 at=now,
             )
+            _day_cache.clear()
             return int(new_id), True
     except IntegrityError:
         with engine.connect() as conn:

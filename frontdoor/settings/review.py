@@ -21,6 +21,7 @@ class ReviewSettings(Section):
     top_reasons_in_queue: int = 3
     max_login_failures: int = 5  # then the account waits lockout_minutes before trying again
     lockout_minutes: int = 15
+    workers: int = 1  # uvicorn worker processes for `frontdoor serve` (SQLite in WAL copes)
     # argon2id cost (RFC 9106's second recommended option); tests lower it to stay fast.
     password_time_cost: int = 3
     password_memory_kib: int = 65536
