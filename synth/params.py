@@ -65,8 +65,15 @@ REFERRAL_BY_CONCERN = np.array(
 )
 # Contacts that do not become referrals: background and per concern, as multiples of the above.
 CONTACT_BACKGROUND_RATIO = 2.6
-CONTACT_CONCERN_RATIO = 1.4
+CONTACT_CONCERN_RATIO = 5.0
 REFERRAL_CONCERN_SCALE = 1.6  # multiplies every per-concern referral and contact rate
+# When a concern begins (a household bit or the child's exploitation switches on), each child
+# of the household comes to notice: a contact from the concern's usual sources in the first
+# month of the new state, with this probability; a new domestic-abuse concern also brings a
+# police-reported incident. (A function of the transition only, so it tells nothing about the
+# future that the state does not: the oracle stays the best possible predictor.)
+ONSET_CONTACT_PROB = 0.85
+ONSET_DA_INCIDENT_PROB = 0.9
 # On a plan the child is open to a social worker: new referrals are rare.
 ON_PLAN_REFERRAL_MULT = 0.08
 ON_PLAN_CONTACT_MULT = 0.4
@@ -109,7 +116,7 @@ S47_DELAY_DAYS = (1, 10)
 ICPC_DELAY_DAYS = (10, 21)
 
 # ---- police domestic-abuse notifications (household incidents) -------------------------------
-DA_INCIDENTS_WITH_CONCERN = 0.12
+DA_INCIDENTS_WITH_CONCERN = 0.25
 DA_INCIDENTS_BACKGROUND = 0.0010
 DASH_PROBS_CONCERN = np.array([0.52, 0.34, 0.14])  # standard, medium, high
 DASH_PROBS_BACKGROUND = np.array([0.85, 0.13, 0.02])

@@ -34,6 +34,9 @@ class Events:
     contact_month: np.ndarray
     contact_state: np.ndarray
     contact_count: np.ndarray
+    onset_child: np.ndarray
+    onset_month: np.ndarray
+    onset_family: np.ndarray
     plan_exit_child: np.ndarray
     plan_exit_month: np.ndarray
     da_household: np.ndarray
@@ -48,6 +51,13 @@ def child_rate_key(pop: Population, group: np.ndarray, age_years: np.ndarray) ->
     return (
         (age_years.astype(np.int64) * P.N_DECILES + pop.decile) * 2 + group
     ) * 2 + pop.disability
+
+
+def onset_family_probabilities() -> np.ndarray:
+    """P(source family) of an onset contact, by concern (5) and age in years: (5, 19, 7)."""
+    w = P.REFERRAL_BY_CONCERN[:, None, :] * P.family_age_profile()[None, :, :]
+    total = w.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, w / np.where(total > 0, total, 1), 1.0 / len(P.FAMILIES))
 
 
 def simulate(
@@ -77,6 +87,10 @@ def simulate(
     H = np.minimum(H, P.N_HOUSEHOLD_STATES - 1)
     E = np.zeros(n, dtype=np.uint8)
     Pl = np.zeros(n, dtype=np.uint8)
+    h_before = H.copy()  # households' concerns last month (for onsets)
+    e_before = E.copy()
+    onset_families = onset_family_probabilities()
+    h_before_h = H.copy()
 
     out: dict[str, list[np.ndarray]] = {k: [] for k in Events.__dataclass_fields__}
     latent = []
@@ -114,6 +128,21 @@ def simulate(
         out["contact_state"].append(s[cidx].astype(np.uint8))
         out["contact_count"].append(counts[cidx].astype(np.int32))
 
+        # A concern that has just begun brings the child to notice (see params).
+        new_bits = (h & ~h_before[hh]) | ((E & ~e_before) << 4)
+        new_bits = np.where(alive, new_bits, 0)
+        cand = np.flatnonzero(new_bits)
+        if len(cand):
+            nb = ((new_bits[cand, None] >> np.arange(5)) & 1).astype(bool)
+            hit = nb & (rng.random(nb.shape) < P.ONSET_CONTACT_PROB)
+            rows, bit = np.nonzero(hit)
+            probs = onset_families[bit, age_y[cand[rows]]]
+            fam = (rng.random(len(rows))[:, None] >= np.cumsum(probs, axis=1)).sum(axis=1)
+            out["onset_child"].append(cand[rows].astype(np.int32))
+            out["onset_month"].append(np.full(len(rows), t, dtype=np.int32))
+            out["onset_family"].append(np.minimum(fam, len(P.FAMILIES) - 1).astype(np.int8))
+        h_before, e_before = H, E
+
         # Plan bit: open plans end with a fixed probability; this month's plans open.
         on = np.flatnonzero(Pl)
         ends = on[rng.random(len(on)) < model.plan_end]
@@ -126,17 +155,25 @@ def simulate(
         p_e = model.exploitation_next[age_y, dec, h, E]
         E = (rng.random(n) < p_e).astype(np.uint8)
         da_concern = (H & 2) > 0
+        da_onset = da_concern & ((h_before_h & 2) == 0)
+        h_before_h = H
         p_h = model.household_next[dec_h, H]  # (households, 4)
         H = ((rng.random(p_h.shape) < p_h) * bitw).sum(axis=1).astype(np.uint8)
 
         # Police-reported domestic-abuse incidents in the household this month.
         lam = np.where(da_concern, P.DA_INCIDENTS_WITH_CONCERN, P.DA_INCIDENTS_BACKGROUND)
-        n_inc = rng_da.poisson(lam)
+        n_inc = rng_da.poisson(lam) + (
+            da_onset & (rng_da.random(len(lam)) < P.ONSET_DA_INCIDENT_PROB)
+        )
         hidx = np.flatnonzero(n_inc)
         out["da_household"].append(hidx.astype(np.int32))
         out["da_month"].append(np.full(len(hidx), t, dtype=np.int32))
         out["da_count"].append(n_inc[hidx].astype(np.int32))
         out["da_concern"].append(da_concern[hidx])
 
-    arrays = {k: np.concatenate(v) for k, v in out.items() if k != "latent"}
+    arrays = {
+        k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32)
+        for k, v in out.items()
+        if k != "latent"
+    }
     return Events(**arrays, latent=np.stack(latent) if keep_latent else None)

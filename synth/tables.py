@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from records.contract import conform
 from synth import params as P
 from synth.chain import STATE_BITS, ChainModel
 from synth.factors import draw_factors, factor_probabilities
@@ -66,12 +67,34 @@ def _nullable_dates(days: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def record_ids(prefix: str, n: int, width: int = 7) -> np.ndarray:
+    if n == 0:
+        return np.empty(0, dtype=object)
     numbers = np.arange(1, n + 1).astype(np.str_)
     return np.strings.add(prefix, np.strings.zfill(numbers, width)).astype(object)
 
 
 def _uniform_int(lo_hi: tuple[int, int], n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.integers(lo_hi[0], lo_hi[1] + 1, size=n)
+
+
+def scheduled_escalation(child: np.ndarray, day: np.ndarray, events) -> np.ndarray:
+    """Referrals after which an earlier referral's Section 47 or plan is still to start.
+
+    ``events`` holds (day of the event, whether the referral has one) pairs, aligned with the
+    referrals. Such events start at most ~35 days after their referral, and a child has at
+    most one referral a month, so only the next three referrals of the child can be affected.
+    """
+    n = len(child)
+    order = np.lexsort((day, child))
+    pending = np.zeros(n, dtype=bool)
+    for event_day, has in events:
+        for step in (1, 2, 3):
+            if step >= n:
+                break
+            src, nxt = order[:-step], order[step:]
+            hit = has[src] & (child[nxt] == child[src]) & (day[nxt] < event_day[src])
+            pending[nxt[hit]] = True
+    return pending
 
 
 @dataclass
@@ -119,15 +142,7 @@ def build_tables(
     auth_day = asmt_start + 5 + np.round(rng_dates.gamma(2.0, 14.0, n_ref)).astype(np.int64)
     auth_day = np.maximum(auth_day, np.where(ev.ref_s47, s47_start, asmt_start))
 
-    # Escalation already scheduled by an earlier referral (Section 47 or plan after this one).
-    order = np.lexsort((ref_day, rc))
-    pending = np.zeros(n_ref, dtype=bool)
-    for event_day, has in ((s47_start, ev.ref_s47), (icpc_day, ev.ref_plan)):
-        for step in (1, 2, 3):
-            src = order[:-step] if step < n_ref else order[:0]
-            nxt = order[step:]
-            hit = has[src] & (rc[nxt] == rc[src]) & (ref_day[nxt] < event_day[src])
-            pending[nxt[hit]] = True
+    pending = scheduled_escalation(rc, ref_day, ((s47_start, ev.ref_s47), (icpc_day, ev.ref_plan)))
 
     # ---- assessments -----------------------------------------------------------------------
     a_idx = np.flatnonzero(ev.ref_assessed)
@@ -187,6 +202,13 @@ def build_tables(
     c_age_y = (ct - pop.birth_month[cc]) // 12
     con_rows = model.contact_rates.reshape(-1, P.N_STATES, len(P.FAMILIES))
     c_family = choose_family(con_rows[key[cc] + c_age_y * (P.N_DECILES * 4), cs], rng_details)
+    # ... and the contacts that come with the onset of a concern (family chosen in simulation).
+    oc = ev.onset_child.astype(np.int64)
+    ot = ev.onset_month.astype(ct.dtype)
+    cc, ct = np.concatenate([cc, oc]), np.concatenate([ct, ot])
+    cs = np.concatenate([cs, np.ones(len(oc), dtype=cs.dtype)])  # a concern is present
+    c_family = np.concatenate([c_family, ev.onset_family.astype(c_family.dtype)])
+    c_age_y = (ct - pop.birth_month[cc]) // 12
     c_source = source_codes(c_family, c_age_y, rng_details)
     c_day = window.uniform_day(ct, rng_dates)
 
@@ -365,7 +387,9 @@ def build_tables(
             "idaci_decile": pop.decile[known].astype(np.int64) + 1,
         }
     )
-    tables = {"children": children, **tables}
+    tables = {
+        name: conform(frame, name) for name, frame in {"children": children, **tables}.items()
+    }
 
     truth_inputs = {
         "state": rs[ri].astype(np.int64),
