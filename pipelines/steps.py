@@ -13,6 +13,7 @@ and returns a small summary: ``{"outputs": {name: path}, ...counts and metrics..
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -25,7 +26,6 @@ from prefect import Task, task
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 from prefect.states import State
-from prefect.utilities.annotations import opaque
 from pydantic import BaseModel, SecretStr
 
 from frontdoor.settings import Settings
@@ -96,8 +96,40 @@ def settings_digest(settings: Settings, sections: Iterable[str]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class SettingsParcel:
+    """The settings, handed to a Prefect task as one opaque object: Prefect walks into pydantic
+    models among task arguments (a settings field called ``keys`` breaks that walk), and Dask
+    reads tuples among arguments as tasks; a plain object is left alone by both."""
+
+    __slots__ = ("settings",)
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return "Settings(...)"
+
+    def __getstate__(self):
+        return self.settings
+
+    def __setstate__(self, state) -> None:
+        self.settings = state
+
+
+def _unparcelled(fn: Callable[..., dict]) -> Callable[..., dict]:
+    @functools.wraps(fn)
+    def run(settings: Any, **inputs: Any) -> dict:
+        if isinstance(settings, SettingsParcel):
+            settings = settings.settings
+        return fn(settings, **inputs)
+
+    return run
+
+
 def value_digest(value: Any, settings_sections: Iterable[str] = ()) -> str:
     """Digest of one input of a step: files by content, settings by section, the rest by repr."""
+    if isinstance(value, SettingsParcel):
+        value = value.settings
     if isinstance(value, Settings):
         return settings_digest(value, settings_sections)
     if isinstance(value, Path):
@@ -139,7 +171,7 @@ class Step:
             return f"{self.name}-{inputs_key(parameters, sections)}"
 
         self._policy = CacheKeyFnPolicy(cache_key_fn=key) + TASK_SOURCE
-        self.task = task(self.fn, name=self.name, persist_result=True)
+        self.task = task(_unparcelled(self.fn), name=self.name, persist_result=True)
 
     def configured(self, settings: Settings) -> Task:
         """The task with this project's retries, result folder and cache policy."""
@@ -244,14 +276,12 @@ def run_step(ledger: Ledger, s: Step, settings: Settings, note: str = "", **inpu
     started = time.perf_counter()
     notify("start", s.name + (f" ({note})" if note else ""))
     configured = s.configured(settings)
-    # Settings travel opaque: Prefect must not walk into them (a field called `keys` breaks its
-    # traversal), and they never reach the Prefect database.
-    state = configured(settings=opaque(settings), **inputs, return_state=True)
+    state = configured(settings=SettingsParcel(settings), **inputs, return_state=True)
     result = state.result()
     cached = _is_cache_hit(state)
     if cached and not s.still_valid(settings, result):
         state = configured.with_options(refresh_cache=True)(
-            settings=opaque(settings), **inputs, return_state=True
+            settings=SettingsParcel(settings), **inputs, return_state=True
         )
         result = state.result()
         cached = False
@@ -270,7 +300,7 @@ def submit_steps(ledger: Ledger, s: Step, jobs: list[tuple[str, dict[str, Any]]]
     futures = []
     for label, kw in jobs:
         configured = s.configured(kw["settings"])
-        sent = {**kw, "settings": opaque(kw["settings"])}
+        sent = {**kw, "settings": SettingsParcel(kw["settings"])}
         futures.append((label, sent, configured, configured.submit(**sent)))
     results = []
     for label, kw, configured, future in futures:
@@ -278,7 +308,7 @@ def submit_steps(ledger: Ledger, s: Step, jobs: list[tuple[str, dict[str, Any]]]
         state = future.state
         result = state.result()
         cached = _is_cache_hit(state)
-        if cached and not s.still_valid(kw["settings"].unwrap(), result):
+        if cached and not s.still_valid(kw["settings"].settings, result):
             result = configured.with_options(refresh_cache=True)(**kw)
             cached = False
         ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))

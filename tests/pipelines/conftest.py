@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 
 
 def free_port() -> int:
@@ -197,3 +198,23 @@ def mlflow_server_url(postgres_uri):
     base = Path(tempfile.mkdtemp(prefix="frontdoor-mlflow-"))
     with mlflow_server(postgres_uri, base / "artifacts") as url:
         yield url, base / "artifacts"
+
+
+SMALL = {
+    "synth": {"children": 2500},
+    "models": {"bootstrap_samples": 20},
+    "fairness": {"bootstrap_samples": 20},
+}
+
+
+@pytest.fixture
+def small():
+    """Settings for a small synthetic council in a folder (tmp), with fewer bootstrap samples."""
+
+    def make(root, **more):
+        sections = {k: dict(v) for k, v in SMALL.items()}
+        for k, v in more.items():
+            sections[k] = {**sections.get(k, {}), **v}
+        return make_settings(root, **sections)
+
+    return make

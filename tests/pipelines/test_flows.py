@@ -9,26 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from pipelines import tasks as t
 from pipelines.runners import run_flow
 from pipelines.steps import is_transient, path_digest, settings_digest
 
 pytestmark = [pytest.mark.xdist_group("pipelines")]
-
-SMALL = {
-    "synth": {"children": 2500},
-    "models": {"bootstrap_samples": 20},
-    "fairness": {"bootstrap_samples": 20},
-}
-
-
-def small_settings(root, **more):
-    sections = {k: dict(v) for k, v in SMALL.items()}
-    for k, v in more.items():
-        sections[k] = {**sections.get(k, {}), **v}
-    return make_settings(root, **sections)
 
 
 def _artifacts(flow_run_id) -> dict[str, object]:
@@ -65,9 +51,9 @@ def _last_flow_run(name: str):
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_cache(
-    prefect_harness, tmp_path
+    prefect_harness, small, tmp_path
 ):
-    settings = small_settings(tmp_path)
+    settings = small(tmp_path)
     first = run_flow("demo", settings)
 
     # What the demo produced: a registered, audited champion; scores with reasons in the queue.
@@ -114,7 +100,7 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     assert fast < slow / 5
 
     # A changed setting the step reads (the label window) runs it again.
-    changed = small_settings(tmp_path, features={"label_window_days": 300})
+    changed = small(tmp_path, features={"label_window_days": 300})
     rerun = run_flow("build-features", changed)
     assert rerun["steps"][0]["cached"] == "no"
     assert rerun["features"]["censored"] != first["built"]["features"]["censored"]
@@ -128,8 +114,8 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
 
 
 @pytest.mark.slow
-def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, tmp_path):
-    settings = small_settings(tmp_path)
+def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, small, tmp_path):
+    settings = small(tmp_path)
     run_flow("demo", settings)
     result = run_flow("monitor", settings)["monitor"]
     assert result["label"] == settings.models.primary_label
@@ -144,8 +130,8 @@ def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, tm
     assert {"monitor", "monitor-drift", "monitor-steps"} <= set(found)
 
 
-def test_steps_are_plain_functions_callable_without_prefect(tmp_path):
-    settings = small_settings(tmp_path, synth={"children": 800})
+def test_steps_are_plain_functions_callable_without_prefect(small, tmp_path):
+    settings = small(tmp_path, synth={"children": 800})
     raw = settings.resolve(settings.paths.synthetic)
     made = t.synth_step.fn(settings, out=str(raw))
     assert made["tables"]["referrals"] > 0
@@ -161,9 +147,9 @@ def test_steps_are_plain_functions_callable_without_prefect(tmp_path):
     )
 
 
-def test_cache_keys_follow_content_and_settings_not_paths_or_secrets(tmp_path):
-    a = small_settings(tmp_path)
-    b = small_settings(tmp_path, synth={"seed": 1})
+def test_cache_keys_follow_content_and_settings_not_paths_or_secrets(small, tmp_path):
+    a = small(tmp_path)
+    b = small(tmp_path, synth={"seed": 1})
     assert settings_digest(a, ["synth"]) != settings_digest(b, ["synth"])
     assert settings_digest(a, ["models"]) == settings_digest(b, ["models"])
     c = a.model_copy(update={"privacy": a.privacy.model_copy(update={"pseudonym_key": None})})
