@@ -41,7 +41,7 @@ from records import codes  # noqa: E402
 
 RESULTS = HERE / "results"
 FT_VENV = HERE / ".venv-featuretools"
-FT_REQUIREMENTS = ["featuretools==1.31.0", "pandas==2.3.3"]
+FT_REQUIREMENTS = ["featuretools==1.31.0", "pandas==2.3.3", "pyarrow<26"]
 REFERENCE = date(2025, 3, 31)
 START = np.datetime64("2015-04-01")
 SPAN_DAYS = int((np.datetime64(REFERENCE.isoformat()) - START).astype(int))
@@ -313,7 +313,7 @@ def frontdoor_seconds(tables, features, repeat: int = 5) -> tuple[float, pd.Data
     return best, frame
 
 
-def run_compare(events: int, decisions: int) -> dict:
+def run_compare(events: int, decisions: int, reuse: bool = False) -> dict:
     tables = synthetic_tables(events, decisions, seed=1)
     folder = RESULTS / f"compare-{events}"
     specs = write_comparison_data(tables, folder)
@@ -323,15 +323,20 @@ def run_compare(events: int, decisions: int) -> dict:
     build_feature_table(tables, REFERENCE, Settings())
     full_seconds = time.perf_counter() - started
 
-    python = ensure_featuretools_venv()
-    out = subprocess.run(
-        [str(python), str(HERE / "featuretools_side.py"), str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"featuretools failed:\n{out.stderr[-4000:]}")
-    ft_report = json.loads(out.stdout.strip().splitlines()[-1])
+    saved = folder / "featuretools.json"
+    if reuse and saved.exists():  # featuretools' run on this same (seeded) data, kept
+        ft_report = json.loads(saved.read_text())
+    else:
+        python = ensure_featuretools_venv()
+        out = subprocess.run(
+            [str(python), str(HERE / "featuretools_side.py"), str(folder)],
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"featuretools failed:\n{out.stderr[-4000:]}")
+        ft_report = json.loads(out.stdout.strip().splitlines()[-1])
+        saved.write_text(json.dumps(ft_report))
     theirs = pd.read_parquet(folder / "featuretools_matrix.parquet")
 
     merged = ours_frame.merge(
@@ -374,6 +379,11 @@ def main(argv=None) -> None:
     parser.add_argument("what", choices=["compare", "scale", "scale-one"])
     parser.add_argument("--events", type=int, default=None)
     parser.add_argument("--decisions", type=int, default=None)
+    parser.add_argument(
+        "--reuse-featuretools",
+        action="store_true",
+        help="compare: reuse featuretools' matrix and time from an earlier run on the same data",
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.what == "scale-one":
@@ -381,8 +391,10 @@ def main(argv=None) -> None:
         return
     print(f"cores available: {len(os.sched_getaffinity(0))}", flush=True)
     if args.what == "compare":
-        result = run_compare(args.events or 100_000, args.decisions or 10_000)
-        (RESULTS / "compare.json").write_text(json.dumps(result, indent=1))
+        result = run_compare(
+            args.events or 100_000, args.decisions or 10_000, reuse=args.reuse_featuretools
+        )
+        (RESULTS / f"compare-{result['events']}.json").write_text(json.dumps(result, indent=1))
         return
     if args.events:
         sizes = [(args.events, args.decisions or args.events // 10)]

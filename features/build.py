@@ -9,15 +9,18 @@ decision date, kind and id, so the table does not depend on the order of input r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import labels as lab
 from features import timeline as tl
 from features.declarations import FEATURES, feature_names
-from features.engine import Decisions, Engine, Population
+from features.engine import Decisions, Engine, Population, age_in_years, arrow_strings
 from frontdoor.settings import Settings
 from records import codes
 from records.contract import TABLES, empty_frame
@@ -51,36 +54,55 @@ def model_input_columns(settings: Settings) -> list[str]:
     return columns
 
 
-def decision_points(tables: dict[str, pd.DataFrame], settings: Settings) -> pd.DataFrame:
-    """Each referral (and each contact, when configured) at the moment it is decided on."""
-    referrals = _table(tables, "referrals")
-    frames = [
-        pd.DataFrame(
-            {
-                "decision_id": referrals["referral_id"].to_numpy(),
-                "child_id": referrals["child_id"].to_numpy(),
-                "decision_date": referrals["referral_date"].to_numpy(),
-                "decision_kind": "referral",
-            }
-        )
-    ]
-    if settings.features.include_contacts_as_decisions:
-        contacts = _table(tables, "contacts")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "decision_id": contacts["contact_id"].to_numpy(),
-                    "child_id": contacts["child_id"].to_numpy(),
-                    "decision_date": contacts["contact_date"].to_numpy(),
-                    "decision_kind": "contact",
-                }
-            )
-        )
-    points = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    points = points[points["decision_date"].notna() & points["child_id"].notna()]
-    points["decision_date"] = pd.to_datetime(points["decision_date"]).astype("datetime64[ns]")
-    return points.sort_values(["decision_date", "decision_kind", "decision_id"]).reset_index(
-        drop=True
+@dataclass
+class DecisionPoints:
+    """Decision points sorted by (date, kind, id): Arrow ids, integer codes and days."""
+
+    decision_id: pa.Array
+    kind: pa.Array
+    child: np.ndarray
+    day: np.ndarray
+
+
+DECISION_SOURCES = {
+    "referral": ("referrals", "referral_id", "referral_date"),
+    "contact": ("contacts", "contact_id", "contact_date"),
+}
+
+
+def decision_points(
+    tables: dict[str, pd.DataFrame], settings: Settings, population: Population
+) -> DecisionPoints:
+    """Each referral (and each contact, when configured) at the moment it is decided on,
+    sorted so that the table never depends on the order of the input rows."""
+    kinds = ["referral"] + (["contact"] if settings.features.include_contacts_as_decisions else [])
+    ids, kind, child, day = [], [], [], []
+    for name in kinds:
+        table_name, key, date_column = DECISION_SOURCES[name]
+        frame = _table(tables, table_name)
+        ids.append(arrow_strings(frame[key]))
+        kind.append(pa.array(np.full(len(frame), name, dtype=object), type=pa.large_string()))
+        child.append(population.table_codes(table_name, frame))
+        day.append(tl.day_numbers(frame[date_column]))
+    child_, day_ = np.concatenate(child), np.concatenate(day)
+    sortable = pa.table(
+        {
+            "day": day_,
+            "kind": pa.chunked_array(kind),
+            "id": pa.chunked_array(ids, type=pa.large_string()),
+        }
+    )
+    keep = (day_ != tl.NO_DAY) & (child_ >= 0)
+    sortable = sortable.filter(pa.array(keep))
+    order = pc.sort_indices(
+        sortable, sort_keys=[("day", "ascending"), ("kind", "ascending"), ("id", "ascending")]
+    )
+    rows = np.flatnonzero(keep)[order.to_numpy()]
+    return DecisionPoints(
+        decision_id=sortable["id"].take(order).combine_chunks(),
+        kind=sortable["kind"].take(order).combine_chunks(),
+        child=child_[rows],
+        day=day_[rows],
     )
 
 
@@ -92,11 +114,13 @@ def build_feature_table(
     features=FEATURES,
 ) -> pd.DataFrame:
     """Every declared feature, the labels and the sensitive characteristics per decision."""
-    points = decision_points(tables, settings)
     children = _table(tables, "children")
-    population = Population.from_tables(children, points["child_id"])
-    child = population.codes_of(points["child_id"])
-    day = tl.day_numbers(points["decision_date"])
+    asked = [_table(tables, "referrals")["child_id"]]
+    if settings.features.include_contacts_as_decisions:
+        asked.append(_table(tables, "contacts")["child_id"])
+    population = Population.from_tables(children, *asked)
+    points = decision_points(tables, settings, population)
+    child, day = points.child, points.day
 
     per_child = _children_by_code(children, population)
     decisions = Decisions(
@@ -107,12 +131,16 @@ def build_feature_table(
     )
     values = Engine(tables, population).compute(decisions, features)
 
-    out = {c: points[c].to_numpy() for c in ID_COLUMNS}
+    out: dict[str, object] = {
+        "decision_id": _strings(points.decision_id),
+        "child_id": _strings(population.child_ids.take(pa.array(child))),
+        "decision_date": (tl.DAY_ZERO + day).astype("datetime64[ns]"),
+        "decision_kind": _strings(points.kind),
+    }
     out.update(values)
     out.update(_labels(tables, population, child, day, reference_date, settings))
     out.update(_sensitive(per_child, child, values.get("age_at_decision"), decisions))
-    table = pd.DataFrame(out)
-    table["decision_date"] = table["decision_date"].astype("datetime64[ns]")
+    table = pd.DataFrame(out, copy=False)
     if truth is not None:
         table = _join_truth(table, truth)
     return table
@@ -138,49 +166,73 @@ def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
     return empty_frame(name) if frame is None else frame
 
 
-def _children_by_code(children: pd.DataFrame, population: Population) -> dict[str, np.ndarray]:
+def _children_by_code(children: pd.DataFrame, population: Population) -> dict:
+    """Characteristics per child code (row of the children table; missing when unknown)."""
     n = len(population.child_ids)
-    first = children.drop_duplicates("child_id")
-    at = population.codes_of(first["child_id"])
+    at = population.codes_of(children["child_id"])
+    ok = at >= 0
+    row_of_child = np.full(n, -1, dtype=np.int64)
+    row_of_child[at[ok]] = np.flatnonzero(ok)
     birth = np.full(n, tl.NO_DAY, dtype=np.int64)
-    birth[at] = tl.day_numbers(first["birth_month"])
-    out: dict[str, np.ndarray] = {"birth_day": birth}
-    for column in ("sex", "ethnicity"):
-        values = np.full(n, None, dtype=object)
-        values[at] = first[column].to_numpy(dtype=object)
-        out[column] = values
+    birth[at[ok]] = tl.day_numbers(children["birth_month"])[ok]
     disability = np.full(n, np.nan)
-    disability[at] = first["disability"].astype(float).to_numpy()
+    disability[at[ok]] = children["disability"].astype(float).to_numpy()[ok]
     idaci = np.full(n, np.nan)
-    idaci[at] = (
-        pd.to_numeric(first["idaci_decile"], errors="coerce")
+    idaci[at[ok]] = (
+        pd.to_numeric(children["idaci_decile"], errors="coerce")
         .astype("Float64")
         .to_numpy(dtype=float, na_value=np.nan)
+    )[ok]
+    return {
+        "row": row_of_child,
+        "birth_day": birth,
+        "disability": disability,
+        "idaci_decile": idaci,
+        "sex": arrow_strings(children["sex"]),
+        "ethnicity": arrow_strings(children["ethnicity"]),
+    }
+
+
+def _strings(values) -> pd.Series:
+    """Arrow strings as a pandas string column, without a round trip through Python objects."""
+    return pd.Series(values.to_pandas(), copy=False)
+
+
+def _take_strings(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    index = pa.array(rows, mask=rows < 0)  # unknown child: missing value
+    return pc.take(values, index)
+
+
+def _map_strings(values: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    encoded = _array(pc.dictionary_encode(values))
+    mapped = pa.array(
+        [mapping.get(v) for v in encoded.dictionary.to_pylist()], type=pa.large_string()
     )
-    out["disability"] = disability
-    out["idaci_decile"] = idaci
-    return out
+    return pc.take(mapped, encoded.indices)
 
 
-def _sensitive(per_child, child, age, decisions) -> dict[str, np.ndarray]:
-    ethnicity = per_child["ethnicity"][child]
-    group = pd.Series(ethnicity).map(codes.ETHNICITY_MAJOR_GROUP).to_numpy(dtype=object)
+def _array(values) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
+    rows = per_child["row"][child]
+    ethnicity = _array(_take_strings(per_child["ethnicity"], rows))
     idaci = per_child["idaci_decile"][child]
     if age is None:
-        from features.engine import age_in_years
-
         age = age_in_years(decisions.birth_day, decisions.day)
-    band = np.full(len(child), None, dtype=object)
-    for low, high, label in AGE_BANDS:
-        band[(age >= low) & (age <= high)] = label
+    band = np.full(len(child), -1, dtype=np.int64)
+    for i, (low, high, _) in enumerate(AGE_BANDS):
+        band[(age >= low) & (age <= high)] = i
+    labels = pa.array([label for _, _, label in AGE_BANDS], type=pa.large_string())
     return {
-        "sex": per_child["sex"][child],
-        "ethnicity": ethnicity,
-        "ethnicity_group": group,
+        "sex": _strings(_take_strings(per_child["sex"], rows)),
+        "ethnicity": _strings(ethnicity),
+        "ethnicity_group": _strings(_map_strings(ethnicity, codes.ETHNICITY_MAJOR_GROUP)),
         "disability": per_child["disability"][child],
         "idaci_decile": idaci,
         "idaci_quintile": np.ceil(idaci / 2),
-        "age_band": band,
+        "age_band": _strings(pc.take(labels, pa.array(band, mask=band < 0))),
     }
 
 

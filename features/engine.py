@@ -38,33 +38,41 @@ class Decisions:
 
 @dataclass
 class Population:
-    """The children the decisions are about: codes for ids and households."""
+    """The children the decisions are about: integer codes for ids and households."""
 
-    child_ids: pd.Index
+    child_ids: pa.Array  # large_string; the code of a child is its position here
     household_of_child: np.ndarray  # household code per child code, -1 when unknown
-    _value_set: pa.Array | None = None
     _table_codes: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_tables(cls, children: pd.DataFrame, decision_child_ids: pd.Series) -> Population:
-        known = pd.Index(pd.unique(children["child_id"].dropna()))
-        extra = pd.Index(pd.unique(decision_child_ids.dropna())).difference(known)
-        child_ids = known.append(extra)
+    def from_tables(cls, children: pd.DataFrame, *decision_child_ids) -> Population:
+        """Every child of the children table, then any decision's child missing from it."""
+        listed = arrow_strings(children["child_id"])
+        known = pc.unique(listed).drop_null()
+        if decision_child_ids:
+            asked = pa.chunked_array([arrow_strings(ids) for ids in decision_child_ids])
+            asked = pc.unique(asked).drop_null()
+            extra = asked.filter(pc.invert(pc.is_in(asked, value_set=known)))
+            child_ids = pa.concat_arrays([_array(known), _array(extra)])
+        else:
+            child_ids = _array(known)
+        population = cls(child_ids=child_ids, household_of_child=np.empty(0, dtype=np.int64))
         household = np.full(len(child_ids), -1, dtype=np.int64)
         if len(children):
-            first = children.drop_duplicates("child_id")
-            codes_hh, _ = pd.factorize(first["household_id"])
-            household[child_ids.get_indexer(first["child_id"])] = codes_hh
-        return cls(child_ids=child_ids, household_of_child=household)
+            at = population.codes_of(children["child_id"])
+            encoded = _dictionary_encode(arrow_strings(children["household_id"]))
+            codes_hh = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            ok = at >= 0
+            household[at[ok]] = codes_hh[ok]
+        population.household_of_child = household
+        return population
 
     def codes_of(self, ids) -> np.ndarray:
         """Child codes of an id column (-1 for unknown or missing ids).
 
         Hashes in Arrow (C++) rather than in Python objects: about 3 times faster for the
         10 million ids of a large extract, whether the column holds Arrow or object strings."""
-        if self._value_set is None:
-            self._value_set = _arrow_strings(self.child_ids)
-        found = pc.index_in(_arrow_strings(ids), value_set=self._value_set)
+        found = pc.index_in(arrow_strings(ids), value_set=self.child_ids)
         return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def table_codes(self, name: str, frame: pd.DataFrame) -> np.ndarray:
@@ -74,7 +82,15 @@ class Population:
         return self._table_codes[name]
 
 
-def _arrow_strings(values) -> pa.Array | pa.ChunkedArray:
+def _array(values) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _dictionary_encode(array) -> pa.DictionaryArray:
+    return _array(pc.dictionary_encode(_array(array)))
+
+
+def arrow_strings(values) -> pa.Array | pa.ChunkedArray:
     series = values.to_series() if isinstance(values, pd.Index) else pd.Series(values)
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
@@ -126,10 +142,7 @@ class SourceEvents:
     def factorized(self, column: str) -> tuple[np.ndarray, list]:
         """Codes (-1 for missing) and distinct values of a column, hashed in Arrow."""
         if column not in self._factorized:
-            array = pa.array(self.frame[column], from_pandas=True)
-            encoded = pc.dictionary_encode(array)
-            if isinstance(encoded, pa.ChunkedArray):
-                encoded = encoded.combine_chunks()
+            encoded = _dictionary_encode(pa.array(self.frame[column], from_pandas=True))
             indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
             self._factorized[column] = (indices.astype(np.int64), encoded.dictionary.to_pylist())
         return self._factorized[column]
@@ -268,7 +281,7 @@ class Engine:
             lo = self._bound("first", timeline, f, scope, d)
         else:
             lo = self._bound("start", timeline, f, scope, d, f.window_days)
-        return (hi - lo).astype(np.int64)
+        return hi - lo
 
     def _child_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
         if f.agg == "count":

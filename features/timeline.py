@@ -34,7 +34,7 @@ def day_numbers(values) -> np.ndarray:
 
 
 def keys_of(entity: np.ndarray, day: np.ndarray) -> np.ndarray:
-    return (entity.astype(np.int64) << DAY_BITS) | day.astype(np.int64)
+    return (np.asarray(entity, dtype=np.int64) << DAY_BITS) | np.asarray(day, dtype=np.int64)
 
 
 @dataclass
@@ -72,8 +72,16 @@ def known_before(keys: np.ndarray, entity: np.ndarray, day: np.ndarray) -> np.nd
 
 
 def first_of(keys: np.ndarray, entity: np.ndarray) -> np.ndarray:
-    """Index of the entity's first event (all history starts here)."""
-    return np.searchsorted(keys, entity.astype(np.int64) << DAY_BITS, side="left")
+    """Index of each entity's first event (all history starts here), by counting events per
+    entity once (a bincount and a running sum) instead of a binary search per decision."""
+    entity = np.asarray(entity, dtype=np.int64)
+    size = int(max(entity.max(initial=-1), (keys[-1] >> DAY_BITS) if len(keys) else -1)) + 1
+    per_entity = (
+        np.bincount(keys >> DAY_BITS, minlength=size) if len(keys) else np.zeros(size, np.int64)
+    )
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(per_entity, out=starts[1:])
+    return np.where(entity >= 0, starts[np.maximum(entity, 0)], 0)
 
 
 def window_start(keys: np.ndarray, entity: np.ndarray, day: np.ndarray, days: int) -> np.ndarray:
