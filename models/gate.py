@@ -145,10 +145,25 @@ def katz_log_se(metric: str, group: GroupResult, reference: GroupResult) -> floa
     )
     if not all(np.isfinite([*a, *b])) or a[1] <= 0 or b[1] <= 0:
         return float("nan")
-    (x1, n1), (x2, n2) = a, b
-    if x1 == 0 or x2 == 0:  # an empty numerator: the usual half-count correction
-        x1, n1, x2, n2 = x1 + 0.5, n1 + 0.5, x2 + 0.5, n2 + 0.5
+    (x1, n1), (x2, n2) = _corrected(a, b)
     return float(np.sqrt(max(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2, 0.0)))
+
+
+def _corrected(a: tuple[float, float], b: tuple[float, float]) -> tuple[tuple[float, float], ...]:
+    """Half a count added to each cell when any is empty (a rate of 0 or 1 has no log SE)."""
+    (x1, n1), (x2, n2) = a, b
+    if min(x1, n1 - x1, x2, n2 - x2) == 0:
+        return (x1 + 0.5, n1 + 1.0), (x2 + 0.5, n2 + 1.0)
+    return (x1, n1), (x2, n2)
+
+
+def katz_center(metric: str, group: GroupResult, reference: GroupResult) -> float:
+    """The ratio the Katz interval is centred on (corrected like its standard error)."""
+    a, b = _numerator_and_base(metric, group.counts), _numerator_and_base(metric, reference.counts)
+    if a is None or b is None or a[1] <= 0 or b[1] <= 0:
+        return float("nan")
+    (x1, n1), (x2, n2) = _corrected(a, b)
+    return (x1 / n1) / (x2 / n2) if x2 > 0 else float("nan")
 
 
 def _gate_interval(
@@ -158,11 +173,12 @@ def _gate_interval(
     if z is None:
         return e.lo, e.hi
     if kind == "ratio":
-        se = katz_log_se(metric, group, reference)
-        se = se if np.isfinite(se) else e.se
-        if not (np.isfinite(se) and np.isfinite(e.value) and e.value > 0):
+        se, center = katz_log_se(metric, group, reference), katz_center(metric, group, reference)
+        if not np.isfinite(se):
+            se, center = e.se, e.value
+        if not (np.isfinite(se) and np.isfinite(center) and center > 0):
             return e.lo, e.hi
-        return float(np.exp(np.log(e.value) - z * se)), float(np.exp(np.log(e.value) + z * se))
+        return float(np.exp(np.log(center) - z * se)), float(np.exp(np.log(center) + z * se))
     if not np.isfinite(e.se):
         return e.lo, e.hi
     return e.value - z * e.se, e.value + z * e.se

@@ -1,0 +1,149 @@
+"""The governance report end to end on a small synthetic council (real training, real MLflow)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import make_settings
+from fairness_helpers import predictions, register_predictions
+from typer.testing import CliRunner
+
+import synth.council as council_mod
+from features.build import build_feature_table
+from features.io import default_feature_path, write_feature_table
+from frontdoor import REVIEW_NOTICE
+from frontdoor.cli import app
+from models.atrs import TO_COMPLETE
+from models.promotion import audit_model_version, promote
+from models.report import build_report
+from models.run import train_and_register
+from models.tracking import client
+
+pytestmark = pytest.mark.slow
+LABEL = "escalation_12m"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    settings = make_settings(
+        root,
+        synth={"children": 8000},
+        models={"bootstrap_samples": 50, "explain_sample": 300, "lightgbm": {"n_estimators": 60}},
+        fairness={"bootstrap_samples": 60},
+    )
+    made = council_mod.generate(settings)
+    table = build_feature_table(
+        made.tables, settings.synth.end_date, settings, truth=made.ground_truth
+    )
+    path = default_feature_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_feature_table(table, path)
+    _, record = train_and_register(table, LABEL, settings)
+    return settings, record
+
+
+def test_report_is_self_contained_complete_and_logged(trained, tmp_path):
+    settings, record = trained
+    audit_model_version(settings, LABEL, record.model_version)
+    result = build_report(settings, LABEL, record.model_version, tmp_path / "report.html")
+    html = result.html_path.read_text(encoding="utf-8")
+    # Self-contained: every image inline, nothing fetched from anywhere.
+    assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", html)
+    assert html.count("data:image/png;base64,") >= 4
+    assert "@media print" in html
+    assert html.count(REVIEW_NOTICE) >= 2
+    for heading in (
+        "Model details",
+        "Intended use and non-uses",
+        "Training and evaluation data",
+        "The limits of the labels",
+        "Performance and calibration",
+        "Fairness",
+        "Explanations",
+        "What changed against the current champion",
+        "Tier 1: summary",
+        "Owner and responsibility",
+        "Decision-making process and human oversight",
+        "Tool specification",
+        "Risks, mitigations and impact assessments",
+    ):
+        assert heading in html, heading
+    assert "must not be used to" in html and "screen out" in html
+    assert "watched more" in html
+    assert "TO BE COMPLETED BY THE COUNCIL" in html
+    assert "Example cases (synthetic data)" in html and "Decision " in html
+    # No identifiers beyond (shortened) pseudonyms: no full 64-hex pseudonyms, no raw ids.
+    assert not re.search(r"\b[0-9a-f]{64}\b", html)
+    atrs = json.loads(result.atrs_path.read_text(encoding="utf-8"))
+    assert atrs["notice"] == REVIEW_NOTICE
+    fields = {f["key"]: f for s in atrs["sections"].values() for f in s["fields"]}
+    assert fields["senior_responsible_owner"]["value"] == TO_COMPLETE
+    assert fields["senior_responsible_owner"]["filled_by"] == "council"
+    assert (
+        fields["model_name"]["filled_by"] == "pipeline"
+        and record.model_version in fields["model_name"]["value"]
+    )
+    assert "dpia" in atrs["completion"]["to_be_completed_by_council"]
+    logged = {f.path for f in client(settings).list_artifacts(record.run_id, "governance")}
+    assert logged == {"governance/report.html", "governance/report-atrs.json"}
+
+
+def test_report_compares_with_the_champion_and_degrades_gracefully(trained, tmp_path):
+    settings, record = trained
+    audit_model_version(settings, LABEL, record.model_version)
+    try:
+        promote(
+            settings,
+            LABEL,
+            record.model_version,
+            "Small synthetic test council; promoted for the report test.",
+            "tester",
+        )
+    except Exception as error:  # pragma: no cover - promote only refuses without an audit
+        raise AssertionError(error) from error
+    other = register_predictions(
+        settings, predictions(n=1500, seed=9)
+    )  # a run without model artifacts
+    runner = CliRunner()
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        "\n".join(
+            [
+                f"paths:\n  root: {settings.paths.root}",
+                "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef",
+                f"tracking:\n  tracking_uri: {settings.tracking.tracking_uri}",
+                "fairness:\n  bootstrap_samples: 60",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "other.html"
+    result = runner.invoke(
+        app,
+        [
+            "--config",
+            str(config),
+            "report",
+            "--model-version",
+            other,
+            "--label",
+            LABEL,
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert f"Compared with the current champion, version {record.model_version}" in html
+    assert (
+        "Example cases are shown only" in html
+        or "not in the feature table" in html
+        or "No feature table" in html
+    )
+    missing = runner.invoke(
+        app, ["--config", str(config), "report", "--model-version", "99", "--label", LABEL]
+    )
+    assert missing.exit_code == 2 and "99" in missing.output
