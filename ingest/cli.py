@@ -35,8 +35,9 @@ def register(app: typer.Typer) -> None:
         try:
             report = ingest_sources(list(sources), out_dir, settings)
         except (IngestError, MissingKeyError) as exc:
-            Console(stderr=True).print(f"[bold red]ingest failed:[/] {exc}", highlight=False)
-            Console(stderr=True).print("Nothing was written.")
+            err = Console(stderr=True, soft_wrap=True)
+            err.print(f"[bold red]ingest failed:[/] {exc}", highlight=False)
+            err.print("Nothing was written.")
             raise typer.Exit(code=2) from None
         console.print(report.rich_table())
         console.print("rows read = rows loaded + rows quarantined + duplicates removed (checked)")

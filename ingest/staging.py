@@ -98,6 +98,8 @@ def build_batch(
         reason = pd.Series(None, index=raw.index, dtype=object)
         if column.dtype == "id":
             typed = values.clean_text(series)
+            too_long_id = typed.map(lambda v: v is not None and 128 < len(v) <= max_cell_chars)
+            reason = reason.where(~too_long_id, "identifier longer than 128 characters")
         elif column.dtype == "date":
             typed, reason = values.parse_dates(series)
             if table == "children" and column.name == "birth_month":
@@ -108,9 +110,23 @@ def build_batch(
             typed, reason = values.parse_int(series)
         elif column.dtype == "factors":
             typed = _factors(series)
+            allowed = set(column.allowed or ())
+            unknown = typed.map(
+                lambda v: v is not None and any(c not in allowed for c in codes.factor_list(v))
+            )
+            reason = reason.where(~unknown, "unknown assessment factor code")
         else:
             mapping = {**_code_map(table, column.name), **((code_maps or {}).get(column.name, {}))}
             typed = values.map_codes(series, mapping) if mapping else values.clean_text(series)
+            if column.allowed:
+                unknown = typed.notna() & ~typed.isin(list(column.allowed))
+                reason = reason.where(~unknown, "not an allowed code")
+        if column.value_range is not None:
+            low, high = column.value_range
+            outside = typed.notna() & ((typed < low) | (typed > high))
+            reason = reason.where(
+                ~outside.astype(bool), f"outside the allowed range {low} to {high}"
+            )
         text = values.clean_text(series) if column.dtype in {"id", "str", "factors"} else None
         if text is not None:
             too_long = text.map(lambda v: v is not None and len(v) > max_cell_chars)

@@ -114,19 +114,27 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     'unreadable date' / 'impossible date' otherwise.
     """
     index = series.index
-    result = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    # Seconds resolution while parsing, so that a year like 1066 is caught, not an overflow.
+    result = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
     reason = pd.Series(None, index=index, dtype=object)
     if len(series) == 0:
-        return result, reason
+        return result.astype("datetime64[ns]"), reason
     values = series.astype(object)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        result = pd.to_datetime(series).astype("datetime64[ns]").dt.normalize()
-        return result, reason
+        values = series.dt.tz_localize(None) if series.dt.tz is not None else series
+        result = values.astype("datetime64[s]")
+        out_of_range = result.notna() & ((result < MIN_DATE) | (result > MAX_DATE))
+        reason[out_of_range] = "impossible date"
+        result = result.where(~out_of_range)
+        return result.astype("datetime64[ns]").dt.normalize(), reason
 
     kinds = values.map(_kind)
     dt_mask = kinds == "dt"
     if dt_mask.any():
-        result[dt_mask] = pd.to_datetime(values[dt_mask].map(_to_timestamp), errors="coerce")
+        stamps = values[dt_mask].map(_to_timestamp)
+        result[dt_mask] = pd.Series(
+            [s.as_unit("s") for s in stamps], index=stamps.index, dtype="datetime64[s]"
+        )
     num_mask = kinds == "num"
     if num_mask.any():
         nums = pd.to_numeric(values[num_mask], errors="coerce")
@@ -145,9 +153,8 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     out_of_range = result.notna() & ((result < MIN_DATE) | (result > MAX_DATE))
     reason[out_of_range] = "impossible date"
-    result[out_of_range] = pd.NaT
-    result = result.dt.normalize()
-    return result, reason
+    result = result.where(~out_of_range)
+    return result.astype("datetime64[ns]").dt.normalize(), reason
 
 
 def _kind(value: object) -> str:
@@ -169,13 +176,16 @@ def _kind(value: object) -> str:
 
 def _to_timestamp(value: object) -> object:
     try:
-        return pd.Timestamp(value)
+        stamp = pd.Timestamp(value)
     except (ValueError, OverflowError):
-        return pd.NaT
+        return pd.Timestamp("1800-01-01")  # flagged impossible below
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp
 
 
 def _from_serial(nums: pd.Series) -> pd.Series:
-    ok = nums.notna() & (nums >= 1) & (nums < 2_958_466)  # Excel's last day, 9999-12-31
+    ok = nums.notna() & (nums >= 1) & (nums < 109_575)  # up to 2199-12-31
     out = pd.Series(pd.NaT, index=nums.index, dtype="datetime64[ns]")
     if ok.any():
         days = np.floor(nums[ok].astype(float)).astype("int64")
@@ -203,7 +213,7 @@ _TEXT_FORMATS = (
 
 
 def _parse_text_dates(text: pd.Series) -> pd.Series:
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
     remaining = text
     for fmt in _TEXT_FORMATS:
         if remaining.empty:
@@ -211,14 +221,14 @@ def _parse_text_dates(text: pd.Series) -> pd.Series:
         parsed = pd.to_datetime(remaining, format=fmt, errors="coerce")
         hit = parsed.notna()
         if hit.any():
-            out[hit[hit].index] = parsed[hit]
+            out[hit[hit].index] = parsed[hit].astype("datetime64[s]")
             remaining = remaining[~hit]
     if not remaining.empty:
         # ISO 8601 with a timezone or fractions of a second, e.g. CIN DateTime values.
         parsed = pd.to_datetime(remaining, format="ISO8601", errors="coerce", utc=True)
         hit = parsed.notna()
         if hit.any():
-            out[hit[hit].index] = parsed[hit].dt.tz_localize(None)
+            out[hit[hit].index] = parsed[hit].dt.tz_localize(None).astype("datetime64[s]")
     return out
 
 
