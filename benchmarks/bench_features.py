@@ -315,7 +315,7 @@ def frontdoor_seconds(tables, features, repeat: int = 5) -> tuple[float, pd.Data
 
 def run_compare(events: int, decisions: int, reuse: bool = False) -> dict:
     tables = synthetic_tables(events, decisions, seed=1)
-    folder = RESULTS / f"compare-{events}"
+    folder = RESULTS / f"compare-{events}-{decisions}"
     specs = write_comparison_data(tables, folder)
     features = comparable_features()
     ours, ours_frame = frontdoor_seconds(tables, features)
@@ -394,7 +394,9 @@ def main(argv=None) -> None:
         result = run_compare(
             args.events or 100_000, args.decisions or 10_000, reuse=args.reuse_featuretools
         )
-        (RESULTS / f"compare-{result['events']}.json").write_text(json.dumps(result, indent=1))
+        (RESULTS / f"compare-{result['events']}-{result['decisions']}.json").write_text(
+            json.dumps(result, indent=1)
+        )
         return
     if args.events:
         sizes = [(args.events, args.decisions or args.events // 10)]

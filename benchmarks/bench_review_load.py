@@ -72,7 +72,11 @@ async def timed(stats: Stats, kind: str, call, expect: int):
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, stats: Stats) -> bool:
-    page = await client.get("/login")
+    try:
+        page = await client.get("/login")
+    except httpx.HTTPError as err:
+        stats.errors.append(f"login page: {type(err).__name__}")
+        return False
     token = LOGIN.search(page.text).group(1)
     response = await timed(
         stats,

@@ -112,7 +112,9 @@ def build_batch(
             typed = _factors(series)
             allowed = set(column.allowed or ())
             unknown = typed.map(
-                lambda v: v is not None and any(c not in allowed for c in codes.factor_list(v))
+                lambda v, ok=allowed: (
+                    v is not None and any(c not in ok for c in codes.factor_list(v))
+                )
             )
             reason = reason.where(~unknown, "unknown assessment factor code")
         else:
