@@ -20,6 +20,7 @@ constraints), never the engine.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -519,8 +520,22 @@ def describe(name: str, value) -> str:
     missing = value is None or (isinstance(value, float) and math.isnan(value))
     if missing and feature.says_missing:
         return feature.says_missing
-    text = feature.says.format(value=format_value(feature, value))
+    says = feature.says
+    if feature.agg == "count" and not missing and float(value) == 1:
+        says = singular(says)
+    text = says.format(value=format_value(feature, value))
     return text[0].upper() + text[1:]
+
+
+_HEAD_NOUN = re.compile(
+    r"^(\{value\} (?:[\w-]+ )*?)([\w-]+?)(ies|s)\b"
+    r"(?=( that| from| under| assessed| referred| in| before| \(|$))"
+)
+
+
+def singular(says: str) -> str:
+    """'{value} referrals in ...' -> '{value} referral in ...' (the head noun after the value)."""
+    return _HEAD_NOUN.sub(lambda m: m[1] + m[2] + ("y" if m[3] == "ies" else ""), says, count=1)
 
 
 def validate_declarations(features=FEATURES) -> None:

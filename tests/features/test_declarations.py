@@ -83,7 +83,15 @@ def test_monotone_directions():
             3.0,
             "3 police domestic-abuse notifications in the 12 months before this referral",
         ),
-        ("referrals_all", 1, "1 referrals before this referral"),
+        ("referrals_all", 1, "1 referral before this referral"),
+        ("referrals_all", 2, "2 referrals before this referral"),
+        ("s47_enquiries_all", 1.0, "1 earlier Section 47 enquiry before this referral"),
+        (
+            "household_da_notifications_365d",
+            1,
+            "1 police domestic-abuse notification in siblings' records in the 12 months "
+            "before this referral",
+        ),
         ("days_since_last_referral", 12.0, "12 days since the child's last referral"),
         ("days_since_last_referral", 1, "1 day since the child's last referral"),
         (
@@ -99,6 +107,14 @@ def test_monotone_directions():
 )
 def test_describe(name, value, sentence):
     assert d.describe(name, value) == sentence
+
+
+def test_every_count_reads_well_for_one():
+    for f in d.FEATURES:
+        if f.agg == "count":
+            one, many = d.describe(f.name, 1), d.describe(f.name, 3)
+            assert one != many.replace("3", "1", 1), f.name  # the noun became singular
+            assert " 1 " not in one and "enquirie " not in one, f.name
 
 
 def test_describe_never_shows_decimals_for_whole_numbers():
