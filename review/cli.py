@@ -42,7 +42,15 @@ def serve(
     console.print(
         f"frontdoor review on http://{host}:{port} ({workers} worker(s)). {REVIEW_NOTICE}"
     )
-    options = dict(host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
+    options = dict(
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        timeout_keep_alive=75,  # as common reverse proxies; fewer reconnects for busy reviewers
+        timeout_worker_healthcheck=60,  # a busy worker on a shared machine is not a dead one
+    )
     if workers == 1:
         uvicorn.run(app, **options)
         return
