@@ -256,3 +256,19 @@ def test_reports_listing_and_path_traversal(app, client_for, review_settings):
         response = client.get(f"/reports/files/{bad}")
         assert response.status_code == 404, bad
         assert "outside" not in response.text.replace("outside.html", "")
+
+
+def test_a_timed_out_session_sends_the_user_back_to_sign_in(app, client_for, review_settings):
+    from datetime import timedelta
+
+    from review.schema import sessions
+
+    client = client_for("reviewer")
+    assert client.get("/queue").status_code == 200
+    idle = timedelta(minutes=review_settings.review.session_minutes, seconds=5)
+    with app.state.engine.begin() as conn:
+        conn.execute(sa.update(sessions).values(last_seen=store.utcnow() - idle))
+    response = client.get("/queue")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/queue&expired=1"
+    assert "timed out" in client.get(response.headers["location"]).text
