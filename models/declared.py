@@ -33,6 +33,12 @@ def monotone(name: str) -> int:
     return int(getattr(item, "monotone", 0) or 0) if item is not None else 0
 
 
+def missing_means_never(name: str) -> bool:
+    """True for "days since the last ..." features, whose missing value means "never"."""
+    item = _declared(name)
+    return item is not None and getattr(item, "agg", "") == "days_since_last"
+
+
 def family(name: str) -> str:
     item = _declared(name)
     return str(getattr(item, "family", "") or "") if item is not None else ""

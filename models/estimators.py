@@ -47,7 +47,9 @@ class _MarginModel(ClassifierMixin, BaseEstimator):
 class ScorecardLogistic(_MarginModel):
     """L2-regularised logistic regression on standardised features: a readable scorecard.
 
-    Missing values are filled with the training median (recorded in ``fill_values_``). The
+    Missing values are filled from training (recorded in ``fill_values_``): a "days since the
+    last ..." feature is missing when it never happened, so it is filled with the longest gap
+    seen in training (never = longer ago than anything); any other with the median. The
     contribution of a feature is its coefficient times its standardised value, so the base
     value is the intercept (the margin of an average referral) and the sum is exact.
     """
@@ -61,7 +63,10 @@ class ScorecardLogistic(_MarginModel):
         frame = _frame(X)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
-        self.fill_values_ = frame.median().fillna(0.0)
+        never = [declared.missing_means_never(c) for c in frame.columns]
+        self.fill_values_ = (
+            frame.median().where(~pd.Series(never, index=frame.columns), frame.max()).fillna(0.0)
+        )
         filled = frame.fillna(self.fill_values_)
         self.mean_ = filled.mean().to_numpy()
         scale = filled.std(ddof=0).to_numpy()

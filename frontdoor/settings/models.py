@@ -18,7 +18,7 @@ class LightGBMParams(Section):
 
 
 class LogisticParams(Section):
-    C: float = 0.5
+    C: float = 0.1  # inverse L2 strength on standardised features
     max_iter: int = 2000
 
 
