@@ -99,7 +99,9 @@ def train_summary(trained: list[dict], ledger: Ledger) -> None:
     _markdown("train", "Training", lines, ledger)
 
 
-def audit_summary(audited: dict, promoted: dict, ledger: Ledger) -> None:
+def audit_summary(
+    audited: dict, promoted: dict, ledger: Ledger, reported: dict | None = None
+) -> None:
     verdict = "PASSED" if audited["gate_passed"] else "FAILED"
     lines = [
         f"- model: {audited['model_name']} version {audited['model_version']}",
@@ -109,6 +111,8 @@ def audit_summary(audited: dict, promoted: dict, ledger: Ledger) -> None:
         f"- promotion: {promoted['how']}",
         f"- published audit: {audited['outputs'].get('audit_html', '')}",
     ]
+    if reported:
+        lines.append(f"- governance report: {reported['outputs']['report_html']}")
     create_table_artifact(
         key="audit-gate",
         table=[

@@ -197,10 +197,21 @@ def _audit_and_promote(
     version: str,
     override_rationale: str | None,
     by: str | None,
-) -> tuple[dict, dict]:
-    out = _where(settings)["reports"] / f"{label}-v{version}"
+) -> tuple[dict, dict, dict]:
+    """Audit (fairness + gate), write the governance report, then promote through the gate."""
+    w = _where(settings)
+    out = w["reports"] / f"{label}-v{version}"
     audited = run_step(
         ledger, t.audit_step, settings, label=label, version=str(version), out=str(out)
+    )
+    reported = run_step(
+        ledger,
+        t.report_step,
+        settings,
+        label=label,
+        version=str(version),
+        features=w["features"],
+        out=str(out / "governance-report.html"),
     )
     promoted = run_step(
         ledger,
@@ -212,7 +223,7 @@ def _audit_and_promote(
         override_rationale=override_rationale,
         by=by,
     )
-    return audited, promoted
+    return audited, reported, promoted
 
 
 @flow(name="audit")
@@ -233,7 +244,7 @@ def audit_flow(
     resolved = run_step(ledger, t.resolve_model_step, settings, label=label, alias=str(version))
     number = resolved["version"]
     if promote:
-        audited, promoted = _audit_and_promote(
+        audited, reported, promoted = _audit_and_promote(
             settings, ledger, label, number, override_rationale, by
         )
     else:
@@ -241,9 +252,10 @@ def audit_flow(
         audited = run_step(
             ledger, t.audit_step, settings, label=label, version=number, out=str(out)
         )
+        reported = None
         promoted = {"promoted": False, "how": "promotion not requested"}
-    artifacts.audit_summary(audited, promoted, ledger)
-    return {"audit": audited, "promotion": promoted, "steps": ledger.rows()}
+    artifacts.audit_summary(audited, promoted, ledger, reported)
+    return {"audit": audited, "report": reported, "promotion": promoted, "steps": ledger.rows()}
 
 
 @flow(name="retrain")
@@ -257,13 +269,13 @@ def retrain_flow(settings: dict | None = None, config: str | None = None) -> dic
     trained = _train(settings, ledger, _labels(settings, settings.models.labels))
     results = []
     for tr in trained:
-        audited, promoted = _audit_and_promote(
+        audited, reported, promoted = _audit_and_promote(
             settings, ledger, tr["label"], tr["model_version"], None, None
         )
-        results.append({"train": tr, "audit": audited, "promotion": promoted})
+        results.append({"train": tr, "audit": audited, "report": reported, "promotion": promoted})
     artifacts.train_summary(trained, ledger)
     for r in results:
-        artifacts.audit_summary(r["audit"], r["promotion"], ledger)
+        artifacts.audit_summary(r["audit"], r["promotion"], ledger, r["report"])
     return {"built": built, "models": results, "steps": ledger.rows()}
 
 
@@ -354,10 +366,10 @@ def demo_flow(
     trained = _train(settings, ledger, labels)
     models = []
     for tr in trained:
-        audited, promoted = _audit_and_promote(
+        audited, reported, promoted = _audit_and_promote(
             settings, ledger, tr["label"], tr["model_version"], DEMO_OVERRIDE, DEMO_OVERRIDE_BY
         )
-        models.append({"train": tr, "audit": audited, "promotion": promoted})
+        models.append({"train": tr, "audit": audited, "report": reported, "promotion": promoted})
     scored, queued = _score(settings, ledger, labels[0], "champion")
     users = run_step(ledger, t.demo_users_step, settings)
     lines = [
@@ -374,7 +386,7 @@ def demo_flow(
     ]
     artifacts.train_summary(trained, ledger)
     for m in models:
-        artifacts.audit_summary(m["audit"], m["promotion"], ledger)
+        artifacts.audit_summary(m["audit"], m["promotion"], ledger, m["report"])
     artifacts.score_summary(scored, queued, ledger)
     artifacts.demo_summary(lines, ledger)
     return {

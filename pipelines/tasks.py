@@ -242,6 +242,24 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     )
 
 
+@step("report", sections=("models", "fairness", "privacy", "tracking"), check=_audited)
+def report_step(settings: Settings, label: str, version: str, features: Path, out: str) -> dict:
+    """The governance report (model card, fairness, explanations, ATRS record) as HTML + JSON,
+    also logged to the version's MLflow run."""
+    from models.report import build_report
+
+    built = build_report(settings, label, str(version), Path(out), features=features)
+    return with_output_digests(
+        {
+            "outputs": {"report_html": str(built.html_path), "atrs_json": str(built.atrs_path)},
+            "label": label,
+            "model_name": built.model_name,
+            "model_version": built.version,
+            "gate_passed": bool(built.gate_passed),
+        }
+    )
+
+
 @step("promote", sections=("tracking",), cache=False)
 def promote_step(
     settings: Settings,

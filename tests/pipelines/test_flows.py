@@ -61,6 +61,9 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     assert model["train"]["model_version"] == "1"
     assert model["audit"]["checks"] > 0
     assert model["promotion"]["promoted"] is True
+    report = Path(model["report"]["outputs"]["report_html"]).read_text(encoding="utf-8")
+    assert "professional review" in report
+    assert Path(model["audit"]["outputs"]["audit_html"]).exists()
     assert model["promotion"]["overridden"] == (not model["audit"]["gate_passed"])
     scored = pd.read_parquet(first["score"]["outputs"]["scores"])
     assert len(scored) == first["score"]["scored"] > 0
@@ -91,7 +94,7 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     # The re-run: same inputs, so every cacheable step comes from the cache.
     second = run_flow("demo", settings)
     cached = {row["step"]: row["cached"] for row in second["steps"]}
-    for name in ("synthesise", "ingest", "build-features", "train", "audit", "score"):
+    for name in ("synthesise", "ingest", "build-features", "train", "audit", "report", "score"):
         assert cached[name] == "yes", (name, second["steps"])
     assert second["models"][0]["train"]["model_version"] == "1"  # no new version registered
     assert second["queue"]["loaded"] == 0  # the queue already holds these scores
