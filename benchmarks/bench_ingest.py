@@ -56,6 +56,7 @@ def main() -> None:
     settings = Settings(
         paths={"root": str(folder)},
         privacy={"pseudonym_key": "benchmark-key-not-secret-0123456789"},
+        ingest={"xlsx_engine": args.engine},
     )
     start = time.perf_counter()
     cpu0 = os.times()

@@ -39,7 +39,7 @@ def read_source(path: Path, kind: str, settings: Settings) -> ReadResult:
     if kind == "annex_a":
         from ingest.readers.annex_a import read_annex_a
 
-        return read_annex_a(path, settings)
+        return read_annex_a(path, settings, engine=settings.ingest.xlsx_engine)
     if kind == "cin_xml":
         from ingest.readers.cin_xml import read_cin_xml
 

@@ -1,6 +1,7 @@
 """Ingestion of council extracts."""
 
 from datetime import date
+from typing import Literal
 
 from frontdoor.settings.section import Section
 
@@ -10,3 +11,6 @@ class IngestSettings(Section):
     max_cell_chars: int = 10_000  # longer cells are quarantined, never truncated
     # An Annex A workbook lacking one of Lists 1 to 7 stops the run (False: note it and go on).
     require_all_lists: bool = True
+    # .xlsx reading: "fast" streams cell values with lxml, "openpyxl" uses its read-only mode,
+    # "auto" is fast with openpyxl as the fallback for unusual package layouts.
+    xlsx_engine: Literal["auto", "fast", "openpyxl"] = "auto"

@@ -27,12 +27,18 @@ class UnsupportedLayout(Exception):
     """The package does not look like a plain workbook; use openpyxl instead."""
 
 
+_COLUMN_CACHE: dict[str, int] = {}
+
+
 def _col_index(ref: str) -> int:
-    letters = _COL.match(ref).group(1)
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
+    letters = ref.rstrip("0123456789")
+    hit = _COLUMN_CACHE.get(letters)
+    if hit is None:
+        n = 0
+        for ch in _COL.match(letters).group(1):
+            n = n * 26 + (ord(ch) - 64)
+        hit = _COLUMN_CACHE[letters] = n - 1
+    return hit
 
 
 class FastWorkbook:

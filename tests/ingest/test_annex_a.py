@@ -219,3 +219,23 @@ def test_missing_required_column_names_file_sheet_and_column(tmp_path, settings)
         ingest_sources([path], tmp_path / "out", settings)
     text = str(err.value)
     assert "wb.xlsx" in text and "'List_3'" in text and "'Date of referral'" in text
+
+
+def test_both_xlsx_engines_read_the_same_rows(tmp_path):
+    from conftest import make_settings
+
+    from ingest.readers.annex_a import read_annex_a
+
+    wb = openpyxl.load_workbook(TEMPLATE)
+    wb["List_1"].append(["C1", "b) Female", "a) WBRI", datetime(2015, 3, 4), 9, 45400, "6"])
+    wb["List_1"].append([None] * 7)
+    wb["List_1"].append(["C2", "#N/A", f"WBRI{NBSP}", "04/05/2016", 8.0, "2024-01-01", True])
+    path = tmp_path / "la.xlsx"
+    wb.save(path)
+    s = make_settings(tmp_path)
+    fast = read_annex_a(path, s, engine="fast")
+    slow = read_annex_a(path, s, engine="openpyxl")
+    assert len(fast.batches) == len(slow.batches) == 13  # 7 lists of children + 6 tables
+    for a, b in zip(fast.batches, slow.batches, strict=True):
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert fast.batches[1].frame["_row"].tolist() == [3, 5]  # the blank row 4 is skipped
