@@ -30,6 +30,7 @@ REF = date(2025, 3, 31)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--engine", default="auto", choices=["auto", "fast", "openpyxl"])
     parser.add_argument("--keep", type=Path, default=None, help="Keep files in this folder.")
     parser.add_argument(
         "--workbook",

@@ -63,3 +63,33 @@ def test_round_trip_synthetic_council_with_its_ground_truth(tmp_path):
     truth = pd.read_parquet(s.resolve(s.paths.truth) / "ground_truth.parquet")
     refs = store.read_table(tmp_path / "out", "referrals")
     assert set(truth["referral_id"]) == set(refs["referral_id"])
+
+
+def test_export_command_then_ingest_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from frontdoor.cli import app
+    from ingest.testing import write_canonical_folder
+
+    tables = raw_council(children=15, seed=4, reference_date=REF)
+    write_canonical_folder(tables, tmp_path / "raw", REF)
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef'\n"
+    )
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["--config", str(config), "export", str(tmp_path / "raw"), "--out", str(tmp_path / "x")],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x" / "annex_a.xlsx").exists() and (
+        tmp_path / "x" / "cin_census.xml"
+    ).exists()
+    result = runner.invoke(
+        app,
+        ["--config", str(config), "ingest", str(tmp_path / "x"), "--out", str(tmp_path / "out")],
+    )
+    assert result.exit_code == 0, result.output
+    s = make_settings(tmp_path, privacy={"pseudonym_key": "k-0123456789abcdef"})
+    _assert_same(tmp_path / "out", pseudonymised(with_derived_ids(tables), load_key(s)))
