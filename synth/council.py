@@ -23,7 +23,7 @@ from synth.truth import ground_truth
 GENERATOR_VERSION = "1"
 GROUND_TRUTH_DIR = "ground_truth"
 GROUND_TRUTH_FILE = "ground_truth.parquet"
-BURN_IN_MONTHS = 12
+BURN_IN_MONTHS = 24
 
 
 @dataclass

@@ -52,7 +52,7 @@ PLAN_DURATION = 9.0
 FAMILIES = ("police", "school", "health", "council", "individual", "anonymous", "other")
 # Referral hazard (contacts that become referrals), by source family: a background rate for a
 # child with no concern, plus one term per present concern (rows: N, D, M, S, E).
-REFERRAL_BACKGROUND = np.array([0.00024, 0.00030, 0.00021, 0.00015, 0.00011, 0.00005, 0.00006])
+REFERRAL_BACKGROUND = np.array([0.00008, 0.00022, 0.00034, 0.00016, 0.00020, 0.00005, 0.00012])
 REFERRAL_BY_CONCERN = np.array(
     [
         # police  school  health  council  indiv.  anon.   other
@@ -65,14 +65,14 @@ REFERRAL_BY_CONCERN = np.array(
 )
 # Contacts that do not become referrals: background and per concern, as multiples of the above.
 CONTACT_BACKGROUND_RATIO = 2.6
-CONTACT_CONCERN_RATIO = 5.0
+CONTACT_CONCERN_RATIO = 8.0
 REFERRAL_CONCERN_SCALE = 1.6  # multiplies every per-concern referral and contact rate
 # When a concern begins (a household bit or the child's exploitation switches on), each child
 # of the household comes to notice: a contact from the concern's usual sources in the first
 # month of the new state, with this probability; a new domestic-abuse concern also brings a
 # police-reported incident. (A function of the transition only, so it tells nothing about the
 # future that the state does not: the oracle stays the best possible predictor.)
-ONSET_CONTACT_PROB = 0.85
+ONSET_CONTACT_PROB = 0.95
 ONSET_DA_INCIDENT_PROB = 0.9
 # On a plan the child is open to a social worker: new referrals are rare.
 ON_PLAN_REFERRAL_MULT = 0.08
