@@ -107,6 +107,7 @@ class Window:
 
 
 async def reviewer(
+    arrivals: asyncio.Semaphore,
     url: str,
     username: str,
     stats: Stats,
@@ -116,8 +117,9 @@ async def reviewer(
     bands,
     rng: random.Random,
 ):
-    async with httpx.AsyncClient(base_url=url, timeout=30, follow_redirects=False) as client:
-        signed = await sign_in(client, username, stats)
+    async with httpx.AsyncClient(base_url=url, timeout=120, follow_redirects=False) as client:
+        async with arrivals:  # reviewers arrive a few at a time, as at the start of a shift
+            signed = await sign_in(client, username, stats)
         window.signed_in()
         if not signed:
             return
@@ -252,9 +254,11 @@ def main() -> None:
 
         async def run() -> None:
             window = Window(len(users), args.seconds)
+            arrivals = asyncio.Semaphore(4)
             rng = random.Random(7)
             tasks = [
                 reviewer(
+                    arrivals,
                     url,
                     name,
                     stats,

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,9 @@ from review.schema import ROLES, sessions, users
 from review.store import utcnow, write_audit
 
 _hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
+# At most this many argon2 computations at once per process: each takes password_memory_kib of
+# memory, so a burst of sign-ins (or an attacker) queues instead of exhausting memory and CPU.
+HASH_SLOTS = threading.BoundedSemaphore(2)
 
 
 def hasher(settings: Settings) -> tuple[PasswordHasher, str]:
@@ -149,7 +153,7 @@ def authenticate(settings: Settings, engine: Engine, username: str, password: st
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
-        with contextlib.suppress(VerificationError):
+        with contextlib.suppress(VerificationError), HASH_SLOTS:
             _hasher.verify(dummy, password or "")
         with engine.begin() as conn:
             write_audit(
@@ -158,7 +162,8 @@ def authenticate(settings: Settings, engine: Engine, username: str, password: st
         return None
     locked = row.locked_until is not None and row.locked_until > now
     try:
-        ok = not locked and _hasher.verify(row.password_hash, password or "")
+        with HASH_SLOTS:
+            ok = not locked and _hasher.verify(row.password_hash, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     with engine.begin() as conn:
