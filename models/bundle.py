@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.bands import Bands
 from models.calibration import CalibratedModel
+from models.encoding import InputEncoder
 from models.explain import reasons_json
 
 OUTPUT_COLUMNS = ["probability", "band", "reasons_json"]
@@ -27,22 +28,34 @@ class FrontDoorModel:
         estimator: CalibratedModel,
         bands: Bands,
         top_reasons: int = 3,
+        encoder: InputEncoder | None = None,
     ):
         self.label = label
         self.kind = kind
         self.estimator = estimator
         self.bands = bands
         self.top_reasons = top_reasons
+        self.encoder = encoder
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The feature-table columns the model reads (before encoding)."""
+        if self.encoder is None:
+            return self.feature_names
+        return [str(n) for n in self.encoder.feature_names_in_]
 
     @property
     def feature_names(self) -> list[str]:
+        """The estimator's columns (after encoding): what contributions and reasons are about."""
         return [str(n) for n in self.estimator.get_feature_names_out()]
 
     def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The model's columns, in order, as float64 (missing values stay NaN)."""
-        missing = [c for c in self.feature_names if c not in frame.columns]
+        """The estimator's columns, in order, as float64 (missing values stay NaN)."""
+        missing = [c for c in self.input_columns if c not in frame.columns]
         if missing:
             raise ValueError(f"The frame lacks the model's feature columns: {missing}")
+        if self.encoder is not None:
+            return self.encoder.transform(frame[self.input_columns])
         return frame[self.feature_names].astype("float64")
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:

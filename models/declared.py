@@ -54,6 +54,10 @@ def _plain_value(value: float) -> str:
 
 def describe(name: str, value: float) -> str:
     """The feature's declared plain-English sentence for this value."""
+    if "=" in name:  # an encoded category, e.g. "sex=F" (models.encoding)
+        column, category = name.split("=", 1)
+        verb = "is" if value == 1 else "is not"
+        return f"{column.replace('_', ' ').capitalize()} {verb} {category}"
     decl = _declarations()
     if decl is not None and _declared(name) is not None:
         return str(decl.describe(name, value))

@@ -1,8 +1,8 @@
 """The MLflow pyfunc: feature columns in; probability, band and reasons out.
 
-The fitted ``FrontDoorModel`` is pickled inside the python model (cloudpickle). Inputs are
-cast to float64 before predicting, so integer columns, missing values and pandas dtypes do
-not trip the signature; the model never sees a pandas ``category`` column.
+The fitted ``FrontDoorModel`` is pickled inside the python model (cloudpickle). Numeric inputs
+are cast to float64 (and strings encoded) before predicting, so integer columns, missing values
+and pandas dtypes do not trip the model; it never sees a pandas ``category`` column.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ class FrontDoorPyfunc(mlflow.pyfunc.PythonModel):
     def __init__(self, model: FrontDoorModel):
         self.model = model
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         return self.model.score_frame(frame)[OUTPUT_COLUMNS].reset_index(drop=True)
 

@@ -21,7 +21,8 @@ def _outputs(model, frame: pd.DataFrame) -> pd.DataFrame:
         return model.score_frame(frame)[OUTPUT_COLUMNS].reset_index(drop=True)
     names = _input_names(model)
     inputs = frame[names] if names else frame
-    out = model.predict(inputs.astype("float64"))
+    numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c])]
+    out = model.predict(inputs.astype({c: "float64" for c in numeric}))
     return pd.DataFrame(out)[OUTPUT_COLUMNS].reset_index(drop=True)
 
 

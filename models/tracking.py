@@ -178,7 +178,10 @@ def log_run(
             folder = Path(tmp)
             _write_artifacts(result, folder, settings)
             mlflow.log_artifacts(str(folder))
-        example = deployed.inputs(result.explain_rows.head(5))
+        example = result.explain_rows[deployed.input_columns].head(5).reset_index(drop=True)
+        example = example.astype(
+            {c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c])}
+        )
         output = deployed.score_frame(example)
         signature = infer_signature(example, output)
         info = mlflow.pyfunc.log_model(
@@ -247,7 +250,7 @@ def _write_artifacts(result: Backtest, folder: Path, settings: Settings) -> None
     test = result.explain_rows
     sample = test.sample(n=min(len(test), settings.models.explain_sample), random_state=0)
     X = result.deployed.inputs(sample)
-    contrib, base = result.deployed.contributions(X)
+    contrib, _ = result.deployed.estimator.contributions(X)
     global_importance(contrib, list(X.columns)).to_csv(
         folder / "model_card" / "global_importance.csv", index=False
     )

@@ -19,6 +19,7 @@ from frontdoor.settings import Settings
 from models.bands import Bands
 from models.bundle import FrontDoorModel
 from models.calibration import CalibratedModel
+from models.encoding import InputEncoder
 from models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
 from models.evaluate import capacity_flags, evaluate_scorers
 from models.splits import Fold, deployment_fold, make_folds
@@ -110,15 +111,23 @@ def fit_model(
 ) -> FrontDoorModel:
     """Fit on the training window, calibrate on the later window, fix the bands on training."""
     cfg = settings.models
-    X = train[columns].astype("float64")
+    encoder = InputEncoder().fit(train[columns])
+    X = encoder.transform(train[columns])
     base = make_estimator(kind, settings).fit(X, train[label].astype(int))
     estimator = CalibratedModel(base, method=cfg.calibration_method).fit(
-        calibration[columns].astype("float64"), calibration[label].astype(int)
+        encoder.transform(calibration[columns]), calibration[label].astype(int)
     )
     bands = Bands(quantiles=tuple(cfg.band_edges), names=tuple(cfg.band_names)).fit(
         estimator.predict_proba(X)[:, 1]
     )
-    return FrontDoorModel(label, kind, estimator, bands, top_reasons=cfg.top_reasons)
+    return FrontDoorModel(
+        label,
+        kind,
+        estimator,
+        bands,
+        top_reasons=cfg.top_reasons,
+        encoder=encoder if encoder.categories_ else None,
+    )
 
 
 @dataclass
@@ -190,7 +199,8 @@ def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
     truth = truth_column(label)
     has_oracle = truth in rows.columns and rows[truth].notna().all()
     folds = make_folds(rows["decision_date"], settings)
-    rule = make_rule(settings).fit(rows[columns])
+    rule = make_rule(settings)
+    rule.fit(rows[[c for c in columns if c == rule.feature]])
     sensitive = [c for c in SENSITIVE_COLUMNS if c in rows.columns]
     results: list[FoldResult] = []
     for fold in folds:
@@ -213,7 +223,7 @@ def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
         chosen = models[cfg.registered_estimator]
         pred["probability"] = pred[f"probability_{cfg.registered_estimator}"]
         pred["band"] = chosen.bands.transform(pred["probability"].to_numpy()).astype(str)
-        pred["rule_flag"] = rule.flags(test[columns])
+        pred["rule_flag"] = rule.flags(test[[rule.feature]])
         if has_oracle:
             pred["oracle_probability"] = test[truth].astype(float).to_numpy()
         k = capacity_flags(_weeks(fold), cfg.review_capacity_per_week, len(test))

@@ -39,7 +39,7 @@ result = backtest(table, label, settings)
 model = result.deployed
 rows = result.explain_rows
 X = model.inputs(rows)
-contrib, base = model.contributions(X)
+contrib, base = model.contributions(rows)
 
 # %% [markdown]
 # ## Contributions add up to the margin

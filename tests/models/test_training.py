@@ -153,3 +153,23 @@ def test_same_data_and_seed_give_identical_metrics(toy_table, tmp_path):
         toy_table, "rereferral_12m", make_settings(tmp_path / "c", models={**SMALL, "seed": 99})
     )
     assert not other.metrics["value"].equals(first.metrics["value"])
+
+
+def test_sensitive_inputs_are_encoded_when_configured(toy_table, tmp_path):
+    settings = make_settings(tmp_path, models=SMALL, features={"use_sensitive_as_inputs": True})
+    result, record = train_and_register(toy_table, "escalation_12m", settings)
+    model = result.deployed
+    assert "sex" in model.input_columns and "sex=F" in model.feature_names
+    assert "ethnicity_group=Black" in model.feature_names
+    rows = toy_table[toy_table["escalation_12m"].isna()].head(10)
+    pyfunc = registry.load_pyfunc(settings, "escalation_12m", "challenger")
+    scored = score_referrals(
+        pyfunc,
+        rows,
+        label="escalation_12m",
+        model_name=record.model_name,
+        model_version=record.model_version,
+    )
+    np.testing.assert_allclose(scored["probability"], model.predict_proba(rows))
+    contrib, base = model.contributions(rows)
+    np.testing.assert_allclose(contrib.sum(axis=1) + base, model.margin(rows), atol=1e-6)
