@@ -60,3 +60,40 @@ def test_a_run_a_registered_model_and_an_alias_live_in_postgresql(
     assert alias == ("challenger", int(version.version))
     assert metric == pytest.approx(0.71)
     assert any(p.name == "MLmodel" for p in artifacts.rglob("MLmodel"))
+
+
+def test_the_train_audit_and_score_flows_run_against_the_tracking_server(
+    prefect_harness, mlflow_server_url, small, tmp_path
+):
+    """The flows do not care where MLflow lives: the same train, audit and score against a
+    tracking server on PostgreSQL, with the artifacts in its shared store."""
+    from pipelines import tasks as t
+    from pipelines.runners import run_flow
+
+    url, artifacts = mlflow_server_url
+    settings = small(tmp_path, synth={"children": 1500}, tracking={"tracking_uri": url})
+    t.synth_step.fn(settings, out=str(settings.resolve(settings.paths.synthetic)))
+    run_flow("ingest", settings)
+    run_flow("build-features", settings)
+    trained = run_flow("train", settings)["train"][0]
+    assert trained["model_name"] == "frontdoor-escalation_12m"
+    audited = run_flow(
+        "audit",
+        settings,
+        override_rationale="Test of the server deployment on synthetic data only.",
+        by="tests",
+    )
+    assert audited["promotion"]["promoted"] is True
+    scored = run_flow("score", settings)
+    assert scored["score"]["model_version"] == trained["model_version"]
+    assert scored["score"]["scored"] > 0
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=url, registry_uri=url)
+    champion = client.get_model_version_by_alias("frontdoor-escalation_12m", "champion")
+    assert champion.version == trained["model_version"]
+    assert champion.tags["fairness_audit"] in ("pass", "fail")
+    run = client.get_run(trained["run_id"])
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # proxied by the server
+    assert any(artifacts.rglob("governance-report.html"))
