@@ -34,6 +34,9 @@ def council_settings(settings: Settings, council: str) -> Settings:
     """A council's own copy of the settings in consortium mode: its own folders under
     ``data/councils/<council>/`` and its own registered models (``<prefix>-<council>-<label>``)."""
     base = Path(settings.paths.data) / "councils" / council
+    pipelines = settings.pipelines
+    if pipelines.extracts is not None:
+        pipelines = pipelines.model_copy(update={"extracts": pipelines.extracts / council})
     paths = settings.paths.model_copy(
         update={
             "synthetic": settings.paths.synthetic / council,
@@ -49,13 +52,15 @@ def council_settings(settings: Settings, council: str) -> Settings:
     tracking = settings.tracking.model_copy(
         update={"model_name_prefix": f"{settings.tracking.model_name_prefix}-{council}"}
     )
-    return settings.model_copy(update={"paths": paths, "tracking": tracking})
+    return settings.model_copy(
+        update={"paths": paths, "tracking": tracking, "pipelines": pipelines}
+    )
 
 
 def _where(settings: Settings) -> dict[str, Path]:
     r, p = settings.resolve, settings.paths
     return {
-        "raw": r(p.synthetic),
+        "raw": r(settings.pipelines.extracts or p.synthetic),
         "canonical": r(p.canonical),
         "truth": r(p.truth),
         "features": r(p.features) / "features.parquet",

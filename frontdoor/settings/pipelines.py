@@ -8,6 +8,9 @@ from frontdoor.settings.section import Section
 class PipelineSettings(Section):
     task_retries: int = 2  # for steps whose I/O can fail (files, MLflow, the review store)
     retry_delay_seconds: int = 2
+    # Where the council's extracts land for the flows to ingest; None: paths.synthetic (the
+    # demo's synthetic council). In consortium mode, one sub-folder per council.
+    extracts: Path | None = None
     cache: bool = True  # re-runs skip steps whose inputs (files, settings, code) are unchanged
     results: Path = Path(".prefect/results")  # persisted step results and cache keys
     scoring_cron: str = "0 2 * * *"  # nightly
