@@ -85,9 +85,11 @@ class FastWorkbook:
         strings = self.strings
         tag_c, tag_v, tag_t = f"{{{MAIN}}}c", f"{{{MAIN}}}v", f"{{{MAIN}}}t"
         tag_is = f"{{{MAIN}}}is"
+        number = 0
         with self.zip.open(self.sheets[sheet]) as fh:
             for _, row in etree.iterparse(fh, tag=f"{{{MAIN}}}row", huge_tree=True):
-                number = int(row.get("r") or 0)
+                r = row.get("r")
+                number = int(r) if r else number + 1
                 cells: dict[int, object] = {}
                 position = -1
                 for c in row.iterchildren(tag_c):
@@ -100,9 +102,8 @@ class FastWorkbook:
                         if inline is not None:
                             value = "".join(t.text or "" for t in inline.iter(tag_t))
                     else:
-                        v = c.find(tag_v)
-                        text = v.text if v is not None else None
-                        if text is not None:
+                        text = c.findtext(tag_v)
+                        if text:
                             if kind == "s":
                                 value = strings[int(text)]
                             elif kind == "n":
