@@ -124,6 +124,23 @@ class RunRecord:
     model_uri: str
 
 
+class NotPseudonymisedError(ValueError):
+    """Raw identifiers must never reach MLflow."""
+
+
+def _check_pseudonymised(predictions: pd.DataFrame) -> None:
+    from records.pseudonymise import is_pseudonym
+
+    for column in ("decision_id", "child_id"):
+        bad = ~predictions[column].map(is_pseudonym)
+        if bad.any():
+            raise NotPseudonymisedError(
+                f"{int(bad.sum())} of {len(bad)} values of {column} are not pseudonyms "
+                f"(first at row {int(bad.to_numpy().argmax())}): ingest the extracts "
+                "(frontdoor ingest) before building features, so no raw identifier reaches MLflow."
+            )
+
+
 def log_run(
     result: Backtest,
     table: pd.DataFrame,
@@ -132,6 +149,7 @@ def log_run(
     run_name: str | None = None,
 ) -> RunRecord:
     """Log a backtest and its deployable model; register a version aliased ``challenger``."""
+    _check_pseudonymised(result.predictions)
     c = client(settings)
     experiment_id = ensure_experiment(settings, result.label)
     name = model_name(settings, result.label)

@@ -8,11 +8,15 @@ from conftest import make_settings
 from typer.testing import CliRunner
 
 from features.build import build_feature_table
+from features.io import read_truth
 from frontdoor.cli import app
+from ingest.run import ingest_sources
 from models import registry
 from models.splits import make_folds
 from models.train import backtest, labelled
-from synth.council import generate
+from records import store
+from records.pseudonymise import is_pseudonym
+from synth.council import generate, write_council
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +31,14 @@ SMALL = {
 def council(tmp_path_factory):
     root = tmp_path_factory.mktemp("council")
     settings = make_settings(root, synth={"children": 6000}, models=SMALL)
-    made = generate(settings)
+    raw = write_council(generate(settings), root / "raw")
+    ingest_sources([raw], root / "canonical", settings)
+    tables = store.read_tables(root / "canonical")
     table = build_feature_table(
-        made.tables, settings.synth.end_date, settings, truth=made.ground_truth
+        tables, settings.synth.end_date, settings, truth=read_truth(settings)
     )
+    assert table["decision_id"].map(is_pseudonym).all()
+    assert table["truth_escalation_12m"].notna().all()
     path = root / "features.parquet"
     table.to_parquet(path)
     return settings, table, path

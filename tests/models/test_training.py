@@ -173,3 +173,16 @@ def test_sensitive_inputs_are_encoded_when_configured(toy_table, tmp_path):
     np.testing.assert_allclose(scored["probability"], model.predict_proba(rows))
     contrib, base = model.contributions(rows)
     np.testing.assert_allclose(contrib.sum(axis=1) + base, model.margin(rows), atol=1e-6)
+
+
+def test_raw_identifiers_never_reach_mlflow(toy_table, tmp_path):
+    from models.tracking import NotPseudonymisedError, log_run
+
+    settings = make_settings(tmp_path, models=SMALL)
+    raw = toy_table.copy()
+    newest_labelled = raw[raw["escalation_12m"].notna()]["decision_date"].idxmax()
+    raw.loc[newest_labelled, "child_id"] = "LA-CHILD-000123"
+    result = backtest(raw, "escalation_12m", settings)
+    with pytest.raises(NotPseudonymisedError, match="child_id"):
+        log_run(result, raw, settings)
+    assert not (tmp_path / "mlruns").exists()
