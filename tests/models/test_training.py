@@ -178,7 +178,7 @@ def test_sensitive_inputs_are_encoded_when_configured(toy_table, tmp_path):
 def test_raw_identifiers_never_reach_mlflow(toy_table, tmp_path):
     from models.tracking import NotPseudonymisedError, log_run
 
-    settings = make_settings(tmp_path, models=SMALL)
+    settings = make_settings(tmp_path, models=SMALL, demo_mode=False)
     raw = toy_table.copy()
     newest_labelled = raw[raw["escalation_12m"].notna()]["decision_date"].idxmax()
     raw.loc[newest_labelled, "child_id"] = "LA-CHILD-000123"
@@ -186,3 +186,6 @@ def test_raw_identifiers_never_reach_mlflow(toy_table, tmp_path):
     with pytest.raises(NotPseudonymisedError, match="child_id"):
         log_run(result, raw, settings)
     assert not (tmp_path / "mlruns").exists()
+    # a synthetic demo council is not personal data: warned, not refused
+    with pytest.warns(UserWarning, match="demo mode: 1 of"):
+        log_run(result, raw, settings.model_copy(update={"demo_mode": True}))
