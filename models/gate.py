@@ -44,6 +44,7 @@ class GateCheck:
     reason: str
     gate_lo: float | None = None  # the interval the gate judged with (see the module docstring)
     gate_hi: float | None = None
+    gated: bool = True  # False: a reported characteristic, judged the same way but not blocking
 
 
 @dataclass
@@ -53,19 +54,32 @@ class GateResult:
     checks: list[GateCheck] = field(default_factory=list)
 
     @property
+    def gated_checks(self) -> list[GateCheck]:
+        return [c for c in self.checks if c.gated]
+
+    @property
     def failures(self) -> list[GateCheck]:
-        return [c for c in self.checks if c.verdict == FAIL]
+        return [c for c in self.checks if c.gated and c.verdict == FAIL]
 
     @property
     def inconclusive(self) -> list[GateCheck]:
-        return [c for c in self.checks if c.verdict == INCONCLUSIVE]
+        return [c for c in self.checks if c.gated and c.verdict == INCONCLUSIVE]
+
+    @property
+    def reported(self) -> list[GateCheck]:
+        """Disparities outside the band in characteristics reported but not gated."""
+        return [c for c in self.checks if not c.gated and c.verdict == FAIL]
 
     def summary(self) -> str:
+        n = len(self.gated_checks)
+        extra = f"; {len(self.inconclusive)} inconclusive" if self.inconclusive else ""
+        if self.reported:
+            chars = sorted({c.characteristic for c in self.reported})
+            extra += f"; {len(self.reported)} disparities in reported characteristics ({', '.join(chars)})"
         if self.passed:
-            extra = f" ({len(self.inconclusive)} inconclusive)" if self.inconclusive else ""
-            return f"PASS: {len(self.checks)} checks, none failed{extra}"
+            return f"PASS: {n} checks, none failed{extra}"
         names = "; ".join(f"{c.characteristic}={c.group} {c.metric}" for c in self.failures)
-        return f"FAIL: {len(self.failures)} of {len(self.checks)} checks failed: {names}"
+        return f"FAIL: {len(self.failures)} of {n} checks failed: {names}{extra}"
 
     def as_dict(self) -> dict:
         return {
@@ -97,7 +111,10 @@ def rule_text(s: FairnessSettings) -> str:
             f"reference's fails when larger than {s.max_calibration_gap} in size and its interval "
             "excludes 0."
         )
-    return text + f" Characteristics judged: {', '.join(s.gated_characteristics)}."
+    return text + (
+        f" Characteristics gated: {', '.join(s.gated_characteristics)}; the others are judged "
+        "the same way and reported, but do not block promotion."
+    )
 
 
 def _finite(x: float) -> float | None:
@@ -190,8 +207,6 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
     calibrate = s.check_calibration and audit.score_is_probability
     planned = []
     for characteristic in audit.characteristics:
-        if characteristic not in s.gated_characteristics:
-            continue
         for g in audit.for_characteristic(characteristic):
             if g.is_reference:
                 continue
@@ -199,7 +214,11 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             if calibrate:
                 wanted.append(("calibration_gap", "difference"))
             planned.extend((characteristic, g, m, kind) for m, kind in wanted)
-    judged = sum(1 for _, g, m, _ in planned if g.assessable and m in g.disparities)
+    judged = sum(
+        1
+        for c, g, m, _ in planned
+        if g.assessable and m in g.disparities and c in s.gated_characteristics
+    )
     z = None
     if s.multiplicity == "bonferroni" and judged:
         z = NormalDist().inv_cdf(1 - s.family_error_rate / (2 * judged))
@@ -235,7 +254,8 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
                 reason,
                 _finite(glo),
                 _finite(ghi),
+                characteristic in s.gated_characteristics,
             )
         )
-    passed = not any(c.verdict == FAIL for c in checks)
+    passed = not any(c.gated and c.verdict == FAIL for c in checks)
     return GateResult(passed=passed, rule=rule_text(s), checks=checks)

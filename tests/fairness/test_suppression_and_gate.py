@@ -122,6 +122,15 @@ def test_gate_passes_a_fair_model_and_fails_an_injected_fnr_disparity():
     assert all(group.startswith("Black") for _, group, _ in failed)
     ratio = unfair.group("ethnicity", "Black").disparities["fnr"]
     assert ratio.value > 1.25 and ratio.lo > 1
+    # A characteristic that is reported but not gated is judged the same way, without blocking.
+    reported = evaluate_gate(
+        unfair, unfair.settings.model_copy(update={"gated_characteristics": ["sex"]})
+    )
+    assert reported.passed
+    assert ("ethnicity", "Black", "fnr") in {
+        (c.characteristic, c.group, c.metric) for c in reported.reported
+    }
+    assert "reported characteristics (ethnicity" in reported.summary()
 
 
 def test_gate_fails_a_calibration_gap_and_skips_it_for_non_probabilities():
