@@ -293,12 +293,10 @@ def decide(
 ):
     state = request.app.state
     user = request.state.session.user
-    context = _case_context(request, decision_id)
-    if context is None or context["score"]["id"] != score_id:
-        return render(request, "not_found.html", status_code=404, what="case")
     try:
         store.record_decision(
             state.engine,
+            decision_id=decision_id,
             score_id=score_id,
             user_id=user.id,
             username=user.username,
@@ -308,7 +306,12 @@ def decide(
             rationale=rationale,
             form_token=form_token,
         )
+    except LookupError:
+        return render(request, "not_found.html", status_code=404, what="case")
     except store.DecisionError as err:
+        context = _case_context(request, decision_id)
+        if context is None:
+            return render(request, "not_found.html", status_code=404, what="case")
         context.update(form_token=form_token or context["form_token"])
         return render(
             request,

@@ -272,3 +272,19 @@ def test_a_timed_out_session_sends_the_user_back_to_sign_in(app, client_for, rev
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/queue&expired=1"
     assert "timed out" in client.get(response.headers["location"]).text
+
+
+def test_a_decision_must_name_a_score_of_its_own_referral(app, client_for, review_settings, h):
+    first, second = h.flagged(review_settings, app.state.engine)[:2]
+    client = client_for("reviewer")
+    page = client.get(f"/cases/{first.decision_id}").text
+    data = {
+        "csrf_token": h.csrf_of(page),
+        "form_token": "mismatch",
+        "score_id": str(second.score_id),
+        "agrees": "yes",
+        "action": "assessment",
+        "rationale": "A long enough rationale.",
+    }
+    assert client.post(f"/cases/{first.decision_id}/decisions", data=data).status_code == 404
+    assert store.export_decisions(review_settings).empty
