@@ -16,7 +16,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from frontdoor import REVIEW_NOTICE
@@ -39,39 +46,47 @@ def _settings(ctx: typer.Context, **changes: Any):
     return settings
 
 
+def expected_steps(name: str, labels: int = 1) -> int | None:
+    """How many steps a flow reports (for the overall bar); None when it depends on the data."""
+    per_model = 4  # train, audit, report, promote
+    known = {"demo": 7 + per_model * labels, "build-features": 1, "monitor": 2, "train": labels}
+    return known.get(name)
+
+
 def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, float]:
-    """Run a flow with one progress line per step (a spinner while it runs, then its time)."""
+    """Run a flow with an overall bar and one line per step (a moving bar while it runs)."""
     from pipelines.progress import listening
     from pipelines.runners import run_flow
 
     columns = (
         SpinnerColumn(finished_text="[green]✓"),
         TextColumn("{task.description}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    labels = len(parameters.get("labels") or [None])
     started = time.perf_counter()
     with Progress(*columns, console=console, transient=False) as progress:
+        overall = progress.add_task(
+            f"[bold]{name}[/bold]: starting Prefect", total=expected_steps(name, labels)
+        )
         lines: dict[str, Any] = {}
 
         def listen(event: str, step: str, cached: bool | None) -> None:
+            progress.update(overall, description=f"[bold]{name}[/bold]")
             if event == "start":
-                lines[step] = progress.add_task(step, total=1)
+                lines[step] = progress.add_task(step, total=None)  # a moving bar while it runs
             elif step in lines:
                 note = " [dim](from the cache)[/dim]" if cached else ""
-                progress.update(lines[step], completed=1, description=f"{step}{note}")
+                progress.update(lines[step], total=1, completed=1, description=f"{step}{note}")
+                progress.advance(overall)
 
-        opening = progress.add_task(f"flow {name}: starting Prefect (local, temporary)", total=1)
-        first = True
-
-        def listen_first(event: str, step: str, cached: bool | None) -> None:
-            nonlocal first
-            if first:
-                progress.update(opening, completed=1, description=f"flow {name}: Prefect ready")
-                first = False
-            listen(event, step, cached)
-
-        with listening(listen_first):
+        with listening(listen):
             result = run_flow(name, settings, **parameters)
+        progress.update(
+            overall, total=len(result.get("steps", [])), completed=len(result.get("steps", []))
+        )
     return result, time.perf_counter() - started
 
 
