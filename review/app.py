@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.history = history_source(settings)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["notice"] = REVIEW_NOTICE
+    templates.env.auto_reload = False  # templates are part of the release, not edited live
     app.state.templates = templates
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
