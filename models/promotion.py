@@ -51,24 +51,46 @@ class Promotion:
     at: str
 
 
+def audit_flags(predictions: pd.DataFrame, settings: Settings) -> tuple[pd.Series, str]:
+    """Which test rows count as flagged, and the rule in words (see FairnessSettings.flag_rule)."""
+    s = settings.fairness
+    if s.flag_rule == "capacity" and FLAG_COLUMN in predictions:
+        flags = predictions[FLAG_COLUMN].astype(bool)
+        if flags.mean() <= s.max_capacity_share:
+            return flags, "flagged at the review capacity in each test period (the run's flags)"
+        why = (
+            f"the review capacity flags {flags.mean():.0%} of test referrals, so error rates "
+            f"would say little; instead the top {s.flag_share:.0%} of scores in each test period"
+        )
+    else:
+        why = f"the top {s.flag_share:.0%} of scores in each test period"
+    periods = (
+        predictions["fold"] if "fold" in predictions else pd.Series(0, index=predictions.index)
+    )
+    rank = predictions.groupby(periods)[SCORE_COLUMN].rank(
+        method="first", ascending=False, pct=True
+    )
+    return rank <= s.flag_share, why
+
+
 def audit_predictions(
     predictions: pd.DataFrame, settings: Settings
 ) -> tuple[AuditResult, GateResult]:
     """Audit a training run's test-fold predictions (all folds pooled) and apply the gate."""
     frame, characteristics = derive_characteristics(predictions)
-    flagged = FLAG_COLUMN if FLAG_COLUMN in frame else None
+    flags, rule = audit_flags(predictions, settings)
+    frame["audit_flag"] = flags.to_numpy()
     audit = run_audit(
         frame,
         label=OUTCOME_COLUMN,
         score=SCORE_COLUMN,
-        flagged=flagged,
-        threshold=None if flagged else 0.5,
+        flagged="audit_flag",
         characteristics=characteristics,
         settings=settings.fairness,
         score_is_probability=True,
     )
-    label = str(predictions["label"].iloc[0]) if "label" in predictions else OUTCOME_COLUMN
-    audit.label = label
+    audit.label = str(predictions["label"].iloc[0]) if "label" in predictions else OUTCOME_COLUMN
+    audit.flag_rule = rule
     return audit, evaluate_gate(audit, settings.fairness)
 
 

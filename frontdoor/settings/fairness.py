@@ -33,6 +33,13 @@ class FairnessSettings(Section):
     )
     multiplicity: Literal["bonferroni", "none"] = "bonferroni"
     family_error_rate: float = 0.05  # with bonferroni: chance of any false failure, no disparity
+    # Which referrals count as flagged when auditing our models' test predictions: "capacity"
+    # uses the run's flags at the review capacity; when those flag more than max_capacity_share
+    # of the test rows (capacity above the referral volume: error rates say nothing) or with
+    # "share", the top flag_share of scores in each test period is used instead.
+    flag_rule: Literal["capacity", "share"] = "capacity"
+    flag_share: float = 0.2
+    max_capacity_share: float = 0.8
     max_calibration_gap: float = 0.05  # largest |observed - predicted| gap between groups
     check_calibration: bool = True
     bootstrap_samples: int = 200

@@ -66,6 +66,7 @@ class AuditResult:
     settings: FairnessSettings
     label: str = "label"
     score: str = "score"
+    flag_rule: str = ""  # in words, when the flags are not simply score >= threshold
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property

@@ -93,6 +93,8 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
         "label": audit.label,
         "score": audit.score,
         "threshold": audit.threshold,
+        "flags": audit.flag_rule
+        or (f"score >= {audit.threshold}" if audit.threshold is not None else "as given"),
         "score_is_probability": audit.score_is_probability,
         "method": {
             "confidence_level": 0.95,
