@@ -115,7 +115,9 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
         "ingest_version": INGEST_VERSION,
         "pseudonymised": True,
     }
-    reidentification.record(settings, children.identities)
+    identities = children.identities
+    identities = identities[identities["pseudonym"].isin(children.frame["child_id"])]
+    reidentification.record(settings, identities)
     swap_in_folder(out_dir, {n: o.frame for n, o in outcome.items()}, manifest)
     if truth is not None:
         report.ground_truth_rows = write_truth(settings, truth)

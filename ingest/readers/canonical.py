@@ -59,6 +59,14 @@ def read_canonical(path: Path, settings) -> ReadResult:
         )
     raw, first_row = _read_frame(path)
     result = ReadResult(path=str(path), kind="canonical", rows_read=len(raw))
+    names = [_norm(c) for c in raw.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise IngestError(
+            path,
+            f"has column{'s' if len(twice) > 1 else ''} {', '.join(twice)} more than once",
+            "each column once",
+        )
     header = {_norm(c): c for c in raw.columns}
     t = TABLES[table]
     needed = list(dict.fromkeys(["child_id", *t.dedupe_on]))

@@ -330,6 +330,22 @@ def entity_expansion_xml(tmp: Path) -> list[Path]:
     return [path]
 
 
+def namespaced_xml(tmp: Path) -> list[Path]:
+    path = cin(tmp)
+    text = path.read_text().replace("<Message>", '<Message xmlns="http://www.dfe.gov.uk/CIN">', 1)
+    path.write_text(text)
+    return [path]
+
+
+def duplicate_header_csv(tmp: Path) -> list[Path]:
+    src = csv_folder(tmp)
+    lines = (src / "contacts.csv").read_text().splitlines()
+    lines = [line + "," + line.split(",")[1] for line in lines]
+    lines[0] = lines[0].rsplit(",", 1)[0] + ",child_id"
+    (src / "contacts.csv").write_text("\n".join(lines) + "\n")
+    return [src]
+
+
 CASES: list[Case] = [
     # canonical files
     Case("empty csv", empty_csv, error=("referrals.csv", "the file is empty")),
@@ -366,6 +382,7 @@ CASES: list[Case] = [
     Case("source that does not exist", missing_path, error=("no-such-folder", "does not exist")),
     Case("folder with nothing readable", empty_folder, error=("empty", "no readable extract")),
     Case("unknown file type", unknown_extension, error=("referrals.txt", "unknown file type")),
+    Case("a column twice", duplicate_header_csv, error=("contacts.csv", "child_id more than once")),
     Case("manifest that is not JSON", bad_manifest, error=("manifest.json", "not valid JSON")),
     Case(
         "wrong type: word for a number",
