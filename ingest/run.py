@@ -53,6 +53,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     key = load_key(settings)
     fingerprint = key_fingerprint(key)
     files, notes = expand([Path(s) for s in sources])
+    _check_folders([Path(s) for s in sources], out_dir)
     existing_manifest = store.read_manifest(out_dir) if out_dir.exists() else {}
     if existing_manifest.get("key_fingerprint") not in (None, fingerprint):
         raise IngestError(
@@ -123,6 +124,30 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
         report.ground_truth_rows = write_truth(settings, truth)
     write_quarantine(report)
     return report
+
+
+def _check_folders(sources: list[Path], out_dir: Path) -> None:
+    """Never merge raw ids with pseudonyms, nor hash pseudonyms a second time."""
+    for source in sources:
+        if source.is_dir() and source.resolve() == out_dir.resolve():
+            raise IngestError(
+                source,
+                "is both a source and the output folder",
+                "council extracts in one folder, canonical tables in another",
+            )
+        if source.is_dir() and store.read_manifest(source).get("pseudonymised") is True:
+            raise IngestError(
+                source,
+                "holds canonical tables that are already pseudonymised",
+                "council extracts with the council's own ids",
+            )
+    manifest = out_dir / store.MANIFEST
+    if manifest.exists() and store.read_manifest(out_dir).get("pseudonymised") is not True:
+        raise IngestError(
+            out_dir,
+            "holds tables that ingestion did not write (raw ids?)",
+            "an empty folder or one written by `frontdoor ingest`",
+        )
 
 
 def _reference_date(settings, results, sources, existing_manifest) -> date:

@@ -175,3 +175,21 @@ def test_different_key_cannot_merge_into_the_same_folder(tmp_path, settings, cou
     other = make_settings(tmp_path, privacy={"pseudonym_key": "another-key-0123456789abcdef"})
     with pytest.raises(IngestError, match="different key"):
         ingest_sources([tmp_path / "src"], tmp_path / "out", other)
+
+
+def test_raw_and_pseudonymised_folders_are_never_mixed(tmp_path, settings, council):
+    write_canonical_folder(council, tmp_path / "src", REF)
+    with pytest.raises(IngestError, match="both a source and the output"):
+        ingest_sources([tmp_path / "src"], tmp_path / "src", settings)
+    with pytest.raises(IngestError, match="ingestion did not write"):
+        ingest_sources([tmp_path / "src"], _raw_copy(tmp_path), settings)
+    ingest_sources([tmp_path / "src"], tmp_path / "out", settings)
+    with pytest.raises(IngestError, match="already pseudonymised"):
+        ingest_sources([tmp_path / "out"], tmp_path / "again", settings)
+
+
+def _raw_copy(tmp_path):
+    write_canonical_folder(
+        raw_council(children=3, seed=3, reference_date=REF), tmp_path / "raw", REF
+    )
+    return tmp_path / "raw"
