@@ -154,3 +154,20 @@ def test_bonferroni_keeps_false_failures_rare_on_fair_models():
         plain += not evaluate_gate(a, a.settings.model_copy(update={"multiplicity": "none"})).passed
     assert adjusted <= 1
     assert plain >= adjusted
+
+
+def test_audit_flags_fall_back_to_a_share_when_capacity_flags_nearly_everyone(tmp_path):
+    from conftest import make_settings
+
+    from models.promotion import audit_flags
+
+    settings = make_settings(tmp_path)
+    frame = predictions(n=1000, seed=3)
+    flags, rule = audit_flags(frame, settings)
+    assert (flags == frame["flag_at_capacity"]).all() and "review capacity" in rule
+    everyone = frame.assign(flag_at_capacity=True)
+    flags, rule = audit_flags(everyone, settings)
+    assert "flags 100%" in rule
+    for _, part in everyone.assign(f=flags.to_numpy()).groupby("fold"):
+        assert part["f"].mean() == pytest.approx(0.2, abs=0.01)  # the top 20% in each period
+        assert part.loc[part["f"], "probability"].min() >= part.loc[~part["f"], "probability"].max()
