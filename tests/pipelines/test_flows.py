@@ -118,9 +118,39 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
 
 @pytest.mark.slow
 def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, small, tmp_path):
+    import sqlalchemy as sa
+
+    from review.auth import list_users
+    from review.schema import scored_referrals
+    from review.store import ready_engine, record_decision
+
     settings = small(tmp_path)
     run_flow("demo", settings)
+    # Managers decide on three referrals in the queue: two agree with the flag, one does not.
+    engine = ready_engine(settings)
+    with engine.connect() as conn:
+        scores = conn.execute(
+            sa.select(scored_referrals.c.id).order_by(scored_referrals.c.id).limit(3)
+        ).all()
+    manager = next(u for u in list_users(engine) if u["role"] == "reviewer")
+    for i, (score_id,) in enumerate(scores):
+        record_decision(
+            engine,
+            score_id=score_id,
+            user_id=manager["id"],
+            username=manager["username"],
+            role="reviewer",
+            agrees=i < 2,
+            action="assessment" if i < 2 else "no_further_action",
+            rationale="Test decision on a synthetic referral, recorded for the monitor.",
+            form_token=f"token-{i}",
+        )
     result = run_flow("monitor", settings)["monitor"]
+    assert result["decisions_reviewed"] == 3
+    agreement = pd.read_csv(result["outputs"]["agreement"])
+    overall = agreement[agreement["dimension"] == "overall"].iloc[0]
+    assert overall["decisions"] == "c"  # 3 decisions: a count from 1 to 5 is suppressed
+    assert "band" in set(agreement["dimension"])
     assert result["label"] == settings.models.primary_label
     assert 0 <= result["score_drift"]["psi"] < 10
     drift = pd.read_csv(result["outputs"]["feature_drift"])
@@ -179,3 +209,34 @@ def test_only_transient_io_errors_are_retried():
     assert not is_transient(FileNotFoundError("no such extract"))
     assert not is_transient(ValueError("bad value in row 3"))
     assert not is_transient(KeyError("column"))
+
+
+def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harness, small, tmp_path):
+    from prefect import flow
+
+    from pipelines.steps import Ledger, run_step, step
+
+    settings = small(tmp_path, pipelines={"task_retries": 2, "retry_delay_seconds": 0})
+    attempts = tmp_path / "attempts.txt"
+
+    @step("flaky-read", cache=False)
+    def flaky(settings, fail_with: str) -> dict:
+        count = int(attempts.read_text()) + 1 if attempts.exists() else 1
+        attempts.write_text(str(count))
+        if fail_with == "io" and count < 2:
+            raise ConnectionResetError("the share dropped the connection")
+        if fail_with == "data":
+            raise ValueError("row 3, column referral_date: not a date")
+        return {"outputs": {}, "attempts": count}
+
+    @flow
+    def once(settings: dict, fail_with: str) -> dict:
+        from frontdoor.settings import Settings
+
+        return run_step(Ledger(), flaky, Settings.model_validate(settings), fail_with=fail_with)
+
+    assert once(settings.model_dump(), "io")["attempts"] == 2  # failed once, retried, succeeded
+    attempts.unlink()
+    with pytest.raises(ValueError, match="row 3"):
+        once(settings.model_dump(), "data")
+    assert attempts.read_text() == "1"  # a bad value is not retried
