@@ -190,13 +190,17 @@ def log_run(
         )
         mlflow.log_input(dataset, context="training")
         metrics = result.metrics
-        values = {}
+        overall: dict[str, float] = {}
+        per_fold: dict[str, float] = {}
         for r in metrics.itertuples(index=False):
             for suffix, v in (("", r.value), ("_ci_low", r.ci_low), ("_ci_high", r.ci_high)):
                 if v is not None and np.isfinite(v):
-                    values[_metric_key(r.fold, r.scorer, r.metric, suffix)] = float(v)
-        values["training_seconds"] = float(result.seconds.get("total", 0.0))
-        mlflow.log_metrics(values)
+                    key = _metric_key(r.fold, r.scorer, r.metric, suffix)
+                    (overall if r.fold == "overall" else per_fold)[key] = float(v)
+        overall["training_seconds"] = float(result.seconds.get("total", 0.0))
+        # overall metrics before the model (MLflow links them to it); per-fold ones after, as
+        # linking copies each metric's history (seconds for hundreds of metrics)
+        mlflow.log_metrics(overall)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             _write_artifacts(result, folder, settings)
@@ -215,6 +219,7 @@ def log_run(
             pip_requirements=pip_requirements(),
             registered_model_name=name,
         )
+        mlflow.log_metrics(per_fold)
         version = str(info.registered_model_version)
     c.set_registered_model_alias(name, CHALLENGER, version)
     overall_auc = result.metric(deployed.kind, "auc")["value"]
