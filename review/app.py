@@ -21,8 +21,11 @@ from review.security import SecurityHeaders, secret_key
 HERE = Path(__file__).parent
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The app for these settings; creates or upgrades the database schema (alembic) first."""
+def create_app(settings: Settings, *, preload: bool = False) -> FastAPI:
+    """The app for these settings; creates or upgrades the database schema (alembic) first.
+
+    ``preload`` reads the canonical tables now rather than at the first case page (for serving).
+    """
     engine = store.ready_engine(settings)
     app = FastAPI(
         title="frontdoor review",
@@ -36,6 +39,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.secret = secret_key(settings)
     app.state.history = history_source(settings)
+    if preload:
+        app.state.history.index()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["notice"] = REVIEW_NOTICE
     templates.env.auto_reload = False  # templates are part of the release, not edited live
@@ -68,4 +73,4 @@ def app_from_config() -> FastAPI:
     ``FRONTDOOR_*`` variables, which ``frontdoor serve`` hands down to its workers)."""
     from frontdoor.settings import load_settings
 
-    return create_app(load_settings())
+    return create_app(load_settings(), preload=True)

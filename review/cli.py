@@ -35,10 +35,12 @@ def serve(
     from review.app import create_app
 
     settings = _settings(ctx)
-    app = create_app(settings)  # also creates or upgrades the schema, once, before any worker
     host = host or settings.review.host
     port = port or settings.review.port
     workers = workers or settings.review.workers
+    # creates or upgrades the schema once, before any worker starts; a single process also
+    # reads the canonical tables now (each worker process reads them as it starts)
+    app = create_app(settings, preload=workers == 1)
     console.print(
         f"frontdoor review on http://{host}:{port} ({workers} worker(s)). {REVIEW_NOTICE}"
     )
