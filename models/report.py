@@ -27,7 +27,7 @@ from models.fairness.publish import published_audit
 from models.fairness.render import css, environment, figures
 from models.fairness.suppression import suppress_count_value
 from models.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
-from models.promotion import audit_model_version, audit_predictions
+from models.promotion import audit_flags, audit_model_version, audit_predictions
 from models.tracking import CHAMPION, client
 
 ARTIFACT_DIR = "governance"
@@ -189,10 +189,12 @@ def example_cases(
             f"No feature table at {features}: example cases need the synthetic feature table.",
         )
     table = pd.read_parquet(features)
+    flags, _ = audit_flags(pred, settings)  # the same flags as the audit
+    pred = pred.assign(audit_flag=flags.to_numpy())
     latest = pred[pred["fold"] == pred["fold"].max()].sort_values("probability", ascending=False)
     if latest.empty:
         return [], "No test predictions to draw examples from."
-    flagged = latest[latest.get("flag_at_capacity", False) == True]  # noqa: E712
+    flagged = latest[latest["audit_flag"]]
     picks = [latest.iloc[0]]
     if not flagged.empty:
         picks.append(flagged.iloc[-1])
@@ -223,7 +225,9 @@ def example_cases(
         )
     return (
         out,
-        "Synthetic referrals from the latest test period (pseudonymised decision ids, shortened).",
+        "Synthetic referrals from the latest test period, chosen by their test score (the highest, "
+        "the last flagged, the median) and explained by this registered model, so the probability "
+        "shown can differ from the test score (pseudonymised decision ids, shortened).",
     )
 
 
