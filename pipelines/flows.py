@@ -156,31 +156,57 @@ def ingest_flow(settings: dict | None = None, config: str | None = None) -> dict
 
 @flow(name="build-features")
 def build_features_flow(settings: dict | None = None, config: str | None = None) -> dict:
-    """Canonical tables -> point-in-time feature table."""
+    """Canonical tables -> point-in-time feature table (one task per council when pooled)."""
     settings = _settings(settings, config)
     ledger = Ledger()
-    w = _where(settings)
-    result = run_step(
-        ledger,
-        t.features_step,
-        settings,
-        canonical=w["canonical"],
-        truth=w["truth"],
-        out=str(w["features"]),
-    )
-    artifacts.features_summary(result, ledger)
-    return {"features": result, "steps": ledger.rows()}
-
-
-def _train(settings: Settings, ledger: Ledger, labels: list[str]) -> list[dict]:
-    """One training task per label, in parallel on the flow's task runner."""
-    features = _where(settings)["features"]
-    if len(labels) == 1:
-        return [run_step(ledger, t.train_step, settings, features=features, label=labels[0])]
     jobs = [
-        (label, {"settings": settings, "features": features, "label": label}) for label in labels
+        (
+            council,
+            {
+                "settings": own,
+                "canonical": _where(own)["canonical"],
+                "truth": _where(own)["truth"],
+                "out": str(_where(own)["features"]),
+            },
+        )
+        for council, own in _scopes(settings)
     ]
-    return submit_steps(ledger, t.train_step, jobs)
+    if len(jobs) == 1:
+        kw = dict(jobs[0][1])
+        result = run_step(ledger, t.features_step, kw.pop("settings"), **kw)
+        artifacts.features_summary(result, ledger)
+        return {"features": result, "steps": ledger.rows()}
+    results = submit_steps(ledger, t.features_step, jobs)
+    return {
+        "councils": {c: r for (c, _), r in zip(jobs, results, strict=True)},
+        "steps": ledger.rows(),
+    }
+
+
+def _scopes(settings: Settings) -> list[tuple[str, Settings]]:
+    """What a flow works on: the council, or each council of a consortium with its own settings."""
+    councils = settings.pipelines.councils
+    if not councils:
+        return [("", settings)]
+    return [(c, council_settings(settings, c)) for c in councils]
+
+
+def _train(settings: Settings, ledger: Ledger, labels: list[str]) -> list[tuple[Settings, dict]]:
+    """One training task per label (and per council), in parallel on the flow's task runner."""
+    jobs = [
+        (
+            "/".join(x for x in (council, label) if x),
+            {"settings": own, "features": _where(own)["features"], "label": label},
+        )
+        for council, own in _scopes(settings)
+        for label in labels
+    ]
+    if len(jobs) == 1:
+        note, kw = jobs[0]
+        own = kw.pop("settings")
+        return [(own, run_step(ledger, t.train_step, own, **kw))]
+    results = submit_steps(ledger, t.train_step, jobs)
+    return [(kw["settings"], r) for (_, kw), r in zip(jobs, results, strict=True)]
 
 
 @flow(name="train")
@@ -190,7 +216,7 @@ def train_flow(
     """Backtest, log to MLflow and register a version aliased ``challenger`` for each label."""
     settings = _settings(settings, config)
     ledger = Ledger()
-    trained = _train(settings, ledger, _labels(settings, labels))
+    trained = [r for _, r in _train(settings, ledger, _labels(settings, labels))]
     artifacts.train_summary(trained, ledger)
     return {"train": trained, "steps": ledger.rows()}
 
@@ -273,12 +299,12 @@ def retrain_flow(settings: dict | None = None, config: str | None = None) -> dic
     built = ingest_and_features(settings, ledger)
     trained = _train(settings, ledger, _labels(settings, settings.models.labels))
     results = []
-    for tr in trained:
+    for own, tr in trained:
         audited, reported, promoted = _audit_and_promote(
-            settings, ledger, tr["label"], tr["model_version"], None, None
+            own, ledger, tr["label"], tr["model_version"], None, None
         )
         results.append({"train": tr, "audit": audited, "report": reported, "promotion": promoted})
-    artifacts.train_summary(trained, ledger)
+    artifacts.train_summary([tr for _, tr in trained], ledger)
     for r in results:
         artifacts.audit_summary(r["audit"], r["promotion"], ledger, r["report"])
     return {"built": built, "models": results, "steps": ledger.rows()}
@@ -314,9 +340,14 @@ def score_flow(
     settings = _settings(settings, config)
     ledger = Ledger()
     built = ingest_and_features(settings, ledger)
-    scored, queued = _score(settings, ledger, label or settings.models.primary_label, alias)
-    artifacts.score_summary(scored, queued, ledger)
-    return {"built": built, "score": scored, "queue": queued, "steps": ledger.rows()}
+    done = {}
+    for council, own in _scopes(settings):
+        scored, queued = _score(own, ledger, label or settings.models.primary_label, alias)
+        artifacts.score_summary(scored, queued, ledger)
+        done[council] = {"score": scored, "queue": queued}
+    if list(done) == [""]:
+        return {"built": built, **done[""], "steps": ledger.rows()}
+    return {"built": built, "councils": done, "steps": ledger.rows()}
 
 
 @flow(name="monitor")
@@ -331,19 +362,24 @@ def monitor_flow(
     settings = _settings(settings, config)
     ledger = Ledger()
     label = label or settings.models.primary_label
-    resolved = run_step(ledger, t.resolve_model_step, settings, label=label, alias=alias)
-    w = _where(settings)
-    result = run_step(
-        ledger,
-        t.monitor_step,
-        settings,
-        features=w["features"],
-        label=label,
-        version=resolved["version"],
-        out=str(w["monitoring"]),
-    )
-    artifacts.monitor_summary(result, ledger)
-    return {"monitor": result, "steps": ledger.rows()}
+    done = {}
+    for council, own in _scopes(settings):
+        resolved = run_step(ledger, t.resolve_model_step, own, label=label, alias=alias)
+        w = _where(own)
+        result = run_step(
+            ledger,
+            t.monitor_step,
+            own,
+            features=w["features"],
+            label=label,
+            version=resolved["version"],
+            out=str(w["monitoring"]),
+        )
+        artifacts.monitor_summary(result, ledger)
+        done[council] = result
+    if list(done) == [""]:
+        return {"monitor": done[""], "steps": ledger.rows()}
+    return {"councils": done, "steps": ledger.rows()}
 
 
 DEMO_OVERRIDE = (
@@ -363,12 +399,14 @@ def demo_flow(
     settings = _settings(settings, config)
     if not settings.demo_mode:
         raise ValueError("the demo runs in demo mode only (settings.demo_mode is false)")
+    if settings.pipelines.councils:
+        raise ValueError("the demo makes one synthetic council: leave pipelines.councils empty")
     ledger = Ledger()
     w = _where(settings)
     made = run_step(ledger, t.synth_step, settings, out=str(w["raw"]))
     built = ingest_and_features(settings, ledger)
     labels = _labels(settings, labels)
-    trained = _train(settings, ledger, labels)
+    trained = [r for _, r in _train(settings, ledger, labels)]
     models = []
     for tr in trained:
         audited, reported, promoted = _audit_and_promote(

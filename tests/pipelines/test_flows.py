@@ -240,3 +240,19 @@ def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harnes
     with pytest.raises(ValueError, match="row 3"):
         once(settings.model_dump(), "data")
     assert attempts.read_text() == "1"  # a bad value is not retried
+
+
+def test_each_council_of_a_consortium_has_its_own_folders_and_models(small, tmp_path):
+    from pipelines.flows import _scopes, _where, council_settings
+
+    settings = small(tmp_path, pipelines={"councils": ["north", "south"]})
+    north, south = (council_settings(settings, c) for c in ("north", "south"))
+    assert _where(north)["canonical"] == tmp_path / "data/councils/north/canonical"
+    assert _where(south)["features"] == tmp_path / "data/councils/south/features/features.parquet"
+    assert _where(north)["raw"] == tmp_path / "data/synthetic/north"
+    assert north.tracking.model_name_prefix == "frontdoor-north"
+    assert north.privacy == settings.privacy  # one key per run; each council may configure its own
+    assert [c for c, _ in _scopes(settings)] == ["north", "south"]
+    assert [c for c, _ in _scopes(small(tmp_path))] == [""]
+    extracts = small(tmp_path, pipelines={"councils": ["north"], "extracts": "/srv/extracts"})
+    assert _where(council_settings(extracts, "north"))["raw"] == Path("/srv/extracts/north")
