@@ -143,9 +143,29 @@ def value_digest(value: Any, settings_sections: Iterable[str] = ()) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
-def inputs_key(parameters: dict[str, Any], settings_sections: Iterable[str]) -> str:
+@functools.cache
+def code_digest(packages: tuple[str, ...]) -> str:
+    """Digest of the source of the rooms a step calls, so a change in their code re-runs it
+    (Prefect's TASK_SOURCE policy covers only the step's own function)."""
+    import importlib.util
+
+    h = hashlib.sha256()
+    for name in sorted(packages):
+        spec = importlib.util.find_spec(name)
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        for folder in folders:
+            for path in sorted(Path(folder).rglob("*.py")):
+                h.update(str(path.relative_to(folder)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def inputs_key(
+    parameters: dict[str, Any], settings_sections: Iterable[str], code: tuple[str, ...] = ()
+) -> str:
     sections = tuple(settings_sections)
     digests = {name: value_digest(v, sections) for name, v in sorted(parameters.items())}
+    digests["__code__"] = code_digest(tuple(code))
     return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
 
 
@@ -162,13 +182,14 @@ class Step:
     io: bool = True  # retry transient I/O errors
     cache: bool = True
     check: Callable[[Settings, dict], bool] | None = None  # is a cached result still true?
+    code: tuple[str, ...] = ()  # the rooms (packages) whose code the step runs
     task: Task = field(init=False)
 
     def __post_init__(self) -> None:
-        sections = self.sections
+        sections, code = self.sections, self.code
 
         def key(_ctx: TaskRunContext, parameters: dict[str, Any]) -> str:
-            return f"{self.name}-{inputs_key(parameters, sections)}"
+            return f"{self.name}-{inputs_key(parameters, sections, code)}"
 
         self._policy = CacheKeyFnPolicy(cache_key_fn=key) + TASK_SOURCE
         self.task = task(_unparcelled(self.fn), name=self.name, persist_result=True)
@@ -210,11 +231,12 @@ def step(
     io: bool = True,
     cache: bool = True,
     check: Callable[[Settings, dict], bool] | None = None,
+    code: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., dict]], Step]:
     """Decorator for the pipeline's own step functions."""
 
     def wrap(fn: Callable[..., dict]) -> Step:
-        return Step(fn=fn, name=name, sections=sections, io=io, cache=cache, check=check)
+        return Step(fn=fn, name=name, sections=sections, io=io, cache=cache, check=check, code=code)
 
     return wrap
 

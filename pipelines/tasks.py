@@ -21,7 +21,7 @@ from pipelines.steps import step, with_output_digests
 # ---------------------------------------------------------------------------- synth, ingest, features
 
 
-@step("synthesise", sections=("synth",))
+@step("synthesise", sections=("synth",), code=("synth", "records"))
 def synth_step(settings: Settings, out: str) -> dict:
     """A synthetic council (raw council ids, as a council's own extract would hold them)."""
     import synth
@@ -37,7 +37,7 @@ def synth_step(settings: Settings, out: str) -> dict:
     )
 
 
-@step("ingest", sections=("ingest", "privacy", "paths"))
+@step("ingest", sections=("ingest", "privacy", "paths"), code=("ingest", "records"))
 def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
     """Council extracts in ``sources`` -> pseudonymised canonical tables in ``out``."""
     from ingest.run import ingest_sources
@@ -60,7 +60,7 @@ def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
     )
 
 
-@step("build-features", sections=("features", "paths"))
+@step("build-features", sections=("features", "paths"), code=("features", "records"))
 def features_step(settings: Settings, canonical: Path, truth: Path, out: str) -> dict:
     """Canonical tables -> the point-in-time feature table (one row per decision)."""
     from features.build import build_feature_table, label_summary
@@ -99,7 +99,12 @@ def _registered(settings: Settings, summary: dict) -> bool:
     return _version_exists(settings, summary["label"], summary["model_version"])
 
 
-@step("train", sections=("models", "features", "tracking"), check=_registered)
+@step(
+    "train",
+    sections=("models", "features", "tracking"),
+    check=_registered,
+    code=("models", "features", "records"),
+)
 def train_step(settings: Settings, features: Path, label: str) -> dict:
     """Backtest on every fold, log the MLflow run, register a version aliased ``challenger``."""
     from features.io import read_feature_table
@@ -139,7 +144,7 @@ def latest_month(dates: pd.Series, as_of: date | None = None) -> tuple[pd.Timest
     return start.normalize(), end.normalize()
 
 
-@step("score", sections=("models", "tracking", "review"))
+@step("score", sections=("models", "tracking", "review"), code=("models", "records"))
 def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
     """Score the newest month of referrals with a registered model version; write the scores."""
     from features.io import read_feature_table
@@ -213,7 +218,7 @@ def _audited(settings: Settings, summary: dict) -> bool:
     return tags.get("fairness_audit") in ("pass", "fail")
 
 
-@step("audit", sections=("fairness", "privacy", "tracking"), check=_audited)
+@step("audit", sections=("fairness", "privacy", "tracking"), check=_audited, code=("models",))
 def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     """Fairness audit of a registered version (its run's test predictions) and the gate;
     the published (suppressed) audit goes to MLflow and to ``out``."""
@@ -242,7 +247,12 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     )
 
 
-@step("report", sections=("models", "fairness", "privacy", "tracking"), check=_audited)
+@step(
+    "report",
+    sections=("models", "fairness", "privacy", "tracking"),
+    check=_audited,
+    code=("models",),
+)
 def report_step(settings: Settings, label: str, version: str, features: Path, out: str) -> dict:
     """The governance report (model card, fairness, explanations, ATRS record) as HTML + JSON,
     also logged to the version's MLflow run."""

@@ -256,3 +256,18 @@ def test_each_council_of_a_consortium_has_its_own_folders_and_models(small, tmp_
     assert [c for c, _ in _scopes(small(tmp_path))] == [""]
     extracts = small(tmp_path, pipelines={"councils": ["north"], "extracts": "/srv/extracts"})
     assert _where(council_settings(extracts, "north"))["raw"] == Path("/srv/extracts/north")
+
+
+def test_a_change_in_a_rooms_code_changes_the_cache_key(tmp_path, monkeypatch):
+    from pipelines.steps import code_digest, inputs_key
+
+    room = tmp_path / "someroom"
+    room.mkdir()
+    (room / "__init__.py").write_text("")
+    (room / "fit.py").write_text("A = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = inputs_key({"label": "x"}, (), ("someroom",))
+    (room / "fit.py").write_text("A = 2\n")
+    code_digest.cache_clear()
+    assert inputs_key({"label": "x"}, (), ("someroom",)) != before
+    assert inputs_key({"label": "x"}, (), ()) == inputs_key({"label": "x"}, (), ())
