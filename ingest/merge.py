@@ -48,6 +48,7 @@ class TableResult:
     quarantine: pd.DataFrame
     counts: TableCounts
     identities: pd.DataFrame  # (pseudonym, la_child_id) pairs seen, children only
+    notes: list[str]
 
 
 def stage(batches: list[Batch], table: str) -> pd.DataFrame:
@@ -133,6 +134,7 @@ def process_table(
     grouped = allrows.groupby(list(t.dedupe_on), sort=False, dropna=False)
     allrows["_gid"] = grouped.ngroup()
     merged = allrows.groupby("_gid", sort=True)[t.column_names].first()
+    notes = _conflicts(allrows, table)
     _defaults(merged, table, key)
     typed = _typed(merged, table)
 
@@ -171,7 +173,26 @@ def process_table(
     final = final.sort_values(order, kind="stable").reset_index(drop=True)
     counts.final = len(final)
     q = pd.concat([x for x in quarantine if len(x)] or [_empty_q()], ignore_index=True)
-    return TableResult(frame=final, quarantine=q, counts=counts, identities=identities)
+    return TableResult(frame=final, quarantine=q, counts=counts, identities=identities, notes=notes)
+
+
+def _conflicts(allrows: pd.DataFrame, table: str) -> list[str]:
+    """Records whose sources disagree on a value (the first by source priority is kept)."""
+    t = TABLES[table]
+    shared = allrows.groupby("_gid").size()
+    multi = allrows[allrows["_gid"].isin(shared[shared > 1].index)]
+    if multi.empty:
+        return []
+    cols = [c for c in t.column_names if c not in (*t.dedupe_on, t.key)]
+    counts = multi.groupby("_gid")[cols].nunique(dropna=True)
+    found = {c: int((counts[c] > 1).sum()) for c in cols if (counts[c] > 1).any()}
+    if not found:
+        return []
+    listed = ", ".join(f"{c} ({n:,})" for c, n in found.items())
+    return [
+        f"{table}: sources disagree on {listed} for some records; kept the value from the "
+        "first source in priority order (canonical files, Annex A, CIN census, earlier ingest)"
+    ]
 
 
 def _add_date_reasons(staged: pd.DataFrame, bad: pd.Series, table: str, reference: date) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +114,7 @@ class IngestReport:
 
     def render(self) -> str:
         """The readable summary: counts per table, top quarantine reasons, notes."""
-        console = Console(record=True, width=110, file=open("/dev/null", "w"))  # noqa: SIM115
+        console = Console(record=True, width=110, file=io.StringIO())
         console.print(self.rich_table())
         console.print("rows read = rows loaded + rows quarantined + duplicates removed, per table")
         reasons = self.reasons()

@@ -54,7 +54,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     fingerprint = key_fingerprint(key)
     files, notes = expand([Path(s) for s in sources])
     _check_folders([Path(s) for s in sources], out_dir)
-    existing_manifest = store.read_manifest(out_dir) if out_dir.exists() else {}
+    existing_manifest = _manifest(out_dir) if out_dir.exists() else {}
     if existing_manifest.get("key_fingerprint") not in (None, fingerprint):
         raise IngestError(
             out_dir,
@@ -93,6 +93,8 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
             known,
         )
 
+    for o in outcome.values():
+        notes.extend(o.notes)
     quarantine = pd.concat([o.quarantine for o in outcome.values()], ignore_index=True)
     quarantine = quarantine[QUARANTINE_COLUMNS]
     source_list = _source_list(results, existing_manifest)
@@ -135,19 +137,31 @@ def _check_folders(sources: list[Path], out_dir: Path) -> None:
                 "is both a source and the output folder",
                 "council extracts in one folder, canonical tables in another",
             )
-        if source.is_dir() and store.read_manifest(source).get("pseudonymised") is True:
+        if source.is_dir() and _manifest(source).get("pseudonymised") is True:
             raise IngestError(
                 source,
                 "holds canonical tables that are already pseudonymised",
                 "council extracts with the council's own ids",
             )
     manifest = out_dir / store.MANIFEST
-    if manifest.exists() and store.read_manifest(out_dir).get("pseudonymised") is not True:
+    if manifest.exists() and _manifest(out_dir).get("pseudonymised") is not True:
         raise IngestError(
             out_dir,
             "holds tables that ingestion did not write (raw ids?)",
             "an empty folder or one written by `frontdoor ingest`",
         )
+
+
+def _manifest(folder: Path) -> dict:
+    try:
+        found = store.read_manifest(folder)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IngestError(
+            folder / store.MANIFEST, f"is not valid JSON ({exc})", "a JSON object"
+        ) from exc
+    if not isinstance(found, dict):
+        raise IngestError(folder / store.MANIFEST, "is not a JSON object", "a JSON object")
+    return found
 
 
 def _reference_date(settings, results, sources, existing_manifest) -> date:
