@@ -6,10 +6,10 @@ from frontdoor.settings.section import Section
 
 
 class LightGBMParams(Section):
-    n_estimators: int = 300
-    learning_rate: float = 0.03
+    n_estimators: int = 500
+    learning_rate: float = 0.02
     num_leaves: int = 7  # small trees: ~4k training decisions per fold on the default council
-    min_child_samples: int = 50
+    min_child_samples: int = 30
     subsample: float = 0.8
     subsample_freq: int = 1
     colsample_bytree: float = 0.8
@@ -23,7 +23,7 @@ class LogisticParams(Section):
 
 
 class SplitSettings(Section):
-    train_years: int = 2
+    train_years: int = 4  # clipped at the first decision: in effect an expanding window
     test_months: int = 6
     calibration_months: int = 6
     folds: int = 3
