@@ -172,61 +172,70 @@ def random_history(seed: int, children: int = 6, households: int = 3, rows: int 
 
 
 # --- the oracle: one decision at a time, straight from the declaration ------------------------
+class Oracle:
+    """Features for one decision at a time, written the obvious way (pandas filters over
+    the whole table: no sorting, no codes, no binary search), to check the engine against.
+    Filters that do not depend on the decision are computed once per feature."""
+
+    def __init__(self, tables):
+        self.tables = tables
+        self.children = tables["children"].drop_duplicates("child_id").set_index("child_id")
+        self._filters: dict[str, pd.Series] = {}
+
+    def value(self, f: Feature, child_id: str, when: pd.Timestamp) -> float:
+        children = self.children
+        if f.agg == "age_years":
+            if child_id not in children.index or pd.isna(children.at[child_id, "birth_month"]):
+                return float("nan")
+            born = children.at[child_id, "birth_month"]
+            return float(((when.year * 12 + when.month) - (born.year * 12 + born.month)) // 12)
+        frame = self.tables[f.source]
+        known = frame[f.knowledge_date]
+        if f.name not in self._filters:
+            self._filters[f.name] = _passes(self.tables, f, frame)
+        keep = self._filters[f.name] & known.notna() & (known < when)  # strictly before
+        if f.window_days is not None:
+            keep &= (when - known).dt.days <= f.window_days
+        if f.scope == "child":
+            keep &= frame["child_id"] == child_id
+        else:
+            if child_id not in children.index or pd.isna(children.at[child_id, "household_id"]):
+                return 0.0 if f.agg != "days_since_last" else float("nan")
+            household = children.at[child_id, "household_id"]
+            siblings = set(children.index[children["household_id"] == household]) - {child_id}
+            keep &= frame["child_id"].isin(siblings)
+        dates = known[keep]
+        if f.agg == "count":
+            return float(len(dates))
+        if f.agg == "any":
+            return float(len(dates) > 0)
+        if f.agg == "days_since_last":
+            return float((when - dates.max()).days) if len(dates) else float("nan")
+        raise AssertionError(f.agg)
+
+
 def oracle_value(tables, f: Feature, child_id: str, when: pd.Timestamp) -> float:
-    children = tables["children"].set_index("child_id")
-    if f.agg == "age_years":
-        if child_id not in children.index or pd.isna(children.at[child_id, "birth_month"]):
-            return float("nan")
-        born = children.at[child_id, "birth_month"]
-        return float(((when.year * 12 + when.month) - (born.year * 12 + born.month)) // 12)
-    frame = tables[f.source]
-    kd = frame[f.knowledge_date]
-    rows = []
-    for i in range(len(frame)):
-        row = frame.iloc[i]
-        known = kd.iloc[i]
-        if pd.isna(known) or not known < when:  # strictly before; no date, never
-            continue
-        if f.window_days is not None and (when - known).days > f.window_days:
-            continue
-        if not _passes(tables, f, row):
-            continue
-        if f.scope == "child" and row["child_id"] != child_id:
-            continue
-        if f.scope == "household":
-            if child_id not in children.index or row["child_id"] == child_id:
-                continue
-            if row["child_id"] not in children.index:
-                continue
-            if (
-                children.at[row["child_id"], "household_id"]
-                != children.at[child_id, "household_id"]
-            ):
-                continue
-        rows.append(known)
-    if f.agg == "count":
-        return float(len(rows))
-    if f.agg == "any":
-        return float(len(rows) > 0)
-    if f.agg == "days_since_last":
-        return float((when - max(rows)).days) if rows else float("nan")
-    raise AssertionError(f.agg)
+    return Oracle(tables).value(f, child_id, when)
 
 
-def _passes(tables, f: Feature, row) -> bool:
+def _passes(tables, f: Feature, frame: pd.DataFrame) -> pd.Series:
+    keep = pd.Series(True, index=frame.index)
     for column, allowed in f.where.items():
+        wanted = set(allowed)
         if column == "factors":
-            if not set(codes.factor_list(row["factors"])) & set(allowed):
-                return False
+            values = [bool(set(codes.factor_list(v)) & wanted) for v in frame["factors"]]
         elif column == "source_family":
-            if codes.SOURCE_FAMILY.get(row["source"]) not in allowed:
-                return False
+            values = [codes.SOURCE_FAMILY.get(v) in wanted for v in frame["source"]]
         elif column == "is_rereferral":
-            refs = tables["referrals"]
-            same = refs[refs["child_id"] == row["child_id"]]["referral_date"]
-            gaps = (row["referral_date"] - same).dt.days
-            if bool(((gaps >= 1) & (gaps <= 365)).any()) not in allowed:
-                return False
-        elif row[column] not in allowed:
-            return False
-    return True
+            values = [_is_rereferral(tables, row) in wanted for _, row in frame.iterrows()]
+        else:
+            values = [v in wanted for v in frame[column]]
+        keep &= pd.Series(values, index=frame.index, dtype=bool)
+    return keep
+
+
+def _is_rereferral(tables, row) -> bool:
+    refs = tables["referrals"]
+    same = refs.loc[refs["child_id"] == row["child_id"], "referral_date"]
+    gaps = (row["referral_date"] - same).dt.days
+    return bool(((gaps >= 1) & (gaps <= 365)).any())
