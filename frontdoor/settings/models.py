@@ -38,7 +38,7 @@ class ModelSettings(Section):
     logistic: LogisticParams = Field(default_factory=LogisticParams)
     splits: SplitSettings = Field(default_factory=SplitSettings)
     calibration_method: str = "isotonic"  # or "sigmoid" (Platt)
-    review_capacity_per_week: int = 60
+    review_capacity_per_week: int = 10  # ~1 in 4 of the default council's ~44 referrals a week
     bootstrap_samples: int = 200
     band_edges: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.95])  # training quantiles
     band_names: list[str] = Field(default_factory=lambda: ["low", "medium", "high", "very high"])
