@@ -161,3 +161,12 @@ def test_values_are_the_same_types_every_time(settings):
     again = build_feature_table(random_history(11), REFERENCE, settings)
     pd.testing.assert_frame_equal(table, again)
     assert np.isfinite(table["referrals_all"]).all()
+
+
+def test_committed_catalogue_is_up_to_date():
+    """docs/feature-catalogue.md is rendered from the declarations; regenerate it with
+    `frontdoor features catalogue --out docs` after changing a feature."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "feature-catalogue.md"
+    assert committed.read_text(encoding="utf-8") == render_markdown()
