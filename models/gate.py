@@ -9,8 +9,8 @@ tell it from noise. Groups too small to assess are listed, never judged.
 The interval: by default (``multiplicity="bonferroni"``) Katz's log interval for a ratio of two
 proportions (standard error sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2) from the counts, 0.5 added to an
 empty numerator), at level 1 - family_error_rate / checks, because dozens of groups are judged
-at once and a plain 95% interval per check would fail a fair model by chance alone (about one
-check in forty). Katz rather than the bootstrap's spread because the gate needs far tails, which
+at once and a plain 95% interval per check fails a fair model by chance alone (measured: about
+one check in eighteen, so every one of ten fair score sets failed; docs/fairness.md). Katz rather than the bootstrap's spread because the gate needs far tails, which
 200 resamples cannot give, and a bootstrap of a rate with a handful of events is unreliable.
 For the calibration difference (a difference of means) the bootstrap standard error is used.
 With ``multiplicity="none"``, the published bootstrap 95% percentile interval is used.

@@ -115,7 +115,46 @@ def test_audit_refuses_bad_labels_and_missing_options(tmp_path):
     assert result.exit_code == 2 and "--score" in result.output
 
 
-def test_sanitised_metric_names():
+def test_reference_group_can_be_chosen(tmp_path):
+    path = tmp_path / "scores.csv"
+    vendor_scores().to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--scores",
+            str(path),
+            "--score",
+            "vendor_score",
+            "--label",
+            "outcome",
+            "--threshold",
+            "60",
+            "--group",
+            "area",
+            "--reference",
+            "area=South",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "audit.json").read_text())
+    assert record["characteristics"]["area"]["reference"] == "South"
+    assert (
+        record["characteristics"]["area"]["groups"]["South"]["disparities"]["fnr"]["value"] == 1.0
+    )
+
+
+def test_sanitised_metric_names_are_unique():
+    from models.fairness.audit import GroupResult
+    from models.fairness.tracking import metric_keys
+
+    class Two:
+        groups = [GroupResult("age", "16+", {}, True), GroupResult("age", "16plus", {}, True)]
+
+    assert sorted(metric_keys(Two).values()) == ["fairness/age/16plus", "fairness/age/16plus_2"]
     assert metric_key_part("16+") == "16plus"
     assert metric_key_part("White × Female") == "White_x_Female"
     assert metric_key_part("Not known or refused") == "Not_known_or_refused"
