@@ -27,9 +27,13 @@ def any_within(
     """Whether the child has an event 1 to `days` days after each decision day."""
     keep = event_day != tl.NO_DAY
     keys = np.sort(tl.keys_of(event_child[keep], event_day[keep]))
+    order = np.argsort(tl.keys_of(child, day))  # sorted needles: cache-warm searches
+    child, day = child[order], day[order]
     lo = np.searchsorted(keys, tl.keys_of(child, day + 1), side="left")
     hi = np.searchsorted(keys, tl.keys_of(child, day + days), side="right")
-    return hi > lo
+    found = np.empty(len(order), dtype=bool)
+    found[order] = hi > lo
+    return found
 
 
 def labels(
