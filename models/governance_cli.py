@@ -136,10 +136,12 @@ def register(app: typer.Typer) -> None:
             from models.promotion import audit_model_version
 
             model_label = label or settings.models.primary_label
+            from mlflow.exceptions import MlflowException
+
             try:
                 result = audit_model_version(settings, model_label, model_version)
-            except AuditInputError as error:
-                _fail(str(error))
+            except (AuditInputError, MlflowException, OSError) as error:
+                _fail(f"cannot audit version {model_version} of label {model_label}: {error}")
             print_summary(result.record)
             if out is not None:
                 write_audit(
@@ -246,6 +248,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write the governance report (model card + ATRS record) as one HTML file, and log it to MLflow."""
+        from mlflow.exceptions import MlflowException
+
         from models.report import build_report
 
         settings = _settings(ctx)
@@ -253,8 +257,8 @@ def register(app: typer.Typer) -> None:
             result = build_report(
                 settings, label or settings.models.primary_label, model_version, out
             )
-        except (LookupError, ValueError) as error:
-            _fail(str(error))
+        except (LookupError, ValueError, MlflowException, OSError) as error:
+            _fail(f"cannot build the report for version {model_version}: {error}")
         console.print(
             f"Wrote {result.html_path} and {result.atrs_path}; logged to MLflow run {result.run_id}."
         )
