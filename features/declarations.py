@@ -23,7 +23,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from records import codes
 from records.contract import TABLES
@@ -75,9 +74,11 @@ class Feature:
     says_missing: str = ""  # the sentence when the value is missing (days since: none yet)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "where", MappingProxyType({k: tuple(v) for k, v in dict(self.where).items()})
-        )
+        # a plain dict of tuples: picklable (MLflow, multiprocessing) and compared by value
+        object.__setattr__(self, "where", {k: tuple(v) for k, v in dict(self.where).items()})
+
+    def __hash__(self) -> int:  # names are unique (validate_declarations)
+        return hash(self.name)
 
     @property
     def window_text(self) -> str:

@@ -147,3 +147,11 @@ def test_duplicate_names_are_refused():
     f = d.get("referrals_all")
     with pytest.raises(ValueError, match="declared twice"):
         d.validate_declarations((f, f))
+
+
+def test_declarations_pickle_and_hash():
+    import pickle
+
+    for f in d.FEATURES:
+        assert pickle.loads(pickle.dumps(f)) == f
+    assert len(set(d.FEATURES)) == len(d.FEATURES)
