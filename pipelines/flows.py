@@ -14,9 +14,7 @@ from typing import Any
 
 from prefect import flow
 
-from frontdoor import REVIEW_NOTICE
 from frontdoor.settings import Settings, load_settings
-from models.monitoring import MonitorReport
 from pipelines import artifacts
 from pipelines import tasks as t
 from pipelines.steps import Ledger, run_step, submit_steps
@@ -457,8 +455,6 @@ FLOWS = {
 __all__ = [
     "FLOWS",
     "demo_flow",
-    "REVIEW_NOTICE",
-    "MonitorReport",
     "audit_flow",
     "build_features_flow",
     "ingest_flow",
