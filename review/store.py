@@ -251,6 +251,8 @@ def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[li
     where = _queue_where(settings, filters)
     size = settings.review.page_size
     page = max(1, filters.page)
+    # the page first, then the status of only its rows: with EXISTS in the page query, the
+    # database evaluates them for every flagged row before sorting (measured: 3x slower)
     stmt = (
         select(
             t.c.id,
@@ -262,8 +264,6 @@ def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[li
             t.c.team,
             t.c.scored_at,
             t.c.reasons_json,
-            _decided_expr().label("decided"),
-            _in_review_expr().label("in_review"),
         )
         .where(*where)
         .order_by(t.c.band_rank, t.c.referral_date, t.c.decision_id)
@@ -273,21 +273,39 @@ def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[li
     top_n = settings.review.top_reasons_in_queue
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
-        items = [
-            QueueItem(
-                score_id=r.id,
-                decision_id=r.decision_id,
-                child_id=r.child_id,
-                referral_date=r.referral_date,
-                band=r.band,
-                probability=r.probability,
-                team=r.team,
-                scored_at=r.scored_at,
-                status=_status(bool(r.decided), bool(r.in_review)),
-                top_reasons=top_reasons(reasons_from_json(r.reasons_json), top_n),
-            )
-            for r in conn.execute(stmt)
-        ]
+        rows = conn.execute(stmt).all()
+        ids = [r.decision_id for r in rows]
+        decided = set(
+            conn.execute(
+                select(decisions.c.decision_id).where(decisions.c.decision_id.in_(ids)).distinct()
+            ).scalars()
+        )
+        in_review = set(
+            conn.execute(
+                select(audit_log.c.target)
+                .where(
+                    audit_log.c.action == "case_view",
+                    audit_log.c.target.in_(ids),
+                    audit_log.c.role == "reviewer",
+                )
+                .distinct()
+            ).scalars()
+        )
+    items = [
+        QueueItem(
+            score_id=r.id,
+            decision_id=r.decision_id,
+            child_id=r.child_id,
+            referral_date=r.referral_date,
+            band=r.band,
+            probability=r.probability,
+            team=r.team,
+            scored_at=r.scored_at,
+            status=_status(r.decision_id in decided, r.decision_id in in_review),
+            top_reasons=top_reasons(reasons_from_json(r.reasons_json), top_n),
+        )
+        for r in rows
+    ]
     return items, int(total)
 
 

@@ -17,7 +17,7 @@ class ReviewSettings(Section):
     teams: list[str] = ["MASH A", "MASH B"]
     # Bands that put a referral in the queue, most urgent first (names from models.band_names).
     flagged_bands: list[str] = Field(default_factory=lambda: ["very high", "high"])
-    page_size: int = 50
+    page_size: int = 25  # rows per queue page (the daily capacity is far smaller)
     top_reasons_in_queue: int = 3
     max_login_failures: int = 5  # then the account waits lockout_minutes before trying again
     lockout_minutes: int = 15

@@ -76,3 +76,39 @@ def test_decisions_export(tmp_path, review_settings, h):
         [item.decision_id, "early_help", False]
     ]
     assert "rationale" not in frame.columns
+
+
+def test_serve_starts_the_app_on_its_schema(tmp_path, settings):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from review import db
+    from review.live import free_port
+
+    port = free_port()
+    frontdoor = Path(sys.executable).parent / "frontdoor"
+    proc = subprocess.Popen(
+        [str(frontdoor), "--config", _config(tmp_path, settings), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "frontdoor serve did not answer in 60 s"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "Sign in" in response.text
+        assert "server" not in response.headers  # no server banner
+        assert db.current_revision(settings) == "0002"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
