@@ -15,6 +15,7 @@ import pandas as pd
 
 from frontdoor.settings.fairness import FairnessSettings
 from models.fairness.audit import AuditResult, run_audit
+from models.gate import GateResult, evaluate_gate
 
 PSI_MODERATE = 0.1  # conventional reading: < 0.1 stable, 0.1-0.25 moderate, > 0.25 significant
 PSI_EPSILON = 1e-4  # share given to an empty bin so the logarithm stays finite
@@ -246,6 +247,7 @@ class MonitorReport:
     fairness: pd.DataFrame | None
     agreement: pd.DataFrame
     alerts: list[str]
+    fairness_gate: GateResult | None = None
 
     def headline(self) -> dict:
         shifted = self.feature_drift[self.feature_drift["status"] == "significant shift"]
@@ -263,11 +265,10 @@ class MonitorReport:
         }
 
 
-def alerts_for(
-    drift: pd.DataFrame, scores: dict, fairness: pd.DataFrame | None, settings: FairnessSettings
-) -> list[str]:
-    """Plain-English alerts for the data team: shifts past the alert line, disparities outside
-    the configured ratio band among groups large enough to assess."""
+def alerts_for(drift: pd.DataFrame, scores: dict, gate: GateResult | None = None) -> list[str]:
+    """Plain-English alerts for the data team: shifts past the alert line, and disparities on
+    recent labelled referrals that fail the promotion gate's own rule (outside the band, with an
+    interval that excludes parity), so the monitor and the gate never disagree about noise."""
     alerts = [
         f"input {row.feature} has shifted (PSI {row.psi:.2f})"
         for row in drift.itertuples()
@@ -275,19 +276,14 @@ def alerts_for(
     ]
     if scores.get("status") == "significant shift":
         alerts.append(f"the scores have shifted (PSI {scores['psi']:.2f})")
-    if fairness is not None and not fairness.empty:
-        for metric in settings.gated_metrics:
-            column = f"{metric}_ratio"
-            if column not in fairness:
-                continue
-            assessable = fairness[fairness["assessable"].astype(bool) & fairness[column].notna()]
-            for row in assessable.itertuples():
-                ratio = getattr(row, column)
-                if ratio < settings.ratio_lower or ratio > settings.ratio_upper:
-                    alerts.append(
-                        f"{metric.upper()} ratio {ratio:.2f} for {row.characteristic} "
-                        f"group {row.group} on recent labelled referrals"
-                    )
+    if gate is not None:
+        for check in [*gate.failures, *getattr(gate, "reported", [])]:
+            blocking = "" if getattr(check, "gated", True) else " (reported, not gated)"
+            alerts.append(
+                f"{check.metric.upper()} {check.kind} {check.value:.2f} for {check.characteristic} "
+                f"group {check.group} (reference {check.reference}) on recent labelled "
+                f"referrals{blocking}"
+            )
     return alerts
 
 
@@ -352,7 +348,7 @@ def build_monitor_report(
     )
 
     # Fairness on the most recent decisions whose outcome is now known.
-    fairness_frame = None
+    fairness_frame, gate = None, None
     labelled = recent_labelled(table, label, as_of, label_window_days, max(window_days, 180))
     if len(labelled) >= fairness.min_group_size:
         labelled, characteristics = derive_characteristics(labelled)
@@ -371,8 +367,9 @@ def build_monitor_report(
                 flagged="flagged",
             )
             fairness_frame = audit.to_frame()
+            gate = evaluate_gate(audit, fairness)
         except ValueError:  # e.g. a reference group too small in a short window
-            fairness_frame = None
+            fairness_frame, gate = None, None
 
     # Managers' agreement with the flags, by band and group.
     if decisions.empty:
@@ -392,5 +389,6 @@ def build_monitor_report(
         flag_rates_by_group=by_group,
         fairness=fairness_frame,
         agreement=agreement,
-        alerts=alerts_for(drift, scores, fairness_frame, fairness),
+        alerts=alerts_for(drift, scores, gate),
+        fairness_gate=gate,
     )

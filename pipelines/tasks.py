@@ -399,6 +399,7 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
         "score_drift": report.score_drift,
         "alerts": report.alerts,
         "fairness_groups": fairness_rows,
+        "fairness_gate": report.fairness_gate.summary() if report.fairness_gate else None,
     }
     atomic_write_text(written["summary"], json.dumps(summary, indent=2, default=str))
     top = report.feature_drift.head(10)

@@ -127,13 +127,18 @@ def test_recent_fairness_runs_the_fairness_audit_and_alerts_on_a_disparity():
         frame,
         label="y",
         score="p",
-        characteristics={"group": "g"},
+        characteristics={"ethnicity": "g"},
         settings=settings,
         threshold=0.5,
     )
     table = audit.to_frame()
-    b = table[(table["characteristic"] == "group") & (table["group"] == "B")].iloc[0]
+    b = table[(table["characteristic"] == "ethnicity") & (table["group"] == "B")].iloc[0]
     assert b["fnr"] > 0.6 and b["fnr_ratio"] > 2
+    from models.gate import evaluate_gate
+
+    gate = evaluate_gate(audit, settings)
+    assert not gate.passed
     drift = pd.DataFrame(columns=["feature", "psi", "status"])
-    alerts = mon.alerts_for(drift, {"status": "stable"}, table, settings)
+    alerts = mon.alerts_for(drift, {"status": "stable"}, gate)
     assert any("FNR" in a and "group B" in a for a in alerts)
+    assert mon.alerts_for(drift, {"status": "stable"}, None) == []
