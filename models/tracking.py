@@ -235,6 +235,16 @@ def log_run(
         tags["oracle_auc_gap"] = f"{result.metric('gap:' + deployed.kind, 'auc')['value']:.4f}"
     for k, v in tags.items():
         c.set_model_version_tag(name, version, k, v)
+    c.update_model_version(
+        name,
+        version,
+        description=(
+            f"{deployed.kind} for {result.label}, calibrated ({settings.models.calibration_method})"
+            f" and banded on its training window; backtest AUC {overall_auc:.3f} on "
+            f"{len(result.folds)} temporal folds (run {run_id}). Fairness audit pending. "
+            + REVIEW_NOTICE
+        ),
+    )
     return RunRecord(run_id, experiment_id, name, version, f"models:/{name}/{version}")
 
 

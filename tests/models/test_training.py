@@ -73,6 +73,7 @@ def test_run_logs_everything_and_registers_a_challenger(trained):
     assert str(v.version) == record.model_version
     assert registry.run_id_of(settings, "escalation_12m", "challenger") == record.run_id
     assert v.tags["estimator"] == "lightgbm" and v.tags["fairness_audit"] == "pending"
+    assert "not a decision" in v.description and record.run_id in v.description
     registry.set_version_tags(settings, "escalation_12m", v.version, {"reviewed": "yes"})
     assert registry.version_tags(settings, "escalation_12m", v.version)["reviewed"] == "yes"
 
