@@ -64,15 +64,24 @@ class FrontDoorModel:
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return self.estimator.predict_proba(self.inputs(frame))[:, 1]
 
+    def band(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.bands.transform(self.margin(frame)).astype(str)
+
+    def band_table(self) -> pd.DataFrame:
+        """The bands with their margin and probability ranges (fixed on the training window)."""
+        return self.bands.table(self.estimator.calibrator_.predict)
+
     def contributions(self, frame: pd.DataFrame) -> tuple[np.ndarray, float]:
         return self.estimator.contributions(self.inputs(frame))
 
     def score_frame(self, frame: pd.DataFrame, with_reasons: bool = True) -> pd.DataFrame:
         """Probability, band and reasons for each row (index preserved)."""
         X = self.inputs(frame)
-        p = self.estimator.predict_proba(X)[:, 1]
+        margin = self.estimator.decision_function(X)
+        p = self.estimator.calibrator_.predict(margin)
         out = pd.DataFrame(
-            {"probability": p, "band": self.bands.transform(p).astype(str)}, index=frame.index
+            {"probability": p, "band": self.bands.transform(margin).astype(str)},
+            index=frame.index,
         )
         if with_reasons:
             contrib, _ = self.estimator.contributions(X)

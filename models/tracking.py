@@ -278,7 +278,7 @@ def _write_artifacts(result: Backtest, folder: Path, settings: Settings) -> None
         result.deployed.estimator.base.scorecard().to_csv(
             folder / "model_card" / "scorecard_deployed.csv", index=False
         )
-    result.deployed.bands.table().to_csv(folder / "model_card" / "bands.csv", index=False)
+    result.deployed.band_table().to_csv(folder / "model_card" / "bands.csv", index=False)
     _write_catalogue(folder / "model_card", result.columns)
     plots.roc_curves(result.predictions, folder / "plots" / "roc.png", result.has_oracle)
     plots.pr_curves(

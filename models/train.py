@@ -118,7 +118,7 @@ def fit_model(
         encoder.transform(calibration[columns]), calibration[label].astype(int)
     )
     bands = Bands(quantiles=tuple(cfg.band_edges), names=tuple(cfg.band_names)).fit(
-        estimator.predict_proba(X)[:, 1]
+        estimator.decision_function(X)
     )
     return FrontDoorModel(
         label,
@@ -222,7 +222,7 @@ def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
             pred[f"probability_{kind}"] = models[kind].predict_proba(test)
         chosen = models[cfg.registered_estimator]
         pred["probability"] = pred[f"probability_{cfg.registered_estimator}"]
-        pred["band"] = chosen.bands.transform(pred["probability"].to_numpy()).astype(str)
+        pred["band"] = chosen.band(test)
         pred["rule_flag"] = rule.flags(test[[rule.feature]])
         if has_oracle:
             pred["oracle_probability"] = test[truth].astype(float).to_numpy()

@@ -95,7 +95,7 @@ pd.DataFrame(
 # ## Bands, fixed on the training distribution
 
 # %%
-model.bands.table()
+model.band_table()
 
 # %%
 labelled_rows = labelled(table, label)

@@ -37,7 +37,7 @@ class ModelSettings(Section):
     lightgbm: LightGBMParams = Field(default_factory=LightGBMParams)
     logistic: LogisticParams = Field(default_factory=LogisticParams)
     splits: SplitSettings = Field(default_factory=SplitSettings)
-    calibration_method: str = "isotonic"  # or "sigmoid" (Platt)
+    calibration_method: str = "sigmoid"  # Platt; or "isotonic" (steps tie scores, reach 0 and 1)
     review_capacity_per_week: int = 10  # ~1 in 4 of the default council's ~44 referrals a week
     bootstrap_samples: int = 200
     band_edges: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.95])  # training quantiles

@@ -133,8 +133,10 @@ def test_bands_fixed_on_training_quantiles():
     later = pd.Series(bands.transform(train + 0.1)).value_counts(normalize=True)
     assert later["very high"] > 0.1
     assert np.array_equal(edges, bands.edges_)
-    table = bands.table()
+    table = bands.table(lambda m: np.clip(m, 0, 1))
     assert list(table["band"]) == ["low", "medium", "high", "very high"]
+    assert table["from_probability"].iloc[0] == 0.0 and table["to_probability"].iloc[-1] == 1.0
+    assert table["training_share"].sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="one more band name"):
         Bands(quantiles=(0.5,), names=("a", "b", "c")).fit(train)
 

@@ -10,13 +10,18 @@ from conftest import make_settings
 from models import registry
 from models.run import train_and_register
 from models.scoring import score_referrals
-from models.train import backtest, summary_table
+from models.train import backtest, labelled, summary_table
 from records.pseudonymise import is_pseudonym
 from records.scores import SCORED_REFERRAL_COLUMNS, reasons_from_json
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"bootstrap_samples": 30, "lightgbm": {"n_estimators": 60}, "explain_sample": 300}
+SMALL = {
+    "bootstrap_samples": 30,
+    "lightgbm": {"n_estimators": 60},
+    "explain_sample": 300,
+    "calibration_method": "isotonic",
+}
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +195,15 @@ def test_raw_identifiers_never_reach_mlflow(toy_table, tmp_path):
     # a synthetic demo council is not personal data: warned, not refused
     with pytest.warns(UserWarning, match="demo mode: 1 of"):
         log_run(result, raw, settings.model_copy(update={"demo_mode": True}))
+
+
+def test_bands_keep_their_training_shares_despite_isotonic_steps(trained, toy_table):
+    _, result, _ = trained
+    model = result.deployed
+    rows = labelled(toy_table, "escalation_12m")
+    train = rows[result.deployment.masks(rows["decision_date"])["train"]]
+    shares = pd.Series(model.band(train)).value_counts(normalize=True)
+    for band, share in zip(model.bands.names, (0.5, 0.3, 0.15, 0.05), strict=True):
+        assert shares[band] == pytest.approx(share, abs=0.01)
+    table = model.band_table()
+    assert table["from_probability"].is_monotonic_increasing
