@@ -311,6 +311,37 @@ def register(app: typer.Typer) -> None:
             "Prefect server for a worker: see docs/deployment.md."
         )
 
+    @app.command("deploy")
+    def deploy(
+        ctx: typer.Context,
+        work_pool: str = typer.Option("frontdoor", "--work-pool", help="The worker's work pool."),
+        source: str | None = typer.Option(
+            None,
+            "--source",
+            help="Project folder (or git URL) the worker runs from (default: here).",
+        ),
+        config: Path | None = typer.Option(
+            None, "--flow-config", help="YAML configuration the scheduled runs load."
+        ),
+    ) -> None:
+        """Register the scheduled deployments on the Prefect server (PREFECT_API_URL) for a
+        worker: `prefect worker start --pool frontdoor` then runs them on schedule."""
+        from frontdoor.settings import project_root
+        from pipelines.deployments import register_for_worker, schedule_rows
+
+        settings = _settings(ctx)
+        where = source or str(settings.paths.root or project_root())
+        ids = register_for_worker(
+            settings, where, work_pool, config=str(config) if config else None
+        )
+        table = Table(title=f"registered for work pool {work_pool!r} (source {where})")
+        for col in ("deployment", "cron", "id"):
+            table.add_column(col)
+        for row, dep_id in zip(schedule_rows(settings), ids, strict=True):
+            table.add_row(row["deployment"], row["cron"], dep_id)
+        console.print(table)
+        console.print(f"Start a worker: prefect worker start --pool {work_pool}")
+
     @app.command("serve-flows")
     def serve_flows(
         ctx: typer.Context,

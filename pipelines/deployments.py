@@ -58,3 +58,37 @@ def build_deployments(settings: Settings, config: str | None = None) -> list:
         )
         for name, f, attr, what in SCHEDULES
     ]
+
+
+def register_for_worker(
+    settings: Settings, source: str, work_pool: str = "frontdoor", config: str | None = None
+) -> list[str]:
+    """Register the three deployments on the Prefect server in use, for a worker of
+    ``work_pool`` to run from ``source`` (the project folder on the worker's machine, or a git
+    URL). The same as ``prefect deploy --all`` with prefect.yaml. Returns the deployment ids."""
+    from prefect import Flow
+    from prefect.schedules import Cron
+
+    p = settings.pipelines
+    parameters = {"config": config} if config else {}
+    ids = []
+    for name, f, attr, what in SCHEDULES:
+        entry = f"pipelines/flows.py:{f.fn.__name__}"
+        remote = Flow.from_source(source=source, entrypoint=entry)
+        ids.append(
+            str(
+                remote.deploy(
+                    name=name,
+                    work_pool_name=work_pool,
+                    schedules=[Cron(getattr(p, attr), timezone=p.timezone)],
+                    parameters=parameters,
+                    description=what,
+                    tags=["frontdoor"],
+                    build=False,
+                    push=False,
+                    print_next_steps=False,
+                    ignore_warnings=True,
+                )
+            )
+        )
+    return ids

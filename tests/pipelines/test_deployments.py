@@ -82,3 +82,30 @@ def test_cli_lists_the_flows_and_the_schedules():
     assert "0 2 * * *" in schedules.output and "monthly-retraining" in schedules.output
     unknown = runner.invoke(app, ["flow", "run", "nonsense"], env={"COLUMNS": "200"})
     assert unknown.exit_code == 2 and "No flow called" in unknown.output
+
+
+@pytest.mark.slow
+def test_deployments_register_for_a_worker_on_a_work_pool(prefect_harness):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from pipelines.deployments import register_for_worker
+
+    async def make_pool():
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name="frontdoor-test", type="process"))
+
+    asyncio.run(make_pool())
+    settings = Settings()
+    ids = register_for_worker(settings, str(ROOT), "frontdoor-test", config="frontdoor.yaml")
+    assert len(ids) == 3
+
+    async def read():
+        async with get_client() as client:
+            monthly = await client.read_deployment_by_name("retrain/monthly-retraining")
+            return monthly, await client.read_deployment_schedules(monthly.id)
+
+    monthly, schedules = asyncio.run(read())
+    assert monthly.work_pool_name == "frontdoor-test"
+    assert monthly.entrypoint == "pipelines/flows.py:retrain_flow"
+    assert [s.schedule.cron for s in schedules] == [settings.pipelines.retraining_cron]
