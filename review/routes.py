@@ -352,7 +352,13 @@ def reidentify(request: Request, decision_id: str, purpose: str = Form("")):
         )
     lookup = _reidentify_lookup()
     child = context["score"]["child_id"]
-    la_id = lookup(state.settings, child, who=user.username) if lookup is not None else None
+    outcome = "no"
+    la_id = None
+    try:
+        la_id = lookup(state.settings, child, who=user.username) if lookup is not None else None
+        outcome = "yes" if la_id else "no"
+    except Exception as err:  # the boundary failing must not hide that someone asked
+        outcome = f"error ({type(err).__name__})"
     store.audit(
         state.engine,
         user_id=user.id,
@@ -360,7 +366,7 @@ def reidentify(request: Request, decision_id: str, purpose: str = Form("")):
         role=user.role,
         action="reidentify",
         target=decision_id,
-        detail=f"child={child}; found={'yes' if la_id else 'no'}; purpose={purpose[:500]}",
+        detail=f"child={child}; found={outcome}; purpose={purpose[:500]}",
     )
     return render(request, "case.html", reidentified=la_id or "", reid_done=True, **context)
 
