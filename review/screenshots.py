@@ -1,12 +1,17 @@
-"""Screenshots of the queue and a case page for the docs: ``python -m review.screenshots docs/screenshots``.
+"""Screenshots of the queue and a case page for the docs.
 
-Runs the app on sample records (``review.sample``) in a temporary folder and photographs it with
-Debian's Chromium through Playwright (a development dependency).
+    python -m review.screenshots docs/screenshots                      # sample records
+    python -m review.screenshots docs/screenshots --config frontdoor.yaml   # a scored council
+
+With ``--config``, the app runs on that configuration's review database and canonical tables
+(for example after ``frontdoor demo``) and a screenshot user is added to it; otherwise on sample
+records (``review.sample``) in a temporary folder. Uses Debian's Chromium through Playwright.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import secrets
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -21,16 +26,59 @@ CHROMIUM_ARGS = [
 ]
 
 
-def take(out: Path, executable: str = "/usr/bin/chromium") -> list[Path]:
+def _photograph(settings, out: Path, username: str, password: str, executable: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    from frontdoor.settings import Settings
+    from review import store
     from review.app import create_app
     from review.live import serve_in_thread
+
+    app = create_app(settings, preload=True)
+    server = serve_in_thread(app)
+    saved = [out / "queue.png", out / "case.png"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1150})
+            page.goto(f"{server.url}/login")
+            page.get_by_label("Username").fill(username)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{server.url}/queue")
+            page.screenshot(path=str(saved[0]))
+            # a case with siblings and some history, so the page shows what it can
+            index = app.state.history.index()
+            items, _ = store.queue(settings, app.state.engine, store.QueueFilters())
+            best = max(
+                items,
+                key=lambda i: (
+                    len(index.members.get(index.household.get(i.child_id), [])) > 1,
+                    min(len(index.child_events(i.child_id, i.referral_date)), 25),
+                ),
+            )
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.goto(f"{server.url}/cases/{best.decision_id}")
+            page.screenshot(path=str(saved[1]), full_page=True)
+            browser.close()
+    finally:
+        server.stop()
+    return saved
+
+
+def take(
+    out: Path, config: Path | None = None, executable: str = "/usr/bin/chromium"
+) -> list[Path]:
+    from frontdoor.settings import Settings, load_settings
+    from review import auth, store
     from review.sample import populate
 
     out.mkdir(parents=True, exist_ok=True)
-    password = "screenshot-password-1"
+    password = secrets.token_urlsafe(16)
+    if config is not None:
+        settings = load_settings(config)
+        username = f"screenshots-{secrets.token_hex(3)}"
+        auth.add_user(settings, store.ready_engine(settings), username, "reviewer", password)
+        return _photograph(settings, out, username, password, executable)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             paths={"root": tmp},
@@ -44,41 +92,13 @@ def take(out: Path, executable: str = "/usr/bin/chromium") -> list[Path]:
             now=datetime.now(),
             password=password,
         )
-        server = serve_in_thread(create_app(settings))
-        saved = []
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.goto(f"{server.url}/login")
-                page.get_by_label("Username").fill("m.khan")
-                page.get_by_label("Password").fill(password)
-                page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url(f"{server.url}/queue")
-                saved.append(out / "queue.png")
-                page.set_viewport_size({"width": 1280, "height": 1150})
-                page.screenshot(path=str(saved[-1]))
-                # a case with siblings and some history, so the page shows what it can
-                from review import store
-
-                index = create_app.__globals__["history_source"](settings).index()
-                items, _ = store.queue(settings, store.ready_engine(settings), store.QueueFilters())
-                best = max(
-                    items,
-                    key=lambda i: (
-                        len(index.members.get(index.household.get(i.child_id), [])) > 1,
-                        len(index.child_events(i.child_id, i.referral_date)),
-                    ),
-                )
-                page.goto(f"{server.url}/cases/{best.decision_id}")
-                saved.append(out / "case.png")
-                page.screenshot(path=str(saved[-1]), full_page=True)
-                browser.close()
-        finally:
-            server.stop()
-    return saved
+        return _photograph(settings, out, "m.khan", password, executable)
 
 
 if __name__ == "__main__":
-    for path in take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+    parser = argparse.ArgumentParser(description="Screenshots of the review app.")
+    parser.add_argument("out", nargs="?", default="docs/screenshots", type=Path)
+    parser.add_argument("--config", type=Path, default=None)
+    args = parser.parse_args()
+    for path in take(args.out, args.config):
         print(path)
