@@ -59,9 +59,9 @@ def generate(settings: Settings, keep_latent: bool = False) -> SyntheticCouncil:
         start_day=int(np.datetime64(start, "D").astype(np.int64)),
         end_day=int(np.datetime64(end, "D").astype(np.int64)),
     )
-    seeds = np.random.SeedSequence(cfg.seed).spawn(7)
+    seeds = np.random.SeedSequence(cfg.seed).spawn(8)
     rngs = [np.random.default_rng(s) for s in seeds]
-    rng_pop, rng_process, rng_da, rng_dates, rng_details, rng_recording, rng_eh = rngs
+    rng_pop, rng_process, rng_da, rng_dates, rng_details, rng_recording, rng_eh, rng_chain = rngs
 
     pop = build_population(cfg.children, n_months, rng_pop)
     major = major_group_of_codes()[pop.ethnicity]
@@ -72,7 +72,15 @@ def generate(settings: Settings, keep_latent: bool = False) -> SyntheticCouncil:
     model = build_model(sb.source if sb.enabled else None, sb.rate_multiplier)
 
     events = simulate(
-        pop, model, surveilled, -BURN_IN_MONTHS, n_months, rng_process, rng_da, keep_latent
+        pop,
+        model,
+        surveilled,
+        -BURN_IN_MONTHS,
+        n_months,
+        rng_process,
+        rng_da,
+        rng_chain,
+        keep_latent,
     )
     built = build_tables(
         pop, events, model, window, surveilled, recording,

@@ -68,9 +68,15 @@ def simulate(
     n_months: int,
     rng: np.random.Generator,
     rng_da: np.random.Generator,
+    rng_chain: np.random.Generator,
     keep_latent: bool = False,
 ) -> Events:
-    """Run months ``first_month .. n_months - 1`` (negative months are burn-in)."""
+    """Run months ``first_month .. n_months - 1`` (negative months are burn-in).
+
+    ``rng_chain`` drives the household concerns, exploitation and plan endings with draws of
+    a fixed shape each month, so the same seed gives the same needs whatever the bias knobs
+    (only the plan bit, which follows referrals, can differ); ``rng`` drives the events.
+    """
     n = pop.n_children
     hh = pop.household
     dec_h = pop.household_decile.astype(np.int64)
@@ -83,7 +89,7 @@ def simulate(
 
     # Household concerns start from their stationary distribution given the decile.
     cdf = np.cumsum(model.household_stationary, axis=1)
-    H = (rng.random(pop.n_households)[:, None] > cdf[dec_h]).sum(axis=1).astype(np.uint8)
+    H = (rng_chain.random(pop.n_households)[:, None] > cdf[dec_h]).sum(axis=1).astype(np.uint8)
     H = np.minimum(H, P.N_HOUSEHOLD_STATES - 1)
     E = np.zeros(n, dtype=np.uint8)
     Pl = np.zeros(n, dtype=np.uint8)
@@ -144,8 +150,7 @@ def simulate(
         h_before, e_before = H, E
 
         # Plan bit: open plans end with a fixed probability; this month's plans open.
-        on = np.flatnonzero(Pl)
-        ends = on[rng.random(len(on)) < model.plan_end]
+        ends = np.flatnonzero((Pl == 1) & (rng_chain.random(n) < model.plan_end))
         Pl[ends] = 0
         Pl[ref[plan]] = 1
         out["plan_exit_child"].append(ends.astype(np.int32))
@@ -153,12 +158,12 @@ def simulate(
 
         # Exploitation (uses this month's household state), then household concerns.
         p_e = model.exploitation_next[age_y, dec, h, E]
-        E = (rng.random(n) < p_e).astype(np.uint8)
+        E = (rng_chain.random(n) < p_e).astype(np.uint8)
         da_concern = (H & 2) > 0
         da_onset = da_concern & ((h_before_h & 2) == 0)
         h_before_h = H
         p_h = model.household_next[dec_h, H]  # (households, 4)
-        H = ((rng.random(p_h.shape) < p_h) * bitw).sum(axis=1).astype(np.uint8)
+        H = ((rng_chain.random(p_h.shape) < p_h) * bitw).sum(axis=1).astype(np.uint8)
 
         # Police-reported domestic-abuse incidents in the household this month.
         lam = np.where(da_concern, P.DA_INCIDENTS_WITH_CONCERN, P.DA_INCIDENTS_BACKGROUND)

@@ -56,7 +56,7 @@ def test_surveillance_bias_multiplies_the_groups_police_referrals(surveillance_p
     assert knob["enabled"] and knob["source"] == "police" and knob["rate_multiplier"] == 1.6
     group = knob["ethnicity_major_group"]
     ratio = _police_referrals(on, group) / _police_referrals(off, group)
-    assert 1.35 < ratio < 1.9, ratio  # about the multiplier (the same children, same seed)
+    assert 1.4 < ratio < 1.75, ratio  # about the multiplier (same children, same needs)
     other_sources = _police_referrals(on, group, police=False) / _police_referrals(
         off, group, False
     )
