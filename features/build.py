@@ -79,7 +79,7 @@ def decision_points(
     ids, kind, child, day = [], [], [], []
     for name in kinds:
         table_name, key, date_column = DECISION_SOURCES[name]
-        frame = _table(tables, table_name)
+        frame = _table(tables, table_name, needs=(key, "child_id", date_column))
         ids.append(arrow_strings(frame[key]))
         kind.append(pa.array(np.full(len(frame), name, dtype=object), type=pa.large_string()))
         child.append(population.table_codes(table_name, frame))
@@ -114,8 +114,8 @@ def build_feature_table(
     features=FEATURES,
 ) -> pd.DataFrame:
     """Every declared feature, the labels and the sensitive characteristics per decision."""
-    children = _table(tables, "children")
-    asked = [_table(tables, "referrals")["child_id"]]
+    children = _table(tables, "children", needs=TABLES["children"].column_names)
+    asked = [_table(tables, "referrals", needs=("child_id",))["child_id"]]
     if settings.features.include_contacts_as_decisions:
         asked.append(_table(tables, "contacts")["child_id"])
     population = Population.from_tables(children, *asked)
@@ -161,9 +161,14 @@ def label_summary(table: pd.DataFrame) -> dict[str, float | int]:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+def _table(tables: dict[str, pd.DataFrame], name: str, needs=()) -> pd.DataFrame:
     frame = tables.get(name)
-    return empty_frame(name) if frame is None else frame
+    if frame is None:
+        return empty_frame(name)
+    missing = [c for c in needs if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table {name!r} has no column {missing[0]!r} (see docs/data-contract.md)")
+    return frame
 
 
 def _children_by_code(children: pd.DataFrame, population: Population) -> dict:
@@ -238,7 +243,7 @@ def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
 
 def _labels(tables, population, child, day, reference_date, settings) -> dict[str, np.ndarray]:
     def events(name: str) -> tuple[np.ndarray, np.ndarray]:
-        frame = _table(tables, name)
+        frame = _table(tables, name, needs=("child_id", TABLES[name].event_date))
         return (
             population.table_codes(name, frame),
             tl.day_numbers(frame[TABLES[name].event_date]),

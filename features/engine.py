@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from features import timeline as tl
 from features.declarations import FEATURES, Feature
 from records import codes
-from records.contract import TABLES
+from records.contract import TABLES, empty_frame
 
 REREFERRAL_WINDOW_DAYS = 365
 
@@ -203,9 +203,15 @@ class Engine:
                         columns.add("source")
             frame = self.tables.get(name)
             if frame is None:
-                from records.contract import empty_frame
-
                 frame = empty_frame(name)
+            missing = sorted(columns - set(frame.columns))
+            if missing:
+                users = sorted(f.name for f in features if f.source == name)
+                raise ValueError(
+                    f"table {name!r} has no column {missing[0]!r}, needed by the features "
+                    f"{', '.join(users[:3])}{' ...' if len(users) > 3 else ''} "
+                    "(see docs/data-contract.md)"
+                )
             self._sources[name] = SourceEvents.from_table(
                 name, frame, self.population, sorted(columns)
             )

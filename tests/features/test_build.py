@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import make_settings
 from feature_helpers import T, child, make_tables, random_history
 from typer.testing import CliRunner
@@ -170,3 +171,18 @@ def test_committed_catalogue_is_up_to_date():
 
     committed = Path(__file__).resolve().parents[2] / "docs" / "feature-catalogue.md"
     assert committed.read_text(encoding="utf-8") == render_markdown()
+
+
+def test_a_missing_column_is_named(settings):
+    tables = _small()
+    tables["domestic_abuse_notifications"] = tables["domestic_abuse_notifications"].drop(
+        columns="dash_risk"
+    )
+    with pytest.raises(
+        ValueError, match="'domestic_abuse_notifications' has no column 'dash_risk'"
+    ):
+        build_feature_table(tables, REFERENCE, settings)
+    tables = _small()
+    tables["referrals"] = tables["referrals"].drop(columns="referral_date")
+    with pytest.raises(ValueError, match="'referrals' has no column 'referral_date'"):
+        build_feature_table(tables, REFERENCE, settings)
