@@ -86,7 +86,7 @@ class Feature:
             return "at the decision"
         if self.window_days is None:
             return "all earlier history"
-        return f"{self.window_days} days before the decision"
+        return f"known 1 to {self.window_days} days before"
 
     @property
     def where_text(self) -> str:
@@ -95,10 +95,6 @@ class Feature:
             shown = ", ".join(str(v) for v in values)
             parts.append(f"{column} in ({shown})")
         return "; ".join(parts) if parts else "all records"
-
-
-def _f(**kwargs) -> Feature:
-    return Feature(**kwargs)
 
 
 _NEGLECT = codes.FACTOR_GROUPS["neglect"]
