@@ -25,14 +25,14 @@ from mlflow.models import infer_signature
 
 from frontdoor import REVIEW_NOTICE
 from frontdoor.settings import Settings
-from models import plots
-from models.explain import global_importance
+from models.artifacts import (  # noqa: F401 - the artifact paths are re-exported for readers
+    METRICS_ARTIFACT,
+    PREDICTIONS_ARTIFACT,
+    write_run_artifacts,
+)
 from models.pyfunc import FrontDoorPyfunc, pip_requirements
-from models.splits import folds_table
-from models.train import Backtest, summary_table
+from models.train import Backtest
 
-PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
-METRICS_ARTIFACT = "metrics/metrics.parquet"
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 PACKAGES = ("frontdoor", "mlflow", "scikit-learn", "lightgbm", "shap", "pandas", "numpy")
@@ -203,7 +203,7 @@ def log_run(
         mlflow.log_metrics(overall)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            _write_artifacts(result, folder, settings)
+            write_run_artifacts(result, folder, settings)
             mlflow.log_artifacts(str(folder))
         example = result.explain_rows[deployed.input_columns].head(5).reset_index(drop=True)
         example = example.astype(
@@ -257,49 +257,3 @@ def _digest_frame(table: pd.DataFrame, result: Backtest) -> pd.DataFrame:
     """The columns the run learned from (ids, date, features, label): what the digest covers."""
     keep = ["decision_id", "decision_date", *result.columns, result.label]
     return table[[c for c in keep if c in table.columns]]
-
-
-def _write_artifacts(result: Backtest, folder: Path, settings: Settings) -> None:
-    (folder / "predictions").mkdir()
-    (folder / "metrics").mkdir()
-    (folder / "plots").mkdir()
-    (folder / "model_card").mkdir()
-    result.predictions.to_parquet(folder / PREDICTIONS_ARTIFACT, index=False)
-    result.metrics.to_parquet(folder / METRICS_ARTIFACT, index=False)
-    result.metrics.to_csv(folder / "metrics" / "metrics.csv", index=False)
-    summary_table(result).to_csv(folder / "metrics" / "summary.csv", index=False)
-    folds = [f.fold for f in result.folds]
-    splits = folds_table([*folds, result.deployment])
-    splits.to_csv(folder / "metrics" / "splits.csv", index=False)
-    latest = result.folds[-1]
-    scorecard = latest.models["logistic"].estimator.base.scorecard()
-    scorecard.to_csv(folder / "model_card" / "scorecard_logistic.csv", index=False)
-    if result.deployed.kind == "logistic":
-        result.deployed.estimator.base.scorecard().to_csv(
-            folder / "model_card" / "scorecard_deployed.csv", index=False
-        )
-    result.deployed.band_table().to_csv(folder / "model_card" / "bands.csv", index=False)
-    _write_catalogue(folder / "model_card", result.columns)
-    plots.roc_curves(result.predictions, folder / "plots" / "roc.png", result.has_oracle)
-    plots.pr_curves(
-        result.predictions, folder / "plots" / "precision_recall.png", result.has_oracle
-    )
-    plots.reliability(result.predictions, folder / "plots" / "calibration.png")
-    test = result.explain_rows
-    sample = test.sample(n=min(len(test), settings.models.explain_sample), random_state=0)
-    X = result.deployed.inputs(sample)
-    contrib, _ = result.deployed.estimator.contributions(X)
-    global_importance(contrib, list(X.columns)).to_csv(
-        folder / "model_card" / "global_importance.csv", index=False
-    )
-    plots.shap_beeswarm(contrib, X, folder / "plots" / "shap_summary.png")
-
-
-def _write_catalogue(folder: Path, columns: list[str]) -> None:
-    try:
-        from features.catalogue import render_markdown
-    except ImportError:
-        text = "# Feature catalogue\n\n" + "\n".join(f"- `{c}`" for c in columns) + "\n"
-    else:
-        text = render_markdown()
-    (folder / "feature_catalogue.md").write_text(text, encoding="utf-8")

@@ -25,7 +25,7 @@ from models.evaluate import capacity_flags, evaluate_scorers
 from models.splits import Fold, deployment_fold, make_folds
 
 ESTIMATORS = ("lightgbm", "logistic")
-ID_COLUMNS = ("decision_id", "child_id", "decision_date", "decision_kind")
+# travel beside the features into the test predictions, for the fairness audit
 SENSITIVE_COLUMNS = (
     "sex",
     "ethnicity",
@@ -35,35 +35,17 @@ SENSITIVE_COLUMNS = (
     "idaci_quintile",
     "age_band",
 )
-NOT_INPUTS = {
-    *ID_COLUMNS,
-    *SENSITIVE_COLUMNS,
-    "censored",
-    "rereferral_12m",
-    "escalation_12m",
-    "truth_rereferral_12m",
-    "truth_escalation_12m",
-}
 
 
 def feature_columns(table: pd.DataFrame, settings: Settings) -> list[str]:
-    """The model's input columns: the features room's list when it exists, else numeric columns."""
-    try:
-        from features.build import model_input_columns
+    """The model's input columns, as the features room declares them (``model_input_columns``)."""
+    from features.build import model_input_columns
 
-        declared_cols = list(model_input_columns(settings))
-    except ImportError:
-        declared_cols = [
-            c
-            for c in table.columns
-            if c not in NOT_INPUTS
-            and not c.startswith("truth_")
-            and pd.api.types.is_numeric_dtype(table[c])
-        ]
-    missing = [c for c in declared_cols if c not in table.columns]
+    columns = list(model_input_columns(settings))
+    missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ValueError(f"The feature table lacks model input columns: {missing}")
-    return declared_cols
+    return columns
 
 
 def truth_column(label: str) -> str:

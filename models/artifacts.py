@@ -1,0 +1,67 @@
+"""The files a training run keeps: predictions, metrics, splits, model card and plots.
+
+Layout (relative to the run's artifact root): ``predictions/test_predictions.parquet``
+(pseudonymised ids only), ``metrics/{metrics.parquet,metrics.csv,summary.csv,splits.csv}``,
+``model_card/{scorecard_logistic.csv,bands.csv,global_importance.csv,feature_catalogue.md}``
+and ``plots/{roc,precision_recall,calibration,shap_summary}.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from frontdoor.settings import Settings
+from models import plots
+from models.explain import global_importance
+from models.splits import folds_table
+from models.train import Backtest, summary_table
+
+PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
+METRICS_ARTIFACT = "metrics/metrics.parquet"
+
+
+def write_run_artifacts(result: Backtest, folder: Path, settings: Settings) -> None:
+    """Everything a run keeps as files, written under ``folder`` (then logged as artifacts)."""
+    (folder / "predictions").mkdir()
+    (folder / "metrics").mkdir()
+    (folder / "plots").mkdir()
+    (folder / "model_card").mkdir()
+    result.predictions.to_parquet(folder / PREDICTIONS_ARTIFACT, index=False)
+    result.metrics.to_parquet(folder / METRICS_ARTIFACT, index=False)
+    result.metrics.to_csv(folder / "metrics" / "metrics.csv", index=False)
+    summary_table(result).to_csv(folder / "metrics" / "summary.csv", index=False)
+    folds = [f.fold for f in result.folds]
+    splits = folds_table([*folds, result.deployment])
+    splits.to_csv(folder / "metrics" / "splits.csv", index=False)
+    latest = result.folds[-1]
+    scorecard = latest.models["logistic"].estimator.base.scorecard()
+    scorecard.to_csv(folder / "model_card" / "scorecard_logistic.csv", index=False)
+    if result.deployed.kind == "logistic":
+        result.deployed.estimator.base.scorecard().to_csv(
+            folder / "model_card" / "scorecard_deployed.csv", index=False
+        )
+    result.deployed.band_table().to_csv(folder / "model_card" / "bands.csv", index=False)
+    _write_catalogue(folder / "model_card", result.columns)
+    plots.roc_curves(result.predictions, folder / "plots" / "roc.png", result.has_oracle)
+    plots.pr_curves(
+        result.predictions, folder / "plots" / "precision_recall.png", result.has_oracle
+    )
+    plots.reliability(result.predictions, folder / "plots" / "calibration.png")
+    test = result.explain_rows
+    sample = test.sample(n=min(len(test), settings.models.explain_sample), random_state=0)
+    X = result.deployed.inputs(sample)
+    contrib, _ = result.deployed.estimator.contributions(X)
+    global_importance(contrib, list(X.columns)).to_csv(
+        folder / "model_card" / "global_importance.csv", index=False
+    )
+    plots.shap_beeswarm(contrib, X, folder / "plots" / "shap_summary.png")
+
+
+def _write_catalogue(folder: Path, columns: list[str]) -> None:
+    try:
+        from features.catalogue import render_markdown
+    except ImportError:
+        text = "# Feature catalogue\n\n" + "\n".join(f"- `{c}`" for c in columns) + "\n"
+    else:
+        text = render_markdown()
+    (folder / "feature_catalogue.md").write_text(text, encoding="utf-8")
