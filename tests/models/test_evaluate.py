@@ -80,3 +80,15 @@ def test_bootstrap_intervals_and_paired_oracle_gap(scored):
         y, {"lightgbm": model, "rule": rule, "oracle": truth}, k=300, bootstrap=100, seed=1
     )
     assert again.equals(table)
+
+
+def test_flagging_at_a_threshold_instead_of_capacity():
+    y = np.array([1, 0, 1, 0, 0], dtype=float)
+    p = np.array([0.9, 0.6, 0.55, 0.2, 0.1])
+    m = metric_set(y, p, k=None, rule_flags=None, threshold=0.5)
+    assert m["flag_rate_at_capacity"] == pytest.approx(3 / 5)
+    assert m["precision_at_capacity"] == pytest.approx(2 / 3)
+    assert m["recall_at_capacity"] == 1.0
+    table = evaluate_scorers(y, {"m": p}, k=1, threshold=0.5, bootstrap=5, oracle=None)
+    rate = table[(table.scorer == "m") & (table.metric == "flag_rate_at_capacity")].iloc[0]
+    assert rate.value == pytest.approx(3 / 5)
