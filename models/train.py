@@ -245,8 +245,11 @@ def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
 
 
 def summary_table(result: Backtest) -> pd.DataFrame:
-    """One row per fold (and overall): rows, AUCs with CIs, oracle gap, calibration, capacity."""
-    kind = None
+    """One row per fold (and overall): rows, AUCs with CIs, oracle gap, calibration, capacity.
+
+    Gap, calibration and capacity columns are those of the registered estimator.
+    """
+    chosen = result.deployed.kind
     rows = []
     m = result.metrics
     for fold in [*(str(f.fold.fold) for f in result.folds), "overall"]:
@@ -270,9 +273,9 @@ def summary_table(result: Backtest) -> pd.DataFrame:
         row["rule_auc"] = cell("rule", "auc")
         if result.has_oracle:
             row["oracle_auc"] = cell("oracle", "auc")
-            row["gap_lightgbm"] = cell("gap:lightgbm", "auc")
-        row["lightgbm_ece"] = cell("lightgbm", "ece")
-        row["precision_at_capacity"] = cell("lightgbm", "precision_at_capacity", 2)
-        row["lift_over_rule"] = cell("lightgbm", "lift_over_rule", 2)
+            row[f"gap_{chosen}"] = cell(f"gap:{chosen}", "auc")
+        row[f"{chosen}_ece"] = cell(chosen, "ece")
+        row["precision_at_capacity"] = cell(chosen, "precision_at_capacity", 2)
+        row["lift_over_rule"] = cell(chosen, "lift_over_rule", 2)
         rows.append(row)
     return pd.DataFrame(rows)
