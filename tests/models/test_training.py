@@ -207,3 +207,20 @@ def test_bands_keep_their_training_shares_despite_isotonic_steps(trained, toy_ta
         assert shares[band] == pytest.approx(share, abs=0.01)
     table = model.band_table()
     assert table["from_probability"].is_monotonic_increasing
+
+
+def test_the_scorecard_can_be_the_registered_model(toy_table, tmp_path):
+    settings = make_settings(tmp_path, models={**SMALL, "registered_estimator": "logistic"})
+    result, record = train_and_register(toy_table, "rereferral_12m", settings)
+    assert result.deployed.kind == "logistic"
+    assert "gap_logistic" in summary_table(result).columns
+    v = registry.get_version(settings, "rereferral_12m", "challenger")
+    assert v.tags["estimator"] == "logistic"
+    from models.tracking import client
+
+    card = {a.path for a in client(settings).list_artifacts(record.run_id, "model_card")}
+    assert "model_card/scorecard_deployed.csv" in card
+    native = registry.load_native(settings, "rereferral_12m", "challenger")
+    rows = toy_table.head(30)
+    contrib, base = native.contributions(rows)
+    np.testing.assert_allclose(contrib.sum(axis=1) + base, native.margin(rows), atol=1e-9)
