@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from review import auth
 from review.security import tokens_match
@@ -71,6 +72,4 @@ async def guard(request: Request) -> None:
 
 
 async def _run(fn, *args):
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(fn, *args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import mimetypes
 import secrets
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -396,7 +396,7 @@ def reports_page(request: Request):
                     {
                         "path": path.relative_to(root).as_posix(),
                         "size_kb": max(1, round(stat.st_size / 1024)),
-                        "modified": store.datetime.fromtimestamp(stat.st_mtime).strftime(
+                        "modified": datetime.fromtimestamp(stat.st_mtime).strftime(
                             "%d %b %Y %H:%M"
                         ),
                     }
