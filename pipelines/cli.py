@@ -49,7 +49,13 @@ def _settings(ctx: typer.Context, **changes: Any):
 def expected_steps(name: str, labels: int = 1) -> int | None:
     """How many steps a flow reports (for the overall bar); None when it depends on the data."""
     per_model = 4  # train, audit, report, promote
-    known = {"demo": 7 + per_model * labels, "build-features": 1, "monitor": 2, "train": labels}
+    prepare = 1 if labels > 1 else 0  # the MLflow store is prepared before parallel training
+    known = {
+        "demo": 7 + per_model * labels + prepare,
+        "build-features": 1,
+        "monitor": 2,
+        "train": labels + prepare,
+    }
     return known.get(name)
 
 

@@ -203,6 +203,8 @@ def _train(settings: Settings, ledger: Ledger, labels: list[str]) -> list[tuple[
         note, kw = jobs[0]
         own = kw.pop("settings")
         return [(own, run_step(ledger, t.train_step, own, **kw))]
+    for _, own in _scopes(settings):
+        run_step(ledger, t.tracking_step, own, labels=list(labels))
     results = submit_steps(ledger, t.train_step, jobs)
     return [(kw["settings"], r) for (_, kw), r in zip(jobs, results, strict=True)]
 
@@ -231,12 +233,13 @@ def _audit_and_promote(
     w = _where(settings)
     out = w["reports"] / f"{label}-v{version}"
     audited = run_step(
-        ledger, t.audit_step, settings, label=label, version=str(version), out=str(out)
+        ledger, t.audit_step, settings, note=label, label=label, version=str(version), out=str(out)
     )
     reported = run_step(
         ledger,
         t.report_step,
         settings,
+        note=label,
         label=label,
         version=str(version),
         features=w["features"],
@@ -246,6 +249,7 @@ def _audit_and_promote(
         ledger,
         t.promote_step,
         settings,
+        note=label,
         label=label,
         version=str(version),
         gate_passed=audited["gate_passed"],

@@ -95,6 +95,16 @@ def _version_exists(settings: Settings, label: str, version: str) -> bool:
     return True
 
 
+@step("prepare-tracking", sections=("tracking",), cache=False)
+def tracking_step(settings: Settings, labels: list[str]) -> dict:
+    """Create the MLflow store and the experiments once, before training tasks run in parallel:
+    two processes creating a fresh SQLite store (or the same experiment) at once collide."""
+    from models.tracking import ensure_experiment
+
+    experiments = {label: ensure_experiment(settings, label) for label in labels}
+    return {"outputs": {}, "experiments": experiments}
+
+
 def _registered(settings: Settings, summary: dict) -> bool:
     return _version_exists(settings, summary["label"], summary["model_version"])
 

@@ -93,7 +93,7 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
 
     # The re-run: same inputs, so every cacheable step comes from the cache.
     second = run_flow("demo", settings)
-    cached = {row["step"]: row["cached"] for row in second["steps"]}
+    cached = {row["step"].split(" (")[0]: row["cached"] for row in second["steps"]}
     for name in ("synthesise", "ingest", "build-features", "train", "audit", "report", "score"):
         assert cached[name] == "yes", (name, second["steps"])
     assert second["models"][0]["train"]["model_version"] == "1"  # no new version registered
