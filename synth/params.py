@@ -66,7 +66,7 @@ REFERRAL_BY_CONCERN = np.array(
 # Contacts that do not become referrals: background and per concern, as multiples of the above.
 CONTACT_BACKGROUND_RATIO = 2.6
 CONTACT_CONCERN_RATIO = 8.0
-REFERRAL_CONCERN_SCALE = 1.6  # multiplies every per-concern referral and contact rate
+REFERRAL_CONCERN_SCALE = 1.55  # multiplies every per-concern referral and contact rate
 # When a concern begins (a household bit or the child's exploitation switches on), each child
 # of the household comes to notice: a contact from the concern's usual sources in the first
 # month of the new state, with this probability; a new domestic-abuse concern also brings a
