@@ -86,6 +86,9 @@ def main() -> None:
             f"pyfunc + version {t_log:.1f} s -> v{record.model_version})"
         )
         print(summary_table(result).to_string(index=False))
+        m = result.metrics
+        pooled = m[(m.fold == "overall") & ~m.scorer.str.startswith("gap:")]
+        print(pooled.pivot(index="scorer", columns="metric", values="value").round(3).to_string())
     print(f"\nTOTAL both labels, both models, calibration, SHAP and MLflow: {grand:.1f} s")
 
 
