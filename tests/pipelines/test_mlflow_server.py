@@ -18,7 +18,9 @@ def test_a_run_a_registered_model_and_an_alias_live_in_postgresql(
     url, artifacts = mlflow_server_url
     client = MlflowClient(tracking_uri=url, registry_uri=url)
     experiment_id = client.create_experiment("frontdoor-server-test")
+    # Both URIs: an earlier test in this process may have set the registry URI globally.
     mlflow.set_tracking_uri(url)
+    mlflow.set_registry_uri(url)
     try:
         with mlflow.start_run(experiment_id=experiment_id) as run:
             mlflow.log_metric("auc", 0.71)
@@ -33,6 +35,7 @@ def test_a_run_a_registered_model_and_an_alias_live_in_postgresql(
         version = mlflow.register_model(info.model_uri, "frontdoor-server-test")
     finally:
         mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
     client.set_registered_model_alias("frontdoor-server-test", "challenger", version.version)
 
     # Read back through the server...
@@ -40,10 +43,12 @@ def test_a_run_a_registered_model_and_an_alias_live_in_postgresql(
     assert aliased.version == version.version
     assert client.get_run(run.info.run_id).data.metrics["auc"] == pytest.approx(0.71)
     mlflow.set_tracking_uri(url)
+    mlflow.set_registry_uri(url)
     try:  # the model comes back through the server's proxied artifact store
         loaded = mlflow.sklearn.load_model("models:/frontdoor-server-test@challenger")
     finally:
         mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
     assert list(loaded.predict([[0.0], [3.0]])) == [0, 1]
     # ...and check it really is in PostgreSQL, and the artifacts in the shared store.
     engine = sa.create_engine(postgres_uri)
