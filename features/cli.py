@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         from features.build import build_feature_table, label_summary
         from features.io import default_feature_path, read_truth, write_feature_table
         from frontdoor.cli import settings_from
-        from records.store import read_tables, reference_date
+        from records.store import read_manifest, read_tables, reference_date
 
         settings = settings_from(ctx)
         folder = canonical or settings.resolve(settings.paths.canonical)
@@ -39,6 +39,14 @@ def register(app: typer.Typer) -> None:
                 f"{folder}: no canonical tables here (manifest.json missing); run ingestion first",
                 param_hint="--canonical",
             )
+        if not read_manifest(folder).get("pseudonymised"):
+            message = (
+                f"{folder}: these tables are not pseudonymised (manifest.json has no "
+                "'pseudonymised': true); run `frontdoor ingest` on them first"
+            )
+            if not settings.demo_mode:
+                raise typer.BadParameter(message, param_hint="--canonical")
+            typer.echo(f"warning: {message} (allowed in demo mode only)", err=True)
         started = time.perf_counter()
         tables = read_tables(folder)
         truth = read_truth(settings)

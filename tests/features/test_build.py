@@ -186,3 +186,18 @@ def test_a_missing_column_is_named(settings):
     tables["referrals"] = tables["referrals"].drop(columns="referral_date")
     with pytest.raises(ValueError, match="'referrals' has no column 'referral_date'"):
         build_feature_table(tables, REFERENCE, settings)
+
+
+def test_cli_refuses_tables_that_are_not_pseudonymised_outside_demo_mode(tmp_path):
+    canonical = tmp_path / "raw"
+    write_tables(canonical, random_history(5), {"reference_date": REFERENCE.isoformat()})
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        f"demo_mode: false\npaths:\n  root: {tmp_path}\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789\n"
+    )
+    args = ["--config", str(config), "features", "build", "--canonical", str(canonical)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert "not pseudonymised" in result.output
+    assert not (tmp_path / "data" / "features" / "features.parquet").exists()
