@@ -44,12 +44,12 @@ DECILE_WEIGHTS = np.array([0.14, 0.13, 0.12, 0.11, 0.10, 0.09, 0.09, 0.08, 0.07,
 DEPRIVATION_TILT = {
     "WIRT": 0.25,
     "WROM": 0.25,
-    "APKN": 0.12,
-    "ABAN": 0.15,
-    "BCRB": 0.1,
-    "BAFR": 0.1,
-    "BOTH": 0.1,
-    "MWBC": 0.08,
+    "APKN": 0.10,
+    "ABAN": 0.12,
+    "BCRB": 0.05,
+    "BAFR": 0.05,
+    "BOTH": 0.05,
+    "MWBC": 0.05,
 }
 HOUSEHOLD_SIZE_PROBS = np.array([0.42, 0.37, 0.14, 0.05, 0.02])  # 1..5 children
 SEX_PROBS = np.array([0.512, 0.486, 0.002])  # M, F, U

@@ -30,13 +30,13 @@ class SurveillanceBias(Section):
 class UnderRecordingBias(Section):
     """One group's assessment factors recorded less completely.
 
-    A present concern is recorded with probability ``recording_rate`` for the group, against
+    A present concern is recorded with probability ``recording_rate`` (0.3) for the group, against
     0.85 otherwise; background factors are scaled by the same ratio. Need is unchanged.
     """
 
     enabled: bool = False
     ethnicity_major_group: MajorGroup = "Asian"
-    recording_rate: float = Field(default=0.4, ge=0, le=1)
+    recording_rate: float = Field(default=0.3, ge=0, le=1)
 
 
 class SynthSettings(Section):

@@ -139,7 +139,8 @@ def _assessment_states(council) -> pd.DataFrame:
 def test_under_recording_lowers_recording_given_the_true_state(recording_pair):
     off, on = recording_pair
     group = on.manifest["bias"]["under_recording_bias"]["ethnicity_major_group"]
-    for council, expected in ((off, 0.85), (on, 0.40)):
+    rate = on.manifest["bias"]["under_recording_bias"]["recording_rate"]
+    for council, expected in ((off, 0.85), (on, rate)):
         a = _assessment_states(council)
         neg = a[a["neglect"] & (a["group"] == group)]
         recorded = neg["factors"].map(lambda v: "16A" in factor_list(v)).mean()
