@@ -31,6 +31,7 @@ AGGREGATIONS: dict[str, str] = {
     "count": "number of records",
     "any": "1 if there is at least one record, else 0",
     "days_since_last": "days since the most recent record (missing when there is none)",
+    "open": "1 if a record started before the decision and had not ended before it, else 0",
     "age_years": "completed years from the month of birth to the decision",
 }
 
@@ -84,6 +85,8 @@ class Feature:
     def window_text(self) -> str:
         if self.agg == "age_years":
             return "at the decision"
+        if self.agg == "open":
+            return "open at the decision"
         if self.window_days is None:
             return "all earlier history"
         return f"known 1 to {self.window_days} days before"
@@ -388,6 +391,24 @@ FEATURES: tuple[Feature, ...] = (
         agg="any",
         monotone=1,
     ),
+    Feature(
+        name="open_cp_plan",
+        says="Child protection plan open at this referral: {value}",
+        family="other_history",
+        source="cp_plans",
+        knowledge_date=TABLES["cp_plans"].knowledge_date,
+        agg="open",
+        monotone=1,
+    ),
+    Feature(
+        name="open_early_help",
+        says="Early help episode open at this referral: {value}",
+        family="other_history",
+        source="early_help_episodes",
+        knowledge_date=TABLES["early_help_episodes"].knowledge_date,
+        agg="open",
+        monotone=1,
+    ),
     *_counts(
         "early_help_episodes",
         "early help episodes",
@@ -503,7 +524,7 @@ def format_value(feature: Feature, value) -> str:
         return f"{days} day" if days == 1 else f"{days} days"
     if missing:
         return "unknown"
-    if feature.agg == "any":
+    if feature.agg in ("any", "open"):
         return "yes" if float(value) > 0 else "no"
     number = float(value)
     if number.is_integer():
@@ -566,6 +587,10 @@ def validate_declarations(features=FEATURES) -> None:
                 f"{f.name}: knowledge date {f.knowledge_date!r} is not the contract's "
                 f"{table.knowledge_date!r} for {f.source}"
             )
+        if f.agg == "open" and (table.end_date is None or f.window_days is not None):
+            raise ValueError(f"{f.name}: 'open' needs a table with an end date and no window")
+        if f.agg == "open" and f.scope != "child":
+            raise ValueError(f"{f.name}: 'open' is computed for the child only")
         if f.window_days is not None and f.window_days < 1:
             raise ValueError(f"{f.name}: a window covers at least one day")
         for column in f.where:

@@ -139,6 +139,17 @@ class SourceEvents:
                 self._timelines[scope] = timeline
         return self._timelines[scope]
 
+    def end_timeline(self) -> tl.Timeline:
+        """The child-scope timeline of end dates (records without one never end); an end
+        before the start counts as ending at the start."""
+        if "end" not in self._timelines:
+            end = tl.day_numbers(self.frame[TABLES[self.name].end_date])
+            has = end != tl.NO_DAY
+            timeline = tl.Timeline.build(self.child[has], np.maximum(end, self.day)[has])
+            timeline.order = np.flatnonzero(has)[timeline.order]
+            self._timelines["end"] = timeline
+        return self._timelines["end"]
+
     def factorized(self, column: str) -> tuple[np.ndarray, list]:
         """Codes (-1 for missing) and distinct values of a column, hashed in Arrow."""
         if column not in self._factorized:
@@ -197,6 +208,8 @@ class Engine:
         if name not in self._sources:
             columns = {"child_id", TABLES[name].knowledge_date}
             for f in features:
+                if f.source == name and f.agg == "open":
+                    columns.add(TABLES[name].end_date)
                 if f.source == name:
                     columns.update(c for c in f.where if c in TABLES[name].column_names)
                     if "source_family" in f.where:
@@ -302,6 +315,12 @@ class Engine:
             out = np.full(len(d.day), np.nan)
             out[has] = d.day[has] - tl.day_of(timeline.keys, hi[has] - 1)
             return out
+        if f.agg == "open":
+            # started before the decision, minus ended before it (an end is known on its day)
+            started = self._count(f, events, d, "child")
+            ends = events.end_timeline().subset(events.mask(f.where))
+            ended = tl.known_before(ends.keys, d.child, d.day) - tl.first_of(ends.keys, d.child)
+            return ((started - ended) > 0).astype(np.int32)
         raise ValueError(f"{f.name}: unknown aggregation {f.agg!r}")
 
     def _household_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:

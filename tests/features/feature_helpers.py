@@ -64,6 +64,11 @@ def random_history(seed: int, children: int = 6, households: int = 3, rows: int 
     def n():
         return int(rng.integers(0, rows + 1))
 
+    def ends(k):  # about half still open; some end before they start (bad data)
+        out = days(k)
+        out[rng.random(k) < 0.5] = np.datetime64("NaT")
+        return out
+
     kids = pd.DataFrame(
         {
             "child_id": ids,
@@ -135,7 +140,7 @@ def random_history(seed: int, children: int = 6, households: int = 3, rows: int 
             "plan_id": [f"p{i}" for i in range(k)],
             "child_id": who(k),
             "start_date": days(k),
-            "end_date": [None] * k,
+            "end_date": ends(k),
             "initial_category": rng.choice(list(codes.CP_CATEGORIES), k),
         }
     )
@@ -155,7 +160,7 @@ def random_history(seed: int, children: int = 6, households: int = 3, rows: int 
             "episode_id": [f"e{i}" for i in range(k)],
             "child_id": who(k),
             "start_date": days(k),
-            "end_date": [None] * k,
+            "end_date": ends(k),
         }
     )
     raw = {
@@ -204,6 +209,10 @@ class Oracle:
             household = children.at[child_id, "household_id"]
             siblings = set(children.index[children["household_id"] == household]) - {child_id}
             keep &= frame["child_id"].isin(siblings)
+        if f.agg == "open":
+            end = frame[TABLES[f.source].end_date]
+            ended = end.notna() & (end.where(end >= known, known) < when)
+            return float(bool((keep & ~ended).any()))
         dates = known[keep]
         if f.agg == "count":
             return float(len(dates))

@@ -192,12 +192,14 @@ def _tables():
                 "child_id": "B",
                 "start_date": T("2020-05-01"),
                 "initial_category": "NEG",
+                "end_date": T("2020-11-01"),  # ended before the decision
             },
             {
                 "plan_id": "p3",
                 "child_id": "B",
                 "start_date": T("2020-06-01"),
                 "initial_category": "PHY",
+                "end_date": T("2021-01-01"),  # ended before the decision
             },
             {
                 "plan_id": "p4",
@@ -267,7 +269,18 @@ def _tables():
             {"s47_id": "s3", "child_id": "B", "start_date": T("2020-07-01"), "outcome": "no_icpc"},
         ],
         early_help_episodes=[
-            {"episode_id": "e1", "child_id": "A", "start_date": T("2020-04-01")},  # 334 d
+            {
+                "episode_id": "e1",
+                "child_id": "A",
+                "start_date": T("2020-04-01"),
+                "end_date": T(DAY),
+            },  # 334 d, ends the same day: still open
+            {
+                "episode_id": "e3",
+                "child_id": "A",
+                "start_date": T("2019-01-01"),
+                "end_date": T("2019-06-01"),
+            },  # 790 d, ended
             {"episode_id": "e2", "child_id": "B", "start_date": T("2018-01-01")},
         ],
     )
@@ -324,7 +337,9 @@ EXPECTED_A = {
     "cp_plans_all": 1,
     "ever_cp_plan": 1,
     "early_help_episodes_365d": 1,
-    "early_help_episodes_all": 1,
+    "early_help_episodes_all": 2,
+    "open_cp_plan": 1,  # p1 has no end
+    "open_early_help": 1,  # e1 ends on the decision day: not yet known
     "age_at_decision": 6,
     # household
     "household_referrals_365d": 1,
@@ -363,6 +378,8 @@ def test_sibling_sees_the_child_but_not_the_same_day(table):
     assert table.at["RB", "household_parental_mental_health_assessments_all"] == 1
     assert table.at["RB", "household_cp_plans_all"] == 1  # A's p1; B's own never count
     assert table.at["RB", "age_at_decision"] == 10
+    assert table.at["RB", "open_cp_plan"] == 0  # p2 and p3 ended before; p5 starts that day
+    assert table.at["RB", "cp_plans_all"] == 2
 
 
 def test_child_without_characteristics_has_no_household(table):
