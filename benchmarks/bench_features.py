@@ -16,6 +16,7 @@ days-since; featuretools has no household-minus-the-child scope). Values are ass
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -144,16 +145,28 @@ def synthetic_tables(events: int, decisions: int, seed: int = 0) -> dict[str, pd
             "marac_referral": rng.random(n) < 0.1,
         }
     )
-    for name in ("early_help_episodes", "section47_enquiries"):
-        n = sizes[name]
-        tables[name] = pd.DataFrame(
-            {"child_id": who(n), "start_date": days(n).astype("datetime64[ns]")}
-        )
+
+    def ends(start):  # 30 to 700 days later; 30% still open
+        end = start + rng.integers(30, 700, len(start)).astype("timedelta64[D]")
+        end[rng.random(len(start)) < 0.3] = np.datetime64("NaT")
+        return end.astype("datetime64[ns]")
+
+    n = sizes["section47_enquiries"]
+    tables["section47_enquiries"] = pd.DataFrame(
+        {"child_id": who(n), "start_date": days(n).astype("datetime64[ns]")}
+    )
+    n = sizes["early_help_episodes"]
+    start = days(n)
+    tables["early_help_episodes"] = pd.DataFrame(
+        {"child_id": who(n), "start_date": start.astype("datetime64[ns]"), "end_date": ends(start)}
+    )
     n = sizes["cp_plans"]
+    start = days(n)
     tables["cp_plans"] = pd.DataFrame(
         {
             "child_id": who(n),
-            "start_date": days(n).astype("datetime64[ns]"),
+            "start_date": start.astype("datetime64[ns]"),
+            "end_date": ends(start),
             "initial_category": pick(list(codes.CP_CATEGORIES), n),
         }
     )
@@ -208,8 +221,9 @@ def run_scale(sizes) -> list[dict]:
             ],
             capture_output=True,
             text=True,
-            check=True,
         )
+        if out.returncode != 0:
+            raise RuntimeError(f"scale run failed:\n{out.stderr[-4000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(result)
         print(
@@ -286,6 +300,17 @@ def _kd(name: str) -> str:
     return TABLES[name].knowledge_date
 
 
+def data_digest(folder: Path) -> str:
+    """A digest of the comparison's inputs, so that a kept featuretools run is reused only
+    on exactly the data it saw."""
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.parquet")):
+        if not path.name.startswith("featuretools"):
+            h.update(pd.read_parquet(path).to_csv(index=False).encode())
+    h.update((folder / "specs.json").read_bytes())
+    return h.hexdigest()
+
+
 def ensure_featuretools_venv() -> Path:
     python = FT_VENV / "bin" / "python"
     if not python.exists():
@@ -329,8 +354,10 @@ def run_compare(events: int, decisions: int, reuse: bool = False) -> dict:
     full_seconds = time.perf_counter() - started
 
     saved = folder / "featuretools.json"
-    if reuse and saved.exists():  # featuretools' run on this same (seeded) data, kept
-        ft_report = json.loads(saved.read_text())
+    digest = data_digest(folder)
+    kept = json.loads(saved.read_text()) if saved.exists() else {}
+    if reuse and kept.get("data_digest") == digest:  # featuretools' run on these same data
+        ft_report = kept
     else:
         python = ensure_featuretools_venv()
         out = subprocess.run(
@@ -341,7 +368,7 @@ def run_compare(events: int, decisions: int, reuse: bool = False) -> dict:
         if out.returncode != 0:
             raise RuntimeError(f"featuretools failed:\n{out.stderr[-4000:]}")
         ft_report = json.loads(out.stdout.strip().splitlines()[-1])
-        saved.write_text(json.dumps(ft_report))
+        saved.write_text(json.dumps({**ft_report, "data_digest": digest}))
     theirs = pd.read_parquet(folder / "featuretools_matrix.parquet")
 
     merged = ours_frame.merge(
