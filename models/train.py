@@ -1,7 +1,8 @@
 """Training over temporal folds: fit, calibrate on a later slice, band, predict the test window.
 
 Plain functions over a feature table (one row per decision); MLflow logging lives in
-``models.tracking``. For each fold both models are fitted on the training window and
+``models.tracking``. ``backtest`` = ``fit_fold`` on each fold (independent, so the pipelines
+run them in parallel) + ``combine_folds`` (pooled metrics, the deployable model). For each fold both models are fitted on the training window and
 calibrated on the calibration window; the test window is scored by both, by the
 current-practice rule and (on synthetic data) by the oracle. The deployable model is trained
 the same way on the newest window whose labels are complete (``splits.deployment_fold``).
@@ -172,10 +173,22 @@ def _evaluate(pred: pd.DataFrame, k: int, settings: Settings, has_oracle: bool, 
     )
 
 
-def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
-    """Fit, calibrate and evaluate both models on every fold; train the deployable model."""
-    started = time.perf_counter()
-    cfg = settings.models
+@dataclass
+class TrainingData:
+    """The labelled rows of one label and what every fold shares: cheap to rebuild anywhere
+    (a Dask worker rebuilds it from the feature table), so only a fold's index travels."""
+
+    label: str
+    rows: pd.DataFrame  # labelled, sorted by date then id
+    columns: list[str]
+    folds: list[Fold]
+    rule: CurrentPracticeRule
+    has_oracle: bool
+    sensitive: list[str]
+
+
+def training_data(table: pd.DataFrame, label: str, settings: Settings) -> TrainingData:
+    """Labelled rows, model inputs, temporal folds and the fitted current-practice rule."""
     rows = labelled(table, label)
     columns = feature_columns(rows, settings)
     truth = truth_column(label)
@@ -184,47 +197,69 @@ def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
     rule = make_rule(settings)
     rule.fit(rows[[c for c in columns if c == rule.feature]])
     sensitive = [c for c in SENSITIVE_COLUMNS if c in rows.columns]
-    results: list[FoldResult] = []
-    for fold in folds:
-        masks = fold.masks(rows["decision_date"])
-        train, cal, test = (rows[masks[w]] for w in ("train", "calibration", "test"))
-        for name, part in (("training", train), ("calibration", cal), ("test", test)):
-            if part[label].nunique() < 2:
-                raise ValueError(f"Fold {fold.fold}: the {name} window holds one outcome class.")
-        seconds: dict[str, float] = {}
-        models: dict[str, FrontDoorModel] = {}
-        pred = test[["decision_id", "child_id", "decision_date", *sensitive]].copy()
-        pred.insert(0, "fold", fold.fold)
-        pred["label"] = label
-        pred["y"] = test[label].astype(int).to_numpy()
-        for kind in ESTIMATORS:
-            t0 = time.perf_counter()
-            models[kind] = fit_model(kind, train, cal, label, columns, settings)
-            seconds[f"fit_{kind}"] = time.perf_counter() - t0
-            pred[f"probability_{kind}"] = models[kind].predict_proba(test)
-        chosen = models[cfg.registered_estimator]
-        pred["probability"] = pred[f"probability_{cfg.registered_estimator}"]
-        pred["band"] = chosen.band(test)
-        pred["rule_flag"] = rule.flags(test[[rule.feature]])
-        if has_oracle:
-            pred["oracle_probability"] = test[truth].astype(float).to_numpy()
-        k = capacity_flags(_weeks(fold), cfg.review_capacity_per_week, len(test))
-        pred["flag_at_capacity"] = False
-        if cfg.flag_threshold is None:
-            top = np.argsort(-pred["probability"].to_numpy(), kind="mergesort")[:k]
-            pred.iloc[top, pred.columns.get_loc("flag_at_capacity")] = True
-        else:
-            pred["flag_at_capacity"] = pred["probability"] >= cfg.flag_threshold
+    return TrainingData(label, rows, columns, folds, rule, has_oracle, sensitive)
+
+
+def fit_fold(data: TrainingData, fold: Fold | int, settings: Settings) -> FoldResult:
+    """One fold: fit both models on its training window, calibrate, band, score its test window
+    (with the rule and the oracle) and evaluate. Independent of every other fold."""
+    cfg = settings.models
+    fold = data.folds[fold] if isinstance(fold, int) else fold
+    rows, label, rule = data.rows, data.label, data.rule
+    masks = fold.masks(rows["decision_date"])
+    train, cal, test = (rows[masks[w]] for w in ("train", "calibration", "test"))
+    for name, part in (("training", train), ("calibration", cal), ("test", test)):
+        if part[label].nunique() < 2:
+            raise ValueError(f"Fold {fold.fold}: the {name} window holds one outcome class.")
+    seconds: dict[str, float] = {}
+    models: dict[str, FrontDoorModel] = {}
+    pred = test[["decision_id", "child_id", "decision_date", *data.sensitive]].copy()
+    pred.insert(0, "fold", fold.fold)
+    pred["label"] = label
+    pred["y"] = test[label].astype(int).to_numpy()
+    for kind in ESTIMATORS:
         t0 = time.perf_counter()
-        metrics = _evaluate(pred, k, settings, has_oracle, seed=cfg.seed + fold.fold)
-        seconds["evaluate"] = time.perf_counter() - t0
-        results.append(FoldResult(fold, models, pred.reset_index(drop=True), metrics, seconds))
+        models[kind] = fit_model(kind, train, cal, label, data.columns, settings)
+        seconds[f"fit_{kind}"] = time.perf_counter() - t0
+        pred[f"probability_{kind}"] = models[kind].predict_proba(test)
+    chosen = models[cfg.registered_estimator]
+    pred["probability"] = pred[f"probability_{cfg.registered_estimator}"]
+    pred["band"] = chosen.band(test)
+    pred["rule_flag"] = rule.flags(test[[rule.feature]])
+    if data.has_oracle:
+        pred["oracle_probability"] = test[truth_column(label)].astype(float).to_numpy()
+    k = capacity_flags(_weeks(fold), cfg.review_capacity_per_week, len(test))
+    pred["flag_at_capacity"] = False
+    if cfg.flag_threshold is None:
+        top = np.argsort(-pred["probability"].to_numpy(), kind="mergesort")[:k]
+        pred.iloc[top, pred.columns.get_loc("flag_at_capacity")] = True
+    else:
+        pred["flag_at_capacity"] = pred["probability"] >= cfg.flag_threshold
+    t0 = time.perf_counter()
+    metrics = _evaluate(pred, k, settings, data.has_oracle, seed=cfg.seed + fold.fold)
+    seconds["evaluate"] = time.perf_counter() - t0
+    return FoldResult(fold, models, pred.reset_index(drop=True), metrics, seconds)
+
+
+def combine_folds(data: TrainingData, results: list[FoldResult], settings: Settings) -> Backtest:
+    """Pool the folds' test rows (metrics with paired bootstrap CIs over all of them) and train
+    the deployable model on the newest labels: what ``backtest`` returns."""
+    results = sorted(results, key=lambda r: r.fold.fold)
+    if [r.fold for r in results] != data.folds:
+        got = [r.fold.fold for r in results]
+        raise ValueError(
+            f"{data.label}: fold results {got} do not match the folds of this feature table "
+            f"({[f.fold for f in data.folds]}); fit every fold on the same table and settings."
+        )
+    cfg = settings.models
+    rows = data.rows
+    started = time.perf_counter()
     pooled = pd.concat([r.predictions for r in results], ignore_index=True)
     k_all = sum(
         capacity_flags(_weeks(r.fold), cfg.review_capacity_per_week, len(r.predictions))
         for r in results
     )
-    overall = _evaluate(pooled, k_all, settings, has_oracle, seed=cfg.seed + 1000)
+    overall = _evaluate(pooled, k_all, settings, data.has_oracle, seed=cfg.seed + 1000)
     deploy = deployment_fold(rows["decision_date"], settings)
     dmask = deploy.masks(rows["decision_date"])
     t0 = time.perf_counter()
@@ -232,16 +267,39 @@ def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
         cfg.registered_estimator,
         rows[dmask["train"]],
         rows[dmask["calibration"]],
-        label,
-        columns,
+        data.label,
+        data.columns,
         settings,
     )
-    seconds = {"fit_deployed": time.perf_counter() - t0, "total": 0.0}
-    seconds["total"] = time.perf_counter() - started
-    explain_rows = rows[folds[-1].masks(rows["decision_date"])["test"]].reset_index(drop=True)
-    return Backtest(
-        label, columns, results, overall, deployed, deploy, has_oracle, explain_rows, seconds
+    seconds = {"fit_deployed": time.perf_counter() - t0}
+    # work done, fold by fold and here (``backtest`` replaces it by its wall-clock time)
+    seconds["total"] = sum(sum(r.seconds.values()) for r in results) + (
+        time.perf_counter() - started
     )
+    explain_rows = rows[data.folds[-1].masks(rows["decision_date"])["test"]].reset_index(drop=True)
+    return Backtest(
+        data.label,
+        data.columns,
+        results,
+        overall,
+        deployed,
+        deploy,
+        data.has_oracle,
+        explain_rows,
+        seconds,
+    )
+
+
+def backtest(table: pd.DataFrame, label: str, settings: Settings) -> Backtest:
+    """Fit, calibrate and evaluate both models on every fold; train the deployable model.
+
+    The composition of ``fit_fold`` (one per fold; the pipelines run them in parallel) and
+    ``combine_folds``."""
+    started = time.perf_counter()
+    data = training_data(table, label, settings)
+    result = combine_folds(data, [fit_fold(data, f, settings) for f in data.folds], settings)
+    result.seconds["total"] = time.perf_counter() - started
+    return result
 
 
 def summary_table(result: Backtest) -> pd.DataFrame:
