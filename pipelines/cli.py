@@ -46,15 +46,16 @@ def _settings(ctx: typer.Context, **changes: Any):
     return settings
 
 
-def expected_steps(name: str, labels: int = 1) -> int | None:
+def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
     """How many steps a flow reports (for the overall bar); None when it depends on the data."""
-    per_model = 4  # train, audit, report, promote
+    training = folds + 2  # one task per fold, backtest (combining them), train (MLflow)
+    per_model = training + 3  # ... audit, report, promote
     prepare = 1 if labels > 1 else 0  # the MLflow store is prepared before parallel training
     known = {
         "demo": 7 + per_model * labels + prepare,
         "build-features": 1,
         "monitor": 2,
-        "train": labels + prepare,
+        "train": training * labels + prepare,
     }
     return known.get(name)
 
@@ -75,7 +76,8 @@ def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, fl
     started = time.perf_counter()
     with Progress(*columns, console=console, transient=False) as progress:
         overall = progress.add_task(
-            f"[bold]{name}[/bold]: starting Prefect", total=expected_steps(name, labels)
+            f"[bold]{name}[/bold]: starting Prefect",
+            total=expected_steps(name, labels, settings.models.splits.folds),
         )
         lines: dict[str, Any] = {}
 

@@ -62,6 +62,7 @@ def _where(settings: Settings) -> dict[str, Path]:
         "canonical": r(p.canonical),
         "truth": r(p.truth),
         "features": r(p.features) / "features.parquet",
+        "training": r(p.features).parent / "training",  # fold and backtest results
         "scores": r(p.scores),
         "reports": r(p.reports),
         "monitoring": r(p.monitoring),
@@ -190,23 +191,57 @@ def _scopes(settings: Settings) -> list[tuple[str, Settings]]:
 
 
 def _train(settings: Settings, ledger: Ledger, labels: list[str]) -> list[tuple[Settings, dict]]:
-    """One training task per label (and per council), in parallel on the flow's task runner."""
-    jobs = [
+    """Training per council and label: one task per temporal fold (every fold of every label
+    and council in parallel on the flow's task runner), one combining task per label, then the
+    MLflow run and the registered version."""
+    jobs = []
+    for council, own in _scopes(settings):
+        w = _where(own)
+        for label in labels:
+            folder = w["training"] / label
+            folds = [folder / f"fold{i}.pkl" for i in range(own.models.splits.folds)]
+            note = "/".join(x for x in (council, label) if x)
+            jobs.append((note, own, label, w["features"], folds, folder / "backtest.pkl"))
+    submit_steps(
+        ledger,
+        t.fold_step,
+        [
+            (
+                f"{note} fold {i}",
+                {"settings": own, "features": f, "label": label, "fold": i, "out": str(out)},
+            )
+            for note, own, label, f, folds, _ in jobs
+            for i, out in enumerate(folds)
+        ],
+    )
+    combined = submit_steps(
+        ledger,
+        t.backtest_step,
+        [
+            (note, {"settings": own, "features": f, "label": label, "folds": folds, "out": str(b)})
+            for note, own, label, f, folds, b in jobs
+        ],
+    )
+    register = [
         (
-            "/".join(x for x in (council, label) if x),
-            {"settings": own, "features": _where(own)["features"], "label": label},
+            note,
+            {
+                "settings": own,
+                "features": f,
+                "label": label,
+                "backtest": Path(c["outputs"]["backtest"]),
+            },
         )
-        for council, own in _scopes(settings)
-        for label in labels
+        for (note, own, label, f, _, _), c in zip(jobs, combined, strict=True)
     ]
-    if len(jobs) == 1:
-        note, kw = jobs[0]
+    if len(register) == 1:
+        _, kw = register[0]
         own = kw.pop("settings")
         return [(own, run_step(ledger, t.train_step, own, **kw))]
     for _, own in _scopes(settings):
         run_step(ledger, t.tracking_step, own, labels=list(labels))
-    results = submit_steps(ledger, t.train_step, jobs)
-    return [(kw["settings"], r) for (_, kw), r in zip(jobs, results, strict=True)]
+    results = submit_steps(ledger, t.train_step, register)
+    return [(kw["settings"], r) for (_, kw), r in zip(register, results, strict=True)]
 
 
 @flow(name="train")

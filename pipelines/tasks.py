@@ -109,20 +109,82 @@ def _registered(settings: Settings, summary: dict) -> bool:
     return _version_exists(settings, summary["label"], summary["model_version"])
 
 
+def _write_pickle(value: object, out: str) -> None:
+    """A fold's or a backtest's result, for the next step (maybe on another Dask worker, so on
+    the shared file system; pseudonymised rows only, like the feature table it came from)."""
+    import pickle
+
+    from records.store import atomic_write_bytes
+
+    atomic_write_bytes(Path(out), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _read_pickle(path: Path):
+    import pickle
+
+    return pickle.loads(Path(path).read_bytes())
+
+
+@step("train-fold", sections=("models", "features"), code=("models", "features", "records"))
+def fold_step(settings: Settings, features: Path, label: str, fold: int, out: str) -> dict:
+    """One temporal fold of a label's backtest (fit, calibrate, band, score its test window,
+    evaluate), independent of the others; its result is written to ``out``."""
+    from features.io import read_feature_table
+    from models.train import fit_fold, training_data
+
+    data = training_data(read_feature_table(features), label, settings)
+    result = fit_fold(data, fold, settings)
+    _write_pickle(result, out)
+    return with_output_digests(
+        {
+            "outputs": {f"fold{fold}": str(out)},
+            "label": label,
+            "fold": int(fold),
+            "test_rows": int(len(result.predictions)),
+            "seconds": round(sum(result.seconds.values()), 2),
+        }
+    )
+
+
+@step("backtest", sections=("models", "features"), code=("models", "features", "records"))
+def backtest_step(
+    settings: Settings, features: Path, label: str, folds: list[Path], out: str
+) -> dict:
+    """A label's fold results combined (pooled metrics with paired bootstrap CIs) with the
+    deployable model trained on the newest labels: ``models.train.backtest``'s result."""
+    from features.io import read_feature_table
+    from models.train import combine_folds, training_data
+
+    data = training_data(read_feature_table(features), label, settings)
+    result = combine_folds(data, [_read_pickle(p) for p in folds], settings)
+    _write_pickle(result, out)
+    return with_output_digests(
+        {
+            "outputs": {"backtest": str(out)},
+            "label": label,
+            "folds": len(result.folds),
+            "auc": float(result.metric(result.deployed.kind, "auc")["value"]),
+        }
+    )
+
+
 @step(
     "train",
     sections=("models", "features", "tracking"),
     check=_registered,
     code=("models", "features", "records"),
 )
-def train_step(settings: Settings, features: Path, label: str) -> dict:
-    """Backtest on every fold, log the MLflow run, register a version aliased ``challenger``."""
+def train_step(settings: Settings, features: Path, label: str, backtest: Path) -> dict:
+    """Log a label's backtest to MLflow and register a version aliased ``challenger``."""
     from features.io import read_feature_table
-    from models.run import train_and_register
+    from models.tracking import log_run
     from models.train import summary_table
 
     table = read_feature_table(features)
-    result, record = train_and_register(table, label, settings, source=features)
+    result = _read_pickle(backtest)
+    if result.label != label:
+        raise ValueError(f"{backtest} holds the backtest of {result.label}, not {label}")
+    record = log_run(result, table, settings, source=str(features))
     kind = result.deployed.kind
     metrics = {
         "auc": result.metric(kind, "auc")["value"],

@@ -1,8 +1,10 @@
 """Scale-out: the same flows on a real Dask cluster (a LocalCluster of 2 worker processes on
-loopback): one task per council, and one training task per label, in parallel."""
+loopback): one task per council, and one task per temporal fold of a training, in parallel;
+the folds combined on the cluster give the metrics of the in-process backtest."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from pipelines import tasks as t
@@ -25,7 +27,7 @@ def dask_cluster():
     cluster.close()
 
 
-def test_per_council_ingest_and_per_label_training_run_in_parallel_on_two_dask_workers(
+def test_per_council_ingest_and_per_fold_training_run_in_parallel_on_two_dask_workers(
     prefect_harness, dask_cluster, small, tmp_path
 ):
     from distributed import get_task_stream
@@ -56,18 +58,43 @@ def test_per_council_ingest_and_per_label_training_run_in_parallel_on_two_dask_w
     ran_on = {task["worker"] for task in stream.data}
     assert len(ran_on) == 2, f"tasks ran on {ran_on}"  # both workers took a council
 
-    # Training: one task per label, in parallel, on the cluster.
+    # Training: one task per temporal fold, in parallel on the cluster, then the combining task.
+    from features.io import read_feature_table
+    from models import registry
+    from models.train import backtest
+
     north = council_settings(base, "northshire")
     north = north.model_copy(
         update={"pipelines": north.pipelines.model_copy(update={"councils": []})}
     )
-    run_flow("build-features", north)
+    built = run_flow("build-features", north)
     with get_task_stream(client) as stream:
-        trained = run_flow("train", north, labels=["escalation_12m", "rereferral_12m"])
-    assert {m["label"] for m in trained["train"]} == {"escalation_12m", "rereferral_12m"}
-    assert all(m["model_name"].startswith("frontdoor-northshire-") for m in trained["train"])
-    assert len({task["worker"] for task in stream.data}) == 2
-    starts = sorted(
-        (task["startstops"][0]["start"], task["startstops"][-1]["stop"]) for task in stream.data
+        trained = run_flow("train", north, labels=["escalation_12m"])
+    (model,) = trained["train"]
+    assert model["model_name"] == "frontdoor-northshire-escalation_12m"
+    steps = [row["step"] for row in trained["steps"]]
+    assert steps == [
+        *(f"train-fold (escalation_12m fold {i})" for i in range(3)),
+        "backtest (escalation_12m)",
+        "train",
+    ]
+    folds = [task for task in stream.data if task["key"].startswith("fold_step")]
+    combined = [task for task in stream.data if task["key"].startswith("backtest_step")]
+    assert len(folds) == north.models.splits.folds and len(combined) == 1, [
+        task["key"] for task in stream.data
+    ]
+    ran_on = {task["worker"] for task in folds}
+    assert len(ran_on) == 2, f"the fold tasks ran on {ran_on}"  # both workers took a fold
+    spans = sorted(
+        (task["startstops"][0]["start"], task["startstops"][-1]["stop"]) for task in folds
     )
-    assert starts[1][0] < starts[0][1], "the two trainings did not overlap in time"
+    assert spans[1][0] < spans[0][1], "no two fold tasks overlapped in time"
+    assert combined[0]["startstops"][0]["start"] >= max(stop for _, stop in spans)
+
+    # The folds fitted apart on the workers give the metrics of one in-process backtest.
+    table = read_feature_table(built["features"]["outputs"]["features"])
+    here = backtest(table, "escalation_12m", north)
+    logged = registry.run_metrics(north, model["run_id"])
+    expected = here.metrics[logged.columns.tolist()]
+    pd.testing.assert_frame_equal(logged, expected, check_dtype=False)
+    assert model["metrics"]["auc"] == here.metric("lightgbm", "auc")["value"]
