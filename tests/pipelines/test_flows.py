@@ -94,8 +94,20 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     # The re-run: same inputs, so every cacheable step comes from the cache.
     second = run_flow("demo", settings)
     cached = {row["step"].split(" (")[0]: row["cached"] for row in second["steps"]}
-    for name in ("synthesise", "ingest", "build-features", "train", "audit", "report", "score"):
+    for name in (
+        "synthesise",
+        "ingest",
+        "build-features",
+        "train-fold",
+        "backtest",
+        "train",
+        "audit",
+        "report",
+        "score",
+    ):
         assert cached[name] == "yes", (name, second["steps"])
+    folds = [r for r in second["steps"] if r["step"].startswith("train-fold")]
+    assert len(folds) == settings.models.splits.folds and all(r["cached"] == "yes" for r in folds)
     assert second["models"][0]["train"]["model_version"] == "1"  # no new version registered
     assert second["queue"]["loaded"] == 0  # the queue already holds these scores
     slow = sum(r["seconds"] for r in first["steps"])
