@@ -11,7 +11,10 @@ from rich.table import Table
 
 from frontdoor import REVIEW_NOTICE
 
-console = Console()
+
+def _console() -> Console:
+    """A console made per command, so it measures the terminal it is actually writing to."""
+    return Console()
 
 
 def _settings(ctx: typer.Context):
@@ -41,7 +44,7 @@ def _print(frame: pd.DataFrame, title: str) -> None:
         table.add_column(str(column))
     for row in frame.itertuples(index=False):
         table.add_row(*(str(v) for v in row))
-    console.print(table)
+    _console().print(table)
 
 
 def register(app: typer.Typer) -> None:
@@ -83,12 +86,12 @@ def register(app: typer.Typer) -> None:
         for name in label or settings.models.labels:
             result, record = train_and_register(table, name, settings, source=path)
             _print(summary_table(result), f"{name}: test folds, 95% bootstrap CIs")
-            console.print(
+            _console().print(
                 f"run {record.run_id} in {tracking_uri(settings)}; "
                 f"registered {record.model_name} version {record.model_version} "
                 f"(alias challenger); {result.seconds['total']:.1f} s"
             )
-        console.print(REVIEW_NOTICE)
+        _console().print(REVIEW_NOTICE)
 
     @app.command("score")
     def score(
@@ -127,8 +130,8 @@ def register(app: typer.Typer) -> None:
         target = out or settings.resolve(settings.paths.scores) / f"scores_{label}.parquet"
         atomic_write_parquet(scored, Path(target))
         counts = scored["band"].value_counts().to_dict()
-        console.print(
+        _console().print(
             f"scored {len(scored)} referrals with {version.name} v{version.version} -> {target}; "
             f"bands {counts}"
         )
-        console.print(REVIEW_NOTICE)
+        _console().print(REVIEW_NOTICE)
