@@ -163,7 +163,9 @@ class MonotoneLightGBM(_MarginModel):
             colsample_bytree=self.colsample_bytree,
             reg_lambda=self.reg_lambda,
             monotone_constraints=self.monotone_constraints_,
-            monotone_constraints_method="advanced",
+            # "advanced" breaks the constraints in LightGBM 4.7 (measured: a -1 feature raised the
+            # margin by 0.019); "intermediate" keeps them and is tighter than "basic".
+            monotone_constraints_method="intermediate",
             random_state=self.random_state,
             n_jobs=self.n_jobs,
             deterministic=True,
