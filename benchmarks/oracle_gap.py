@@ -1,0 +1,178 @@
+"""Benchmark: how far LightGBM (and the scorecard) sit below the oracle on the default council.
+
+Prints figures for docs/models.md ("the oracle gap"). Run:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/oracle_gap.py [--children 50000] [--cache DIR]
+
+It generates the default synthetic council (synth), ingests it (pseudonymised ids), builds the
+feature table with the current declarations, and per label runs the models room's backtest
+(`models.train.backtest`: 3 temporal folds, both models fitted, calibrated and evaluated with
+paired bootstrap CIs against the oracle on the same test rows). With `--cache DIR` the raw and
+canonical council is kept in DIR and reused, so only features and models are rebuilt (useful
+when comparing feature declarations on the same council; delete DIR after changing the
+generator). No timing is asserted; this prints figures.
+
+With `--decompose` it also splits the gap by what the records miss (synthetic councils only:
+it reads the generator's latent state): a LightGBM regression of the oracle's probability on
+the features alone, then on the features plus parts of the child's true state at the referral
+(each concern, exploitation, the plan bit, the number of present concerns), each fitted by
+5-fold cross-validation over all labelled decisions and scored by AUC against the outcomes of
+the newest 18 months. The distance from "features" to the oracle is information the records do
+not carry; the distance from the model to "features" is mostly estimation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--children", type=int, default=50_000)
+    parser.add_argument("--labels", nargs="*", default=None)
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--decompose", action="store_true")
+    args = parser.parse_args()
+
+    from features.build import build_feature_table
+    from features.io import read_truth
+    from frontdoor.settings import Settings
+    from ingest.run import ingest_sources
+    from models.train import backtest, feature_columns
+    from records import store
+    from synth.council import generate, write_council
+
+    root = args.cache or Path(tempfile.mkdtemp(prefix="oracle_gap_"))
+    root.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        paths={"root": str(root)},
+        privacy={"pseudonym_key": "bench-key-not-secret-0123456789"},
+        tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
+        synth={"children": args.children},
+    )
+    t0 = time.perf_counter()
+    canonical = root / "canonical"
+    if not (canonical / ".done").exists():
+        raw = write_council(generate(settings), root / "raw")
+        ingest_sources([raw], canonical, settings)
+        (canonical / ".done").write_text("ok\n")
+    t_data = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    table = build_feature_table(
+        store.read_tables(canonical),
+        settings.synth.end_date,
+        settings,
+        truth=read_truth(settings),
+    )
+    t_features = time.perf_counter() - t0
+    n_features = len(feature_columns(table, settings))
+    print(
+        f"council: {args.children:,} children, {len(table):,} decisions, {n_features} features "
+        f"(synth + ingest {t_data:.1f} s, features {t_features:.1f} s)"
+    )
+    for label in args.labels or settings.models.labels:
+        result = backtest(table, label, settings)
+        m = result.metrics
+        auc = m[m.metric == "auc"]
+        print(f"\n== {label} (AUC, 95% paired bootstrap CI; gap = oracle - model)")
+        for fold in [*sorted(set(auc.fold) - {"overall"}), "overall"]:
+            rows = auc[auc.fold == fold].set_index("scorer")
+            cells = []
+            for scorer in ("lightgbm", "logistic", "oracle", "gap:lightgbm", "gap:logistic"):
+                if scorer in rows.index:
+                    r = rows.loc[scorer]
+                    cells.append(f"{scorer} {r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+            print(f"  fold {fold}: " + "; ".join(cells))
+    if args.decompose:
+        decompose(table, settings, root, args.labels or settings.models.labels)
+
+
+STATE_BITS = ("neglect", "domestic_abuse", "mental_health", "substance", "exploitation", "plan")
+
+
+def latent_at_decisions(table, settings, root: Path):
+    """The generator's state (6 bits) of each decision's child in the decision's month."""
+    import numpy as np
+    import pandas as pd
+
+    from records.pseudonymise import load_key, pseudonymise_series
+    from synth.council import generate, window_of
+
+    path = root / "latent.npy"
+    if not path.exists():
+        np.save(path, generate(settings, keep_latent=True).latent)
+    latent = np.load(path)  # (months from the window's first, children)
+    raw = pd.Series([f"C{i + 1:07d}" for i in range(latent.shape[1])])
+    index = pd.Series(
+        np.arange(latent.shape[1]), index=pseudonymise_series(load_key(settings), raw)
+    )
+    start, _ = window_of(settings.synth.end_date, settings.synth.years)
+    when = pd.to_datetime(table["decision_date"])
+    month = ((when.dt.year - start.year) * 12 + when.dt.month - start.month).to_numpy()
+    child = table["child_id"].map(index)
+    if child.isna().any():
+        raise ValueError("decisions whose child is not in the generator's population")
+    state = latent[month, child.to_numpy(dtype=int)].astype(int)
+    bits = {f"state_{name}": (state >> k) & 1 for k, name in enumerate(STATE_BITS)}
+    bits["state_n_concerns"] = sum(bits[f"state_{n}"] for n in STATE_BITS[:5])
+    return pd.DataFrame(bits, index=table.index)
+
+
+def ceiling(rows, columns, truth, y, newest) -> float:
+    """AUC on the newest rows of a 5-fold cross-fitted regression of the oracle on columns."""
+    import lightgbm as lgb
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import KFold
+
+    X = rows[columns].to_numpy(dtype=float)
+    fitted = np.zeros(len(rows))
+    for train, test in KFold(5, shuffle=True, random_state=0).split(X):
+        model = lgb.LGBMRegressor(
+            n_estimators=400,
+            learning_rate=0.03,
+            num_leaves=15,
+            min_child_samples=40,
+            n_jobs=1,
+            verbose=-1,
+        )
+        fitted[test] = model.fit(X[train], truth[train]).predict(X[test])
+    return roc_auc_score(y[newest], fitted[newest])
+
+
+def decompose(table, settings, root: Path, labels) -> None:
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from models.train import feature_columns, labelled, truth_column
+
+    states = latent_at_decisions(table, settings, root)
+    full = table.join(states)
+    columns = feature_columns(table, settings)
+    for label in labels:
+        rows = labelled(full, label)
+        truth = rows[truth_column(label)].to_numpy()
+        y = rows[label].to_numpy()
+        newest = rows["decision_date"] >= rows["decision_date"].max() - np.timedelta64(548, "D")
+        newest = newest.to_numpy()
+
+        oracle = roc_auc_score(y[newest], truth[newest])
+        print(f"\n== {label}: oracle regressed on features (+ true state), newest 18 months")
+        print(
+            f"  oracle {oracle:.3f}; features only {ceiling(rows, columns, truth, y, newest):.3f}"
+        )
+        for name in [*STATE_BITS, "n_concerns"]:
+            print(
+                f"  features + state_{name} {ceiling(rows, columns + [f'state_{name}'], truth, y, newest):.3f}"
+            )
+        every = [f"state_{n}" for n in STATE_BITS]
+        print(
+            f"  features + the whole state {ceiling(rows, columns + every, truth, y, newest):.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
