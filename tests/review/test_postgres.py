@@ -5,19 +5,12 @@ Skips only when no PostgreSQL server binaries are installed (scripts/test instal
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import make_settings
+from postgres_cluster import postgres_bin, postgres_cluster
 
 from review import auth, db, sample, store
 from review.schema import metadata
@@ -25,89 +18,14 @@ from review.schema import metadata
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("review-postgres")]
 
 
-def _bindir() -> Path | None:
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
-    )
-    return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    """initdb and postgres refuse to run as root: drop to the postgres system user."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
 @pytest.fixture(scope="module")
 def postgres_url():
-    bindir = _bindir()
-    if bindir is None:
+    if postgres_bin() is None:
         pytest.skip(
             "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)"
         )
-    base = Path(tempfile.mkdtemp(prefix="review-pg-"))
-    data, sockets = base / "data", base / "sock"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        for path in (base, sockets):
-            shutil.chown(path, "postgres")
-    port = _free_port()
-    subprocess.run(
-        _as_postgres(
-            [str(bindir / "initdb"), "-D", str(data), "-U", "review", "-A", "trust", "--no-sync"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-    subprocess.run(
-        _as_postgres(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(base / "log"),
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(bindir / "createdb"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-U",
-                    "review",
-                    "review",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        yield f"postgresql+psycopg2://review@127.0.0.1:{port}/review"
-    finally:
-        subprocess.run(
-            _as_postgres(
-                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
-            ),
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_cluster(database="review", user="review") as url:
+        yield url
 
 
 @pytest.fixture
