@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from frontdoor.settings import load_settings
 from records import pseudonymise
@@ -27,7 +28,7 @@ def test_file_then_environment_override(tmp_path, monkeypatch):
 def test_unknown_setting_is_an_error(tmp_path):
     cfg = tmp_path / "frontdoor.yaml"
     cfg.write_text("synth:\n  childs: 5\n")
-    with pytest.raises(Exception, match="childs"):
+    with pytest.raises(ValidationError, match="childs"):
         load_settings(cfg)
 
 
