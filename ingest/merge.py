@@ -16,7 +16,7 @@ from datetime import date
 import pandas as pd
 
 from ingest import checks
-from ingest.staging import PROBLEM, PROVENANCE, Batch
+from ingest.staging import PROBLEM, PROVENANCE, WITHHELD, Batch, is_identifying
 from records.contract import TABLES
 from records.pseudonymise import pseudonymise_series, pseudonymise_value
 
@@ -138,25 +138,28 @@ def process_table(
     _defaults(merged, table, key)
     typed = _typed(merged, table)
 
-    # 4. Checks on merged records.
-    parts = checks.required(typed, table)
-    dup_key = typed[t.key].duplicated(keep="first") & typed[t.key].notna()
-    parts.append(checks._failures(typed, dup_key, t.key, "record id used by another record"))
-    parts += checks.contract(typed, table)
-    parts += checks.dates(typed, table, reference)
-    if table != "children" and known_children is not None:
-        parts += checks.orphans(typed, known_children)
-    failures = checks.collect(parts)
+    # 4. Checks on merged records. A stored record whose merge with new rows fails is kept
+    # as it was stored (only the new rows are quarantined) and checked again on its own.
+    failures = _check(typed, table, reference, known_children)
+    old_rows = allrows[allrows["_existing"]]
+    restore = sorted(set(failures.index) & set(old_rows["_gid"]))
+    if restore:
+        stored = old_rows[old_rows["_gid"].isin(restore)].groupby("_gid")[t.column_names].first()
+        _defaults(stored, table, key)
+        typed.loc[restore] = _typed(stored, table)
+        typed = _typed(typed, table)
+    final_failures = _check(typed, table, reference, known_children) if restore else failures
 
     # 5. Count every staged row once, and quarantine the new rows of failing records.
     new = allrows[~allrows["_existing"]]
-    failed_gids = set(failures.index)
-    in_failed = new["_gid"].isin(failed_gids)
+    new_failed = set(failures.index) | set(final_failures.index)
+    in_failed = new["_gid"].isin(new_failed)
     fq = new[in_failed]
     if len(fq):
-        f = failures.loc[fq["_gid"]]
+        f = pd.concat([failures, final_failures[~final_failures.index.isin(failures.index)]])
+        f = f.loc[fq["_gid"]]
         quarantine.append(
-            _q(fq, table, f["column"].to_numpy(), f["value"].to_numpy(), f["reason"].to_numpy())
+            _q(fq, table, f["column"].to_numpy(), _shown(f, table), f["reason"].to_numpy())
         )
     counts.quarantined += int(in_failed.sum())
     kept_new = new[~in_failed]
@@ -165,8 +168,22 @@ def process_table(
     with_old = per_group.index.isin(has_existing[has_existing].index)
     counts.loaded = int((~with_old).sum())
     counts.duplicates = int(per_group.sum() - counts.loaded)
-    old_rows = allrows[allrows["_existing"]]
-    counts.existing_dropped = int(old_rows["_gid"].isin(failed_gids).sum())
+
+    # A stored record that fails on its own (an earlier reference date, its child gone) is
+    # never dropped silently: it goes to the quarantine with its reason and is counted.
+    failed_gids = set(final_failures.index)
+    old_failed = old_rows[old_rows["_gid"].isin(failed_gids)]
+    old_failed = old_failed.drop_duplicates("_gid")
+    counts.existing_dropped = len(old_failed)
+    if len(old_failed):
+        f = final_failures.loc[old_failed["_gid"]]
+        quarantine.append(
+            _q(old_failed, table, f["column"].to_numpy(), _shown(f, table), f["reason"].to_numpy())
+        )
+        notes.append(
+            f"{table}: {len(old_failed):,} record(s) already stored failed the checks of this run "
+            "and were moved to the quarantine (source '(already ingested)')"
+        )
 
     final = typed.drop(index=list(failed_gids))
     order = [c for c in (t.event_date, t.key) if c] if t.event_date else [t.key]
@@ -174,6 +191,29 @@ def process_table(
     counts.final = len(final)
     q = pd.concat([x for x in quarantine if len(x)] or [_empty_q()], ignore_index=True)
     return TableResult(frame=final, quarantine=q, counts=counts, identities=identities, notes=notes)
+
+
+def _shown(failures: pd.DataFrame, table: str) -> list[str]:
+    """Failure values for the quarantine; identifiers and dates of birth are withheld."""
+    return [
+        WITHHELD if any(is_identifying(table, c.strip()) for c in col.split(";")) else v
+        for col, v in zip(failures["column"], failures["value"], strict=True)
+    ]
+
+
+def _check(
+    typed: pd.DataFrame, table: str, reference: date, known_children: pd.Index | None
+) -> pd.DataFrame:
+    """Every failing merged record (index), with its columns, values and reasons."""
+    t = TABLES[table]
+    parts = checks.required(typed, table)
+    dup_key = typed[t.key].duplicated(keep="first") & typed[t.key].notna()
+    parts.append(checks._failures(typed, dup_key, t.key, "record id used by another record"))
+    parts += checks.contract(typed, table)
+    parts += checks.dates(typed, table, reference)
+    if table != "children" and known_children is not None:
+        parts += checks.orphans(typed, known_children)
+    return checks.collect(parts)
 
 
 def _conflicts(allrows: pd.DataFrame, table: str) -> list[str]:

@@ -43,9 +43,10 @@ class IngestReport:
                     f"- {c.existing_dropped} + {c.loaded} loaded"
                 )
             per_table = int((self.quarantine["table"] == c.table).sum())
-            if per_table != c.quarantined:
+            if per_table != c.quarantined + c.existing_dropped:
                 raise UnbalancedCountsError(
-                    f"{c.table}: {per_table} quarantine rows != {c.quarantined} counted"
+                    f"{c.table}: {per_table} quarantine rows != {c.quarantined} counted "
+                    f"+ {c.existing_dropped} stored records quarantined"
                 )
 
     @property
@@ -95,10 +96,13 @@ class IngestReport:
             "quarantined",
             "duplicates",
             "before",
+            "stored out",
             "after",
             "ok",
         ):
-            table.add_column(col, justify="left" if col == "table" else "right")
+            table.add_column(
+                col, justify="left" if col == "table" else "right", no_wrap=col == "table"
+            )
         for c in self.counts.values():
             table.add_row(
                 c.table,
@@ -107,6 +111,7 @@ class IngestReport:
                 f"{c.quarantined:,}",
                 f"{c.duplicates:,}",
                 f"{c.existing:,}",
+                f"{c.existing_dropped:,}",
                 f"{c.final:,}",
                 "yes" if c.balanced() else "NO",
             )
@@ -117,6 +122,10 @@ class IngestReport:
         console = Console(record=True, width=110, file=io.StringIO())
         console.print(self.rich_table())
         console.print("rows read = rows loaded + rows quarantined + duplicates removed, per table")
+        console.print(
+            "after = before - stored out + rows loaded; 'stored out': records already stored "
+            "that fail this run's checks, in the quarantine as '(already ingested)'"
+        )
         reasons = self.reasons()
         if reasons:
             console.print("Quarantine reasons:")

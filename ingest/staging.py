@@ -21,6 +21,8 @@ VALUE_PREVIEW_CHARS = 80
 
 # Columns whose raw values never reach a quarantine file (they identify a child or a date of birth).
 WITHHELD = "[withheld: identifier]"
+# Cells over the length limit are free text whatever their column: never shown in the quarantine.
+NOT_SHOWN = "[not shown]"
 
 
 @dataclass
@@ -129,11 +131,14 @@ def build_batch(
             reason = reason.where(
                 ~outside.astype(bool), f"outside the allowed range {low} to {high}"
             )
+        shown = series.astype(object)
         text = values.clean_text(series) if column.dtype in {"id", "str", "factors"} else None
         if text is not None:
             too_long = text.map(lambda v: v is not None and len(v) > max_cell_chars)
             reason = reason.where(~too_long, f"cell longer than {max_cell_chars:,} characters")
-        note(column.name, reason, series.astype(object))
+            # A cell that long is free text (a case note pasted into a code column): not shown.
+            shown = shown.where(~too_long.astype(bool), NOT_SHOWN)
+        note(column.name, reason, shown)
         out[column.name] = pd.Series(typed, index=raw.index).where(reason.isna(), None)
 
     frame = pd.DataFrame(out, index=raw.index)
@@ -145,7 +150,7 @@ def build_batch(
                 pd.DataFrame(
                     {
                         "column": long_cells[bad],
-                        "value": "[not shown]",
+                        "value": NOT_SHOWN,
                         "reason": f"cell longer than {max_cell_chars:,} characters",
                     }
                 )

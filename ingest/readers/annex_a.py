@@ -23,7 +23,7 @@ from lxml import etree
 from ingest.errors import IngestError
 from ingest.readers import PRIORITY, ReadResult
 from ingest.readers.xlsx_fast import FastWorkbook, UnsupportedLayout
-from ingest.staging import build_batch, long_cell_columns
+from ingest.staging import build_batch, long_cell_columns, mark_rows
 from ingest.values import parse_bool
 from records import codes
 
@@ -264,18 +264,20 @@ def read_annex_a(path: Path, settings, engine: str = "auto") -> ReadResult:
     book = _open(path, engine)
     result = ReadResult(path=str(path), kind="annex_a")
     try:
-        sheets: dict[int, str] = {}
+        # A list split over several sheets ('List 1', 'List 1 (cont)') is read from all of
+        # them; rows that are true copies are merged as duplicates later.
+        sheets: dict[int, list[str]] = {}
         for name in book.sheetnames:
             number = list_number(name)
-            if number is None:
-                continue
-            if number in sheets:
+            if number is not None:
+                sheets.setdefault(number, []).append(name)
+        for number, names in sheets.items():
+            if len(names) > 1 and number in LISTS:
+                listed = ", ".join(repr(n) for n in names)
                 result.notes.append(
-                    f"{path.name}: sheet {name!r} ignored, List {number} is "
-                    f"already read from sheet {sheets[number]!r}"
+                    f"{path.name}: List {number} read from {len(names)} sheets ({listed}); "
+                    "rows are counted per sheet and copies merged as duplicates"
                 )
-                continue
-            sheets[number] = name
         for number, title in SKIPPED_LISTS.items():
             if number in sheets:
                 result.notes.append(
@@ -299,9 +301,8 @@ def read_annex_a(path: Path, settings, engine: str = "auto") -> ReadResult:
                 )
             result.notes.append(f"{path.name}: no {names}")
         for number in sorted(n for n in sheets if n in LISTS):
-            _read_list(
-                book.rows(sheets[number]), sheets[number], LISTS[number], path, result, settings
-            )
+            for name in sheets[number]:
+                _read_list(book.rows(name), name, LISTS[number], path, result, settings)
     except IngestError:
         raise
     except (
@@ -426,17 +427,26 @@ def _read_list(
         )
     header_row = head[header_index]
     width = len(header_row)
-    records, numbers = [], []
+    records, numbers, stray = [], [], []
 
     def data():
         yield from zip(head_numbers[header_index + 1 :], head[header_index + 1 :], strict=True)
         yield from rows_iter
 
     for number, row in data():
-        if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        if row is None or all(_blank(v) for v in row):
             continue
         records.append(tuple(row[:width]) + (None,) * max(0, width - len(row)))
         numbers.append(number)
+        # Cells right of the header are never dropped silently: the row is quarantined, as a
+        # CSV row with a stray delimiter is (their values are not shown: free text, maybe).
+        beyond = sum(not _blank(v) for v in row[width:])
+        stray.append(
+            f"row has {beyond} value{'s' if beyond > 1 else ''} beyond the header's last "
+            f"column (stray cell or shifted row)"
+            if beyond
+            else None
+        )
     labels = [f"col{i}" if h is None else str(h) for i, h in enumerate(header_row)]
     raw = (
         pd.DataFrame.from_records(records, columns=range(width))
@@ -465,6 +475,8 @@ def _read_list(
             long_cells=long_cells,
         )
     )
+    if any(stray):
+        mark_rows(result.batches[-1].frame, pd.Series(stray, dtype=object), "(row)", "")
     if spec.table is None:
         return
     event = pd.DataFrame({"child_id": raw[columns["child_id"]]})
@@ -486,6 +498,12 @@ def _read_list(
             long_cells=long_cells,
         )
     )
+    if any(stray):
+        mark_rows(result.batches[-1].frame, pd.Series(stray, dtype=object), "(row)", "")
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _s47_outcome(raw: pd.DataFrame, columns: dict[str, int]) -> pd.Series:

@@ -248,9 +248,10 @@ def no_header_row(tmp: Path) -> list[Path]:
 
 
 def two_list_1_sheets(tmp: Path) -> list[Path]:
-    def add(wb):
+    def add(wb):  # a true copy of List 1 on a second sheet: read, and merged as duplicates
         ws = wb.create_sheet("List 1 (copy)")
-        ws.append(["title"])
+        for row in wb["List_1"].iter_rows(values_only=True):
+            ws.append(list(row))
 
     return [annex(tmp, add)]
 
@@ -498,11 +499,11 @@ CASES: list[Case] = [
     ),
     Case("sheet without a header row", no_header_row, error=("la.xlsx", "no header row")),
     Case(
-        "a second List 1 sheet (noted)",
+        "a second List 1 sheet (read; copies are duplicates)",
         two_list_1_sheets,
         table="contacts",
         quarantined=0,
-        extra={"note": "already read from sheet"},
+        extra={"note": "List 1 read from 2 sheets"},
     ),
     Case(
         "misspelt code",
