@@ -221,7 +221,12 @@ def export_council(
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {name: tables.get(name, _empty(name)) for name in TABLES}
     if reference_date is None:
-        reference_date = date.today()
+        # Never today: the same tables must give the same files on any day.
+        from ingest.checks import latest_event_date
+
+        reference_date = latest_event_date(list(tables.items()))
+        if reference_date is None:
+            raise ValueError("no reference_date given and the tables hold no event dates")
     written: list[Path] = []
     if "annex_a" in formats:
         written.append(write_annex_a(tables, out_dir / ANNEX_A_FILE, reference_date))

@@ -29,6 +29,7 @@ class IngestReport:
     key_fingerprint: str = ""
     quarantine_dir: Path | None = None
     ground_truth_rows: int | None = None
+    reference_date_from: str = ""
 
     def check_balanced(self) -> None:
         for c in self.counts.values():
@@ -69,6 +70,7 @@ class IngestReport:
         return {
             "out_dir": str(self.out_dir),
             "reference_date": self.reference_date,
+            "reference_date_from": self.reference_date_from,
             "key_fingerprint": self.key_fingerprint,
             "sources": self.sources,
             "tables": {name: c.as_dict() for name, c in self.counts.items()},

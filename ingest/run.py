@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from frontdoor.settings import Settings
-from ingest import reidentification
+from ingest import checks, reidentification
 from ingest.errors import IngestError
 from ingest.merge import QUARANTINE_COLUMNS, TableResult, process_table
 from ingest.readers import ReadResult
@@ -67,7 +67,8 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     for r in results:
         notes.extend(r.notes)
 
-    reference = _reference_date(settings, results, sources, existing_manifest)
+    reference, reference_from = _reference_date(settings, results, sources, existing_manifest)
+    notes.append(f"reference date {reference.isoformat()}: {reference_from}")
     existing = store.read_tables(out_dir) if (out_dir / store.MANIFEST).exists() else {}
 
     outcome: dict[str, TableResult] = {}
@@ -101,6 +102,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     report = IngestReport(
         out_dir=out_dir,
         reference_date=reference.isoformat(),
+        reference_date_from=reference_from,
         sources=source_list,
         counts={name: o.counts for name, o in outcome.items()},
         quarantine=quarantine,
@@ -113,6 +115,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     truth = _ground_truth(sources, key, settings)
     manifest = {
         "reference_date": reference.isoformat(),
+        "reference_date_from": reference_from,
         "key_fingerprint": fingerprint,
         "sources": source_list,
         "ingest_version": INGEST_VERSION,
@@ -164,16 +167,37 @@ def _manifest(folder: Path) -> dict:
     return found
 
 
-def _reference_date(settings, results, sources, existing_manifest) -> date:
+def _reference_date(settings, results, sources, existing_manifest) -> tuple[date, str]:
+    """The extract's reference date and how it was chosen (recorded in the manifest).
+
+    Never today: censoring and repeatability depend on it. In order: the setting; else the
+    latest of the CIN headers' and source folders' manifest dates; else the latest event date
+    in this run's sources; in both cases no earlier than the date already recorded in the
+    output folder (a tie is credited to this run's sources, so a re-run writes the same bytes).
+    """
     if settings.ingest.reference_date is not None:
-        return settings.ingest.reference_date
-    found = [r.reference_date for r in results if r.reference_date is not None]
+        return settings.ingest.reference_date, "setting ingest.reference_date"
+    found = [(r.reference_date, 1, "CIN census header") for r in results if r.reference_date]
     folder = folder_reference_date([Path(s) for s in sources])
     if folder is not None:
-        found.append(folder)
-    if existing_manifest.get("reference_date"):
-        found.append(date.fromisoformat(str(existing_manifest["reference_date"])[:10]))
-    return max(found) if found else date.today()
+        found.append((folder, 1, "source folder's manifest.json"))
+    if not found:
+        frames = [(b.table, b.frame) for r in results for b in r.batches]
+        latest = checks.latest_event_date(frames, not_after=date.today())
+        if latest is not None:
+            found.append((latest, 1, "latest event date in the extract (no header or manifest)"))
+    recorded = existing_manifest.get("reference_date")
+    if recorded:
+        how = "date already recorded in the output folder"
+        found.append((date.fromisoformat(str(recorded)[:10]), 0, how))
+    if not found:
+        raise IngestError(
+            Path(sources[0]) if sources else Path("."),
+            "gives no reference date: no CIN census header, no manifest.json, no event dates",
+            "ingest.reference_date set in the configuration",
+        )
+    chosen, _, how = max(found)
+    return chosen, how
 
 
 def _source_list(results: list[ReadResult], existing_manifest: dict) -> list[dict]:

@@ -38,6 +38,12 @@ def test_sheet_names(name, number):
 
 
 def test_the_official_template_reads_with_lists_8_to_11_skipped(tmp_path, settings):
+    # An empty template states no reference date and holds no event to take one from.
+    with pytest.raises(IngestError, match="gives no reference date"):
+        ingest_sources([TEMPLATE], tmp_path / "out", settings)
+    from conftest import make_settings
+
+    settings = make_settings(tmp_path, ingest={"reference_date": date(2025, 3, 31)})
     report = ingest_sources([TEMPLATE], tmp_path / "out", settings)
     assert report.rows_read == 0
     skipped = [n for n in report.notes if "skipped" in n]

@@ -138,3 +138,61 @@ def test_long_cell_in_a_contract_text_column_is_not_shown(tmp_path, settings):
     assert q.iloc[0]["value"] == "[not shown]"
     written = (settings.resolve(settings.paths.quarantine) / QUARANTINE_CSV).read_text()
     assert "case note" not in written
+
+
+def _no_reference(tmp_path):
+    """Canonical CSVs with no manifest, no CIN header and no ingest.reference_date."""
+    council = raw_council(children=5, seed=6, reference_date=REF)
+    src = tmp_path / "csvs"
+    src.mkdir()
+    for name, frame in council.items():
+        frame.to_csv(src / f"{name}.csv", index=False)
+    return council, sorted(src.glob("*.csv"))
+
+
+def _latest_event(council: dict[str, pd.DataFrame]) -> date:
+    latest = max(
+        pd.to_datetime(frame[col]).max()
+        for name, frame in council.items()
+        if name != "children"
+        for col in store.TABLES[name].date_columns
+        if len(frame) and frame[col].notna().any()
+    )
+    return latest.date()
+
+
+def test_reference_date_defaults_to_the_latest_event_date_never_today(tmp_path):
+    s = make_settings(tmp_path)
+    assert s.ingest.reference_date is None
+    council, files = _no_reference(tmp_path)
+    latest = _latest_event(council)
+    assert latest < date.today()
+    report = ingest_sources(files, tmp_path / "out", s)
+    assert report.reference_date == latest.isoformat()
+    manifest = store.read_manifest(tmp_path / "out")
+    assert manifest["reference_date"] == latest.isoformat()
+    assert "latest event date" in manifest["reference_date_from"]
+    assert "latest event date" in report.render()
+    assert report.rows_quarantined == 0  # nothing is after the date chosen
+    # Repeatable: the same files give the same bytes, whatever day it is.
+    first = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    ingest_sources(files, tmp_path / "out", s)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == first
+
+
+def test_reference_date_from_the_setting_is_recorded_as_such(tmp_path):
+    s = make_settings(tmp_path, ingest={"reference_date": REF})
+    _, files = _no_reference(tmp_path)
+    ingest_sources(files, tmp_path / "out", s)
+    manifest = store.read_manifest(tmp_path / "out")
+    assert manifest["reference_date"] == REF.isoformat()
+    assert manifest["reference_date_from"] == "setting ingest.reference_date"
+
+
+def test_export_without_a_reference_date_uses_the_latest_event(tmp_path):
+    from ingest.export import export_council
+
+    council = raw_council(children=4, seed=7, reference_date=REF)
+    export_council(council, tmp_path / "x", formats=("cin_xml",))
+    xml = (tmp_path / "x" / "cin_census.xml").read_text()
+    assert f"<ReferenceDate>{_latest_event(council).isoformat()}</ReferenceDate>" in xml
