@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
+import pytest
 from conftest import make_settings
 from ingest_workbooks import template_lists, workbook
 
+from ingest.errors import IngestError
 from ingest.run import ingest_sources
 from ingest.staging import WITHHELD
 from ingest.testing import raw_council, write_canonical_folder
@@ -196,3 +198,25 @@ def test_export_without_a_reference_date_uses_the_latest_event(tmp_path):
     export_council(council, tmp_path / "x", formats=("cin_xml",))
     xml = (tmp_path / "x" / "cin_census.xml").read_text()
     assert f"<ReferenceDate>{_latest_event(council).isoformat()}</ReferenceDate>" in xml
+
+
+def test_cells_beyond_the_header_are_quarantined_by_the_openpyxl_engine_too(tmp_path):
+    s = make_settings(tmp_path, ingest={"xlsx_engine": "openpyxl"})
+    lists = template_lists()
+    header = lists["List_1"][0]
+    lists["List_1"] = (header, [_contact("K1", 2), _contact("K2", 3, note=7)])
+    report = ingest_sources([workbook(tmp_path / "wb.xlsx", lists)], tmp_path / "out", s)
+    c = report.counts["contacts"]
+    assert (c.read, c.loaded, c.quarantined) == (2, 1, 1)
+    q = report.quarantine[report.quarantine["table"] == "contacts"]
+    assert "beyond the header" in q.iloc[0]["reason"] and q.iloc[0]["row"] == 4
+
+
+def test_a_second_sheet_of_a_list_without_a_header_is_a_clear_error(tmp_path, settings):
+    lists = template_lists()
+    lists["List 1 (cont)"] = (["some notes"], [["K1", "more"]])
+    path = workbook(tmp_path / "wb.xlsx", lists)
+    with pytest.raises(IngestError) as err:
+        ingest_sources([path], tmp_path / "out", settings)
+    assert "wb.xlsx" in str(err.value) and "'List 1 (cont)'" in str(err.value)
+    assert not (tmp_path / "out").exists()
