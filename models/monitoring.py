@@ -15,7 +15,10 @@ import pandas as pd
 
 from frontdoor.settings.fairness import FairnessSettings
 from models.fairness.audit import AuditResult, run_audit
+from models.fairness.publish import published_audit
+from models.fairness.suppression import metric_suppressed
 from models.gate import GateResult, evaluate_gate
+from records.disclosure import SUPPRESSED, hidden_parts, is_small, shown_count
 
 PSI_MODERATE = 0.1  # conventional reading: < 0.1 stable, 0.1-0.25 moderate, > 0.25 significant
 PSI_EPSILON = 1e-4  # share given to an empty bin so the logarithm stays finite
@@ -221,18 +224,145 @@ def decision_agreement(
 
 
 def suppress_small(frame: pd.DataFrame, count_columns: list[str], up_to: int = 5) -> pd.DataFrame:
-    """A copy fit to publish: counts from 1 to ``up_to`` become ``c`` (and rates built on them)."""
+    """A copy with counts from 1 to ``up_to`` shown as ``c`` (and every rate in the row).
+
+    Only for a table whose counts are independent; a table of parts and totals goes through
+    `publish_counts`, which also hides what subtraction would give back."""
     out = frame.copy().astype(object)
     small = pd.Series(False, index=frame.index)
     for column in count_columns:
         values = pd.to_numeric(frame[column], errors="coerce")
         hide = values.between(1, up_to)
         small |= hide
-        out.loc[hide, column] = "c"
+        out.loc[hide, column] = SUPPRESSED
     rate_columns = [c for c in frame.columns if c.endswith("rate") or c.startswith("share_")]
     for column in rate_columns:
-        out.loc[small, column] = "c"
+        out.loc[small, column] = SUPPRESSED
     return out
+
+
+def publish_counts(
+    frame: pd.DataFrame,
+    *,
+    size: str,
+    parts: list[list[str]],
+    rates: dict[str, str],
+    within: list[str] | None,
+    up_to: int,
+    drop: list[str] | None = None,
+) -> pd.DataFrame:
+    """A table of counts fit to publish: small counts, their complements and what subtraction
+    would give back are shown as ``c``, and so is every rate built on a hidden count.
+
+    ``size``: the row's total; ``parts``: lists of columns that are parts of ``size`` (e.g.
+    ``[["flagged"], ["n_low", "n_high"]]``); ``rates``: rate column -> the count behind it;
+    ``within``: key columns whose rows add up to a total published elsewhere (e.g. the groups
+    of one characteristic in one month), so one hidden cell there hides the next smallest too.
+    """
+    counts = [size, *[c for group in parts for c in group]]
+    values = frame[counts].apply(pd.to_numeric, errors="coerce").fillna(0).astype(int)
+    hidden = pd.DataFrame(False, index=frame.index, columns=counts)
+    for _ in range(10):  # secondary hiding can cascade; a few rounds settle it
+        before = hidden.to_numpy().copy()
+        for i in frame.index:
+            total = int(values.at[i, size])
+            if is_small(total, up_to):
+                hidden.at[i, size] = True
+            for group in parts:
+                if hidden.at[i, size]:
+                    for c in group:
+                        hidden.at[i, c] = hidden.at[i, c] or values.at[i, c] != 0
+                    continue
+                cells = {c: int(values.at[i, c]) for c in group}
+                forced = {c for c in group if hidden.at[i, c]}
+                found = hidden_parts(total, cells, up_to, forced)
+                for c in found:
+                    hidden.at[i, c] = True
+        if within:
+            for _, rows in frame.groupby(within, sort=False):
+                for c in counts:
+                    cells = {i: int(values.at[i, c]) for i in rows.index}
+                    forced = {i for i in rows.index if hidden.at[i, c]}
+                    found = hidden_parts(sum(cells.values()), cells, up_to, forced)
+                    for i in found:
+                        hidden.at[i, c] = True
+        if (hidden.to_numpy() == before).all():
+            break
+    out = frame.copy().astype(object)
+    for c in counts:
+        out.loc[hidden[c], c] = SUPPRESSED
+    for rate, count in rates.items():
+        out.loc[hidden[count] | hidden[size], rate] = SUPPRESSED
+    return out.drop(columns=drop or [])
+
+
+def publish_flag_rates(
+    frame: pd.DataFrame, band_order: list[str], up_to: int, within: list[str] | None = None
+) -> pd.DataFrame:
+    """`flag_rates` fit to publish: ``flagged``/``flag_rate`` and each ``share_<band>`` are
+    hidden when the count behind them (or the rest of the row's total) is 1..up_to."""
+    if frame.empty:
+        return frame.copy()
+    work = frame.copy()
+    band_counts = [f"_n_{b}" for b in band_order]
+    for band, col in zip(band_order, band_counts, strict=True):
+        work[col] = (work[f"share_{band}"].astype(float) * work["scored"]).round().astype(int)
+    rates = {"flag_rate": "flagged", **{f"share_{b}": f"_n_{b}" for b in band_order}}
+    return publish_counts(
+        work,
+        size="scored",
+        parts=[["flagged"], band_counts],
+        rates=rates,
+        within=within,
+        up_to=up_to,
+        drop=band_counts,
+    )
+
+
+def publish_agreement(agreement: pd.DataFrame, up_to: int) -> pd.DataFrame:
+    """The agreement table fit to publish: ``agreed`` is hidden when it or the disagreements
+    (decisions - agreed) are 1..up_to, and groups of one dimension add up to the overall row."""
+    if agreement.empty:
+        return agreement.copy()
+    return publish_counts(
+        agreement,
+        size="decisions",
+        parts=[["agreed"]],
+        rates={"agreement_rate": "agreed"},
+        within=["dimension"],
+        up_to=up_to,
+    )
+
+
+FAIRNESS_COLUMNS = ["flag_rate", "fnr", "fpr"]
+FAIRNESS_DISPARITIES = ["fnr_ratio", "fpr_ratio"]
+
+
+def published_fairness(audit: AuditResult, up_to: int) -> pd.DataFrame:
+    """The recent fairness table through the fairness room's publication path
+    (`models.fairness.publish.published_audit`): rates, intervals and disparities of small
+    numbers, and sizes a total would give back, show ``c``; small groups "too few to assess"."""
+    record = published_audit(audit, up_to)
+    rows = []
+    for characteristic, block in record["characteristics"].items():
+        for group, g in block["groups"].items():
+            row = {
+                "characteristic": characteristic,
+                "group": group,
+                "assessable": g["assessable"],
+                "reference": g["reference"],
+                "n": g["counts"]["n"],
+            }
+            for m in FAIRNESS_COLUMNS:
+                metrics = g["metrics"]
+                row[m] = metrics if isinstance(metrics, str) else metrics.get(m, {}).get("value")
+            for m in FAIRNESS_DISPARITIES:
+                d = g["disparities"]
+                base = m.removesuffix("_ratio")
+                row[m] = d if isinstance(d, str) else d.get(base, {}).get("value")
+            rows.append(row)
+    columns = ["characteristic", "group", "assessable", "reference", "n"]
+    return pd.DataFrame(rows, columns=columns + FAIRNESS_COLUMNS + FAIRNESS_DISPARITIES)
 
 
 @dataclass
@@ -248,6 +378,8 @@ class MonitorReport:
     agreement: pd.DataFrame
     alerts: list[str]
     fairness_gate: GateResult | None = None
+    fairness_audit: AuditResult | None = None
+    fairness_note: str = ""
 
     def headline(self) -> dict:
         shifted = self.feature_drift[self.feature_drift["status"] == "significant shift"]
@@ -265,7 +397,13 @@ class MonitorReport:
         }
 
 
-def alerts_for(drift: pd.DataFrame, scores: dict, gate: GateResult | None = None) -> list[str]:
+def alerts_for(
+    drift: pd.DataFrame,
+    scores: dict,
+    gate: GateResult | None = None,
+    audit: AuditResult | None = None,
+    up_to: int = 5,
+) -> list[str]:
     """Plain-English alerts for the data team: shifts past the alert line, and disparities on
     recent labelled referrals that fail the promotion gate's own rule (outside the band, with an
     interval that excludes parity), so the monitor and the gate never disagree about noise."""
@@ -279,12 +417,23 @@ def alerts_for(drift: pd.DataFrame, scores: dict, gate: GateResult | None = None
     if gate is not None:
         for check in [*gate.failures, *getattr(gate, "reported", [])]:
             blocking = "" if getattr(check, "gated", True) else " (reported, not gated)"
+            value = f"{check.value:.2f}"
+            if audit is not None and _suppressed_check(audit, check, up_to):
+                value = f"{SUPPRESSED} (figures suppressed: small numbers)"
             alerts.append(
-                f"{check.metric.upper()} {check.kind} {check.value:.2f} for {check.characteristic} "
+                f"{check.metric.upper()} {check.kind} {value} for {check.characteristic} "
                 f"group {check.group} (reference {check.reference}) on recent labelled "
                 f"referrals{blocking}"
             )
     return alerts
+
+
+def _suppressed_check(audit: AuditResult, check, up_to: int) -> bool:
+    try:
+        g = audit.group(check.characteristic, check.group)
+    except KeyError:
+        return False
+    return metric_suppressed(check.metric, g.counts, up_to)
 
 
 def build_monitor_report(
@@ -301,13 +450,17 @@ def build_monitor_report(
     label_window_days: int,
     fairness: FairnessSettings,
     alert: float = 0.25,
+    calibration_end: pd.Timestamp | None = None,
+    up_to: int = 5,
 ) -> MonitorReport:
     """Everything the monitor measures, from the feature table, the model in use and the
     managers' decisions.
 
     ``model`` is the deployed ``FrontDoorModel`` (``feature_names``, ``predict_proba``,
     ``bands``). Reference: decisions in the model's training window. Recent: the last
-    ``window_days`` before ``as_of``. Fairness: the most recent decisions whose outcome is known.
+    ``window_days`` before ``as_of``. Fairness: the most recent decisions whose outcome is known
+    *and* that were decided on or after ``calibration_end`` (the deployed model's calibration
+    window ends there; earlier decisions are in-sample). Without it, no fairness is audited.
     """
     from models.fairness.characteristics import derive_characteristics
 
@@ -348,8 +501,24 @@ def build_monitor_report(
     )
 
     # Fairness on the most recent decisions whose outcome is now known.
-    fairness_frame, gate = None, None
+    fairness_frame, gate, audit, note = None, None, None, ""
     labelled = recent_labelled(table, label, as_of, label_window_days, max(window_days, 180))
+    if calibration_end is None:
+        labelled = labelled.iloc[0:0]
+        note = (
+            "recent fairness not audited: the model's calibration end is not recorded on its "
+            "training run, so recent labelled decisions could be the ones it was fitted on"
+        )
+    else:
+        cal_end = pd.Timestamp(calibration_end)
+        labelled = labelled[pd.to_datetime(labelled["decision_date"]) >= cal_end]
+        labelled = labelled.reset_index(drop=True)
+        if len(labelled) < fairness.min_group_size:
+            note = (
+                f"recent fairness not audited yet: {shown_count(len(labelled), up_to)} labelled "
+                f"decisions after the model's calibration end ({cal_end.date()}), fewer than "
+                f"{fairness.min_group_size}; decisions before it were used to fit the model"
+            )
     if len(labelled) >= fairness.min_group_size:
         labelled, characteristics = derive_characteristics(labelled)
         labelled["probability"] = model.predict_proba(labelled)
@@ -366,10 +535,11 @@ def build_monitor_report(
                 settings=fairness,
                 flagged="flagged",
             )
-            fairness_frame = audit.to_frame()
+            fairness_frame = published_fairness(audit, up_to)
             gate = evaluate_gate(audit, fairness)
-        except ValueError:  # e.g. a reference group too small in a short window
-            fairness_frame, gate = None, None
+        except ValueError as exc:  # e.g. a reference group too small in a short window
+            fairness_frame, gate, audit = None, None, None
+            note = f"recent fairness not audited: {exc}"
 
     # Managers' agreement with the flags, by band and group.
     if decisions.empty:
@@ -389,6 +559,8 @@ def build_monitor_report(
         flag_rates_by_group=by_group,
         fairness=fairness_frame,
         agreement=agreement,
-        alerts=alerts_for(drift, scores, gate),
+        alerts=alerts_for(drift, scores, gate, audit, up_to),
         fairness_gate=gate,
+        fairness_audit=audit,
+        fairness_note=note,
     )

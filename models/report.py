@@ -29,6 +29,7 @@ from models.fairness.suppression import suppress_count_value
 from models.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from models.promotion import audit_flags, audit_model_version, audit_predictions
 from models.tracking import CHAMPION, client
+from records.disclosure import shown_parts
 
 ARTIFACT_DIR = "governance"
 LABEL_TEXT = {
@@ -116,23 +117,20 @@ def data_summary(pred: pd.DataFrame, up_to: int) -> list[dict]:
     for fold, part in pred.groupby("fold"):
         dates = pd.to_datetime(part["decision_date"])
         n, pos = len(part), int(part["y"].sum())
-        rate = (
-            "c"
-            if suppress_count_value(pos, up_to) == "c"
-            or suppress_count_value(n - pos, up_to) == "c"
-            else _fmt(pos / n)
-        )
+        flagged = int(part.get("flag_at_capacity", pd.Series(dtype=bool)).sum())
+        # a part shown beside its total gives its complement back: hide both when either is small
+        with_outcome = shown_parts(n, {"pos": pos}, up_to)["pos"]
+        flagged_shown = shown_parts(n, {"flagged": flagged}, up_to)["flagged"]
+        rate = "c" if with_outcome == "c" else _fmt(pos / n)
         rows.append(
             {
                 "fold": str(fold),
                 "from": str(dates.min().date()),
                 "to": str(dates.max().date()),
                 "decisions": suppress_count_value(n, up_to),
-                "with_outcome": suppress_count_value(pos, up_to),
+                "with_outcome": with_outcome,
                 "rate": rate,
-                "flagged": suppress_count_value(
-                    int(part.get("flag_at_capacity", pd.Series(dtype=bool)).sum()), up_to
-                ),
+                "flagged": flagged_shown,
             }
         )
     return rows

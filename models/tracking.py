@@ -32,6 +32,7 @@ from models.artifacts import (  # noqa: F401 - the artifact paths are re-exporte
 )
 from models.pyfunc import FrontDoorPyfunc, pip_requirements
 from models.train import Backtest
+from records.disclosure import redact_url
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
@@ -166,10 +167,14 @@ def log_run(
         _flat("models", settings.models.model_dump(mode="json"), params)
         params["label"] = result.label
         params["n_features"] = str(len(result.columns))
-        params["deployed_train_window"] = (
-            f"{deployed_window(result)['train_start']}..{deployed_window(result)['train_end']}"
+        windows = deployed_window(result)
+        params["deployed_train_window"] = f"{windows['train_start']}..{windows['train_end']}"
+        params["deployed_calibration_window"] = (
+            f"{windows['calibration_start']}..{windows['calibration_end']}"
         )
+        params["deployed_calibration_end"] = windows["calibration_end"]
         mlflow.log_params(params)
+        mlflow.log_dict(windows, "config/deployment_windows.json")
         mlflow.set_tags(
             {
                 "label": result.label,
@@ -181,7 +186,7 @@ def log_run(
                 **{f"package.{k}": v for k, v in package_versions().items()},
             }
         )
-        mlflow.log_dict(settings.model_dump(mode="json"), "config/settings.json")
+        mlflow.log_dict(redacted_settings(settings), "config/settings.json")
         dataset = mlflow.data.from_pandas(
             _digest_frame(table, result),
             source=source or "in-memory feature table",
@@ -246,6 +251,21 @@ def log_run(
         ),
     )
     return RunRecord(run_id, experiment_id, name, version, f"models:/{name}/{version}")
+
+
+def _redact(value):
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        return redact_url(value)
+    return value
+
+
+def redacted_settings(settings: Settings) -> dict:
+    """The settings as logged to MLflow: credentials in any URL-valued setting are redacted."""
+    return _redact(settings.model_dump(mode="json"))
 
 
 def deployed_window(result: Backtest) -> dict[str, str]:

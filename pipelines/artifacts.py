@@ -10,15 +10,23 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from frontdoor import REVIEW_NOTICE
 from pipelines.steps import Ledger
+from records.disclosure import SUPPRESSED, hidden_parts
 
-SUPPRESS_UP_TO = 5
 
-
-def shown(value: Any, up_to: int = SUPPRESS_UP_TO) -> Any:
-    """A count fit to publish: 1..up_to becomes 'c'."""
+def shown(value: Any, up_to: int) -> Any:
+    """A count fit to publish: 1..up_to becomes 'c' (``privacy.suppress_counts_up_to``)."""
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= up_to:
-        return "c"
+        return SUPPRESSED
     return value
+
+
+def shown_with_total(total: int, parts: dict[str, int], up_to: int) -> dict[str, Any]:
+    """A total and its parts as published: small parts, their complements and a lone hidden
+    part (which the total would give back) show 'c'. Key ``total`` holds the total."""
+    hidden = hidden_parts(total, parts, up_to)
+    out: dict[str, Any] = {"total": shown(total, up_to)}
+    out.update({k: SUPPRESSED if k in hidden else v for k, v in parts.items()})
+    return out
 
 
 def _fmt(value: Any) -> str:
@@ -49,31 +57,66 @@ def _markdown(key: str, title: str, lines: list[str], ledger: Ledger) -> None:
     _steps(ledger, key)
 
 
-def ingest_summary(results: dict[str, dict], ledger: Ledger) -> None:
+def _ingest_counts(c: dict, up_to: int) -> dict:
+    """read = loaded + quarantined: the three are published together, so a small part hides
+    its partner too; other counts (duplicates, before, after) are suppressed on their own."""
+    out = {k: shown(v, up_to) for k, v in c.items()}
+    if all(isinstance(c.get(k), int) for k in ("read", "loaded", "quarantined")):
+        parts = shown_with_total(
+            c["read"], {"loaded": c["loaded"], "quarantined": c["quarantined"]}, up_to
+        )
+        out.update(read=parts["total"], loaded=parts["loaded"], quarantined=parts["quarantined"])
+    return out
+
+
+def ingest_summary(results: dict[str, dict], ledger: Ledger, up_to: int) -> None:
     rows = []
     for council, r in results.items():
         for table, c in r["tables"].items():
-            rows.append(
-                {"council": council or "-", "table": table, **{k: shown(v) for k, v in c.items()}}
-            )
+            rows.append({"council": council or "-", "table": table, **_ingest_counts(c, up_to)})
     create_table_artifact(
         key="ingest-counts", table=rows, description="rows read/loaded/quarantined"
     )
     lines = []
     for council, r in results.items():
-        tot = r["totals"]
+        tot = _ingest_counts(r["totals"], up_to)
         lines.append(
             f"- {council or 'council'}: reference date {r['reference_date']}; read "
             f"{_fmt(tot['read'])}, loaded {_fmt(tot['loaded'])}, quarantined "
-            f"{_fmt(shown(tot['quarantined']))}; balanced: {r['balanced']}"
+            f"{_fmt(tot['quarantined'])}; balanced: {r['balanced']}"
         )
     _markdown("ingest", "Ingest", lines, ledger)
 
 
-def features_summary(result: dict, ledger: Ledger) -> None:
-    keys = ("decisions", "labelled", "censored", "features")
-    lines = [f"- {k}: {_fmt(result[k])}" for k in keys if k in result]
-    lines += [f"- {k}: {_fmt(v)}" for k, v in result.items() if k.endswith("_rate")]
+def features_summary(result: dict, ledger: Ledger, up_to: int) -> None:
+    shown_counts: dict[str, Any] = {}
+    if all(k in result for k in ("decisions", "labelled", "censored")):
+        parts = shown_with_total(
+            result["decisions"],
+            {"labelled": result["labelled"], "censored": result["censored"]},
+            up_to,
+        )
+        shown_counts = {"decisions": parts["total"], **parts}
+    keys = ("decisions", "labelled", "censored", "features")  # features: columns, not people
+    lines = [
+        f"- {k}: {_fmt(shown_counts.get(k, result[k] if k == 'features' else shown(result[k], up_to)))}"
+        for k in keys
+        if k in result
+    ]
+    # a label rate among the labelled gives its count back when that count or its rest is small
+    labelled = result.get("labelled")
+    for k, v in result.items():
+        if not k.endswith("_rate"):
+            continue
+        hide = isinstance(labelled, int) and (
+            shown_counts.get("labelled") == SUPPRESSED
+            or (
+                isinstance(v, float)
+                and v == v
+                and hidden_parts(labelled, {"x": round(v * labelled)}, up_to)
+            )
+        )
+        lines.append(f"- {k}: {SUPPRESSED if hide else _fmt(v)}")
     _markdown("build-features", "Feature table", lines, ledger)
 
 
@@ -130,19 +173,21 @@ def audit_summary(
     _markdown("audit", "Fairness audit and promotion", lines, ledger)
 
 
-def score_summary(scored: dict, queued: dict, ledger: Ledger) -> None:
-    bands = [{"band": b, "referrals": shown(n)} for b, n in scored["bands"].items()]
+def score_summary(scored: dict, queued: dict, ledger: Ledger, up_to: int) -> None:
+    band_counts = shown_with_total(scored["scored"], dict(scored["bands"]), up_to)
+    bands = [{"band": b, "referrals": band_counts[b]} for b in scored["bands"]]
     create_table_artifact(key="score-bands", table=bands, description="scored referrals by band")
+    flagged = shown_with_total(scored["scored"], {"flagged": scored["flagged"]}, up_to)
     lines = [
         f"- month scored: {scored['month']} with {scored['label']} version {scored['model_version']}",
-        f"- referrals scored: {_fmt(shown(scored['scored']))}; flagged for review: "
-        f"{_fmt(shown(scored['flagged']))}",
-        f"- newly loaded into the review queue: {_fmt(shown(queued['loaded']))}",
+        f"- referrals scored: {_fmt(flagged['total'])}; flagged for review: "
+        f"{_fmt(flagged['flagged'])}",
+        f"- newly loaded into the review queue: {_fmt(shown(queued['loaded'], up_to))}",
     ]
     _markdown("score", "Scoring", lines, ledger)
 
 
-def monitor_summary(result: dict, ledger: Ledger) -> None:
+def monitor_summary(result: dict, ledger: Ledger, up_to: int) -> None:
     create_table_artifact(
         key="monitor-drift",
         table=[{**r, "psi": round(float(r["psi"]), 4)} for r in result["top_drift"]],
@@ -153,7 +198,7 @@ def monitor_summary(result: dict, ledger: Ledger) -> None:
         f"- as of {result['as_of']}, {result['label']} version {result['model_version']}",
         f"- score drift: PSI {sd['psi']:.3f} ({sd['status']})",
         f"- inputs with a significant shift: {result['features_shifted']}",
-        f"- decisions reviewed by managers: {_fmt(shown(result['decisions_reviewed']))}",
+        f"- decisions reviewed by managers: {_fmt(shown(result['decisions_reviewed'], up_to))}",
         f"- alerts: {len(result['alerts'])}",
         *[f"  - {a}" for a in result["alerts"]],
     ]

@@ -20,6 +20,11 @@ from pipelines import tasks as t
 from pipelines.steps import Ledger, run_step, submit_steps
 
 
+def _shown(count: int, settings: Settings) -> str:
+    """A count for a flow's summary: 1..privacy.suppress_counts_up_to shows as c."""
+    return artifacts._fmt(artifacts.shown(count, settings.privacy.suppress_counts_up_to))
+
+
 def _settings(settings: dict | None, config: str | None) -> Settings:
     """Flows take the settings as a plain mapping (``Settings.model_dump()``; secrets stay
     ``SecretStr`` and show masked in Prefect) or the path of a YAML configuration."""
@@ -149,7 +154,7 @@ def ingest_flow(settings: dict | None = None, config: str | None = None) -> dict
         results = {
             "": run_step(ledger, t.ingest_step, settings, sources=w["raw"], out=str(w["canonical"]))
         }
-    artifacts.ingest_summary(results, ledger)
+    artifacts.ingest_summary(results, ledger, settings.privacy.suppress_counts_up_to)
     return {"ingest": results, "steps": ledger.rows()}
 
 
@@ -173,7 +178,7 @@ def build_features_flow(settings: dict | None = None, config: str | None = None)
     if len(jobs) == 1:
         kw = dict(jobs[0][1])
         result = run_step(ledger, t.features_step, kw.pop("settings"), **kw)
-        artifacts.features_summary(result, ledger)
+        artifacts.features_summary(result, ledger, settings.privacy.suppress_counts_up_to)
         return {"features": result, "steps": ledger.rows()}
     results = submit_steps(ledger, t.features_step, jobs)
     return {
@@ -380,7 +385,7 @@ def score_flow(
     done = {}
     for council, own in _scopes(settings):
         scored, queued = _score(own, ledger, label or settings.models.primary_label, alias)
-        artifacts.score_summary(scored, queued, ledger)
+        artifacts.score_summary(scored, queued, ledger, settings.privacy.suppress_counts_up_to)
         done[council] = {"score": scored, "queue": queued}
     if list(done) == [""]:
         return {"built": built, **done[""], "steps": ledger.rows()}
@@ -412,7 +417,7 @@ def monitor_flow(
             version=resolved["version"],
             out=str(w["monitoring"]),
         )
-        artifacts.monitor_summary(result, ledger)
+        artifacts.monitor_summary(result, ledger, settings.privacy.suppress_counts_up_to)
         done[council] = result
     if list(done) == [""]:
         return {"monitor": done[""], "steps": ledger.rows()}
@@ -454,20 +459,20 @@ def demo_flow(
     users = run_step(ledger, t.demo_users_step, settings)
     lines = [
         f"- synthetic council: {made['children']:,} children",
-        f"- feature table: {built['features']['decisions']:,} decisions",
+        f"- feature table: {_shown(built['features']['decisions'], settings)} decisions",
         *[
             f"- {m['train']['label']}: version {m['train']['model_version']}, AUC "
             f"{m['train']['metrics']['auc']:.3f}; gate {'PASSED' if m['audit']['gate_passed'] else 'FAILED'}"
             f"; {m['promotion']['how']}"
             for m in models
         ],
-        f"- scored {scored['scored']:,} referrals of {scored['month']}; "
-        f"{queued['loaded']:,} newly in the review queue",
+        f"- scored {_shown(scored['scored'], settings)} referrals of {scored['month']}; "
+        f"{_shown(queued['loaded'], settings)} newly in the review queue",
     ]
     artifacts.train_summary(trained, ledger)
     for m in models:
         artifacts.audit_summary(m["audit"], m["promotion"], ledger, m["report"])
-    artifacts.score_summary(scored, queued, ledger)
+    artifacts.score_summary(scored, queued, ledger, settings.privacy.suppress_counts_up_to)
     artifacts.demo_summary(lines, ledger)
     return {
         "synth": made,

@@ -256,6 +256,7 @@ def score_step(settings: Settings, features: Path, label: str, version: str, out
 @step("fill-review-queue", sections=("review",), cache=False)
 def queue_step(settings: Settings, scores: Path) -> dict:
     """Load scored referrals into the review store (idempotent: known rows are skipped)."""
+    from records.disclosure import redact_url
     from review.store import load_scored_referrals
 
     scored = pd.read_parquet(scores)
@@ -265,7 +266,7 @@ def queue_step(settings: Settings, scores: Path) -> dict:
         "loaded": int(added),
         "offered": int(len(scored)),
         "flagged": int(scored["band"].isin(settings.review.flagged_bands).sum()),
-        "database": settings.review.database_url.split("///")[-1],
+        "database": redact_url(settings.review.database_url).split("///")[-1],
     }
 
 
@@ -391,6 +392,15 @@ def _train_window(settings: Settings, run_id: str) -> tuple[pd.Timestamp, pd.Tim
     return pd.Timestamp(start), pd.Timestamp(end)
 
 
+def _calibration_end(settings: Settings, run_id: str) -> pd.Timestamp | None:
+    """The end of the deployed model's calibration window, as logged on its training run (None
+    for a run logged before it was recorded: the monitor then audits no fairness)."""
+    from models.tracking import client
+
+    value = client(settings).get_run(run_id).data.params.get("deployed_calibration_end")
+    return pd.Timestamp(value) if value else None
+
+
 @step("monitor", sections=("pipelines", "fairness", "review", "tracking"), cache=False)
 def monitor_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
     """Drift, flag rates, recent fairness and agreement for a model version; written to ``out``
@@ -398,8 +408,15 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
     import json
 
     from features.io import read_feature_table
-    from models.monitoring import build_monitor_report, suppress_small
+    from frontdoor import REVIEW_NOTICE
+    from models.fairness.publish import published_audit
+    from models.monitoring import (
+        build_monitor_report,
+        publish_agreement,
+        publish_flag_rates,
+    )
     from models.registry import get_version, load_native
+    from records.disclosure import shown_count
     from records.store import atomic_write_text
     from review.store import export_decisions
 
@@ -409,6 +426,8 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
     decisions = export_decisions(settings)
     decisions = decisions[decisions["label"] == label] if len(decisions) else decisions
     as_of = pd.to_datetime(table["decision_date"]).max()
+    up_to = settings.privacy.suppress_counts_up_to
+    calibration_end = _calibration_end(settings, mv.run_id)
     report = build_monitor_report(
         table,
         model,
@@ -422,8 +441,9 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
         label_window_days=settings.features.label_window_days,
         fairness=settings.fairness,
         alert=settings.pipelines.psi_alert,
+        calibration_end=calibration_end,
+        up_to=up_to,
     )
-    up_to = settings.privacy.suppress_counts_up_to
     folder = Path(out) / f"{report.as_of}-{label}-v{mv.version}"
     folder.mkdir(parents=True, exist_ok=True)
     written = {
@@ -433,44 +453,53 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
         "agreement": folder / "agreement.csv",
         "summary": folder / "summary.json",
     }
-    report.feature_drift.to_csv(written["feature_drift"], index=False)
-    suppress_small(report.flag_rates, ["scored", "flagged"], up_to).to_csv(
-        written["flag_rates"], index=False
+
+    def write_csv(frame: pd.DataFrame, path: Path) -> None:  # every table carries the notice
+        atomic_write_text(path, frame.assign(notice=REVIEW_NOTICE).to_csv(index=False))
+
+    bands = list(settings.models.band_names)
+    write_csv(report.feature_drift, written["feature_drift"])
+    write_csv(publish_flag_rates(report.flag_rates, bands, up_to), written["flag_rates"])
+    by_group = report.flag_rates_by_group
+    write_csv(
+        publish_flag_rates(by_group, bands, up_to, within=["month", "characteristic"])
+        if len(by_group)
+        else pd.DataFrame(),
+        written["flag_rates_by_group"],
     )
-    if len(report.flag_rates_by_group):
-        suppress_small(report.flag_rates_by_group, ["scored", "flagged"], up_to).to_csv(
-            written["flag_rates_by_group"], index=False
-        )
-    else:
-        written["flag_rates_by_group"].write_text("", encoding="utf-8")
-    suppress_small(report.agreement, ["decisions", "agreed"], up_to).to_csv(
-        written["agreement"], index=False
-    )
+    write_csv(publish_agreement(report.agreement, up_to), written["agreement"])
     fairness_rows = None
-    if report.fairness is not None:
-        keep = [
-            "characteristic",
-            "group",
-            "assessable",
-            "n",
-            "flag_rate",
-            "fnr",
-            "fpr",
-            "fnr_ratio",
-            "fpr_ratio",
-        ]
-        fair = report.fairness[[c for c in keep if c in report.fairness]]
-        fair = suppress_small(fair, ["n"], up_to)
+    if report.fairness is not None and report.fairness_audit is not None:
         written["fairness"] = folder / "fairness_recent.csv"
-        fair.to_csv(written["fairness"], index=False)
-        fairness_rows = len(fair)
+        write_csv(report.fairness, written["fairness"])
+        written["fairness_audit"] = folder / "fairness_recent.json"
+        atomic_write_text(
+            written["fairness_audit"],
+            json.dumps(
+                published_audit(report.fairness_audit, up_to, report.fairness_gate),
+                indent=2,
+                default=str,
+                ensure_ascii=False,
+            ),
+        )
+        fairness_rows = len(report.fairness)
+    headline = report.headline()
+    headline["decisions_reviewed"] = shown_count(headline["decisions_reviewed"], up_to)
     summary = {
-        **report.headline(),
+        "notice": REVIEW_NOTICE,
+        **headline,
         "label": label,
         "model_version": str(mv.version),
-        "score_drift": report.score_drift,
+        "score_drift": {
+            **report.score_drift,
+            **{k: shown_count(report.score_drift[k], up_to) for k in ("reference_n", "recent_n")},
+        },
         "alerts": report.alerts,
         "fairness_groups": fairness_rows,
+        "fairness_calibration_end": calibration_end.date().isoformat()
+        if calibration_end is not None
+        else None,
+        "fairness_note": report.fairness_note,
         "fairness_gate": report.fairness_gate.summary() if report.fairness_gate else None,
     }
     atomic_write_text(written["summary"], json.dumps(summary, indent=2, default=str))

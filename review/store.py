@@ -645,31 +645,58 @@ def read_audit(engine: Engine, *, action: str | None = None, page: int = 1, size
 
 
 def decision_summary(settings: Settings, engine: Engine) -> dict:
-    """Counts of decisions in force by band, agreement and action; small counts suppressed."""
+    """Counts of decisions in force by band, agreement and action; small counts suppressed,
+    and so is any count that subtraction from a shown total would give back
+    (`records.disclosure`: complements and a lone hidden part)."""
+    from records.disclosure import SUPPRESSED, hidden_parts, shown_count
+
     frame = export_decisions(settings)
     frame = frame[frame["is_latest"]] if not frame.empty else frame
     limit = settings.privacy.suppress_counts_up_to
+    total = int(len(frame))
 
-    def shown(n: int) -> str:
-        return "c" if 1 <= n <= limit else str(n)
-
-    by_band = []
-    for band in reversed(settings.models.band_names):
+    bands = list(reversed(settings.models.band_names))
+    totals, agree = {}, {}
+    for band in bands:
         part = frame[frame["band"] == band] if not frame.empty else frame
-        agree = int(part["agrees"].sum()) if not part.empty else 0
+        totals[band] = int(len(part))
+        agree[band] = int(part["agrees"].sum()) if not part.empty else 0
+    hidden_bands = hidden_parts(total, totals, limit)
+    # agreements and disagreements of all bands add up to their own overall figures too
+    disagree = {b: totals[b] - agree[b] for b in bands}
+    hidden_agree = hidden_parts(sum(agree.values()), agree, limit)
+    hidden_disagree = hidden_parts(sum(disagree.values()), disagree, limit)
+    by_band = []
+    for band in bands:
+        if band in hidden_bands:
+            both = {"agree": agree[band], "disagree": disagree[band]}
+            cells = {k: SUPPRESSED if v else "0" for k, v in both.items()}
+        else:
+            split = hidden_parts(totals[band], {"agree": agree[band]}, limit)
+            cells = {
+                "agree": SUPPRESSED
+                if split or band in hidden_agree or band in hidden_disagree
+                else str(agree[band]),
+                "disagree": SUPPRESSED
+                if split or band in hidden_agree or band in hidden_disagree
+                else str(disagree[band]),
+            }
         by_band.append(
             {
                 "band": band,
-                "total": shown(len(part)),
-                "agree": shown(agree),
-                "disagree": shown(len(part) - agree),
+                "total": SUPPRESSED if band in hidden_bands else str(totals[band]),
+                **cells,
             }
         )
+    actions = {
+        key: int((frame["action"] == key).sum()) if not frame.empty else 0 for key in ACTIONS
+    }
+    hidden_actions = hidden_parts(total, actions, limit)
     by_action = [
         {
             "action": label,
-            "count": shown(int((frame["action"] == key).sum()) if not frame.empty else 0),
+            "count": SUPPRESSED if key in hidden_actions else str(actions[key]),
         }
         for key, label in ACTIONS.items()
     ]
-    return {"total": shown(len(frame)), "by_band": by_band, "by_action": by_action}
+    return {"total": str(shown_count(total, limit)), "by_band": by_band, "by_action": by_action}

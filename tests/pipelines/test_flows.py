@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from frontdoor import REVIEW_NOTICE
 from pipelines import tasks as t
 from pipelines.runners import run_flow
 from pipelines.steps import is_transient, path_digest, settings_digest
@@ -158,7 +159,7 @@ def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, sm
             form_token=f"token-{i}",
         )
     result = run_flow("monitor", settings)["monitor"]
-    assert result["decisions_reviewed"] == 3
+    assert result["decisions_reviewed"] == "c"  # 3 decisions: a count from 1 to 5
     agreement = pd.read_csv(result["outputs"]["agreement"])
     overall = agreement[agreement["dimension"] == "overall"].iloc[0]
     assert overall["decisions"] == "c"  # 3 decisions: a count from 1 to 5 is suppressed
@@ -171,6 +172,11 @@ def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, sm
     assert {"month", "scored", "flag_rate"} <= set(rates.columns)
     summary = json.loads(Path(result["outputs"]["summary"]).read_text())
     assert summary["model_version"] == "1"
+    assert summary["notice"] == REVIEW_NOTICE and set(rates["notice"]) == {REVIEW_NOTICE}
+    # the deployed model was calibrated on the newest labels: nothing later is labelled yet, so
+    # no in-sample fairness is published and the summary says why
+    assert summary["fairness_calibration_end"] and "fairness" not in result["outputs"]
+    assert "not audited yet" in summary["fairness_note"]
     found = _artifacts(_last_flow_run("monitor").id)
     assert {"monitor", "monitor-drift", "monitor-steps"} <= set(found)
 

@@ -142,3 +142,91 @@ def test_recent_fairness_runs_the_fairness_audit_and_alerts_on_a_disparity():
     alerts = mon.alerts_for(drift, {"status": "stable"}, gate)
     assert any("FNR" in a and "group B" in a for a in alerts)
     assert mon.alerts_for(drift, {"status": "stable"}, None) == []
+
+
+def test_published_fairness_hides_every_figure_of_a_tiny_group():
+    rng = np.random.default_rng(5)
+    n = 600
+    group = np.array(["A"] * 300 + ["B"] * 296 + ["T"] * 4)
+    y = rng.binomial(1, 0.4, n)
+    y[-4:] = [1, 1, 0, 0]
+    score = np.clip(0.5 * y + rng.uniform(0, 0.6, n), 0, 1)
+    frame = pd.DataFrame({"y": y, "p": score, "g": group})
+    audit = mon.recent_fairness(
+        frame,
+        label="y",
+        score="p",
+        characteristics={"ethnicity": "g"},
+        settings=FairnessSettings(bootstrap_samples=20),
+        threshold=0.5,
+    )
+    raw = audit.to_frame()
+    tiny_raw = raw[(raw["characteristic"] == "ethnicity") & (raw["group"] == "T")].iloc[0]
+    assert tiny_raw["n"] == 4  # the unsuppressed frame would publish it
+    table = mon.published_fairness(audit, up_to=5)
+    tiny = table[(table["characteristic"] == "ethnicity") & (table["group"] == "T")].iloc[0]
+    assert tiny["n"] == "c"
+    for column in ("flag_rate", "fnr", "fpr", "fnr_ratio", "fpr_ratio"):
+        assert tiny[column] in ("c", "too few to assess"), column
+    # secondary suppression: the next smallest group's size is hidden too (total - rest = 4)
+    b = table[(table["characteristic"] == "ethnicity") & (table["group"] == "B")].iloc[0]
+    assert b["n"] == "c"
+    a = table[(table["characteristic"] == "ethnicity") & (table["group"] == "A")].iloc[0]
+    assert a["n"] == 300 and isinstance(a["fnr"], float)
+
+
+def test_publish_flag_rates_hides_shares_and_flag_rates_that_give_counts_back():
+    frame = pd.DataFrame(
+        {
+            "month": ["2025-01", "2025-02"],
+            "scored": [40, 100],
+            "flagged": [37, 50],
+            "flag_rate": [37 / 40, 0.5],
+            "share_low": [0.05, 0.5],  # 2 of 40
+            "share_high": [0.95, 0.5],
+        }
+    )
+    out = mon.publish_flag_rates(frame, ["low", "high"], up_to=5)
+    jan, feb = out.iloc[0], out.iloc[1]
+    assert jan["scored"] == 40
+    assert jan["flagged"] == "c" and jan["flag_rate"] == "c"  # 40 - 37 = 3 not flagged
+    assert jan["share_low"] == "c" and jan["share_high"] == "c"  # 2 and, by subtraction, 38
+    assert feb["flagged"] == 50 and feb["share_low"] == 0.5 and feb["flag_rate"] == 0.5
+    assert not any(c.startswith("_n_") for c in out.columns)
+
+
+def test_publish_flag_rates_by_group_hides_a_group_the_month_total_gives_back():
+    frame = pd.DataFrame(
+        {
+            "month": ["2025-01"] * 3,
+            "characteristic": ["sex"] * 3,
+            "group": ["F", "M", "U"],
+            "scored": [50, 60, 3],
+            "flagged": [10, 12, 0],
+            "flag_rate": [0.2, 0.2, 0.0],
+            "share_low": [0.8, 0.8, 1.0],
+            "share_high": [0.2, 0.2, 0.0],
+        }
+    )
+    out = mon.publish_flag_rates(frame, ["low", "high"], 5, within=["month", "characteristic"])
+    assert out.loc[2, "scored"] == "c" and out.loc[0, "scored"] == "c"  # secondary: F (50)
+    assert out.loc[1, "scored"] == 60
+
+
+def test_publish_agreement_hides_agreements_given_back_by_disagreements():
+    agreement = pd.DataFrame(
+        {
+            "dimension": ["overall", "band", "band"],
+            "group": ["all", "high", "very high"],
+            "decisions": [49, 9, 40],
+            "agreed": [40, 6, 34],
+            "agreement_rate": [40 / 49, 6 / 9, 34 / 40],
+        }
+    )
+    out = mon.publish_agreement(agreement, up_to=5)
+    high = out[out["group"] == "high"].iloc[0]
+    assert high["agreed"] == "c" and high["agreement_rate"] == "c"  # 9 - 6 = 3 disagreed
+    very_high = out[out["group"] == "very high"].iloc[0]
+    assert very_high["agreed"] == "c"  # else 40 - 34 = 6 agreed in high would follow
+    overall = out[out["dimension"] == "overall"].iloc[0]
+    assert overall["decisions"] == 49 and overall["agreed"] == 40

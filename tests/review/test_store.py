@@ -292,8 +292,37 @@ def test_summary_suppresses_small_counts(settings):
         )
     summary = store.decision_summary(settings, engine)
     very_high = next(r for r in summary["by_band"] if r["band"] == "very high")
-    assert very_high == {"band": "very high", "total": "7", "agree": "6", "disagree": "c"}
+    # 7 - 6 = 1 disagreement: showing 6 agreements beside the total of 7 would give it back
+    assert very_high == {"band": "very high", "total": "7", "agree": "c", "disagree": "c"}
     assert summary["total"] == "7"
+
+
+def test_summary_hides_counts_that_subtraction_gives_back(settings):
+    rows = [{"decision_id": f"d{i}"} for i in range(12)]
+    store.load_scored_referrals(settings, _frame(rows))
+    engine = store.ready_engine(settings)
+    uid = _user(settings, engine)
+    for n, item in enumerate(store.queue(settings, engine, store.QueueFilters())[0]):
+        store.record_decision(
+            engine,
+            score_id=item.score_id,
+            user_id=uid,
+            username="rev",
+            role="reviewer",
+            agrees=n >= 3,  # 3 disagree, 9 agree
+            action="no_further_action" if n < 3 else "assessment",
+            rationale="A considered rationale.",
+            form_token=f"f{n}",
+        )
+    summary = store.decision_summary(settings, engine)
+    assert summary["total"] == "12"
+    very_high = next(r for r in summary["by_band"] if r["band"] == "very high")
+    assert very_high["total"] == "12"
+    assert very_high["agree"] == "c" and very_high["disagree"] == "c"
+    actions = {r["action"]: r["count"] for r in summary["by_action"]}
+    # 3 no-further-action beside a total of 12: the 9 assessments would give them back
+    assert "9" not in actions.values() and "3" not in actions.values()
+    assert sorted(actions.values()).count("c") == 2
 
 
 def test_relative_sqlite_path_is_resolved_against_the_project_root(tmp_path):
