@@ -230,3 +230,34 @@ def test_publish_agreement_hides_agreements_given_back_by_disagreements():
     assert very_high["agreed"] == "c"  # else 40 - 34 = 6 agreed in high would follow
     overall = out[out["dimension"] == "overall"].iloc[0]
     assert overall["decisions"] == 49 and overall["agreed"] == 40
+
+
+def test_alerts_show_c_for_a_figure_the_fairness_room_suppresses():
+    rng = np.random.default_rng(4)
+    n = 4000
+    group = np.where(np.arange(n) < 2000, "A", "B")
+    y = rng.binomial(1, 0.3, n)
+    score = np.where(y == 1, 0.9, np.where(rng.uniform(0, 1, n) < 0.3, 0.8, 0.1))
+    negatives_b = np.flatnonzero((group == "B") & (y == 0))
+    score[negatives_b] = 0.1
+    score[negatives_b[:3]] = 0.8  # B: exactly 3 false positives, A: about 30% of negatives
+    frame = pd.DataFrame({"y": y, "p": score, "g": group})
+    settings = FairnessSettings(bootstrap_samples=20)
+    audit = mon.recent_fairness(
+        frame,
+        label="y",
+        score="p",
+        characteristics={"ethnicity": "g"},
+        settings=settings,
+        threshold=0.5,
+    )
+    from models.gate import evaluate_gate
+
+    gate = evaluate_gate(audit, settings)
+    drift = pd.DataFrame(columns=["feature", "psi", "status"])
+    raw = mon.alerts_for(drift, {"status": "stable"}, gate)
+    fpr = [a for a in raw if a.startswith("FPR") and "group B" in a]
+    assert fpr and "c (figures suppressed" not in fpr[0]
+    published = mon.alerts_for(drift, {"status": "stable"}, gate, audit, up_to=5)
+    fpr = [a for a in published if a.startswith("FPR") and "group B" in a]
+    assert fpr and "c (figures suppressed: small numbers)" in fpr[0]
