@@ -266,7 +266,7 @@ def queue_step(settings: Settings, scores: Path) -> dict:
         "loaded": int(added),
         "offered": int(len(scored)),
         "flagged": int(scored["band"].isin(settings.review.flagged_bands).sum()),
-        "database": redact_url(settings.review.database_url).split("///")[-1],
+        "database": redact_url(settings.review.database_url.get_secret_value()).split("///")[-1],
     }
 
 

@@ -22,7 +22,7 @@ _lock = threading.Lock()
 
 def database_url(settings: Settings) -> str:
     """The configured URL; a relative SQLite path is made absolute against the project root."""
-    url = make_url(settings.review.database_url)
+    url = make_url(settings.review.database_url.get_secret_value())
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)
         if not path.is_absolute():

@@ -18,7 +18,7 @@ def _config(tmp_path, settings) -> str:
                 "paths": {"root": str(tmp_path)},
                 "privacy": {"pseudonym_key": "cli-test-key-0123456789"},
                 "review": {
-                    "database_url": settings.review.database_url,
+                    "database_url": settings.review.database_url.get_secret_value(),
                     "password_time_cost": 1,
                     "password_memory_kib": 8192,
                 },

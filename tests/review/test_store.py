@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
+import pandera.errors
 import pytest
 import sqlalchemy as sa
 from conftest import make_settings
@@ -84,7 +85,7 @@ def test_load_is_idempotent_and_latest_scoring_is_current(settings):
 
 
 def test_load_rejects_bad_frames_with_clear_errors(settings):
-    with pytest.raises(Exception, match="reasons"):
+    with pytest.raises(pandera.errors.SchemaErrors, match="reasons"):
         store.load_scored_referrals(settings, _frame([{"decision_id": "d1", "reasons_json": "[]"}]))
     with pytest.raises(ValueError, match="row 0, column band: unknown band 'urgent'"):
         store.load_scored_referrals(settings, _frame([{"decision_id": "d1", "band": "urgent"}]))
