@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from pathlib import Path
 
 import pandas as pd
 
 from frontdoor.settings import Settings
+from frontdoor.settings.local_secret import demo_secret_file
 
 PSEUDONYM_PREFIX = "p"
 PSEUDONYM_HEX_CHARS = 24  # 96 bits: collision-free at council scale, short enough to read
@@ -41,12 +41,8 @@ def load_key(settings: Settings) -> bytes:
             "No pseudonymisation key configured. Set FRONTDOOR_PRIVACY__PSEUDONYM_KEY or "
             "privacy.pseudonym_key_file; only demo mode may generate a local key."
         )
-    path = settings.resolve(settings.paths.keys) / "demo-pseudonym.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_bytes().strip()
+    path = default_key_path(settings)
+    return demo_secret_file(path.parent, path.name)
 
 
 def pseudonymise_value(key: bytes, value: object, namespace: str = "child") -> str:

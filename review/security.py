@@ -11,6 +11,7 @@ import hmac
 import secrets
 
 from frontdoor.settings import Settings
+from frontdoor.settings.local_secret import demo_secret_file
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -69,12 +70,7 @@ def secret_key(settings: Settings) -> bytes:
             "No review.secret_key configured (FRONTDOOR_REVIEW__SECRET_KEY); "
             "only demo mode may generate a local one."
         )
-    path = settings.resolve(settings.paths.keys) / "review-secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_bytes().strip()
+    return demo_secret_file(settings.resolve(settings.paths.keys), "review-secret.key")
 
 
 def login_csrf_pair(secret: bytes) -> tuple[str, str]:
