@@ -264,8 +264,14 @@ def _redact(value):
 
 
 def redacted_settings(settings: Settings) -> dict:
-    """The settings as logged to MLflow: credentials in any URL-valued setting are redacted."""
-    return _redact(settings.model_dump(mode="json"))
+    """The settings as logged to MLflow: secrets masked; a database URL shown without credentials.
+
+    The review database URL is a secret (it may hold a password), but where the queue lives is
+    useful lineage, so it is logged with its user and password redacted.
+    """
+    logged = _redact(settings.model_dump(mode="json"))
+    logged["review"]["database_url"] = redact_url(settings.review.database_url.get_secret_value())
+    return logged
 
 
 def deployed_window(result: Backtest) -> dict[str, str]:
