@@ -12,7 +12,9 @@ empty numerator), at level 1 - family_error_rate / checks, because dozens of gro
 at once and a plain 95% interval per check fails a fair model by chance alone (measured: about
 one check in eighteen, so every one of ten fair score sets failed; docs/fairness.md). Katz rather than the bootstrap's spread because the gate needs far tails, which
 200 resamples cannot give, and a bootstrap of a rate with a handful of events is unreliable.
-For the calibration difference (a difference of means) the bootstrap standard error is used.
+For the calibration difference the standard error under calibration is used (from the groups'
+mean predictions and sizes, ``calibration_null_se``), not the bootstrap's, which shrinks as the
+observed rate moves away from 0.5 and so fails calibrated groups by chance.
 With ``multiplicity="none"``, the published bootstrap 95% percentile interval is used.
 """
 
@@ -183,6 +185,24 @@ def katz_center(metric: str, group: GroupResult, reference: GroupResult) -> floa
     return (x1 / n1) / (x2 / n2) if x2 > 0 else float("nan")
 
 
+def calibration_null_se(group: GroupResult, reference: GroupResult) -> float:
+    """Standard error of (observed - predicted) difference between two groups if both are calibrated.
+
+    Under calibration a group's observed rate has variance mean(p(1-p))/n, bounded above by
+    p̄(1-p̄)/n from its mean prediction. The bootstrap's spread uses the observed outcomes
+    instead, which shrinks exactly when a group's observed rate falls away from 0.5, so it
+    failed calibrated groups by chance (measured: a group of 93 with mean prediction 0.351 and
+    a true mean probability of 0.346 failed on 18 observed outcomes).
+    """
+    parts = []
+    for g in (group, reference):
+        p, n = g.metrics.get("predicted"), g.counts.get("n", 0)
+        if p is None or not np.isfinite(p.value) or n <= 0:
+            return float("nan")
+        parts.append(p.value * (1 - p.value) / n)
+    return float(np.sqrt(sum(parts)))
+
+
 def _gate_interval(
     e, kind: str, z: float | None, metric: str, group: GroupResult, reference: GroupResult
 ) -> tuple[float, float]:
@@ -196,9 +216,12 @@ def _gate_interval(
         if not (np.isfinite(se) and np.isfinite(center) and center > 0):
             return e.lo, e.hi
         return float(np.exp(np.log(center) - z * se)), float(np.exp(np.log(center) + z * se))
-    if not np.isfinite(e.se):
+    se = calibration_null_se(group, reference)
+    if not np.isfinite(se):
+        se = e.se
+    if not np.isfinite(se):
         return e.lo, e.hi
-    return e.value - z * e.se, e.value + z * e.se
+    return e.value - z * se, e.value + z * se
 
 
 def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) -> GateResult:
