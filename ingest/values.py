@@ -273,3 +273,24 @@ def parse_int(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 def month_start(dates: pd.Series) -> pd.Series:
     """Keep only the month: exact dates of birth are never stored."""
     return dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+
+
+# Sex as Annex A labels, CIN census codes (1 male, 2 female, 0 not known, 9 not specified) or
+# letters, lower-cased, to the contract's M / F / U. One table for every reader.
+SEX_MAP = {
+    "male": "M",
+    "female": "F",
+    "not stated/recorded": "U",
+    "not stated/recorded (or unborn)": "U",
+    "neither": "U",
+    "unknown": "U",
+    "not known": "U",
+    "not stated": "U",
+    "1": "M",
+    "2": "F",
+    "0": "U",
+    "9": "U",
+    "m": "M",
+    "f": "F",
+    "u": "U",
+}

@@ -23,6 +23,7 @@ from frontdoor import REVIEW_NOTICE, __version__
 from frontdoor.settings import Settings
 from models import registry
 from models.atrs import SECTION_TITLES, atrs_json, build_atrs
+from models.evaluate import METRICS
 from models.fairness.publish import published_audit
 from models.fairness.render import css, environment, figures
 from models.fairness.suppression import suppress_count_value
@@ -42,16 +43,7 @@ PLOTS = {
     "calibration": ("plots/calibration.png", "Calibration: observed against predicted"),
     "shap": ("plots/shap_summary.png", "SHAP summary (global explanations)"),
 }
-PERFORMANCE_METRICS = (
-    "auc",
-    "average_precision",
-    "brier",
-    "ece",
-    "precision_at_capacity",
-    "recall_at_capacity",
-    "flag_rate_at_capacity",
-    "lift_over_rule",
-)
+PERFORMANCE_METRICS = METRICS  # the evaluation's metrics, in its order
 
 
 @dataclass

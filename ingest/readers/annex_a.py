@@ -24,7 +24,7 @@ from ingest.errors import IngestError
 from ingest.readers import PRIORITY, ReadResult
 from ingest.readers.xlsx_fast import FastWorkbook, UnsupportedLayout
 from ingest.staging import build_batch, long_cell_columns, mark_rows
-from ingest.values import parse_bool
+from ingest.values import SEX_MAP, parse_bool
 from records import codes
 
 HEADER_SCAN_ROWS = 15
@@ -67,23 +67,6 @@ CHILD_FIELDS = {
 }
 CHILD_REQUIRED = ("child_id", "sex", "ethnicity", "birth_month")
 
-SEX_MAP = {
-    "male": "M",
-    "female": "F",
-    "not stated/recorded": "U",
-    "not stated/recorded (or unborn)": "U",
-    "neither": "U",
-    "unknown": "U",
-    "not known": "U",
-    "not stated": "U",
-    "1": "M",
-    "2": "F",
-    "0": "U",
-    "9": "U",
-    "m": "M",
-    "f": "F",
-    "u": "U",
-}
 ETHNICITY_MAP = {label.lower(): code for code, label in codes.ETHNICITY_CODES.items()}
 SOURCE_MAP = {
     "police": "6",

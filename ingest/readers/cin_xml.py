@@ -18,19 +18,8 @@ from lxml import etree
 from ingest.errors import IngestError
 from ingest.readers import PRIORITY, ReadResult
 from ingest.staging import build_batch, mark_rows
-from ingest.values import parse_dates
+from ingest.values import SEX_MAP, parse_dates
 
-SEX_MAP = {
-    "1": "M",
-    "2": "F",
-    "0": "U",
-    "9": "U",
-    "m": "M",
-    "f": "F",
-    "u": "U",
-    "male": "M",
-    "female": "F",
-}
 NFA_MAP = {
     "true": "nfa",
     "1": "nfa",
