@@ -106,10 +106,13 @@ _PMH = codes.FACTOR_GROUPS["parental_mental_health"]
 _ALC = codes.FACTOR_GROUPS["parental_alcohol"]
 _DRUGS = codes.FACTOR_GROUPS["parental_drugs"]
 _EXPLOIT = codes.FACTOR_GROUPS["exploitation"]
+_SUBSTANCE = _ALC + _DRUGS
 
 _WINDOW_WORDS = {
+    7: "in the 7 days before this referral",
     30: "in the 30 days before this referral",
     90: "in the 3 months before this referral",
+    180: "in the 6 months before this referral",
     365: "in the 12 months before this referral",
     730: "in the 24 months before this referral",
     None: "before this referral",
@@ -276,6 +279,24 @@ FEATURES: tuple[Feature, ...] = (
         where={"outcome": ("nfa",)},
     ),
     *_counts("assessments", "assessments", "neglect", "assessments", (730, None)),
+    *_counts(
+        "contacts_raising_neglect",
+        "earlier contacts that raised neglect",
+        "neglect",
+        "contacts",
+        (7, 90, 365),
+        where={"presenting_concerns": _NEGLECT},
+    ),
+    *_counts(
+        "household_contacts_raising_neglect",
+        "contacts that raised neglect",
+        "neglect",
+        "contacts",
+        (365,),
+        where={"presenting_concerns": _NEGLECT},
+        scope="household",
+        subject=_SIB,
+    ),
     # --- prior domestic abuse --------------------------------------------------------------
     *_counts(
         "da_notifications",
@@ -334,6 +355,24 @@ FEATURES: tuple[Feature, ...] = (
         scope="household",
         subject=_SIB,
     ),
+    *_counts(
+        "contacts_raising_domestic_abuse",
+        "earlier contacts that raised domestic abuse",
+        "domestic_abuse",
+        "contacts",
+        (7, 90, 365),
+        where={"presenting_concerns": _DA},
+    ),
+    *_counts(
+        "household_contacts_raising_domestic_abuse",
+        "contacts that raised domestic abuse",
+        "domestic_abuse",
+        "contacts",
+        (365,),
+        where={"presenting_concerns": _DA},
+        scope="household",
+        subject=_SIB,
+    ),
     # --- other history ----------------------------------------------------------------------
     *_counts(
         "parental_mental_health_assessments",
@@ -366,6 +405,50 @@ FEATURES: tuple[Feature, ...] = (
         "assessments",
         (None,),
         where={"factors": _EXPLOIT},
+    ),
+    *_counts(
+        "contacts_raising_parental_mental_health",
+        "earlier contacts that raised parental mental health concerns",
+        "other_history",
+        "contacts",
+        (7, 90, 365),
+        where={"presenting_concerns": _PMH},
+    ),
+    *_counts(
+        "household_contacts_raising_parental_mental_health",
+        "contacts that raised parental mental health concerns",
+        "other_history",
+        "contacts",
+        (365,),
+        where={"presenting_concerns": _PMH},
+        scope="household",
+        subject=_SIB,
+    ),
+    *_counts(
+        "contacts_raising_parental_substance",
+        "earlier contacts that raised parental alcohol or drug misuse",
+        "other_history",
+        "contacts",
+        (7, 90, 365),
+        where={"presenting_concerns": _SUBSTANCE},
+    ),
+    *_counts(
+        "household_contacts_raising_parental_substance",
+        "contacts that raised parental alcohol or drug misuse",
+        "other_history",
+        "contacts",
+        (365,),
+        where={"presenting_concerns": _SUBSTANCE},
+        scope="household",
+        subject=_SIB,
+    ),
+    *_counts(
+        "contacts_raising_exploitation",
+        "earlier contacts that raised exploitation",
+        "other_history",
+        "contacts",
+        (7, 90, 365),
+        where={"presenting_concerns": _EXPLOIT},
     ),
     *_counts(
         "s47_enquiries",

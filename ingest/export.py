@@ -10,8 +10,9 @@ synthetic council writes them), never pseudonyms of a live council.
   holding the assessments, Section 47 enquiries and plans that started after it.
 - ``csv``: canonical files for what neither return holds: ``domestic_abuse_notifications.csv``,
   ``children.extra.csv`` (household, IDACI decile, disability), ``assessments.extra.csv``
-  (outcome, and factors where no referral holds the assessment), and ``children.csv`` for
-  children who appear in no list.
+  (outcome, and factors where no referral holds the assessment), ``contacts.extra.csv``
+  (presenting concerns, which Annex A List 1 lacks), and ``children.csv`` for children who
+  appear in no list.
 """
 
 from __future__ import annotations
@@ -554,6 +555,14 @@ def write_extra_csvs(tables, out_dir: Path, formats, placed: pd.Series) -> list[
     if "cin_xml" in formats:
         a["factors"] = a["factors"].where(~placed.reindex(a.index, fill_value=False), None)
     csv(a, "assessments.extra.csv")
+    if "annex_a" in formats:
+        # Annex A List 1 has no presenting concerns: a council's case system export adds them.
+        k = tables["contacts"]
+        k = k.loc[k["presenting_concerns"].notna(), ["child_id", "contact_date", "source"]].assign(
+            presenting_concerns=k["presenting_concerns"]
+        )
+        if len(k):
+            csv(k, "contacts.extra.csv")
     mentioned: set = set()
     if "annex_a" in formats:
         for name in (

@@ -62,6 +62,10 @@ def raw_council(
             "child_id": c["child_id"],
             "contact_date": c["_start"],
             "source": rng.choice(list(codes.SOURCE_CODES), len(c)),
+            # own stream: the other tables stay as they were before this column existed
+            "presenting_concerns": np.random.default_rng([seed, 1]).choice(
+                ["16A", "3B,4B", "21", "1B,2B,16A", None], len(c)
+            ),
         }
     )
     r = events("referrals", "R", k)

@@ -114,6 +114,15 @@ CONTACTS = Table(
         _child_id(),
         Column("contact_date", "date", "Date the contact was received"),
         Column("source", "str", "CIN census source code", allowed=tuple(codes.SOURCE_CODES)),
+        Column(
+            "presenting_concerns",
+            "factors",
+            "Concerns the front door recorded when the contact came in, as CIN census factor "
+            "codes, comma-separated (21: none); empty when the extract does not hold them "
+            "(Annex A List 1 does not)",
+            allowed=tuple(codes.ASSESSMENT_FACTOR_CODES),
+            nullable=True,
+        ),
     ),
     dedupe_on=("child_id", "contact_date", "source"),
 )
@@ -323,10 +332,17 @@ def empty_frame(table: str | Table) -> pd.DataFrame:
 
 
 def conform(frame: pd.DataFrame, table: str | Table) -> pd.DataFrame:
-    """Order columns as declared and cast them to the contract's types (no validation)."""
+    """Order columns as declared and cast them to the contract's types (no validation).
+
+    A nullable column the frame does not hold is added empty (a source that does not record
+    it, such as presenting concerns in Annex A); a missing required column is a KeyError.
+    """
     t = TABLES[table] if isinstance(table, str) else table
     out = {}
     for c in t.columns:
+        if c.name not in frame.columns and c.nullable:
+            out[c.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            continue
         s = frame[c.name]
         if c.dtype == "date":
             s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()

@@ -124,3 +124,14 @@ MARAC_BY_DASH = np.array([0.01, 0.06, 0.85])
 
 # ---- assessment factors ---------------------------------------------------------------------
 RECORDING_RATE = 0.85  # share of true concerns recorded at assessment (knob: under-recording)
+
+# ---- presenting concerns recorded on contacts (synth.presenting) -------------------------
+# The cause of a contact is recorded with the child's recording rate; each other concern
+# present with this share of it (what the caller also mentions); a concern not present is
+# recorded by mistake at a small rate (scaled by the recording ratio).
+PRESENTING_CO_RECORD = 0.5
+PRESENTING_BACKGROUND = 0.01
+PRESENTING_SEXUAL_EXPLOITATION_SHARE = 0.35  # exploitation recorded as 11A, else 24A
+# Days from receiving the contact behind a referral to accepting it as a referral (the MASH's
+# screening time; the front door aims to decide within one working day): P(0, 1, 2, 3 days).
+SCREENING_DAYS_PROBS = np.array([0.25, 0.45, 0.20, 0.10])

@@ -37,6 +37,8 @@ class Events:
     onset_child: np.ndarray
     onset_month: np.ndarray
     onset_family: np.ndarray
+    onset_concern: np.ndarray  # which concern began (0..4: N, D, M, S, E)
+    onset_state: np.ndarray  # the child's state that month (the new concern included)
     plan_exit_child: np.ndarray
     plan_exit_month: np.ndarray
     da_household: np.ndarray
@@ -147,6 +149,8 @@ def simulate(
             out["onset_child"].append(cand[rows].astype(np.int32))
             out["onset_month"].append(np.full(len(rows), t, dtype=np.int32))
             out["onset_family"].append(np.minimum(fam, len(P.FAMILIES) - 1).astype(np.int8))
+            out["onset_concern"].append(bit.astype(np.int8))
+            out["onset_state"].append(s[cand[rows]].astype(np.uint8))
         h_before, e_before = H, E
 
         # Plan bit: open plans end with a fixed probability; this month's plans open.

@@ -17,6 +17,7 @@ from synth import params as P
 from synth.chain import STATE_BITS, ChainModel
 from synth.factors import draw_factors, factor_probabilities
 from synth.population import ETHNICITY_CODES, Population
+from synth.presenting import cause_weights, draw_cause, draw_presenting_concerns
 from synth.simulate import Events, child_rate_key
 from synth.sources import choose_family, source_codes
 from synth.truth import month_first_day
@@ -206,11 +207,44 @@ def build_tables(
     oc = ev.onset_child.astype(np.int64)
     ot = ev.onset_month.astype(ct.dtype)
     cc, ct = np.concatenate([cc, oc]), np.concatenate([ct, ot])
-    cs = np.concatenate([cs, np.ones(len(oc), dtype=cs.dtype)])  # a concern is present
+    cs = np.concatenate([cs, ev.onset_state.astype(cs.dtype)])
     c_family = np.concatenate([c_family, ev.onset_family.astype(c_family.dtype)])
     c_age_y = (ct - pop.birth_month[cc]) // 12
     c_source = source_codes(c_family, c_age_y, rng_details)
     c_day = window.uniform_day(ct, rng_dates)
+
+    # ---- presenting concerns of every contact (drawn after the factors: same seed, same ones)
+    n_plain = len(cc) - len(oc)
+    c_cause = np.concatenate(
+        [
+            draw_cause(
+                cause_weights(
+                    c_family[:n_plain],
+                    cs[:n_plain],
+                    pop.decile[cc[:n_plain]],
+                    pop.disability[cc[:n_plain]],
+                    P.CONTACT_BACKGROUND_RATIO,
+                    P.CONTACT_CONCERN_RATIO,
+                ),
+                rng_recording,
+            ),
+            ev.onset_concern.astype(np.int64),
+        ]
+    )
+    presenting = draw_presenting_concerns(
+        c_cause, cs, recording_rate[cc], pop.household_alcohol[pop.household[cc]], rng_recording
+    )
+    ref_cause = draw_cause(
+        cause_weights(ref_family, rs, pop.decile[rc], pop.disability[rc], 1.0, 1.0),
+        rng_recording,
+    )
+    ref_presenting = draw_presenting_concerns(
+        ref_cause, rs, recording_rate[rc], pop.household_alcohol[pop.household[rc]], rng_recording
+    )
+    screening = np.searchsorted(
+        np.cumsum(P.SCREENING_DAYS_PROBS), rng_recording.random(n_ref), side="right"
+    )
+    ref_contact_day = ref_day - np.minimum(screening, len(P.SCREENING_DAYS_PROBS) - 1)
 
     # ---- police domestic-abuse notifications (one per child of the household) ---------------
     inc_h = np.repeat(ev.da_household.astype(np.int64), ev.da_count)
@@ -273,12 +307,14 @@ def build_tables(
     referrals["referral_id"] = record_ids("R", len(referrals))
     ri = referrals["_i"].to_numpy()
 
-    # Contacts: the ones that did not become referrals, and the contact behind each referral.
+    # Contacts: the ones that did not become referrals, and the contact behind each referral
+    # (received up to three days before the front door accepts it as a referral).
     contacts = pd.DataFrame(
         {
             "_c": np.concatenate([cc, rc]),
-            "contact_date": np.concatenate([c_day, ref_day]),
+            "contact_date": np.concatenate([c_day, ref_contact_day]),
             "source": np.concatenate([c_source, ref_source]),
+            "presenting_concerns": np.concatenate([presenting, ref_presenting]),
         }
     )
     contacts = contacts[inside(contacts["contact_date"].to_numpy())]

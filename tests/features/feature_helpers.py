@@ -106,6 +106,7 @@ def random_history(seed: int, children: int = 6, households: int = 3, rows: int 
             "child_id": who(k),
             "contact_date": days(k),
             "source": rng.choice(SOURCE_POOL, k),
+            "presenting_concerns": rng.choice([*FACTOR_POOL, "3B,16A", None], k),
         }
     )
     k = n()
@@ -231,8 +232,9 @@ def _passes(tables, f: Feature, frame: pd.DataFrame) -> pd.Series:
     keep = pd.Series(True, index=frame.index)
     for column, allowed in f.where.items():
         wanted = set(allowed)
-        if column == "factors":
-            values = [bool(set(codes.factor_list(v)) & wanted) for v in frame["factors"]]
+        table = TABLES[f.source]
+        if column in table.column_names and table.column(column).dtype == "factors":
+            values = [bool(set(codes.factor_list(v)) & wanted) for v in frame[column]]
         elif column == "source_family":
             values = [codes.SOURCE_FAMILY.get(v) in wanted for v in frame["source"]]
         elif column == "is_rereferral":

@@ -93,26 +93,57 @@ def _tables():
                 "child_id": "A",
                 "contact_date": T("2021-02-28"),
                 "source": "6",
+                "presenting_concerns": "3B,4B",
             },  # 1 d
             {
                 "contact_id": "k2",
                 "child_id": "A",
                 "contact_date": T(DAY),
                 "source": "6",
+                "presenting_concerns": "16A",
             },  # same day
             {
                 "contact_id": "k3",
                 "child_id": "A",
                 "contact_date": T("2020-11-01"),
                 "source": "2A",
+                "presenting_concerns": "2B,16A",
             },  # 120 d
             {
                 "contact_id": "k4",
                 "child_id": "A",
                 "contact_date": T("2019-01-01"),
                 "source": "3A",
+                "presenting_concerns": "24A",
             },  # 790 d
-            {"contact_id": "k5", "child_id": "B", "contact_date": T("2021-01-10"), "source": "6"},
+            {
+                "contact_id": "k8",
+                "child_id": "A",
+                "contact_date": T("2021-02-24"),
+                "source": "9",
+                "presenting_concerns": "21",
+            },  # 5 d, no concern recorded
+            {
+                "contact_id": "k5",
+                "child_id": "B",
+                "contact_date": T("2021-01-10"),
+                "source": "6",
+                "presenting_concerns": "16A",
+            },  # sister, 50 d
+            {
+                "contact_id": "k6",
+                "child_id": "B",
+                "contact_date": T("2020-06-01"),
+                "source": "1A",
+                "presenting_concerns": "1B",
+            },  # sister, 273 d
+            {
+                "contact_id": "k7",
+                "child_id": "C",
+                "contact_date": T("2021-02-01"),
+                "source": "2A",
+                "presenting_concerns": "4B",
+            },  # another household
         ],
         assessments=[
             {
@@ -294,10 +325,10 @@ EXPECTED_A = {
     "referrals_all": 3,
     "days_since_last_referral": 9,
     "earlier_rereferrals_all": 2,
-    "contacts_30d": 1,
-    "contacts_90d": 1,
-    "contacts_365d": 2,
-    "contacts_all": 3,
+    "contacts_30d": 2,
+    "contacts_90d": 2,
+    "contacts_365d": 3,
+    "contacts_all": 4,
     "days_since_last_contact": 1,
     "police_contacts_365d": 1,
     "police_contacts_all": 1,
@@ -305,6 +336,27 @@ EXPECTED_A = {
     "school_contacts_all": 1,
     "health_contacts_365d": 0,
     "health_contacts_all": 1,
+    # presenting concerns: k1 (1 d) domestic abuse and mental health; k3 (120 d) neglect and
+    # drugs; k4 exploitation but 790 d; k2 same day; sister B: neglect (k5), alcohol (k6)
+    "contacts_raising_neglect_7d": 0,
+    "contacts_raising_neglect_90d": 0,
+    "contacts_raising_neglect_365d": 1,
+    "household_contacts_raising_neglect_365d": 1,
+    "contacts_raising_domestic_abuse_7d": 1,
+    "contacts_raising_domestic_abuse_90d": 1,
+    "contacts_raising_domestic_abuse_365d": 1,
+    "household_contacts_raising_domestic_abuse_365d": 0,
+    "contacts_raising_parental_mental_health_7d": 1,
+    "contacts_raising_parental_mental_health_90d": 1,
+    "contacts_raising_parental_mental_health_365d": 1,
+    "household_contacts_raising_parental_mental_health_365d": 0,
+    "contacts_raising_parental_substance_7d": 0,
+    "contacts_raising_parental_substance_90d": 0,
+    "contacts_raising_parental_substance_365d": 1,
+    "household_contacts_raising_parental_substance_365d": 1,
+    "contacts_raising_exploitation_7d": 0,
+    "contacts_raising_exploitation_90d": 0,
+    "contacts_raising_exploitation_365d": 0,
     # cumulative neglect
     "neglect_assessments_all": 1,
     "neglect_cp_plans_all": 1,
@@ -345,7 +397,7 @@ EXPECTED_A = {
     "household_referrals_365d": 1,
     "household_referrals_all": 2,
     "days_since_household_referral": 76,
-    "household_contacts_365d": 1,
+    "household_contacts_365d": 2,
     "household_s47_enquiries_all": 1,
     "household_cp_plans_all": 2,
     "household_parental_mental_health_assessments_all": 1,

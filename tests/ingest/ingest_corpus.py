@@ -456,6 +456,13 @@ CASES: list[Case] = [
         quarantined=1,
     ),
     Case(
+        "unknown presenting concern on a contact",
+        lambda t: [csv_folder(t, set_cell("contacts", "presenting_concerns", "16A,ZZ9"))],
+        table="contacts",
+        reason="unknown assessment factor code",
+        quarantined=1,
+    ),
+    Case(
         "not a yes/no",
         lambda t: [
             csv_folder(t, set_cell("domestic_abuse_notifications", "marac_referral", "perhaps"))

@@ -32,10 +32,30 @@ def test_round_trip_all_formats(tmp_path, settings):
         "domestic_abuse_notifications.csv",
         "children.extra.csv",
         "assessments.extra.csv",
+        "contacts.extra.csv",
     }
     report = ingest_sources([tmp_path / "x"], tmp_path / "out", settings)
     assert report.rows_quarantined == 0
     _assert_same(tmp_path / "out", pseudonymised(with_derived_ids(tables), load_key(settings)))
+
+
+def test_annex_a_alone_loads_contacts_without_presenting_concerns(tmp_path, settings):
+    """List 1 has no presenting concerns: they load empty (the features then count none),
+    and the same contacts gain them when a case-system file beside it holds them."""
+    tables = raw_council(children=30, seed=9, reference_date=REF)
+    export_council(tables, tmp_path / "x", formats=("annex_a",), reference_date=REF)
+    ingest_sources([tmp_path / "x" / "annex_a.xlsx"], tmp_path / "alone", settings)
+    alone = store.read_table(tmp_path / "alone", "contacts")
+    assert len(alone) == len(tables["contacts"])
+    assert alone["presenting_concerns"].isna().all()
+    export_council(tables, tmp_path / "y", formats=("annex_a", "csv"), reference_date=REF)
+    ingest_sources([tmp_path / "y"], tmp_path / "both", settings)
+    both = store.read_table(tmp_path / "both", "contacts")
+    assert (
+        both["presenting_concerns"].notna().sum()
+        == tables["contacts"]["presenting_concerns"].notna().sum()
+        > 0
+    )
 
 
 def test_round_trip_csv_only_keeps_record_ids(tmp_path, settings):
