@@ -12,7 +12,10 @@ empty numerator), at level 1 - family_error_rate / checks, because dozens of gro
 at once and a plain 95% interval per check fails a fair model by chance alone (measured: about
 one check in eighteen, so every one of ten fair score sets failed; docs/fairness.md). Katz rather than the bootstrap's spread because the gate needs far tails, which
 200 resamples cannot give, and a bootstrap of a rate with a handful of events is unreliable.
-For the calibration difference the standard error under calibration is used (from the groups'
+Katz counts every referral as an independent outcome, but a child's referrals share theirs:
+when the audit's bootstrap (which resamples whole children, ``cluster_column``) spreads wider,
+its standard error of the log ratio is used instead, so repeat referrals cannot narrow the
+interval. For the calibration difference the standard error under calibration is used (from the groups'
 mean predictions and sizes, ``calibration_null_se``), not the bootstrap's, which shrinks as the
 observed rate moves away from 0.5 and so fails calibrated groups by chance.
 With ``multiplicity="none"``, the published bootstrap 95% percentile interval is used.
@@ -213,6 +216,8 @@ def _gate_interval(
         se, center = katz_log_se(metric, group, reference), katz_center(metric, group, reference)
         if not np.isfinite(se):
             se, center = e.se, e.value
+        elif np.isfinite(e.se):
+            se = max(se, e.se)  # Katz counts referrals as independent; a child's are not
         if not (np.isfinite(se) and np.isfinite(center) and center > 0):
             return e.lo, e.hi
         return float(np.exp(np.log(center) - z * se)), float(np.exp(np.log(center) + z * se))

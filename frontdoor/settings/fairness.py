@@ -43,4 +43,7 @@ class FairnessSettings(Section):
     max_calibration_gap: float = 0.05  # largest |observed - predicted| gap between groups
     check_calibration: bool = True
     bootstrap_samples: int = 200
+    # Resample whole children (their referrals share outcomes) when the audited frame holds
+    # this column; None, or a frame without it, resamples rows.
+    cluster_column: str | None = "child_id"
     seed: int = 11

@@ -67,6 +67,7 @@ class AuditResult:
     label: str = "label"
     score: str = "score"
     flag_rule: str = ""  # in words, when the flags are not simply score >= threshold
+    resampled_by: str = "rows"  # what the bootstrap resampled: a cluster column, or rows
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -223,8 +224,13 @@ def run_audit(
         )
 
     B, level_seed = settings.bootstrap_samples, settings.seed
+    by = settings.cluster_column
+    cluster = frame[by].astype(str).to_numpy() if by and by in frame.columns else None
+    resampled_by = by if cluster is not None else "rows"
     overall_points = point_estimates(y, f, s, None).iloc[0]
-    overall_reps = bootstrap_replicates(y, f, s, B, seed_for(level_seed, "overall"))
+    overall_reps = bootstrap_replicates(
+        y, f, s, B, seed_for(level_seed, "overall"), cluster=cluster
+    )
     overall = GroupResult("overall", "overall", confusion_counts(y, f), True)
     overall.metrics = _estimates(overall_points, overall_reps, probability)
     overall.reliability = reliability(y, s) if probability else None
@@ -246,7 +252,14 @@ def run_audit(
             result = GroupResult(
                 name, g, counts[g], counts[g]["n"] >= settings.min_group_size, g == ref_name
             )
-            reps[g] = bootstrap_replicates(y[idx], f[idx], s[idx], B, seed_for(level_seed, name, g))
+            reps[g] = bootstrap_replicates(
+                y[idx],
+                f[idx],
+                s[idx],
+                B,
+                seed_for(level_seed, name, g),
+                cluster=None if cluster is None else cluster[idx],
+            )
             result.metrics = _estimates(points.loc[g], reps[g], probability)
             result.reliability = reliability(y[idx], s[idx]) if probability else None
             chars.append(result)
@@ -269,4 +282,5 @@ def run_audit(
         settings=settings,
         label=label,
         score=score,
+        resampled_by=resampled_by,
     )

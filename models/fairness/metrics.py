@@ -227,11 +227,14 @@ def bootstrap_replicates(
     samples: int,
     rng: np.random.Generator,
     block: int = 50,
+    cluster: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Every metric on ``samples`` bootstrap resamples of one group (resampled with replacement).
 
     Each replicate is a row of multinomial counts (how often each row is drawn), so every count
-    is one matrix-vector product; replicates are processed in blocks to bound memory.
+    is one matrix-vector product; replicates are processed in blocks to bound memory. With
+    ``cluster`` (one id per row, e.g. the child) whole clusters are resampled: a child's
+    referrals share their outcomes, and resampling them one by one makes intervals too narrow.
     """
     y = np.asarray(y, dtype=float)
     f = np.asarray(flagged, dtype=float)
@@ -240,13 +243,19 @@ def bootstrap_replicates(
     out: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
     if n == 0 or samples <= 0:
         return {m: np.full(0, np.nan) for m in METRICS}
+    if cluster is None:
+        of_row = np.arange(n)
+    else:
+        of_row = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
+    k = int(of_row.max()) + 1
     done = 0
     while done < samples:
         size = min(block, samples - done)
-        # Row r of `counts` says how often each row is drawn in replicate r (n draws with
-        # replacement): the multinomial bootstrap, built with one flat bincount.
-        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size)[:, None] * n)
-        counts = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        # Row r of `drawn` says how often each cluster (row) is drawn in replicate r (k draws
+        # with replacement): the multinomial bootstrap, built with one flat bincount.
+        draws = rng.integers(0, k, size=(size, k)) + (np.arange(size)[:, None] * k)
+        drawn = np.bincount(draws.ravel(), minlength=size * k).reshape(size, k).astype(float)
+        counts = drawn[:, of_row]
         for m, values in metrics_from_counts(counts, y, f, s).items():
             out[m].append(values)
         done += size

@@ -98,7 +98,14 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
         "score_is_probability": audit.score_is_probability,
         "method": {
             "confidence_level": 0.95,
-            "interval": "percentile bootstrap, resampling rows within each group",
+            "interval": "percentile bootstrap, resampling "
+            + (
+                "rows"
+                if audit.resampled_by == "rows"
+                else f"whole clusters of rows by {audit.resampled_by} (a child's referrals together)"
+            )
+            + " within each group",
+            "resampled_by": audit.resampled_by,
             "bootstrap_samples": s.bootstrap_samples,
             "seed": s.seed,
             "min_group_size": s.min_group_size,

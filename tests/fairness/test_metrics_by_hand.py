@@ -197,3 +197,31 @@ def test_small_groups_are_not_assessable_and_reference_must_be():
         run_audit(
             frame, settings=FairnessSettings(min_group_size=4, reference_groups={"grp": "B"}), **kw
         )
+
+
+def test_resampling_whole_children_widens_intervals_when_their_referrals_share_outcomes():
+    """Ten referrals per child with one outcome per child: resampling referrals one by one
+    pretends there are ten times as many independent outcomes; resampling children does not."""
+    rng = np.random.default_rng(5)
+    children = 300
+    y_child = rng.random(children) < 0.3
+    frame = pd.DataFrame(
+        {
+            "child_id": np.repeat([f"c{i}" for i in range(children)], 10),
+            "y": np.repeat(y_child, 10).astype(int),
+            "s": rng.random(children * 10),
+            "group": np.repeat(rng.choice(["a", "b"], children), 10),
+        }
+    )
+    kw = dict(label="y", score="s", threshold=0.5, characteristics={"g": "group"})
+    by_child = run_audit(frame, settings=FairnessSettings(), **kw)
+    by_row = run_audit(frame, settings=FairnessSettings(cluster_column=None), **kw)
+    assert by_child.resampled_by == "child_id" and by_row.resampled_by == "rows"
+
+    def width(audit):
+        e = audit.overall.metrics["base_rate"]
+        return e.hi - e.lo
+
+    assert width(by_child) > 2.5 * width(by_row)  # about sqrt(10) = 3.2 times wider
+    # the estimates themselves do not change
+    assert by_child.overall.metrics["base_rate"].value == by_row.overall.metrics["base_rate"].value

@@ -1,0 +1,56 @@
+"""The gate cannot be narrowed by repeat referrals: a child's referrals share one outcome,
+so the gate's interval is at least as wide as the bootstrap that resamples whole children."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from frontdoor.settings.fairness import FairnessSettings
+from models.fairness.audit import run_audit
+from models.gate import evaluate_gate
+
+
+def _ten_referrals_per_child() -> pd.DataFrame:
+    """All outcomes negative; group a: 200 children, 40 flagged; group b: 20 children, 7
+    flagged: a false positive rate ratio of 1.75, from 27 flagged children (270 referrals)."""
+    flagged = np.r_[np.arange(200) < 40, np.arange(20) < 7]
+    group = np.r_[["a"] * 200, ["b"] * 20]
+    return pd.DataFrame(
+        {
+            "child_id": np.repeat([f"c{i}" for i in range(220)], 10),
+            "y": 0,
+            "s": np.repeat(flagged.astype(float), 10),
+            "group": np.repeat(group, 10),
+        }
+    )
+
+
+def _gate(settings: FairnessSettings):
+    audit = run_audit(
+        _ten_referrals_per_child(),
+        label="y",
+        score="s",
+        threshold=0.5,
+        characteristics={"g": "group"},
+        settings=settings,
+    )
+    check = next(
+        c
+        for c in evaluate_gate(
+            audit, settings.model_copy(update={"gated_characteristics": ["g"]})
+        ).checks
+        if c.group == "b" and c.metric == "fpr"
+    )
+    return audit, check
+
+
+def test_repeat_referrals_do_not_make_a_disparity_conclusive():
+    settings = FairnessSettings(check_calibration=False, bootstrap_samples=400)
+    audit, by_child = _gate(settings)
+    assert audit.resampled_by == "child_id"
+    assert abs(by_child.value - 1.75) < 1e-9
+    assert by_child.verdict == "inconclusive", by_child  # 7 flagged children of 20: noise
+    _, by_row = _gate(settings.model_copy(update={"cluster_column": None}))
+    assert by_row.verdict == "fail", by_row  # 70 of 200 "independent" referrals: conclusive
+    assert by_child.gate_lo < by_row.gate_lo and by_child.gate_hi > by_row.gate_hi
