@@ -107,9 +107,17 @@ def test_under_recording_changes_only_the_groups_factors(recording_pair):
     off, on = recording_pair
     group = on.manifest["bias"]["under_recording_bias"]["ethnicity_major_group"]
     for name in off.tables:
-        if name != "assessments":
+        if name not in ("assessments", "contacts"):
             pd.testing.assert_frame_equal(off.tables[name], on.tables[name])
     pd.testing.assert_frame_equal(off.ground_truth, on.ground_truth)  # need is unchanged
+    # The front door also records the group's presenting concerns less completely.
+    k_off, k_on = off.tables["contacts"], on.tables["contacts"]
+    concerns = "presenting_concerns"
+    pd.testing.assert_frame_equal(k_off.drop(columns=concerns), k_on.drop(columns=concerns))
+    theirs = (_group_of(off.tables, k_off) == group).to_numpy()
+    assert (k_off.loc[~theirs, concerns] == k_on.loc[~theirs, concerns]).all()
+    named = k_on.loc[theirs, concerns].ne("21").mean() / k_off.loc[theirs, concerns].ne("21").mean()
+    assert named < 0.75, named
     a_off, a_on = off.tables["assessments"], on.tables["assessments"]
     pd.testing.assert_frame_equal(a_off.drop(columns="factors"), a_on.drop(columns="factors"))
     mine = (_group_of(off.tables, a_off) == group).to_numpy()
