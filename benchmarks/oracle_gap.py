@@ -18,7 +18,11 @@ the features alone, then on the features plus parts of the child's true state at
 (each concern, exploitation, the plan bit, the number of present concerns), each fitted by
 5-fold cross-validation over all labelled decisions and scored by AUC against the outcomes of
 the newest 18 months. The distance from "features" to the oracle is information the records do
-not carry; the distance from the model to "features" is mostly estimation.
+not carry; the distance from the model to "features" is mostly estimation. Last, the floor of
+estimation: LightGBM and the scorecard trained on the labels exactly as the backtest trains
+them (same folds, settings, calibration), but given the generator's true state, the child's age
+and the rule's referral count as their only inputs. No records can do better than perfect
+information, so the gap this leaves is what the council's number of decisions alone costs.
 """
 
 from __future__ import annotations
@@ -172,6 +176,28 @@ def decompose(table, settings, root: Path, labels) -> None:
         print(
             f"  features + the whole state {ceiling(rows, columns + every, truth, y, newest):.3f}"
         )
+        print(
+            f"  floor (models given the true state, trained on labels): {floor(full, label, settings)}"
+        )
+
+
+def floor(full, label: str, settings) -> str:
+    """Backtest AUCs and gaps when the models' only inputs are the true state (see docstring)."""
+    from dataclasses import replace
+
+    from models.train import combine_folds, fit_fold, training_data
+
+    data = training_data(full, label, settings)
+    inputs = [f"state_{n}" for n in STATE_BITS] + ["state_n_concerns", "age_at_decision"]
+    inputs.append(settings.models.current_practice_rule_feature)
+    data = replace(data, columns=inputs)
+    result = combine_folds(data, [fit_fold(data, f, settings) for f in data.folds], settings)
+    m = result.metrics
+    auc = m[(m.metric == "auc") & (m.fold == "overall")].set_index("scorer")["value"]
+    return "; ".join(
+        f"{k} {auc[k]:.3f}"
+        for k in ("lightgbm", "logistic", "oracle", "gap:lightgbm", "gap:logistic")
+    )
 
 
 if __name__ == "__main__":
