@@ -97,7 +97,7 @@ def _fmt(value) -> str:
 # The date is also when the front door could know of it; an assessment's factors are shown only
 # once authorised (see _describe).
 SOURCES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "contact": ("contacts", "contact_date", ("source",)),
+    "contact": ("contacts", "contact_date", ("source", "presenting_concerns")),
     "referral": ("referrals", "referral_date", ("source", "outcome")),
     "assessment": ("assessments", "start_date", ("authorisation_date", "factors", "outcome")),
     "s47": ("section47_enquiries", "start_date", ("icpc_date", "outcome")),
@@ -209,6 +209,11 @@ def _describe(
     this = False
     if kind == "contact":
         title, detail = "Contact received", f"From {_label(codes.SOURCE_CODES, p['source'])}"
+        raised = [c for c in codes.factor_list(p.get("presenting_concerns")) if c != "21"]
+        if raised:
+            detail += ". Concerns raised: " + "; ".join(
+                codes.ASSESSMENT_FACTOR_CODES.get(c, c) for c in raised
+            )
     elif kind == "referral":
         this = referral_date is not None and when == referral_date
         title = "This referral" if this else "Referral received"

@@ -130,3 +130,19 @@ def test_no_tables_means_no_chronology(tmp_path):
     source = HistorySource(tmp_path / "canonical")
     assert source.history("c1", date(2026, 3, 1)).available is True
     assert source.history("unknown", date(2026, 3, 1)).events == []
+
+
+def test_a_contact_line_names_the_concerns_it_raised_and_nothing_when_none():
+    from review.history import _describe
+
+    when = date(2024, 3, 1)
+    raised = _describe(
+        when, "contact", {"source": "6", "presenting_concerns": "3B,16A"}, "c", when, None
+    )
+    assert "Concerns raised:" in raised.detail and "Neglect" in raised.detail
+    assert "Domestic" in raised.detail
+    for none in ("21", None):
+        plain = _describe(
+            when, "contact", {"source": "6", "presenting_concerns": none}, "c", when, None
+        )
+        assert "Concerns raised" not in plain.detail and plain.detail.startswith("From ")
