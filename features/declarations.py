@@ -175,6 +175,33 @@ def _days_since(
 
 _SIB = " in siblings' records"
 
+
+def _raising(stem: str, noun: str, family: str, concern_codes, siblings: bool = True):
+    """Contacts whose presenting concerns include one of the codes: the child's over 7, 90 and
+    365 days, and (``siblings``) the siblings' over 365 days."""
+    where = {"presenting_concerns": concern_codes}
+    own = _counts(
+        f"contacts_raising_{stem}",
+        f"earlier contacts that raised {noun}",
+        family,
+        "contacts",
+        (7, 90, 365),
+        where=where,
+    )
+    if not siblings:
+        return own
+    return own + _counts(
+        f"household_contacts_raising_{stem}",
+        f"contacts that raised {noun}",
+        family,
+        "contacts",
+        (365,),
+        where=where,
+        scope="household",
+        subject=_SIB,
+    )
+
+
 FEATURES: tuple[Feature, ...] = (
     # --- repeat contacts and re-referrals -------------------------------------------------
     *_counts("referrals", "referrals", "repeat_contacts", "referrals", (30, 90, 365, None)),
@@ -279,24 +306,7 @@ FEATURES: tuple[Feature, ...] = (
         where={"outcome": ("nfa",)},
     ),
     *_counts("assessments", "assessments", "neglect", "assessments", (730, None)),
-    *_counts(
-        "contacts_raising_neglect",
-        "earlier contacts that raised neglect",
-        "neglect",
-        "contacts",
-        (7, 90, 365),
-        where={"presenting_concerns": _NEGLECT},
-    ),
-    *_counts(
-        "household_contacts_raising_neglect",
-        "contacts that raised neglect",
-        "neglect",
-        "contacts",
-        (365,),
-        where={"presenting_concerns": _NEGLECT},
-        scope="household",
-        subject=_SIB,
-    ),
+    *_raising("neglect", "neglect", "neglect", _NEGLECT),
     # --- prior domestic abuse --------------------------------------------------------------
     *_counts(
         "da_notifications",
@@ -355,24 +365,7 @@ FEATURES: tuple[Feature, ...] = (
         scope="household",
         subject=_SIB,
     ),
-    *_counts(
-        "contacts_raising_domestic_abuse",
-        "earlier contacts that raised domestic abuse",
-        "domestic_abuse",
-        "contacts",
-        (7, 90, 365),
-        where={"presenting_concerns": _DA},
-    ),
-    *_counts(
-        "household_contacts_raising_domestic_abuse",
-        "contacts that raised domestic abuse",
-        "domestic_abuse",
-        "contacts",
-        (365,),
-        where={"presenting_concerns": _DA},
-        scope="household",
-        subject=_SIB,
-    ),
+    *_raising("domestic_abuse", "domestic abuse", "domestic_abuse", _DA),
     # --- other history ----------------------------------------------------------------------
     *_counts(
         "parental_mental_health_assessments",
@@ -406,50 +399,9 @@ FEATURES: tuple[Feature, ...] = (
         (None,),
         where={"factors": _EXPLOIT},
     ),
-    *_counts(
-        "contacts_raising_parental_mental_health",
-        "earlier contacts that raised parental mental health concerns",
-        "other_history",
-        "contacts",
-        (7, 90, 365),
-        where={"presenting_concerns": _PMH},
-    ),
-    *_counts(
-        "household_contacts_raising_parental_mental_health",
-        "contacts that raised parental mental health concerns",
-        "other_history",
-        "contacts",
-        (365,),
-        where={"presenting_concerns": _PMH},
-        scope="household",
-        subject=_SIB,
-    ),
-    *_counts(
-        "contacts_raising_parental_substance",
-        "earlier contacts that raised parental alcohol or drug misuse",
-        "other_history",
-        "contacts",
-        (7, 90, 365),
-        where={"presenting_concerns": _SUBSTANCE},
-    ),
-    *_counts(
-        "household_contacts_raising_parental_substance",
-        "contacts that raised parental alcohol or drug misuse",
-        "other_history",
-        "contacts",
-        (365,),
-        where={"presenting_concerns": _SUBSTANCE},
-        scope="household",
-        subject=_SIB,
-    ),
-    *_counts(
-        "contacts_raising_exploitation",
-        "earlier contacts that raised exploitation",
-        "other_history",
-        "contacts",
-        (7, 90, 365),
-        where={"presenting_concerns": _EXPLOIT},
-    ),
+    *_raising("parental_mental_health", "parental mental health concerns", "other_history", _PMH),
+    *_raising("parental_substance", "parental alcohol or drug misuse", "other_history", _SUBSTANCE),
+    *_raising("exploitation", "exploitation", "other_history", _EXPLOIT, siblings=False),
     *_counts(
         "s47_enquiries",
         "earlier Section 47 enquiries",
