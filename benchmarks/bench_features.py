@@ -122,6 +122,7 @@ def synthetic_tables(events: int, decisions: int, seed: int = 0) -> dict[str, pd
             "child_id": who(n),
             "contact_date": days(n).astype("datetime64[ns]"),
             "source": pick(list(codes.SOURCE_CODES), n),
+            "presenting_concerns": factor_pool[rng.integers(0, len(factor_pool), n)],
         }
     )
     n = sizes["assessments"]
