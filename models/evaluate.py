@@ -2,7 +2,9 @@
 
 Every scorer (the models, the current-practice rule and, on synthetic data, the oracle that
 knows the true probabilities) is measured on the same test rows and the same bootstrap
-resamples, so the gap between a model and the oracle has its own interval.
+resamples, so the gap between a model and the oracle has its own interval. Resamples draw
+whole children with all their test referrals (``clusters``): a child referred twice in a test
+window is one child, and resampling the referrals one by one would narrow every interval.
 
 Metrics: ROC AUC, average precision, Brier score, expected calibration error (10 equal-width
 bins), and precision, recall and flag rate when flagging as many referrals as managers can
@@ -142,6 +144,7 @@ def evaluate_scorers(
     threshold: float | None = None,
     bootstrap: int = 200,
     seed: int = 0,
+    clusters: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Point estimates and paired bootstrap 95% CIs for every scorer (and gaps to the oracle).
 
@@ -171,9 +174,9 @@ def evaluate_scorers(
     point = all_metrics(None)
     rng = np.random.default_rng(seed)
     samples: dict[tuple[str, str], list[float]] = {}
-    n = len(y)
+    draw = cluster_sampler(len(y), clusters)
     for _ in range(bootstrap):
-        idx = rng.integers(0, n, n)
+        idx = draw(rng)
         for name, metrics in all_metrics(idx).items():
             for m, v in metrics.items():
                 samples.setdefault((name, m), []).append(v)
@@ -187,3 +190,23 @@ def evaluate_scorers(
                 {"scorer": name, "metric": m, "value": v, "ci_low": float(lo), "ci_high": float(hi)}
             )
     return pd.DataFrame(rows)
+
+
+def cluster_sampler(n: int, clusters: np.ndarray | None = None):
+    """A function rng -> row indices of one bootstrap resample: n rows drawn with replacement,
+    or, with ``clusters`` (one id per row), as many clusters as there are, each with all of
+    its rows."""
+    if clusters is None:
+        return lambda rng: rng.integers(0, n, n)
+    codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        chosen = rng.integers(0, len(sizes), len(sizes))
+        lengths = sizes[chosen]
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return order[np.repeat(starts[chosen], lengths) + offsets]
+
+    return draw

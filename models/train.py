@@ -160,6 +160,7 @@ def _evaluate(pred: pd.DataFrame, k: int, settings: Settings, has_oracle: bool, 
         bootstrap=cfg.bootstrap_samples,
         seed=seed,
         oracle="oracle" if has_oracle else None,
+        clusters=pred["child_id"].to_numpy(),
     )
 
 

@@ -92,3 +92,26 @@ def test_flagging_at_a_threshold_instead_of_capacity():
     table = evaluate_scorers(y, {"m": p}, k=1, threshold=0.5, bootstrap=5, oracle=None)
     rate = table[(table.scorer == "m") & (table.metric == "flag_rate_at_capacity")].iloc[0]
     assert rate.value == pytest.approx(3 / 5)
+
+
+def test_resampling_children_keeps_their_referrals_together_and_widens_intervals():
+    from models.evaluate import cluster_sampler
+
+    rng = np.random.default_rng(3)
+    # five referrals each, one outcome and nearly one score per child (their histories match)
+    children = np.repeat(np.arange(200), 5)
+    y = np.repeat(rng.random(200) < 0.3, 5).astype(float)
+    p = np.clip(y * 0.2 + np.repeat(rng.random(200), 5) * 0.8 + rng.random(1000) * 0.01, 0, 1)
+    idx = cluster_sampler(1000, children)(np.random.default_rng(0))
+    drawn = children[idx]
+    assert len(idx) == 1000  # 200 children drawn, each with all five referrals
+    assert (np.bincount(drawn, minlength=200) % 5 == 0).all()
+
+    def width(clusters):
+        t = evaluate_scorers(
+            y, {"m": p}, k=100, oracle=None, rule=None, bootstrap=200, clusters=clusters
+        )
+        row = t[(t.scorer == "m") & (t.metric == "auc")].iloc[0]
+        return row.ci_high - row.ci_low
+
+    assert width(children) > 1.5 * width(None)  # about sqrt(5) = 2.2 times
