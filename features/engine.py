@@ -217,9 +217,25 @@ class Engine:
             frame = self.tables.get(name)
             if frame is None:
                 frame = empty_frame(name)
-            missing = sorted(columns - set(frame.columns))
+            table = TABLES[name]
+            absent = columns - set(frame.columns)
+            optional = {c for c in absent if c in table.column_names and table.column(c).nullable}
+            if optional:  # a nullable column the source does not hold is empty (as `conform`)
+                frame = frame.assign(
+                    **{c: pd.Series(None, index=frame.index, dtype=object) for c in optional}
+                )
+            missing = sorted(absent - optional)
             if missing:
-                users = sorted(f.name for f in features if f.source == name)
+                users = sorted(
+                    f.name
+                    for f in features
+                    if f.source == name
+                    and (
+                        missing[0] in f.where
+                        or missing[0] in ("child_id", table.knowledge_date, table.end_date)
+                        or (missing[0] == "source" and "source_family" in f.where)
+                    )
+                )
                 raise ValueError(
                     f"table {name!r} has no column {missing[0]!r}, needed by the features "
                     f"{', '.join(users[:3])}{' ...' if len(users) > 3 else ''} "

@@ -9,6 +9,7 @@ _CODE_LISTS = {
     ("children", "sex"): codes.SEX_CODES,
     ("children", "ethnicity"): codes.ETHNICITY_CODES,
     ("contacts", "source"): codes.SOURCE_CODES,
+    ("contacts", "presenting_concerns"): codes.ASSESSMENT_FACTOR_CODES,
     ("referrals", "source"): codes.SOURCE_CODES,
     ("referrals", "outcome"): codes.REFERRAL_OUTCOMES,
     ("assessments", "factors"): codes.ASSESSMENT_FACTOR_CODES,

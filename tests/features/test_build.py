@@ -31,8 +31,20 @@ def _small():
             {"referral_id": "r2", "child_id": "B", "referral_date": T("2021-02-10")},
         ],
         contacts=[
-            {"contact_id": "k1", "child_id": "A", "contact_date": T("2020-12-01"), "source": "6"},
-            {"contact_id": "k2", "child_id": "A", "contact_date": T("2021-01-10"), "source": "6"},
+            {
+                "contact_id": "k1",
+                "child_id": "A",
+                "contact_date": T("2020-12-01"),
+                "source": "6",
+                "presenting_concerns": "3B",
+            },
+            {
+                "contact_id": "k2",
+                "child_id": "A",
+                "contact_date": T("2021-01-10"),
+                "source": "6",
+                "presenting_concerns": "16A,4B",
+            },
         ],
     )
 
@@ -186,6 +198,26 @@ def test_a_missing_column_is_named(settings):
     tables["referrals"] = tables["referrals"].drop(columns="referral_date")
     with pytest.raises(ValueError, match="'referrals' has no column 'referral_date'"):
         build_feature_table(tables, REFERENCE, settings)
+    tables = _small()
+    tables["domestic_abuse_notifications"] = tables["domestic_abuse_notifications"].drop(
+        columns="dash_risk"
+    )
+    with pytest.raises(ValueError, match="needed by the features da_high_risk_365d, da_high"):
+        build_feature_table(tables, REFERENCE, settings)  # only the features that use it
+
+
+def test_an_optional_column_the_source_lacks_counts_as_empty(settings):
+    """Presenting concerns are optional (Annex A has none): without the column, the features
+    that filter on it are 0, and every other feature is as it was."""
+    tables = _small()
+    full = build_feature_table(tables, REFERENCE, settings)
+    tables["contacts"] = tables["contacts"].drop(columns="presenting_concerns")
+    without = build_feature_table(tables, REFERENCE, settings)
+    raising = [c for c in full.columns if "contacts_raising_" in c]
+    assert len(raising) == 19 and full[raising].to_numpy().sum() > 0
+    assert (without[raising] == 0).all().all()
+    others = [c for c in full.columns if c not in raising]
+    pd.testing.assert_frame_equal(without[others], full[others])
 
 
 def test_cli_refuses_tables_that_are_not_pseudonymised_outside_demo_mode(tmp_path):
