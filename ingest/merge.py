@@ -185,12 +185,33 @@ def process_table(
             "and were moved to the quarantine (source '(already ingested)')"
         )
 
+    notes.extend(_optional_columns_lost(typed, per_group.index[~with_old], has_existing, table))
     final = typed.drop(index=list(failed_gids))
     order = [c for c in (t.event_date, t.key) if c] if t.event_date else [t.key]
     final = final.sort_values(order, kind="stable").reset_index(drop=True)
     counts.final = len(final)
     q = pd.concat([x for x in quarantine if len(x)] or [_empty_q()], ignore_index=True)
     return TableResult(frame=final, quarantine=q, counts=counts, identities=identities, notes=notes)
+
+
+def _optional_columns_lost(typed, new_gids, has_existing, table: str) -> list[str]:
+    """A note when this run's new records leave an optional coded column empty that the stored
+    records fill (e.g. presenting concerns: an Annex A month without its case-system file),
+    because the features that read it would then be 0 for the new records, without an error."""
+    t = TABLES[table]
+    notes = []
+    stored = typed.loc[has_existing[has_existing].index.intersection(typed.index)]
+    fresh = typed.loc[pd.Index(new_gids).intersection(typed.index)]
+    for c in t.columns:
+        if c.dtype != "factors" or not c.nullable or fresh.empty or stored.empty:
+            continue
+        if fresh[c.name].isna().all() and stored[c.name].notna().any():
+            notes.append(
+                f"{table}: none of the {len(fresh):,} new records has {c.name}, though "
+                f"{int(stored[c.name].notna().sum()):,} stored records do; the features that "
+                f"count {c.name} will be 0 for them (is a file such as {table}.extra.csv missing?)"
+            )
+    return notes
 
 
 def _shown(failures: pd.DataFrame, table: str) -> list[str]:

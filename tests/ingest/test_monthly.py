@@ -111,3 +111,26 @@ def test_any_damage_is_counted_and_only_valid_records_load(tmp_path_factory, edi
         assert c.read == c.loaded + c.quarantined + c.duplicates
     for name, frame in store.read_tables(tmp / "out").items():
         validate(frame, name)
+
+
+def test_a_month_without_presenting_concerns_is_noted_not_silent(tmp_path, settings):
+    ref1, ref2 = date(2024, 9, 30), date(2025, 3, 31)
+    full = raw_council(children=20, seed=13, reference_date=ref2)
+    month1 = {}
+    for name, frame in full.items():
+        event = store.TABLES[name].event_date
+        month1[name] = frame[frame[event] <= pd.Timestamp(ref1)].copy() if event else frame
+    export_council(month1, tmp_path / "m1", formats=("annex_a", "csv"), reference_date=ref1)
+    export_council(full, tmp_path / "m2", formats=("annex_a",), reference_date=ref2)
+    s1 = make_settings(tmp_path, ingest={"reference_date": ref1})
+    s2 = make_settings(tmp_path, ingest={"reference_date": ref2})
+    first = ingest_sources([tmp_path / "m1"], tmp_path / "out", s1)
+    assert not any("presenting_concerns" in n for n in first.notes)
+    # The next extract arrives as Annex A alone: its new contacts have no presenting concerns
+    second = ingest_sources([tmp_path / "m2" / "annex_a.xlsx"], tmp_path / "out", s2)
+    new = second.counts["contacts"].loaded
+    assert new > 0
+    note = [n for n in second.notes if "presenting_concerns" in n]
+    assert len(note) == 1 and f"none of the {new:,} new records" in note[0], second.notes
+    stored = store.read_table(tmp_path / "out", "contacts")["presenting_concerns"]
+    assert stored.notna().sum() == month1["contacts"]["presenting_concerns"].notna().sum()
