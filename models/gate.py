@@ -195,11 +195,15 @@ def calibration_null_se(group: GroupResult, reference: GroupResult) -> float:
     p̄(1-p̄)/n from its mean prediction. The bootstrap's spread uses the observed outcomes
     instead, which shrinks exactly when a group's observed rate falls away from 0.5, so it
     failed calibrated groups by chance (measured: a group of 93 with mean prediction 0.351 and
-    a true mean probability of 0.346 failed on 18 observed outcomes).
+    a true mean probability of 0.346 failed on 18 observed outcomes). n is the group's
+    effective size (``GroupResult.effective_n``): children referred several times count once
+    per child, not once per referral.
     """
     parts = []
     for g in (group, reference):
         p, n = g.metrics.get("predicted"), g.counts.get("n", 0)
+        if np.isfinite(g.effective_n) and g.effective_n > 0:
+            n = min(n, g.effective_n)  # a child's referrals share one outcome
         if p is None or not np.isfinite(p.value) or n <= 0:
             return float("nan")
         parts.append(p.value * (1 - p.value) / n)

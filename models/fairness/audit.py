@@ -54,6 +54,9 @@ class GroupResult:
     metrics: dict[str, Estimate] = field(default_factory=dict)
     disparities: dict[str, Estimate] = field(default_factory=dict)
     reliability: pd.DataFrame | None = None
+    # Rows the group is worth when its children's referrals move together: n^2 / sum(m_c^2)
+    # over children c with m_c referrals (Kish); n when the audit resamples rows.
+    effective_n: float = float("nan")
 
 
 @dataclass
@@ -185,6 +188,15 @@ def _disparities(
     return out
 
 
+def effective_size(n: int, cluster: np.ndarray | None) -> float:
+    """n^2 / sum of squared cluster sizes: as many independent rows as the n clustered ones are
+    worth if each cluster's rows share one outcome (n itself without clusters)."""
+    if cluster is None or n == 0:
+        return float(n)
+    sizes = np.unique(np.asarray(cluster), return_counts=True)[1].astype(float)
+    return float(sizes.sum() ** 2 / (sizes**2).sum())
+
+
 def run_audit(
     frame: pd.DataFrame,
     *,
@@ -260,6 +272,7 @@ def run_audit(
                 seed_for(level_seed, name, g),
                 cluster=None if cluster is None else cluster[idx],
             )
+            result.effective_n = effective_size(len(idx), None if cluster is None else cluster[idx])
             result.metrics = _estimates(points.loc[g], reps[g], probability)
             result.reliability = reliability(y[idx], s[idx]) if probability else None
             chars.append(result)

@@ -54,3 +54,37 @@ def test_repeat_referrals_do_not_make_a_disparity_conclusive():
     _, by_row = _gate(settings.model_copy(update={"cluster_column": None}))
     assert by_row.verdict == "fail", by_row  # 70 of 200 "independent" referrals: conclusive
     assert by_child.gate_lo < by_row.gate_lo and by_child.gate_hi > by_row.gate_hi
+
+
+def _calibration_check(referrals_per_child: int):
+    """Group a: 400 children, b: 60; every score 0.3; 24 of b's 60 children (0.4) and 120 of
+    a's 400 (0.3) had the outcome, each child with all its referrals."""
+    m = referrals_per_child
+    y = np.r_[np.arange(400) < 120, np.arange(60) < 24]
+    frame = pd.DataFrame(
+        {
+            "child_id": np.repeat([f"c{i}" for i in range(460)], m),
+            "y": np.repeat(y.astype(int), m),
+            "s": 0.3,
+            "group": np.repeat(np.r_[["a"] * 400, ["b"] * 60], m),
+        }
+    )
+    settings = FairnessSettings(gated_metrics=[], bootstrap_samples=200)
+    audit = run_audit(
+        frame,
+        label="y",
+        score="s",
+        threshold=0.5,
+        characteristics={"g": "group"},
+        settings=settings,
+    )
+    gate = evaluate_gate(audit, settings.model_copy(update={"gated_characteristics": ["g"]}))
+    return audit, next(c for c in gate.checks if c.group == "b" and c.metric == "calibration_gap")
+
+
+def test_repeat_referrals_do_not_make_a_calibration_gap_conclusive():
+    audit, once = _calibration_check(1)
+    _, tenfold = _calibration_check(10)
+    assert audit.group("g", "b").effective_n == 60
+    assert once.verdict == tenfold.verdict == "inconclusive", (once, tenfold)
+    assert abs(tenfold.gate_lo - once.gate_lo) < 0.01  # ten referrals each: the same 60 children
