@@ -138,7 +138,9 @@ def build_feature_table(
         "decision_kind": _strings(points.kind),
     }
     out.update(values)
-    out.update(_labels(tables, population, child, day, reference_date, settings))
+    is_contact = np.asarray(points.kind.to_numpy(zero_copy_only=False) == "contact")
+    own = np.where(is_contact, settings.features.contact_screening_days, 0)
+    out.update(_labels(tables, population, child, day, reference_date, settings, own))
     out.update(_sensitive(per_child, child, values.get("age_at_decision"), decisions))
     table = pd.DataFrame(out, copy=False)
     if truth is not None:
@@ -241,7 +243,9 @@ def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
     }
 
 
-def _labels(tables, population, child, day, reference_date, settings) -> dict[str, np.ndarray]:
+def _labels(
+    tables, population, child, day, reference_date, settings, own_referral_days
+) -> dict[str, np.ndarray]:
     def events(name: str) -> tuple[np.ndarray, np.ndarray]:
         frame = _table(tables, name, needs=("child_id", TABLES[name].event_date))
         return (
@@ -260,6 +264,7 @@ def _labels(tables, population, child, day, reference_date, settings) -> dict[st
         (escalations[0][known[1]], escalations[1][known[1]]),
         reference_date,
         settings.features.label_window_days,
+        own_referral_days,
     )
 
 

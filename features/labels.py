@@ -21,19 +21,33 @@ from features import timeline as tl
 LABELS = ("rereferral_12m", "escalation_12m")
 
 
+def count_between(
+    event_child: np.ndarray,
+    event_day: np.ndarray,
+    child: np.ndarray,
+    day: np.ndarray,
+    first: int | np.ndarray,
+    last: int | np.ndarray,
+) -> np.ndarray:
+    """How many of the child's events fall `first` to `last` days after each decision day."""
+    keep = event_day != tl.NO_DAY
+    keys = np.sort(tl.keys_of(event_child[keep], event_day[keep]))
+    order = np.argsort(tl.keys_of(child, day))  # sorted needles: cache-warm searches
+    first = np.broadcast_to(first, day.shape)[order]
+    last = np.broadcast_to(last, day.shape)[order]
+    child, day = child[order], day[order]
+    lo = np.searchsorted(keys, tl.keys_of(child, day + first), side="left")
+    hi = np.searchsorted(keys, tl.keys_of(child, day + last), side="right")
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = np.maximum(hi - lo, 0)
+    return out
+
+
 def any_within(
     event_child: np.ndarray, event_day: np.ndarray, child: np.ndarray, day: np.ndarray, days: int
 ) -> np.ndarray:
     """Whether the child has an event 1 to `days` days after each decision day."""
-    keep = event_day != tl.NO_DAY
-    keys = np.sort(tl.keys_of(event_child[keep], event_day[keep]))
-    order = np.argsort(tl.keys_of(child, day))  # sorted needles: cache-warm searches
-    child, day = child[order], day[order]
-    lo = np.searchsorted(keys, tl.keys_of(child, day + 1), side="left")
-    hi = np.searchsorted(keys, tl.keys_of(child, day + days), side="right")
-    found = np.empty(len(order), dtype=bool)
-    found[order] = hi > lo
-    return found
+    return count_between(event_child, event_day, child, day, 1, days) > 0
 
 
 def labels(
@@ -43,8 +57,14 @@ def labels(
     escalations: tuple[np.ndarray, np.ndarray],
     reference_date: date,
     window_days: int = 365,
+    own_referral_days: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """The two labels (1.0 / 0.0, NaN when censored) and the censored flag."""
+    """The two labels (1.0 / 0.0, NaN when censored) and the censored flag.
+
+    ``own_referral_days`` (per decision, 0 for none) marks contact decisions: the child's
+    first referral within that many days after a contact is the referral the contact became,
+    not another referral, so it does not count towards ``rereferral_12m``.
+    """
     reference_day = int(tl.day_numbers(pd.Series([pd.Timestamp(reference_date)]))[0])
     censored = day + window_days > reference_day
     out: dict[str, np.ndarray] = {"censored": censored}
@@ -52,7 +72,12 @@ def labels(
         ("rereferral_12m", referrals),
         ("escalation_12m", escalations),
     ):
-        value = any_within(event_child, event_day, child, day, window_days).astype(np.float64)
+        found = count_between(event_child, event_day, child, day, 1, window_days)
+        if name == "rereferral_12m" and own_referral_days is not None:
+            own = own_referral_days > 0
+            own &= count_between(event_child, event_day, child, day, 1, own_referral_days) > 0
+            found = found - own
+        value = (found > 0).astype(np.float64)
         value[censored] = np.nan
         out[name] = value
     return out

@@ -89,3 +89,33 @@ def test_labels_are_floats(table):
     assert table["rereferral_12m"].dtype == np.float64
     assert table["escalation_12m"].dtype == np.float64
     assert table["censored"].dtype == bool
+
+
+def test_a_contact_is_not_re_referred_by_the_referral_it_became():
+    """As a decision point, a contact's own referral (the child's first within the screening
+    allowance) is not a re-referral; a later referral is, and referral decisions are unchanged."""
+    tables = make_tables(
+        children=[child("A", "h1"), child("B", "h2")],
+        referrals=[
+            {"referral_id": "a1", "child_id": "A", "referral_date": T("2020-01-03")},
+            {"referral_id": "a2", "child_id": "A", "referral_date": T("2020-05-01")},
+            {"referral_id": "b1", "child_id": "B", "referral_date": T("2020-01-03")},
+        ],
+        contacts=[
+            # two days before a1: a1 is the referral it became, a2 a re-referral
+            {"contact_id": "ka", "child_id": "A", "contact_date": T("2020-01-01"), "source": "6"},
+            # two days before b1, and nothing after: not re-referred
+            {"contact_id": "kb", "child_id": "B", "contact_date": T("2020-01-01"), "source": "6"},
+            # ten days before a1: beyond the allowance, so a1 is another referral
+            {"contact_id": "kc", "child_id": "A", "contact_date": T("2019-12-24"), "source": "2A"},
+        ],
+    )
+    settings = Settings(features={"include_contacts_as_decisions": True})
+    t = build_feature_table(tables, REFERENCE, settings).set_index("decision_id")
+    assert t.at["ka", "rereferral_12m"] == 1.0  # a2, four months later
+    assert t.at["kb", "rereferral_12m"] == 0.0  # b1 is its own referral
+    assert t.at["kc", "rereferral_12m"] == 1.0
+    assert t.at["a1", "rereferral_12m"] == 1.0 and t.at["b1", "rereferral_12m"] == 0.0
+    strict = Settings(features={"include_contacts_as_decisions": True, "contact_screening_days": 0})
+    t0 = build_feature_table(tables, REFERENCE, strict).set_index("decision_id")
+    assert t0.at["kb", "rereferral_12m"] == 1.0  # with no allowance its own referral counts
