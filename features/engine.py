@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from features import timeline as tl
 from features.declarations import FEATURES, Feature
+from features.households import Memberships
 from records import codes
 from records.contract import TABLES, empty_frame
 
@@ -203,6 +204,14 @@ class Engine:
         self._bounds: dict[tuple, np.ndarray] = {}
         self._subsets: dict[tuple, tl.Timeline] = {}
         self._household_order = np.empty(0, dtype=np.int64)
+        # Dated memberships, when the council supplies them: siblings as of each decision.
+        frame = tables.get("household_memberships")
+        self._memberships = (
+            Memberships.from_table(frame, population.codes_of(frame["child_id"]))
+            if frame is not None and len(frame)
+            else None
+        )
+        self._sibling_pairs: tuple[np.ndarray, np.ndarray] | None = None
 
     def source(self, name: str, features: Sequence[Feature]) -> SourceEvents:
         if name not in self._sources:
@@ -261,6 +270,8 @@ class Engine:
             birth_day=decisions.birth_day[order],
         )
         self._household_order = np.argsort(tl.keys_of(d.household, d.day))
+        if self._memberships is not None:
+            self._sibling_pairs = self._memberships.sibling_pairs(d.child, d.day)
         groups: dict[tuple, list[Feature]] = {}
         for feature in features:
             groups.setdefault((feature.source, tuple(feature.where.items())), []).append(feature)
@@ -282,6 +293,8 @@ class Engine:
         events = self.source(f.source, features)
         if f.scope == "child":
             return self._child_value(f, events, d)
+        if self._sibling_pairs is not None:
+            return self._dated_household_value(f, events, d)
         return self._household_value(f, events, d)
 
     def _subset(self, events: SourceEvents, f: Feature, scope: str) -> tl.Timeline:
@@ -338,6 +351,29 @@ class Engine:
             ended = tl.known_before(ends.keys, d.child, d.day) - tl.first_of(ends.keys, d.child)
             return ((started - ended) > 0).astype(np.int32)
         raise ValueError(f"{f.name}: unknown aggregation {f.agg!r}")
+
+    def _dated_household_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
+        """Household scope from dated memberships: the records of each decision's siblings
+        at the decision (``features.households``), searched in their own child timelines."""
+        decision, sibling = self._sibling_pairs
+        timeline = self._subset(events, f, "child")
+        day = d.day[decision]
+        hi = tl.known_before(timeline.keys, sibling, day)
+        if f.agg in ("count", "any"):
+            if f.window_days is None:
+                lo = tl.first_of(timeline.keys, sibling)
+            else:
+                lo = tl.window_start(timeline.keys, sibling, day, f.window_days)
+            total = np.bincount(decision, weights=hi - lo, minlength=len(d.day))
+            return ((total > 0) if f.agg == "any" else total).astype(np.int32)
+        if f.agg == "days_since_last":
+            has = hi > tl.first_of(timeline.keys, sibling)
+            last = np.full(len(d.day), -1, dtype=np.int64)
+            np.maximum.at(last, decision[has], tl.day_of(timeline.keys, hi[has] - 1))
+            out = np.full(len(d.day), np.nan)
+            out[last >= 0] = d.day[last >= 0] - last[last >= 0]
+            return out
+        raise ValueError(f"{f.name}: aggregation {f.agg!r} has no household form")
 
     def _household_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
         has_household = d.household >= 0

@@ -11,8 +11,8 @@ synthetic council writes them), never pseudonyms of a live council.
 - ``csv``: canonical files for what neither return holds: ``domestic_abuse_notifications.csv``,
   ``children.extra.csv`` (household, IDACI decile, disability), ``assessments.extra.csv``
   (outcome, and factors where no referral holds the assessment), ``contacts.extra.csv``
-  (presenting concerns, which Annex A List 1 lacks), and ``children.csv`` for children who
-  appear in no list.
+  (presenting concerns, which Annex A List 1 lacks), ``household_memberships.csv`` (dated
+  households, when there are any), and ``children.csv`` for children who appear in no list.
 """
 
 from __future__ import annotations
@@ -549,6 +549,8 @@ def write_extra_csvs(tables, out_dir: Path, formats, placed: pd.Series) -> list[
         written.append(path)
 
     csv(tables["domestic_abuse_notifications"], "domestic_abuse_notifications.csv")
+    if len(tables["household_memberships"]):
+        csv(tables["household_memberships"], "household_memberships.csv")
     kids = tables["children"]
     csv(kids[["child_id", "household_id", "idaci_decile", "disability"]], "children.extra.csv")
     a = tables["assessments"][["child_id", "start_date", "outcome", "factors"]].copy()
@@ -578,7 +580,7 @@ def write_extra_csvs(tables, out_dir: Path, formats, placed: pd.Series) -> list[
         mentioned |= set(tables["referrals"]["child_id"])
     if "annex_a" not in formats and "cin_xml" not in formats:
         for name, frame in tables.items():
-            if name != "domestic_abuse_notifications":
+            if name not in ("domestic_abuse_notifications", "household_memberships"):
                 csv(frame, f"{name}.csv")
         return written
     unmentioned = kids[~kids["child_id"].isin(mentioned)]

@@ -117,6 +117,7 @@ def process_table(
         identities = pd.DataFrame(
             {"pseudonym": staged["child_id"], "la_child_id": raw_child}
         ).drop_duplicates("pseudonym")
+    if "household_id" in t.column_names:  # children and household memberships: one namespace
         hh = staged["household_id"]
         staged["household_id"] = pseudonymise_series(key, hh.where(hh.notna()), "household")
     staged["_existing"] = False

@@ -139,6 +139,23 @@ def raw_council(
             "end_date": eh_end.where(eh_end <= ref),
         }
     )
+    # Dated households: every child a member of its household from its month of birth, and
+    # the first child of each pair also of a second home it left at 2 (or a month before the
+    # reference date; no rng: the draws
+    # above stay as they were before this table existed).
+    first = np.arange(0, n, 2)
+    left = (kids["birth_month"].iloc[first] + pd.DateOffset(years=2)).clip(
+        upper=ref - pd.Timedelta(days=30)
+    )
+    tables["household_memberships"] = pd.DataFrame(
+        {
+            "membership_id": [f"M{seed:02d}{i:08d}" for i in range(n + len(first))],
+            "child_id": np.concatenate([child_ids, child_ids[first]]),
+            "household_id": [*kids["household_id"], *[f"HX{seed:02d}{i:07d}" for i in first]],
+            "start_date": [*kids["birth_month"], *kids["birth_month"].iloc[first]],
+            "end_date": [*([pd.NaT] * n), *left],
+        }
+    )
     return {name: conform(frame, name) for name, frame in tables.items()}
 
 
@@ -170,9 +187,9 @@ def pseudonymised(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.D
         t = TABLES[name]
         f = frame.copy()
         f["child_id"] = pseudonymise_series(key, f["child_id"].astype(str), "child")
-        if name == "children":
+        if "household_id" in t.column_names:
             f["household_id"] = pseudonymise_series(key, f["household_id"].astype(str), "household")
-        else:
+        if name != "children":
             f[t.key] = pseudonymise_series(key, f[t.key].astype(str), name)
         out[name] = sort_table(conform(f, name), name)
     return out
@@ -186,7 +203,8 @@ def sort_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def with_derived_ids(
-    tables: dict[str, pd.DataFrame], keep: tuple[str, ...] = ("domestic_abuse_notifications",)
+    tables: dict[str, pd.DataFrame],
+    keep: tuple[str, ...] = ("domestic_abuse_notifications", "household_memberships"),
 ) -> dict[str, pd.DataFrame]:
     """Raw tables with record ids replaced by the ids ingestion derives for sources without ids
     (Annex A and CIN census hold none); tables in ``keep`` travel as CSV with their ids."""

@@ -264,6 +264,29 @@ EARLY_HELP_EPISODES = Table(
     dedupe_on=("child_id", "start_date"),
 )
 
+HOUSEHOLD_MEMBERSHIPS = Table(
+    name="household_memberships",
+    meaning="Who lived in which household, and from when to when. Optional: without it, "
+    "household features use children.household_id, a snapshot as of the extract.",
+    key="membership_id",
+    knowledge_date="start_date",
+    knowledge_note="Known from the day the child joined the household; a move out is known on "
+    "its end date. Household features count only siblings who shared the child's household "
+    "at the decision.",
+    event_date="start_date",
+    end_date="end_date",
+    columns=(
+        Column("membership_id", "id", "Pseudonymised membership identifier"),
+        _child_id(),
+        Column("household_id", "id", "Pseudonymised household identifier"),
+        Column("start_date", "date", "Date the child joined the household"),
+        Column(
+            "end_date", "date", "Date the child left it (empty while living there)", nullable=True
+        ),
+    ),
+    dedupe_on=("child_id", "household_id", "start_date"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -275,6 +298,7 @@ TABLES: dict[str, Table] = {
         CP_PLANS,
         DOMESTIC_ABUSE_NOTIFICATIONS,
         EARLY_HELP_EPISODES,
+        HOUSEHOLD_MEMBERSHIPS,
     )
 }
 

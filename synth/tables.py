@@ -423,8 +423,24 @@ def build_tables(
             "idaci_decile": pop.decile[known].astype(np.int64) + 1,
         }
     )
+    # Households do not change in this generator: each child is a member from its month of
+    # birth, with no end (a council's extract would show moves as ended memberships).
+    memberships = pd.DataFrame(
+        {
+            "membership_id": record_ids("M", len(known)),
+            "child_id": child_ids[known],
+            "household_id": household_ids[pop.household[known]],
+            "start_date": _dates(window.first_day(pop.birth_month[known])),
+            "end_date": pd.NaT,
+        }
+    )
     tables = {
-        name: conform(frame, name) for name, frame in {"children": children, **tables}.items()
+        name: conform(frame, name)
+        for name, frame in {
+            "children": children,
+            **tables,
+            "household_memberships": memberships,
+        }.items()
     }
 
     truth_inputs = {

@@ -48,9 +48,12 @@ FACTOR_POOL = ("16A", "3A", "3B", "3C", "4B", "1B", "2B", "11A", "21", "17A")
 SOURCE_POOL = ("6", "2A", "3B", "1A", "5D")
 
 
-def random_history(seed: int, children: int = 6, households: int = 3, rows: int = 12):
+def random_history(
+    seed: int, children: int = 6, households: int = 3, rows: int = 12, dated: bool = False
+):
     """A small random council: every event table, some records without knowledge dates,
-    same-day records, siblings sharing households."""
+    same-day records, siblings sharing households. With ``dated``, also dated household
+    memberships (one to three per child: moves, gaps, overlaps, some still open)."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2019-01-01")
     ids = [f"c{i}" for i in range(children)]
@@ -174,6 +177,24 @@ def random_history(seed: int, children: int = 6, households: int = 3, rows: int 
         "domestic_abuse_notifications": da,
         "early_help_episodes": early,
     }
+    raw["household_memberships"] = empty_frame("household_memberships")
+    if dated:
+        mrng = np.random.default_rng([seed, 7])  # its own stream: the other tables stay as they are
+        owners = np.repeat(ids, mrng.integers(1, 4, len(ids)))
+        start = np.datetime64("2018-06-01") + mrng.integers(0, 1100, len(owners)).astype(
+            "timedelta64[D]"
+        )
+        end = start + mrng.integers(0, 500, len(owners)).astype("timedelta64[D]")
+        end = np.where(mrng.random(len(owners)) < 0.4, np.datetime64("NaT"), end)
+        raw["household_memberships"] = pd.DataFrame(
+            {
+                "membership_id": [f"m{i}" for i in range(len(owners))],
+                "child_id": owners,
+                "household_id": mrng.choice([f"h{i}" for i in range(households)], len(owners)),
+                "start_date": start.astype("datetime64[ns]"),
+                "end_date": end.astype("datetime64[ns]"),
+            }
+        )
     return {name: conform(frame, name) for name, frame in raw.items()}
 
 
@@ -205,10 +226,9 @@ class Oracle:
         if f.scope == "child":
             keep &= frame["child_id"] == child_id
         else:
-            if child_id not in children.index or pd.isna(children.at[child_id, "household_id"]):
+            siblings = self.siblings(child_id, when)
+            if siblings is None:
                 return 0.0 if f.agg != "days_since_last" else float("nan")
-            household = children.at[child_id, "household_id"]
-            siblings = set(children.index[children["household_id"] == household]) - {child_id}
             keep &= frame["child_id"].isin(siblings)
         if f.agg == "open":
             end = frame[TABLES[f.source].end_date]
@@ -222,6 +242,23 @@ class Oracle:
         if f.agg == "days_since_last":
             return float((when - dates.max()).days) if len(dates) else float("nan")
         raise AssertionError(f.agg)
+
+    def siblings(self, child_id: str, when: pd.Timestamp) -> set | None:
+        """The child's siblings at the decision: from dated memberships when the council
+        has them (both members, each membership started before and not ended before the
+        decision), else the children table's household (a snapshot)."""
+        m = self.tables.get("household_memberships")
+        children = self.children
+        if m is not None and len(m):
+            holds = (m["start_date"] < when) & (m["end_date"].isna() | (m["end_date"] >= when))
+            homes = set(m.loc[holds & (m["child_id"] == child_id), "household_id"])
+            known = set(children.index) | set(self.tables["referrals"]["child_id"])
+            mates = set(m.loc[holds & m["household_id"].isin(homes), "child_id"])
+            return (mates & known) - {child_id}
+        if child_id not in children.index or pd.isna(children.at[child_id, "household_id"]):
+            return None
+        household = children.at[child_id, "household_id"]
+        return set(children.index[children["household_id"] == household]) - {child_id}
 
 
 def oracle_value(tables, f: Feature, child_id: str, when: pd.Timestamp) -> float:

@@ -35,9 +35,9 @@ def _features_of(tables, decision_id: str) -> pd.Series:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000))
-def test_engine_matches_the_reference_implementation(seed):
-    tables = random_history(seed)
+@given(seed=st.integers(0, 10_000), dated=st.booleans())
+def test_engine_matches_the_reference_implementation(seed, dated):
+    tables = random_history(seed, dated=dated)
     table = build_feature_table(tables, REFERENCE, SETTINGS)
     assert len(table) == len(tables["referrals"])
     oracle = Oracle(tables)
@@ -68,6 +68,7 @@ def _future_record(rng, tables, name: str, when: pd.Timestamp, child_ids) -> dic
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
+    dated=st.booleans(),
     which=st.integers(0, 1_000),
     mutations=st.lists(
         st.tuples(
@@ -79,8 +80,8 @@ def _future_record(rng, tables, name: str, when: pd.Timestamp, child_ids) -> dic
         max_size=8,
     ),
 )
-def test_records_known_on_or_after_the_decision_never_change_it(seed, which, mutations):
-    tables = random_history(seed)
+def test_records_known_on_or_after_the_decision_never_change_it(seed, dated, which, mutations):
+    tables = random_history(seed, dated=dated)
     referrals = tables["referrals"]
     target = referrals.iloc[which % len(referrals)]
     when = target["referral_date"]
