@@ -173,6 +173,30 @@ def synthetic_tables(events: int, decisions: int, seed: int = 0) -> dict[str, pd
     )
     # one referral per child and day, as the contract's de-duplication guarantees
     tables["referrals"] = tables["referrals"].drop_duplicates(["child_id", "referral_date"])
+    # Dated households: every child from its month of birth, and one child in ten also in a
+    # second household for a while (a move), so the dated-sibling path is what is measured.
+    kids = tables["children"]
+    movers = np.flatnonzero(rng.random(n_children) < 0.1)
+    moved_in = days(len(movers)).astype("datetime64[ns]")
+    tables["household_memberships"] = pd.DataFrame(
+        {
+            "membership_id": np.arange(n_children + len(movers)).astype(str).astype(object),
+            "child_id": np.concatenate([child_ids, child_ids[movers]]),
+            "household_id": np.concatenate(
+                [
+                    kids["household_id"].to_numpy(),
+                    household_ids[rng.integers(0, len(household_ids), len(movers))],
+                ]
+            ),
+            "start_date": np.concatenate([kids["birth_month"].to_numpy(), moved_in]),
+            "end_date": np.concatenate(
+                [
+                    np.full(n_children, np.datetime64("NaT"), "datetime64[ns]"),
+                    moved_in + np.timedelta64(400, "D"),
+                ]
+            ),
+        }
+    )
     return tables
 
 
