@@ -134,6 +134,21 @@ class HistoryIndex:
             if household is not None:
                 members.setdefault(household, []).append(child)
         self.members = members
+        # Dated memberships, when the council has them: siblings as of the referral, by the
+        # features' rule (joined strictly before it, not left before it).
+        self.stays: dict[str, list[tuple[str, date, date | None]]] = {}
+        self.homes: dict[str, list[tuple[str, date, date | None]]] = {}
+        m = tables.get("household_memberships")
+        if m is not None and len(m):
+            for child, home, start, end in zip(
+                _objects(m["child_id"]),
+                _objects(m["household_id"]),
+                _objects(m["start_date"]),
+                _objects(m["end_date"]),
+                strict=True,
+            ):
+                self.stays.setdefault(child, []).append((home, start, end))
+                self.homes.setdefault(home, []).append((child, start, end))
         self.fields: dict[str, dict[str, np.ndarray]] = {}
         parts = []
         for code, (kind, (table, when, fields)) in enumerate(SOURCES.items()):
@@ -180,11 +195,25 @@ class HistoryIndex:
             return None
         return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
 
+    def siblings_at(self, child_id: str, as_of: date) -> tuple[str | None, list[str]]:
+        """The child's household and siblings at ``as_of``: from dated memberships when there
+        are any (as the features count them), else the children table's snapshot."""
+        if not self.homes:
+            household = self.household.get(child_id)
+            return household, sorted(self.members.get(household, [])) if household else []
+
+        def holds(start, end) -> bool:
+            return start is not None and start < as_of and (end is None or end >= as_of)
+
+        homes = [h for h, start, end in self.stays.get(child_id, []) if holds(start, end)]
+        mates = {c for h in homes for c, start, end in self.homes[h] if holds(start, end)}
+        return (homes[0] if homes else None), sorted(mates)
+
     def history(self, child_id: str, as_of: date) -> History:
-        household = self.household.get(child_id)
+        household, members = self.siblings_at(child_id, as_of)
         events = self.child_events(child_id, as_of, referral_date=as_of)
         siblings, household_events = [], []
-        for other in sorted(self.members.get(household, [])) if household else []:
+        for other in members:
             if other == child_id:
                 continue
             theirs = self.child_events(other, as_of)

@@ -146,3 +146,27 @@ def test_a_contact_line_names_the_concerns_it_raised_and_nothing_when_none():
             when, "contact", {"source": "6", "presenting_concerns": none}, "c", when, None
         )
         assert "Concerns raised" not in plain.detail and plain.detail.startswith("From ")
+
+
+def test_with_dated_memberships_the_household_is_the_one_at_the_referral():
+    """c3 (snapshot household h2) moved in with c1 only after c1's referral in 2024: not a
+    sibling at that referral, but one at a referral after the move."""
+    tables = _tables()
+    tables["household_memberships"] = conform(
+        pd.DataFrame(
+            {
+                "membership_id": ["m1", "m2", "m3"],
+                "child_id": ["c1", "c2", "c3"],
+                "household_id": ["h1", "h1", "h1"],
+                "start_date": pd.to_datetime(["2015-06-01", "2012-01-01", "2024-06-01"]),
+                "end_date": pd.to_datetime([None, None, None]),
+            }
+        ),
+        "household_memberships",
+    )
+    index = HistoryIndex(tables)
+    before = index.history("c1", date(2024, 3, 1))
+    after = index.history("c1", date(2024, 9, 1))
+    assert [s.child_id for s in before.siblings] == ["c2"]
+    assert [s.child_id for s in after.siblings] == ["c2", "c3"]
+    assert HistoryIndex(_tables()).history("c1", date(2024, 3, 1)).siblings[0].child_id == "c2"
