@@ -129,7 +129,8 @@ def build_feature_table(
         day=day,
         birth_day=per_child["birth_day"][child],
     )
-    values = Engine(tables, population).compute(decisions, features)
+    engine = Engine(tables, population)
+    values = engine.compute(decisions, features)
 
     out: dict[str, object] = {
         "decision_id": _strings(points.decision_id),
@@ -145,6 +146,8 @@ def build_feature_table(
     table = pd.DataFrame(out, copy=False)
     if truth is not None:
         table = _join_truth(table, truth)
+    if engine.decisions_without_household is not None:
+        table.attrs["decisions_without_household"] = engine.decisions_without_household
     return table
 
 
@@ -159,6 +162,8 @@ def label_summary(table: pd.DataFrame) -> dict[str, float | int]:
     }
     for name in LABEL_COLUMNS:
         summary[f"{name}_rate"] = float(labelled[name].mean()) if len(labelled) else float("nan")
+    if "decisions_without_household" in table.attrs:  # dated memberships: no siblings then
+        summary["decisions_without_household"] = int(table.attrs["decisions_without_household"])
     return summary
 
 

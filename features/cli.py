@@ -64,6 +64,11 @@ def register(app: typer.Typer) -> None:
             f"escalation within 12 months: {summary['escalation_12m_rate']:.1%}"
         )
         typer.echo(f"features: {summary['features']}  ground truth joined: {truth is not None}")
+        if "decisions_without_household" in summary:
+            typer.echo(
+                f"dated households: {summary['decisions_without_household']:,} decisions' "
+                "children had no household membership at the decision (no siblings counted)"
+            )
 
     @features_app.command("catalogue")
     def catalogue(

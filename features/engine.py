@@ -206,12 +206,18 @@ class Engine:
         self._household_order = np.empty(0, dtype=np.int64)
         # Dated memberships, when the council supplies them: siblings as of each decision.
         frame = tables.get("household_memberships")
-        self._memberships = (
-            Memberships.from_table(frame, population.codes_of(frame["child_id"]))
-            if frame is not None and len(frame)
-            else None
-        )
+        self._memberships = None
+        if frame is not None and len(frame):
+            # Only children of the children table are members (as in the snapshot), whichever
+            # decision points were asked for.
+            listed = np.zeros(len(population.child_ids), dtype=bool)
+            known = population.codes_of(tables["children"]["child_id"])
+            listed[known[known >= 0]] = True
+            codes_ = population.codes_of(frame["child_id"])
+            codes_ = np.where((codes_ >= 0) & listed[np.maximum(codes_, 0)], codes_, -1)
+            self._memberships = Memberships.from_table(frame, codes_)
         self._sibling_pairs: tuple[np.ndarray, np.ndarray] | None = None
+        self.decisions_without_household: int | None = None  # with dated memberships only
 
     def source(self, name: str, features: Sequence[Feature]) -> SourceEvents:
         if name not in self._sources:
@@ -272,6 +278,7 @@ class Engine:
         self._household_order = np.argsort(tl.keys_of(d.household, d.day))
         if self._memberships is not None:
             self._sibling_pairs = self._memberships.sibling_pairs(d.child, d.day)
+            self.decisions_without_household = self._memberships.without_home(d.child, d.day)
         groups: dict[tuple, list[Feature]] = {}
         for feature in features:
             groups.setdefault((feature.source, tuple(feature.where.items())), []).append(feature)

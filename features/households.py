@@ -55,12 +55,9 @@ class Memberships:
     def _covering(self, rows: np.ndarray, day: np.ndarray) -> np.ndarray:
         return (self.start[rows] < day) & (self.end[rows] >= day)
 
-    def sibling_pairs(self, child: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(decision index, sibling code) for every sibling of every decision, each pair once.
-
-        Two binary-search expansions: the decision's child's memberships that hold at the
-        decision, then the other members of those households that hold at it too.
-        """
+    def homes_at(self, child: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(decision index, household code) for every household each decision's child lived in
+        at the decision."""
         by_child = np.argsort(self.child, kind="stable")
         sorted_child = self.child[by_child]
         which, pos = _expand(
@@ -69,18 +66,47 @@ class Memberships:
         )
         rows = by_child[pos]
         ok = self._covering(rows, day[which])
-        decision, household = which[ok], self.household[rows[ok]]
+        return which[ok], self.household[rows[ok]]
 
-        by_household = np.argsort(self.household, kind="stable")
-        sorted_household = self.household[by_household]
-        which, pos = _expand(
-            np.searchsorted(sorted_household, household, "left"),
-            np.searchsorted(sorted_household, household, "right"),
+    def without_home(self, child: np.ndarray, day: np.ndarray) -> int:
+        """How many decisions' children had no household at the decision (no siblings then):
+        worth reporting, since a council's memberships may start late or cover only some."""
+        return int(len(child) - len(np.unique(self.homes_at(child, day)[0])))
+
+    def sibling_pairs(
+        self, child: np.ndarray, day: np.ndarray, chunk: int = 4_000_000
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(decision index, sibling code) for every sibling of every decision, each pair once.
+
+        Two binary-search expansions: the decision's child's memberships that hold at the
+        decision, then the members of those households who joined before it (memberships
+        sorted by household and start, so later joiners are never looked at), of whom those
+        still there count. The second expansion runs in slices of at most ``chunk`` candidate
+        rows, so a household with thousands of past members (a children's home, a placeholder
+        id) costs time, not memory.
+        """
+        decision, household = self.homes_at(child, day)
+
+        by_start = np.lexsort((self.start, self.household))
+        keys = tl.keys_of(self.household[by_start], self.start[by_start])
+        lo = np.searchsorted(keys, tl.keys_of(household, 0), "left")
+        hi = np.searchsorted(keys, tl.keys_of(household, day[decision]), "left")  # start < day
+        sizes = np.maximum(hi - lo, 0)
+        found_decision, found_sibling = [], []
+        cum = np.cumsum(sizes)
+        cuts = np.searchsorted(
+            cum, np.arange(chunk, int(cum[-1]) if len(cum) else 0, chunk), "right"
         )
-        rows = by_household[pos]
-        decision = decision[which]
-        ok = self._covering(rows, day[decision]) & (self.child[rows] != child[decision])
-        decision, sibling = decision[ok], self.child[rows[ok]]
+        edges = np.unique(np.concatenate([[0], cuts, [len(sizes)]]))
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            which, pos = _expand(lo[a:b], hi[a:b])
+            rows = by_start[pos]
+            d = decision[a:b][which]
+            keep = (self.end[rows] >= day[d]) & (self.child[rows] != child[d])
+            found_decision.append(d[keep])
+            found_sibling.append(self.child[rows[keep]])
+        decision = np.concatenate(found_decision) if found_decision else np.zeros(0, np.int64)
+        sibling = np.concatenate(found_sibling) if found_sibling else np.zeros(0, np.int64)
         # a sibling met through two shared households is still one sibling
         width = int(max(self.child.max(initial=0), child.max(initial=0))) + 1
         unique = np.unique(decision.astype(np.int64) * width + sibling)

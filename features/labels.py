@@ -74,8 +74,11 @@ def labels(
     ):
         found = count_between(event_child, event_day, child, day, 1, window_days)
         if name == "rereferral_12m" and own_referral_days is not None:
+            # The contact's own referral is its child's first within the allowance; on the
+            # contact's own day it is already outside the 1..365 window, so nothing to remove.
             own = own_referral_days > 0
             own &= count_between(event_child, event_day, child, day, 1, own_referral_days) > 0
+            own &= count_between(event_child, event_day, child, day, 0, 0) == 0
             found = found - own
         value = (found > 0).astype(np.float64)
         value[censored] = np.nan

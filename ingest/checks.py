@@ -21,6 +21,7 @@ ORDER_RULES: dict[str, list[tuple[str, str]]] = {
     "section47_enquiries": [("icpc_date", "start_date")],
     "cp_plans": [("end_date", "start_date")],
     "early_help_episodes": [("end_date", "start_date")],
+    "household_memberships": [("end_date", "start_date")],
 }
 UNBORN_MONTHS = 9  # an expected date of birth may lie up to this far after the reference date
 

@@ -252,9 +252,10 @@ class Oracle:
         if m is not None and len(m):
             holds = (m["start_date"] < when) & (m["end_date"].isna() | (m["end_date"] >= when))
             homes = set(m.loc[holds & (m["child_id"] == child_id), "household_id"])
-            known = set(children.index) | set(self.tables["referrals"]["child_id"])
             mates = set(m.loc[holds & m["household_id"].isin(homes), "child_id"])
-            return (mates & known) - {child_id}
+            if child_id not in children.index:
+                return set()
+            return (mates & set(children.index)) - {child_id}
         if child_id not in children.index or pd.isna(children.at[child_id, "household_id"]):
             return None
         household = children.at[child_id, "household_id"]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from feature_helpers import T, child, make_tables
 
-from features.build import build_feature_table
+from features.build import build_feature_table, label_summary
 from features.households import Memberships
 from frontdoor.settings import Settings
 from records.contract import conform
@@ -74,6 +74,12 @@ def test_a_child_with_no_household_at_the_decision_has_no_siblings():
     t = build_feature_table(_tables(late), REFERENCE, Settings()).set_index("decision_id")
     assert t.at["RA", "household_da_notifications_365d"] == 0
     assert np.isnan(t.at["RA", "days_since_household_referral"])
+    assert label_summary(t.reset_index())["decisions_without_household"] == 1
+    with_home = build_feature_table(_tables(MEMBERSHIPS), REFERENCE, Settings())
+    assert label_summary(with_home)["decisions_without_household"] == 0
+    assert "decisions_without_household" not in label_summary(
+        build_feature_table(_tables([]), REFERENCE, Settings())
+    )
 
 
 def test_days_since_a_siblings_referral_skips_children_who_were_not_siblings_yet():
@@ -108,3 +114,42 @@ def test_sibling_pairs_are_found_once_through_shared_households():
     decision, sibling = m.sibling_pairs(np.array([0, 2]), np.array([44_000, 44_000]))
     # day 44,000 is 2020-06-20: child 0's sibling is 1, once; child 2 has not joined yet
     assert decision.tolist() == [0] and sibling.tolist() == [1]
+
+
+def test_slicing_the_expansion_changes_nothing():
+    """The second expansion runs in slices (a household with thousands of past members must
+    not exhaust memory); any slice size gives the same pairs."""
+    rng = np.random.default_rng(4)
+    n = 400
+    start = pd.to_datetime("2015-01-01") + pd.to_timedelta(rng.integers(0, 2000, n), unit="D")
+    end = start + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "household_id": rng.choice(["h1", "h2", "h3"], n),  # big households, many moves
+            "start_date": start,
+            "end_date": end.where(rng.random(n) < 0.7),
+        }
+    )
+    m = Memberships.from_table(frame, rng.integers(0, 150, n))
+    child, day = rng.integers(0, 150, 300), rng.integers(42_000, 44_500, 300)
+    whole = m.sibling_pairs(child, day)
+    assert len(whole[0]) > 1_000
+    for chunk in (1, 7, 1_000):
+        sliced = m.sibling_pairs(child, day, chunk=chunk)
+        assert (whole[0] == sliced[0]).all() and (whole[1] == sliced[1]).all()
+
+
+def test_a_member_missing_from_the_children_table_never_counts_whatever_the_decisions():
+    """Siblings come from the children table (as in the snapshot), so asking for contact
+    decision points as well does not change a referral's household features."""
+    tables = _tables([*MEMBERSHIPS, _m(9, "S", "h1", "2015-01-01")])
+    tables["contacts"] = conform(
+        pd.DataFrame(
+            [{"contact_id": "ks", "child_id": "S", "contact_date": T("2021-02-01"), "source": "6"}]
+        ),
+        "contacts",
+    )
+    for contacts_too in (False, True):
+        settings = Settings(features={"include_contacts_as_decisions": contacts_too})
+        t = build_feature_table(tables, REFERENCE, settings).set_index("decision_id")
+        assert t.at["RA", "household_contacts_365d"] == 0, contacts_too

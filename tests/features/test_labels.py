@@ -116,6 +116,19 @@ def test_a_contact_is_not_re_referred_by_the_referral_it_became():
     assert t.at["kb", "rereferral_12m"] == 0.0  # b1 is its own referral
     assert t.at["kc", "rereferral_12m"] == 1.0
     assert t.at["a1", "rereferral_12m"] == 1.0 and t.at["b1", "rereferral_12m"] == 0.0
+    # converted on its own day: a referral two days later is another referral, not its own
+    same_day = make_tables(
+        children=[child("A", "h1")],
+        referrals=[
+            {"referral_id": "a0", "child_id": "A", "referral_date": T("2020-01-01")},
+            {"referral_id": "a1", "child_id": "A", "referral_date": T("2020-01-03")},
+        ],
+        contacts=[
+            {"contact_id": "k", "child_id": "A", "contact_date": T("2020-01-01"), "source": "6"}
+        ],
+    )
+    t1 = build_feature_table(same_day, REFERENCE, settings).set_index("decision_id")
+    assert t1.at["k", "rereferral_12m"] == 1.0 and t1.at["a0", "rereferral_12m"] == 1.0
     strict = Settings(features={"include_contacts_as_decisions": True, "contact_screening_days": 0})
     t0 = build_feature_table(tables, REFERENCE, strict).set_index("decision_id")
     assert t0.at["kb", "rereferral_12m"] == 1.0  # with no allowance its own referral counts

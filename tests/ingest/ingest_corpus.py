@@ -456,6 +456,13 @@ CASES: list[Case] = [
         quarantined=1,
     ),
     Case(
+        "a household membership that ends before it starts",
+        lambda t: [csv_folder(t, set_cell("household_memberships", "end_date", "1990-01-01"))],
+        table="household_memberships",
+        reason="before",
+        quarantined=1,
+    ),
+    Case(
         "unknown presenting concern on a contact",
         lambda t: [csv_folder(t, set_cell("contacts", "presenting_concerns", "16A,ZZ9"))],
         table="contacts",
