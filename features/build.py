@@ -140,7 +140,11 @@ def build_feature_table(
     }
     out.update(values)
     is_contact = np.asarray(points.kind.to_numpy(zero_copy_only=False) == "contact")
-    own = np.where(is_contact, settings.features.contact_screening_days, 0)
+    own = (
+        np.where(is_contact, settings.features.contact_screening_days, 0)
+        if is_contact.any()
+        else None  # referral decisions only: no contact has an own referral to set aside
+    )
     out.update(_labels(tables, population, child, day, reference_date, settings, own))
     out.update(_sensitive(per_child, child, values.get("age_at_decision"), decisions))
     table = pd.DataFrame(out, copy=False)

@@ -277,8 +277,10 @@ class Engine:
         )
         self._household_order = np.argsort(tl.keys_of(d.household, d.day))
         if self._memberships is not None:
-            self._sibling_pairs = self._memberships.sibling_pairs(d.child, d.day)
-            self.decisions_without_household = self._memberships.without_home(d.child, d.day)
+            homes = self._memberships.homes_at(d.child, d.day)
+            self._sibling_pairs = self._memberships.sibling_pairs(d.child, d.day, homes=homes)
+            # no siblings then: memberships that start late or cover part of the council
+            self.decisions_without_household = len(d.child) - len(np.unique(homes[0]))
         groups: dict[tuple, list[Feature]] = {}
         for feature in features:
             groups.setdefault((feature.source, tuple(feature.where.items())), []).append(feature)

@@ -68,13 +68,12 @@ class Memberships:
         ok = self._covering(rows, day[which])
         return which[ok], self.household[rows[ok]]
 
-    def without_home(self, child: np.ndarray, day: np.ndarray) -> int:
-        """How many decisions' children had no household at the decision (no siblings then):
-        worth reporting, since a council's memberships may start late or cover only some."""
-        return int(len(child) - len(np.unique(self.homes_at(child, day)[0])))
-
     def sibling_pairs(
-        self, child: np.ndarray, day: np.ndarray, chunk: int = 4_000_000
+        self,
+        child: np.ndarray,
+        day: np.ndarray,
+        chunk: int = 4_000_000,
+        homes: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(decision index, sibling code) for every sibling of every decision, each pair once.
 
@@ -85,7 +84,7 @@ class Memberships:
         rows, so a household with thousands of past members (a children's home, a placeholder
         id) costs time, not memory.
         """
-        decision, household = self.homes_at(child, day)
+        decision, household = self.homes_at(child, day) if homes is None else homes
 
         by_start = np.lexsort((self.start, self.household))
         keys = tl.keys_of(self.household[by_start], self.start[by_start])

@@ -43,13 +43,6 @@ def count_between(
     return out
 
 
-def any_within(
-    event_child: np.ndarray, event_day: np.ndarray, child: np.ndarray, day: np.ndarray, days: int
-) -> np.ndarray:
-    """Whether the child has an event 1 to `days` days after each decision day."""
-    return count_between(event_child, event_day, child, day, 1, days) > 0
-
-
 def labels(
     child: np.ndarray,
     day: np.ndarray,
