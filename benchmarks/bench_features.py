@@ -33,12 +33,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from features.build import build_feature_table  # noqa: E402
-from features.declarations import FEATURES  # noqa: E402
-from features.engine import Decisions, Engine, Population, SourceEvents  # noqa: E402
-from features.timeline import day_numbers  # noqa: E402
+from frontdoor.features.build import build_feature_table  # noqa: E402
+from frontdoor.features.declarations import FEATURES  # noqa: E402
+from frontdoor.features.engine import Decisions, Engine, Population, SourceEvents  # noqa: E402
+from frontdoor.features.timeline import day_numbers  # noqa: E402
+from frontdoor.records import codes  # noqa: E402
 from frontdoor.settings import Settings  # noqa: E402
-from records import codes  # noqa: E402
 
 RESULTS = HERE / "results"
 FT_VENV = HERE / ".venv-featuretools"
@@ -320,7 +320,7 @@ def write_comparison_data(tables, folder: Path) -> list[dict]:
 
 
 def _kd(name: str) -> str:
-    from records.contract import TABLES
+    from frontdoor.records.contract import TABLES
 
     return TABLES[name].knowledge_date
 

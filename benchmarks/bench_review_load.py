@@ -34,9 +34,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from frontdoor.review import sample, store  # noqa: E402
+from frontdoor.review.live import free_port  # noqa: E402
 from frontdoor.settings import load_settings  # noqa: E402
-from review import sample, store  # noqa: E402
-from review.live import free_port  # noqa: E402
 
 PASSWORD = "load-test-password-1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from frontdoor.settings import Settings
-from synth import generate, within_targets, write_council
+from frontdoor.synth import generate, within_targets, write_council
 
 
 def run(children: int, years: int, seed: int, write: bool) -> None:

@@ -27,14 +27,14 @@ def main() -> None:
     parser.add_argument("--labels", nargs="*", default=None)
     args = parser.parse_args()
 
-    from features.build import build_feature_table
-    from features.io import read_truth
+    from frontdoor.features.build import build_feature_table
+    from frontdoor.ingest.run import ingest_sources
+    from frontdoor.models.tracking import log_run
+    from frontdoor.models.train import backtest, summary_table
+    from frontdoor.records import store
+    from frontdoor.records.feature_table import read_truth
     from frontdoor.settings import Settings
-    from ingest.run import ingest_sources
-    from models.tracking import log_run
-    from models.train import backtest, summary_table
-    from records import store
-    from synth.council import generate, write_council
+    from frontdoor.synth.council import generate, write_council
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_train_"))
     settings = Settings(

@@ -41,13 +41,13 @@ def main() -> None:
     parser.add_argument("--decompose", action="store_true")
     args = parser.parse_args()
 
-    from features.build import build_feature_table
-    from features.io import read_truth
+    from frontdoor.features.build import build_feature_table
+    from frontdoor.ingest.run import ingest_sources
+    from frontdoor.models.train import backtest, feature_columns
+    from frontdoor.records import store
+    from frontdoor.records.feature_table import read_truth
     from frontdoor.settings import Settings
-    from ingest.run import ingest_sources
-    from models.train import backtest, feature_columns
-    from records import store
-    from synth.council import generate, write_council
+    from frontdoor.synth.council import generate, write_council
 
     root = args.cache or Path(tempfile.mkdtemp(prefix="oracle_gap_"))
     root.mkdir(parents=True, exist_ok=True)
@@ -102,8 +102,8 @@ def latent_at_decisions(table, settings, root: Path):
     import numpy as np
     import pandas as pd
 
-    from records.pseudonymise import load_key, pseudonymise_series
-    from synth.council import generate, window_of
+    from frontdoor.records.pseudonymise import load_key, pseudonymise_series
+    from frontdoor.synth.council import generate, window_of
 
     path = root / "latent.npy"
     if not path.exists():
@@ -151,7 +151,7 @@ def decompose(table, settings, root: Path, labels) -> None:
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from models.train import feature_columns, labelled, truth_column
+    from frontdoor.models.train import feature_columns, labelled, truth_column
 
     states = latent_at_decisions(table, settings, root)
     full = table.join(states)
@@ -185,7 +185,7 @@ def floor(full, label: str, settings) -> str:
     """Backtest AUCs and gaps when the models' only inputs are the true state (see docstring)."""
     from dataclasses import replace
 
-    from models.train import combine_folds, fit_fold, training_data
+    from frontdoor.models.train import combine_folds, fit_fold, training_data
 
     data = training_data(full, label, settings)
     inputs = [f"state_{n}" for n in STATE_BITS] + ["state_n_concerns", "age_at_decision"]

@@ -17,41 +17,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features import labels as lab
-from features import timeline as tl
-from features.declarations import FEATURES, feature_names
-from features.engine import Decisions, Engine, Population, age_in_years, arrow_strings
+from frontdoor.features import labels as lab
+from frontdoor.features import timeline as tl
+from frontdoor.features.declarations import FEATURES, feature_names
+from frontdoor.features.engine import Decisions, Engine, Population, age_in_years, arrow_strings
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES, empty_frame
 from frontdoor.settings import Settings
-from records import codes
-from records.contract import TABLES, empty_frame
 
 ID_COLUMNS = ["decision_id", "child_id", "decision_date", "decision_kind"]
-LABEL_COLUMNS = ["rereferral_12m", "escalation_12m"]
-SENSITIVE_COLUMNS = [
-    "sex",
-    "ethnicity",
-    "ethnicity_group",
-    "disability",
-    "idaci_decile",
-    "idaci_quintile",
-    "age_band",
-]
-# Sensitive characteristics that may become model inputs (use_sensitive_as_inputs); the
-# models room encodes the strings.
-SENSITIVE_INPUTS = ["sex", "ethnicity_group", "disability", "idaci_decile"]
+LABEL_COLUMNS = list(codes.LABELS)
+SENSITIVE_COLUMNS = list(codes.AUDIT_CHARACTERISTICS)
 TRUTH_COLUMNS = {
     "p_rereferral_12m": "truth_rereferral_12m",
     "p_escalation_12m": "truth_escalation_12m",
 }
-AGE_BANDS = ((0, 4, "0-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 200, "16+"))
-
-
-def model_input_columns(settings: Settings) -> list[str]:
-    """The columns a model may read: every feature; sensitive ones only when configured."""
-    columns = feature_names()
-    if settings.features.use_sensitive_as_inputs:
-        columns += SENSITIVE_INPUTS
-    return columns
+AGE_BANDS = codes.AGE_BANDS
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from features.declarations import AGGREGATIONS, FAMILIES, FEATURES, SCOPES, Feature
-from records.store import atomic_write_text
+from frontdoor.features.declarations import AGGREGATIONS, FAMILIES, FEATURES, SCOPES, Feature
+from frontdoor.records.store import atomic_write_text
 
 INTRO = (
     "Every feature the models may read, declared once in `features/declarations.py`. "

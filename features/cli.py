@@ -27,10 +27,14 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Build the feature table (one row per decision point) and print its counts."""
-        from features.build import build_feature_table, label_summary
-        from features.io import default_feature_path, read_truth, write_feature_table
-        from frontdoor.cli import settings_from
-        from records.store import read_manifest, read_tables, reference_date
+        from frontdoor.command_support import settings_from
+        from frontdoor.features.build import build_feature_table, label_summary
+        from frontdoor.records.feature_table import (
+            default_feature_path,
+            read_truth,
+            write_feature_table,
+        )
+        from frontdoor.records.store import read_manifest, read_tables, reference_date
 
         settings = settings_from(ctx)
         folder = canonical or settings.resolve(settings.paths.canonical)
@@ -79,8 +83,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the feature catalogue (Markdown and HTML): every feature, its sentence,
         family, source, knowledge date, window and aggregation."""
-        from features.catalogue import write_catalogue
-        from frontdoor.cli import settings_from
+        from frontdoor.command_support import settings_from
+        from frontdoor.features.catalogue import write_catalogue
 
         settings = settings_from(ctx)
         folder = out or settings.resolve(settings.paths.features)

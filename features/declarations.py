@@ -24,8 +24,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from records import codes
-from records.contract import TABLES
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES
 
 AGGREGATIONS: dict[str, str] = {
     "count": "number of records",
@@ -634,3 +634,12 @@ def validate_declarations(features=FEATURES) -> None:
 
 
 validate_declarations()
+
+
+def model_input_columns(settings) -> list[str]:
+    """The columns a model may read: every feature; sensitive characteristics only when
+    ``features.use_sensitive_as_inputs`` is set."""
+    columns = feature_names()
+    if settings.features.use_sensitive_as_inputs:
+        columns += list(codes.SENSITIVE_INPUTS)
+    return columns

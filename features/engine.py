@@ -18,11 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features import timeline as tl
-from features.declarations import FEATURES, Feature
-from features.households import Memberships
-from records import codes
-from records.contract import TABLES, empty_frame
+from frontdoor.features import timeline as tl
+from frontdoor.features.declarations import FEATURES, Feature
+from frontdoor.features.households import Memberships
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES, empty_frame
 
 REREFERRAL_WINDOW_DAYS = 365
 

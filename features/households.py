@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features import timeline as tl
+from frontdoor.features import timeline as tl
 
 OPEN_END = np.iinfo(np.int64).max
 

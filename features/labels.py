@@ -16,9 +16,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features import timeline as tl
+from frontdoor.features import timeline as tl
+from frontdoor.records import codes
 
-LABELS = ("rereferral_12m", "escalation_12m")
+LABELS = codes.LABELS
 
 
 def count_between(

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 
 from frontdoor import REVIEW_NOTICE, __version__
-from frontdoor.settings import Settings, load_settings
+from frontdoor.command_support import settings_from
+from frontdoor.settings import load_settings
 
 app = typer.Typer(
     name="frontdoor",
@@ -24,14 +25,14 @@ console = Console()
 
 # Modules that add commands; each has `register(app: typer.Typer) -> None`.
 COMMAND_MODULES = (
-    "records.cli",
-    "synth.cli",
-    "ingest.cli",
-    "features.cli",
-    "models.cli",
-    "models.governance_cli",
-    "pipelines.cli",
-    "review.cli",
+    "frontdoor.records.cli",
+    "frontdoor.synth.cli",
+    "frontdoor.ingest.cli",
+    "frontdoor.features.cli",
+    "frontdoor.models.cli",
+    "frontdoor.governance.cli",
+    "frontdoor.pipelines.cli",
+    "frontdoor.review.cli",
 )
 
 
@@ -45,12 +46,6 @@ def _root(
     ),
 ) -> None:
     ctx.obj = load_settings(config)
-
-
-def settings_from(ctx: typer.Context) -> Settings:
-    """The settings loaded by the root callback (or defaults when called directly)."""
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Settings) else load_settings()
 
 
 @app.command("version")

@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import pandera.errors as pa_errors
 
-from records.contract import TABLES, schema
+from frontdoor.records.contract import TABLES, schema
 
 FAILURE_COLUMNS = ["column", "value", "reason"]
 
@@ -116,31 +116,6 @@ def dates(frame: pd.DataFrame, table: str, reference: date) -> list[pd.DataFrame
         mask = frame[later].notna() & frame[earlier].notna() & (frame[later] < frame[earlier])
         out.append(_failures(frame, mask, later, f"{later} before {earlier}"))
     return out
-
-
-def latest_event_date(
-    frames: list[tuple[str, pd.DataFrame]], not_after: date | None = None
-) -> date | None:
-    """The latest date of any event (every date column but dates of birth), or None.
-
-    The reference date of an extract that does not state one: nothing in it can be later.
-    Unreadable cells are already empty. Dates after ``not_after`` (typos such as 2099) are ignored, so one bad cell cannot move
-    the reference date into the future and hide itself from the date checks.
-    """
-    latest: pd.Timestamp | None = None
-    cap = pd.Timestamp(not_after) if not_after is not None else None
-    for table, frame in frames:
-        if table == "children" or not len(frame):
-            continue
-        for col in TABLES[table].date_columns:
-            if col not in frame.columns:
-                continue
-            s = pd.to_datetime(frame[col], errors="coerce")
-            if cap is not None:
-                s = s[s <= cap]
-            if s.notna().any() and (latest is None or s.max() > latest):
-                latest = s.max()
-    return None if latest is None else latest.date()
 
 
 def orphans(frame: pd.DataFrame, known_children: pd.Index) -> list[pd.DataFrame]:

@@ -24,10 +24,10 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Validate, pseudonymise and load council extracts into the canonical tables."""
-        from frontdoor.cli import settings_from
-        from ingest.errors import IngestError
-        from ingest.run import ingest_sources
-        from records.pseudonymise import MissingKeyError
+        from frontdoor.command_support import settings_from
+        from frontdoor.ingest.errors import IngestError
+        from frontdoor.ingest.run import ingest_sources
+        from frontdoor.records.pseudonymise import MissingKeyError
 
         settings = settings_from(ctx)
         out_dir = out if out is not None else settings.resolve(settings.paths.canonical)
@@ -61,8 +61,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write canonical tables as an Annex A workbook, a CIN census XML file and CSVs."""
-        from ingest.export import export_council
-        from records import store
+        from frontdoor.records import store
+        from frontdoor.records.export import export_council
 
         ref = date.fromisoformat(reference_date) if reference_date else store.reference_date(source)
         tables = {name: store.read_table(source, name) for name in store.TABLES}

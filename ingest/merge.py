@@ -15,10 +15,10 @@ from datetime import date
 
 import pandas as pd
 
-from ingest import checks
-from ingest.staging import PROBLEM, PROVENANCE, WITHHELD, Batch, is_identifying
-from records.contract import TABLES
-from records.pseudonymise import pseudonymise_series, pseudonymise_value
+from frontdoor.ingest import checks
+from frontdoor.ingest.staging import PROBLEM, PROVENANCE, WITHHELD, Batch, is_identifying
+from frontdoor.records.contract import TABLES, derived_ids
+from frontdoor.records.pseudonymise import pseudonymise_series, pseudonymise_value
 
 EXISTING_PRIORITY = 1_000
 QUARANTINE_COLUMNS = ["table", "source", "sheet", "row", "column", "value", "reason"]
@@ -267,24 +267,6 @@ def _add_date_reasons(staged: pd.DataFrame, bad: pd.Series, table: str, referenc
         staged.at[idx, "_preason"] = f"{staged.at[idx, '_preason']}; {r['reason']}"
         staged.at[idx, "_pcolumn"] = f"{staged.at[idx, '_pcolumn']}; {r['column']}"
         staged.at[idx, "_pvalue"] = f"{staged.at[idx, '_pvalue']}; {r['value']}"
-
-
-def derived_ids(staged: pd.DataFrame, table: str) -> pd.Series:
-    """A record id from what identifies the record, so every source derives the same one."""
-    t = TABLES[table]
-    parts = [staged["child_id"].astype(str)]
-    for col in t.dedupe_on:
-        if col == "child_id":
-            continue
-        s = staged[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            parts.append(s.dt.strftime("%Y-%m-%d"))
-        else:
-            parts.append(s.astype(str))
-    out = pd.Series(table, index=staged.index)
-    for p in parts:
-        out = out + "|" + p
-    return out
 
 
 def _defaults(merged: pd.DataFrame, table: str, key: bytes) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from ingest.merge import TableCounts
+from frontdoor.ingest.merge import TableCounts
 
 
 class UnbalancedCountsError(AssertionError):

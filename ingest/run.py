@@ -16,32 +16,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.merge import QUARANTINE_COLUMNS, TableResult, process_table
+from frontdoor.ingest.readers import ReadResult
+from frontdoor.ingest.report import IngestReport
+from frontdoor.ingest.sources import expand, folder_reference_date, ground_truth_files
+from frontdoor.ingest.write import swap_in_folder, write_quarantine, write_truth
+from frontdoor.records import reidentification, store
+from frontdoor.records.contract import TABLES, latest_event_date
+from frontdoor.records.pseudonymise import key_fingerprint, load_key, pseudonymise_series
 from frontdoor.settings import Settings
-from ingest import checks, reidentification
-from ingest.errors import IngestError
-from ingest.merge import QUARANTINE_COLUMNS, TableResult, process_table
-from ingest.readers import ReadResult
-from ingest.report import IngestReport
-from ingest.sources import expand, folder_reference_date, ground_truth_files
-from ingest.write import swap_in_folder, write_quarantine, write_truth
-from records import store
-from records.contract import TABLES
-from records.pseudonymise import key_fingerprint, load_key, pseudonymise_series
 
 INGEST_VERSION = 1
 
 
 def read_source(path: Path, kind: str, settings: Settings) -> ReadResult:
     if kind == "canonical":
-        from ingest.readers.canonical import read_canonical
+        from frontdoor.ingest.readers.canonical import read_canonical
 
         return read_canonical(path, settings)
     if kind == "annex_a":
-        from ingest.readers.annex_a import read_annex_a
+        from frontdoor.ingest.readers.annex_a import read_annex_a
 
         return read_annex_a(path, settings, engine=settings.ingest.xlsx_engine)
     if kind == "cin_xml":
-        from ingest.readers.cin_xml import read_cin_xml
+        from frontdoor.ingest.readers.cin_xml import read_cin_xml
 
         return read_cin_xml(path, settings)
     raise IngestError(path, f"unknown source kind {kind}")
@@ -183,7 +182,7 @@ def _reference_date(settings, results, sources, existing_manifest) -> tuple[date
         found.append((folder, 1, "source folder's manifest.json"))
     if not found:
         frames = [(b.table, b.frame) for r in results for b in r.batches]
-        latest = checks.latest_event_date(frames, not_after=date.today())
+        latest = latest_event_date(frames, not_after=date.today())
         if latest is not None:
             found.append((latest, 1, "latest event date in the extract (no header or manifest)"))
     recorded = existing_manifest.get("reference_date")

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from ingest.errors import IngestError
+from frontdoor.ingest.errors import IngestError
 
 READABLE = {
     ".xlsx": "annex_a",

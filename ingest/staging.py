@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ingest import values
-from records import codes
-from records.contract import TABLES
+from frontdoor.ingest import values
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES
 
 PROVENANCE = ["_source", "_sheet", "_row"]
 PROBLEM = ["_pcolumn", "_pvalue", "_preason"]

@@ -12,8 +12,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from records import codes
-from records.contract import TABLES, conform
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES, conform
 
 
 def raw_council(
@@ -180,7 +180,7 @@ def write_canonical_folder(
 
 def pseudonymised(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.DataFrame]:
     """What ingestion should produce from raw tables: the same records under pseudonyms."""
-    from records.pseudonymise import pseudonymise_series
+    from frontdoor.records.pseudonymise import pseudonymise_series
 
     out = {}
     for name, frame in tables.items():
@@ -208,7 +208,7 @@ def with_derived_ids(
 ) -> dict[str, pd.DataFrame]:
     """Raw tables with record ids replaced by the ids ingestion derives for sources without ids
     (Annex A and CIN census hold none); tables in ``keep`` travel as CSV with their ids."""
-    from ingest.merge import derived_ids
+    from frontdoor.records.contract import derived_ids
 
     out = {}
     for name, frame in tables.items():

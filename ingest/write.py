@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from records import store
-from records.contract import TABLES
-from records.store import atomic_write_bytes, atomic_write_parquet, atomic_write_text
+from frontdoor.records import store
+from frontdoor.records.contract import TABLES
+from frontdoor.records.store import atomic_write_bytes, atomic_write_parquet, atomic_write_text
 
 QUARANTINE_PARQUET = "quarantine.parquet"
 QUARANTINE_CSV = "quarantine.csv"

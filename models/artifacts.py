@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from frontdoor.models import plots
+from frontdoor.models.explain import global_importance
+from frontdoor.models.splits import folds_table
+from frontdoor.models.train import Backtest, summary_table
 from frontdoor.settings import Settings
-from models import plots
-from models.explain import global_importance
-from models.splits import folds_table
-from models.train import Backtest, summary_table
 
 PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
 METRICS_ARTIFACT = "metrics/metrics.parquet"
@@ -59,7 +59,7 @@ def write_run_artifacts(result: Backtest, folder: Path, settings: Settings) -> N
 
 def _write_catalogue(folder: Path, columns: list[str]) -> None:
     try:
-        from features.catalogue import render_markdown
+        from frontdoor.features.catalogue import render_markdown
     except ImportError:
         text = "# Feature catalogue\n\n" + "\n".join(f"- `{c}`" for c in columns) + "\n"
     else:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.bands import Bands
-from models.calibration import CalibratedModel
-from models.encoding import InputEncoder
-from models.explain import reasons_json
+from frontdoor.models.bands import Bands
+from frontdoor.models.calibration import CalibratedModel
+from frontdoor.models.encoding import InputEncoder
+from frontdoor.models.explain import reasons_json
 
 OUTPUT_COLUMNS = ["probability", "band", "reasons_json"]
 

@@ -18,7 +18,7 @@ def _console() -> Console:
 
 
 def _settings(ctx: typer.Context):
-    from frontdoor.cli import settings_from
+    from frontdoor.command_support import settings_from
 
     return settings_from(ctx)
 
@@ -27,7 +27,7 @@ def _feature_path(settings, features: Path | None) -> Path:
     if features is not None:
         path = Path(features)
     else:
-        from features.io import default_feature_path
+        from frontdoor.records.feature_table import default_feature_path
 
         path = default_feature_path(settings)
     if not path.exists():
@@ -57,8 +57,8 @@ def register(app: typer.Typer) -> None:
         label: str | None = typer.Option(None, "--label", help="Label (default: primary)."),
     ) -> None:
         """Print the temporal folds (train, calibration, gap, test) with their row counts."""
-        from models.splits import deployment_fold, folds_table, make_folds
-        from models.train import labelled
+        from frontdoor.models.splits import deployment_fold, folds_table, make_folds
+        from frontdoor.models.train import labelled
 
         settings = _settings(ctx)
         label = label or settings.models.primary_label
@@ -76,9 +76,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Backtest both models on every fold, log the run to MLflow, register a challenger."""
-        from models.run import train_and_register
-        from models.tracking import tracking_uri
-        from models.train import summary_table
+        from frontdoor.models.run import train_and_register
+        from frontdoor.models.tracking import tracking_uri
+        from frontdoor.models.train import summary_table
 
         settings = _settings(ctx)
         path = _feature_path(settings, features)
@@ -105,9 +105,9 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Output Parquet file."),
     ) -> None:
         """Score referrals with a registered model: probability, band and reasons for review."""
-        from models import registry
-        from models.scoring import score_referrals
-        from records.store import atomic_write_parquet
+        from frontdoor.models import registry
+        from frontdoor.models.scoring import score_referrals
+        from frontdoor.records.store import atomic_write_parquet
 
         settings = _settings(ctx)
         label = label or settings.models.primary_label

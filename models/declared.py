@@ -11,7 +11,7 @@ import math
 
 def _declarations():
     try:
-        from features import declarations
+        from frontdoor.features import declarations
     except ImportError:  # the features room has not landed in this checkout
         return None
     return declarations

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from models import declared
+from frontdoor.models import declared
 
 
 def _frame(X, columns: list[str] | None = None) -> pd.DataFrame:

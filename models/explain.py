@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models import declared
-from records.scores import Reason, reasons_to_json
+from frontdoor.models import declared
+from frontdoor.records.scores import Reason, reasons_to_json
 
 
 def reasons_for_row(

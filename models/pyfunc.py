@@ -10,7 +10,7 @@ from __future__ import annotations
 import mlflow.pyfunc
 import pandas as pd
 
-from models.bundle import OUTPUT_COLUMNS, FrontDoorModel
+from frontdoor.models.bundle import OUTPUT_COLUMNS, FrontDoorModel
 
 
 class FrontDoorPyfunc(mlflow.pyfunc.PythonModel):

@@ -14,10 +14,10 @@ import mlflow
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
+from frontdoor.models import tracking
+from frontdoor.models.bundle import FrontDoorModel
+from frontdoor.models.tracking import CHALLENGER, CHAMPION, METRICS_ARTIFACT, PREDICTIONS_ARTIFACT
 from frontdoor.settings import Settings
-from models import tracking
-from models.bundle import FrontDoorModel
-from models.tracking import CHALLENGER, CHAMPION, METRICS_ARTIFACT, PREDICTIONS_ARTIFACT
 
 __all__ = [
     "CHALLENGER",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from frontdoor.models.tracking import RunRecord, log_run
+from frontdoor.models.train import Backtest, backtest
 from frontdoor.settings import Settings
-from models.tracking import RunRecord, log_run
-from models.train import Backtest, backtest
 
 
 def train_and_register(

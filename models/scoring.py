@@ -12,8 +12,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from models.bundle import OUTPUT_COLUMNS, FrontDoorModel
-from records.scores import SCORED_REFERRAL_COLUMNS, SCORED_REFERRAL_SCHEMA
+from frontdoor.models.bundle import OUTPUT_COLUMNS, FrontDoorModel
+from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, SCORED_REFERRAL_SCHEMA
 
 
 def _outputs(model, frame: pd.DataFrame) -> pd.DataFrame:

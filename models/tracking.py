@@ -24,15 +24,15 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
 from frontdoor import REVIEW_NOTICE
-from frontdoor.settings import Settings
-from models.artifacts import (  # noqa: F401 - the artifact paths are re-exported for readers
+from frontdoor.models.artifacts import (  # noqa: F401 - the artifact paths are re-exported for readers
     METRICS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
     write_run_artifacts,
 )
-from models.pyfunc import FrontDoorPyfunc, pip_requirements
-from models.train import Backtest
-from records.disclosure import redact_url
+from frontdoor.models.pyfunc import FrontDoorPyfunc, pip_requirements
+from frontdoor.models.train import Backtest
+from frontdoor.records.disclosure import redact_url
+from frontdoor.settings import Settings
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
@@ -132,7 +132,7 @@ class NotPseudonymisedError(ValueError):
 
 def _check_pseudonymised(predictions: pd.DataFrame, settings: Settings) -> None:
     """Refuse raw ids outside demo mode; in demo mode (synthetic ids, no real child) warn."""
-    from records.pseudonymise import is_pseudonym
+    from frontdoor.records.pseudonymise import is_pseudonym
 
     for column in ("decision_id", "child_id"):
         bad = ~predictions[column].map(is_pseudonym)

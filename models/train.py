@@ -16,22 +16,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from frontdoor.features.declarations import model_input_columns
+from frontdoor.models.bands import Bands
+from frontdoor.models.bundle import FrontDoorModel
+from frontdoor.models.calibration import CalibratedModel
+from frontdoor.models.encoding import InputEncoder
+from frontdoor.models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
+from frontdoor.models.evaluate import capacity_flags, evaluate_scorers
+from frontdoor.models.splits import Fold, deployment_fold, make_folds
+from frontdoor.records import codes
 from frontdoor.settings import Settings
-from models.bands import Bands
-from models.bundle import FrontDoorModel
-from models.calibration import CalibratedModel
-from models.encoding import InputEncoder
-from models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
-from models.evaluate import capacity_flags, evaluate_scorers
-from models.splits import Fold, deployment_fold, make_folds
 
 ESTIMATORS = ("lightgbm", "logistic")
 
 
 def feature_columns(table: pd.DataFrame, settings: Settings) -> list[str]:
     """The model's input columns, as the features room declares them (``model_input_columns``)."""
-    from features.build import model_input_columns
-
     columns = list(model_input_columns(settings))
     missing = [c for c in columns if c not in table.columns]
     if missing:
@@ -189,9 +189,7 @@ def training_data(table: pd.DataFrame, label: str, settings: Settings) -> Traini
     rule.fit(rows[[c for c in columns if c == rule.feature]])
     # The sensitive characteristics travel beside the features into the test predictions, for the
     # fairness audit; the features room declares which they are.
-    from features.build import SENSITIVE_COLUMNS
-
-    sensitive = [c for c in SENSITIVE_COLUMNS if c in rows.columns]
+    sensitive = [c for c in codes.AUDIT_CHARACTERISTICS if c in rows.columns]
     return TrainingData(label, rows, columns, folds, rule, has_oracle, sensitive)
 
 

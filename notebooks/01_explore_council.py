@@ -21,12 +21,12 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from features.build import build_feature_table, label_summary, model_input_columns
-from features.declarations import describe, families
+from frontdoor.features.build import build_feature_table, label_summary, model_input_columns
+from frontdoor.features.declarations import describe, families
 from frontdoor.settings import load_settings
-from models.splits import deployment_fold, folds_table, make_folds
-from models.train import labelled
-from synth.council import generate
+from frontdoor.models.splits import deployment_fold, folds_table, make_folds
+from frontdoor.models.train import labelled
+from frontdoor.synth.council import generate
 
 settings = load_settings()
 council = generate(settings)

@@ -23,12 +23,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from features.build import build_feature_table
+from frontdoor.features.build import build_feature_table
 from frontdoor.settings import load_settings
 from frontdoor.settings.base import merge_section
-from models.evaluate import reliability_table
-from models.train import backtest, summary_table
-from synth.council import generate
+from frontdoor.models.evaluate import reliability_table
+from frontdoor.models.train import backtest, summary_table
+from frontdoor.synth.council import generate
 
 settings = load_settings()
 label = settings.models.primary_label
@@ -95,7 +95,7 @@ pd.DataFrame(
 import lightgbm as lgb  # noqa: E402
 from sklearn.model_selection import KFold, cross_val_predict  # noqa: E402
 
-from models.evaluate import roc_auc  # noqa: E402
+from frontdoor.models.evaluate import roc_auc  # noqa: E402
 
 rows = table[table[label].notna()]
 X = rows[result.columns].astype(float)

@@ -22,12 +22,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from features.build import build_feature_table
+from frontdoor.features.build import build_feature_table
 from frontdoor.settings import load_settings
-from models.explain import global_importance, reasons_for_row
-from models.plots import shap_beeswarm
-from models.train import backtest, labelled
-from synth.council import generate
+from frontdoor.models.explain import global_importance, reasons_for_row
+from frontdoor.models.plots import shap_beeswarm
+from frontdoor.models.train import backtest, labelled
+from frontdoor.synth.council import generate
 
 settings = load_settings()
 label = settings.models.primary_label

@@ -9,8 +9,8 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from frontdoor import REVIEW_NOTICE
-from pipelines.steps import Ledger
-from records.disclosure import SUPPRESSED, hidden_parts
+from frontdoor.pipelines.steps import Ledger
+from frontdoor.records.disclosure import SUPPRESSED, hidden_parts
 
 
 def shown(value: Any, up_to: int) -> Any:

@@ -33,7 +33,7 @@ flow_app = typer.Typer(help="Run the Prefect flows (ingest, features, train, aud
 
 
 def _settings(ctx: typer.Context, **changes: Any):
-    from frontdoor.cli import settings_from
+    from frontdoor.command_support import settings_from
     from frontdoor.settings.base import merge_section
 
     settings = settings_from(ctx)
@@ -62,8 +62,8 @@ def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
 
 def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, float]:
     """Run a flow with an overall bar and one line per step (a moving bar while it runs)."""
-    from pipelines.progress import listening
-    from pipelines.runners import run_flow
+    from frontdoor.pipelines.progress import listening
+    from frontdoor.pipelines.runners import run_flow
 
     columns = (
         SpinnerColumn(finished_text="[green]✓"),
@@ -137,7 +137,7 @@ def _summary(name: str, result: dict, seconds: float) -> None:
 
 
 def _mlflow_ui(settings) -> str:
-    from models.tracking import tracking_uri
+    from frontdoor.models.tracking import tracking_uri
 
     uri = tracking_uri(settings)
     if uri.startswith("http"):
@@ -229,7 +229,7 @@ def register(app: typer.Typer) -> None:
     @flow_app.command("list")
     def flow_list() -> None:
         """The flows, and what each does."""
-        from pipelines.flows import FLOWS
+        from frontdoor.pipelines.flows import FLOWS
 
         table = Table(title="flows (frontdoor flow run NAME)")
         table.add_column("name")
@@ -266,7 +266,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run one flow now, in this process (a temporary local Prefect server; nothing to install)."""
-        from pipelines.flows import FLOWS
+        from frontdoor.pipelines.flows import FLOWS
 
         if name not in FLOWS:
             console.print(f"[red]No flow called {name!r}.[/red] The flows: {', '.join(FLOWS)}.")
@@ -305,7 +305,7 @@ def register(app: typer.Typer) -> None:
     @app.command("deployments")
     def deployments(ctx: typer.Context) -> None:
         """The scheduled deployments: nightly scoring, weekly monitoring, monthly retraining."""
-        from pipelines.deployments import schedule_rows
+        from frontdoor.pipelines.deployments import schedule_rows
 
         settings = _settings(ctx)
         table = Table(title=f"schedules ({settings.pipelines.timezone})")
@@ -334,8 +334,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Register the scheduled deployments on the Prefect server (PREFECT_API_URL) for a
         worker: `prefect worker start --pool frontdoor` then runs them on schedule."""
+        from frontdoor.pipelines.deployments import register_for_worker, schedule_rows
         from frontdoor.settings import project_root
-        from pipelines.deployments import register_for_worker, schedule_rows
 
         settings = _settings(ctx)
         where = source or str(settings.paths.root or project_root())
@@ -364,7 +364,7 @@ def register(app: typer.Typer) -> None:
         Needs a Prefect server (PREFECT_API_URL) for schedules to fire: see docs/deployment.md."""
         from prefect import serve
 
-        from pipelines.deployments import build_deployments
+        from frontdoor.pipelines.deployments import build_deployments
 
         settings = _settings(ctx)
         built = build_deployments(settings, config=str(config) if config else None)

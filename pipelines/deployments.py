@@ -9,8 +9,8 @@ the machine that runs the flow, never from Prefect's database.
 
 from __future__ import annotations
 
+from frontdoor.pipelines.flows import monitor_flow, retrain_flow, score_flow
 from frontdoor.settings import Settings
-from pipelines.flows import monitor_flow, retrain_flow, score_flow
 
 SCHEDULES = (
     (

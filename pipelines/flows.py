@@ -14,10 +14,10 @@ from typing import Any
 
 from prefect import flow
 
+from frontdoor.pipelines import artifacts
+from frontdoor.pipelines import tasks as t
+from frontdoor.pipelines.steps import Ledger, run_step, submit_steps
 from frontdoor.settings import Settings, load_settings
-from pipelines import artifacts
-from pipelines import tasks as t
-from pipelines.steps import Ledger, run_step, submit_steps
 
 
 def _shown(count: int, settings: Settings) -> str:

@@ -34,7 +34,7 @@ def task_runner(settings: Settings):
 
 def run_flow(name: str, settings: Settings, **parameters: Any) -> dict:
     """Run one of the flows in this process, on the task runner the settings choose."""
-    from pipelines.flows import FLOWS
+    from frontdoor.pipelines.flows import FLOWS
 
     if name not in FLOWS:
         raise KeyError(f"no flow called {name!r}; the flows are {', '.join(FLOWS)}")

@@ -28,8 +28,8 @@ from prefect.context import TaskRunContext
 from prefect.states import State
 from pydantic import BaseModel, SecretStr
 
+from frontdoor.pipelines.progress import notify
 from frontdoor.settings import Settings
-from pipelines.progress import notify
 
 TRANSIENT_ERROR_NAMES = {"OperationalError", "InterfaceError", "DisconnectionError"}
 TRANSIENT_MLFLOW_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED"}
@@ -151,7 +151,7 @@ def code_digest(packages: tuple[str, ...]) -> str:
 
     h = hashlib.sha256()
     for name in sorted(packages):
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(f"frontdoor.{name}")
         folders = list(spec.submodule_search_locations or []) if spec else []
         for folder in folders:
             for path in sorted(Path(folder).rglob("*.py")):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from frontdoor.pipelines.steps import step, with_output_digests
 from frontdoor.settings import Settings
-from pipelines.steps import step, with_output_digests
 
 # ---------------------------------------------------------------------------- synth, ingest, features
 
@@ -24,7 +24,7 @@ from pipelines.steps import step, with_output_digests
 @step("synthesise", sections=("synth",), code=("synth", "records"))
 def synth_step(settings: Settings, out: str) -> dict:
     """A synthetic council (raw council ids, as a council's own extract would hold them)."""
-    import synth
+    from frontdoor import synth
 
     council = synth.generate(settings)
     synth.write_council(council, Path(out))
@@ -40,7 +40,7 @@ def synth_step(settings: Settings, out: str) -> dict:
 @step("ingest", sections=("ingest", "privacy", "paths"), code=("ingest", "records"))
 def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
     """Council extracts in ``sources`` -> pseudonymised canonical tables in ``out``."""
-    from ingest.run import ingest_sources
+    from frontdoor.ingest.run import ingest_sources
 
     report = ingest_sources([sources], Path(out), settings)
     summary = report.as_dict()
@@ -63,9 +63,9 @@ def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
 @step("build-features", sections=("features", "paths"), code=("features", "records"))
 def features_step(settings: Settings, canonical: Path, truth: Path, out: str) -> dict:
     """Canonical tables -> the point-in-time feature table (one row per decision)."""
-    from features.build import build_feature_table, label_summary
-    from features.io import TRUTH_FILE, write_feature_table
-    from records import store
+    from frontdoor.features.build import build_feature_table, label_summary
+    from frontdoor.records import store
+    from frontdoor.records.feature_table import TRUTH_FILE, write_feature_table
 
     tables = store.read_tables(canonical)
     reference = store.reference_date(canonical)
@@ -86,7 +86,7 @@ def features_step(settings: Settings, canonical: Path, truth: Path, out: str) ->
 
 
 def _version_exists(settings: Settings, label: str, version: str) -> bool:
-    from models.registry import get_version
+    from frontdoor.models.registry import get_version
 
     try:
         get_version(settings, label, version)
@@ -99,7 +99,7 @@ def _version_exists(settings: Settings, label: str, version: str) -> bool:
 def tracking_step(settings: Settings, labels: list[str]) -> dict:
     """Create the MLflow store and the experiments once, before training tasks run in parallel:
     two processes creating a fresh SQLite store (or the same experiment) at once collide."""
-    from models.tracking import ensure_experiment
+    from frontdoor.models.tracking import ensure_experiment
 
     experiments = {label: ensure_experiment(settings, label) for label in labels}
     return {"outputs": {}, "experiments": experiments}
@@ -114,7 +114,7 @@ def _write_pickle(value: object, out: str) -> None:
     the shared file system; pseudonymised rows only, like the feature table it came from)."""
     import pickle
 
-    from records.store import atomic_write_bytes
+    from frontdoor.records.store import atomic_write_bytes
 
     atomic_write_bytes(Path(out), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -129,8 +129,8 @@ def _read_pickle(path: Path):
 def fold_step(settings: Settings, features: Path, label: str, fold: int, out: str) -> dict:
     """One temporal fold of a label's backtest (fit, calibrate, band, score its test window,
     evaluate), independent of the others; its result is written to ``out``."""
-    from features.io import read_feature_table
-    from models.train import fit_fold, training_data
+    from frontdoor.models.train import fit_fold, training_data
+    from frontdoor.records.feature_table import read_feature_table
 
     data = training_data(read_feature_table(features), label, settings)
     result = fit_fold(data, fold, settings)
@@ -152,8 +152,8 @@ def backtest_step(
 ) -> dict:
     """A label's fold results combined (pooled metrics with paired bootstrap CIs) with the
     deployable model trained on the newest labels: ``models.train.backtest``'s result."""
-    from features.io import read_feature_table
-    from models.train import combine_folds, training_data
+    from frontdoor.models.train import combine_folds, training_data
+    from frontdoor.records.feature_table import read_feature_table
 
     data = training_data(read_feature_table(features), label, settings)
     result = combine_folds(data, [_read_pickle(p) for p in folds], settings)
@@ -176,9 +176,9 @@ def backtest_step(
 )
 def train_step(settings: Settings, features: Path, label: str, backtest: Path) -> dict:
     """Log a label's backtest to MLflow and register a version aliased ``challenger``."""
-    from features.io import read_feature_table
-    from models.tracking import log_run
-    from models.train import summary_table
+    from frontdoor.models.tracking import log_run
+    from frontdoor.models.train import summary_table
+    from frontdoor.records.feature_table import read_feature_table
 
     table = read_feature_table(features)
     result = _read_pickle(backtest)
@@ -219,10 +219,10 @@ def latest_month(dates: pd.Series, as_of: date | None = None) -> tuple[pd.Timest
 @step("score", sections=("models", "tracking", "review"), code=("models", "records"))
 def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
     """Score the newest month of referrals with a registered model version; write the scores."""
-    from features.io import read_feature_table
-    from models.registry import load_pyfunc, model_name
-    from models.scoring import score_referrals
-    from records.store import atomic_write_parquet
+    from frontdoor.models.registry import load_pyfunc, model_name
+    from frontdoor.models.scoring import score_referrals
+    from frontdoor.records.feature_table import read_feature_table
+    from frontdoor.records.store import atomic_write_parquet
 
     table = read_feature_table(features)
     if "decision_kind" in table:
@@ -256,8 +256,8 @@ def score_step(settings: Settings, features: Path, label: str, version: str, out
 @step("fill-review-queue", sections=("review",), cache=False)
 def queue_step(settings: Settings, scores: Path) -> dict:
     """Load scored referrals into the review store (idempotent: known rows are skipped)."""
-    from records.disclosure import redact_url
-    from review.store import load_scored_referrals
+    from frontdoor.records.disclosure import redact_url
+    from frontdoor.review.store import load_scored_referrals
 
     scored = pd.read_parquet(scores)
     added = load_scored_referrals(settings, scored)
@@ -273,7 +273,7 @@ def queue_step(settings: Settings, scores: Path) -> dict:
 @step("resolve-model", sections=("tracking",), cache=False)
 def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
     """The version an alias points at now (read every run: an alias moves on promotion)."""
-    from models.registry import get_version
+    from frontdoor.models.registry import get_version
 
     version = get_version(settings, label, alias)
     return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}
@@ -283,7 +283,7 @@ def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
 
 
 def _audited(settings: Settings, summary: dict) -> bool:
-    from models.registry import version_tags
+    from frontdoor.models.registry import version_tags
 
     if not _version_exists(settings, summary["label"], summary["model_version"]):
         return False
@@ -295,8 +295,8 @@ def _audited(settings: Settings, summary: dict) -> bool:
 def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     """Fairness audit of a registered version (its run's test predictions) and the gate;
     the published (suppressed) audit goes to MLflow and to ``out``."""
-    from models.fairness import write_audit
-    from models.promotion import audit_model_version
+    from frontdoor.governance.fairness.publish import write_audit
+    from frontdoor.governance.promotion import audit_model_version
 
     audited = audit_model_version(settings, label, version)
     title = f"{audited.model_name} version {audited.version}"
@@ -329,7 +329,7 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
 def report_step(settings: Settings, label: str, version: str, features: Path, out: str) -> dict:
     """The governance report (model card, fairness, explanations, ATRS record) as HTML + JSON,
     also logged to the version's MLflow run."""
-    from models.report import build_report
+    from frontdoor.governance.report import build_report
 
     built = build_report(settings, label, str(version), Path(out), features=features)
     return with_output_digests(
@@ -354,7 +354,7 @@ def promote_step(
 ) -> dict:
     """Point ``champion`` at the version if its gate passed; with a failed gate, only with a
     written override rationale (recorded on the version and its run)."""
-    from models.promotion import promote
+    from frontdoor.governance.promotion import promote
 
     if not gate_passed and not override_rationale:
         return {
@@ -385,7 +385,7 @@ def promote_step(
 
 
 def _train_window(settings: Settings, run_id: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    from models.tracking import client
+    from frontdoor.models.tracking import client
 
     params = client(settings).get_run(run_id).data.params
     start, end = params["deployed_train_window"].split("..")
@@ -395,7 +395,7 @@ def _train_window(settings: Settings, run_id: str) -> tuple[pd.Timestamp, pd.Tim
 def _calibration_end(settings: Settings, run_id: str) -> pd.Timestamp | None:
     """The end of the deployed model's calibration window, as logged on its training run (None
     for a run logged before it was recorded: the monitor then audits no fairness)."""
-    from models.tracking import client
+    from frontdoor.models.tracking import client
 
     value = client(settings).get_run(run_id).data.params.get("deployed_calibration_end")
     return pd.Timestamp(value) if value else None
@@ -407,18 +407,18 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
     as tables fit to publish (small counts shown as ``c``)."""
     import json
 
-    from features.io import read_feature_table
     from frontdoor import REVIEW_NOTICE
-    from models.fairness.publish import published_audit
-    from models.monitoring import (
+    from frontdoor.governance.fairness.publish import published_audit
+    from frontdoor.governance.monitoring import (
         build_monitor_report,
         publish_agreement,
         publish_flag_rates,
     )
-    from models.registry import get_version, load_native
-    from records.disclosure import shown_count
-    from records.store import atomic_write_text
-    from review.store import export_decisions
+    from frontdoor.models.registry import get_version, load_native
+    from frontdoor.records.disclosure import shown_count
+    from frontdoor.records.feature_table import read_feature_table
+    from frontdoor.records.store import atomic_write_text
+    from frontdoor.review.store import export_decisions
 
     table = read_feature_table(features)
     mv = get_version(settings, label, version)
@@ -529,8 +529,8 @@ def demo_users_step(settings: Settings) -> dict:
     import os
     import secrets
 
-    from review.auth import add_user, list_users
-    from review.store import ready_engine
+    from frontdoor.review.auth import add_user, list_users
+    from frontdoor.review.store import ready_engine
 
     if not settings.demo_mode:
         raise ValueError("demo users are created in demo mode only (settings.demo_mode)")

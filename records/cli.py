@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from records.docs import render_contract_markdown
+from frontdoor.records.docs import render_contract_markdown
 
 
 def register(app: typer.Typer) -> None:

@@ -172,6 +172,32 @@ CP_CATEGORIES: dict[str, str] = {
 DASH_LEVELS: dict[str, str] = {"standard": "Standard", "medium": "Medium", "high": "High"}
 
 
+# ---------------------------------------------------------------- the feature table's own columns
+# The outcomes the models learn (one registered model each).
+LABELS: tuple[str, ...] = ("rereferral_12m", "escalation_12m")
+# Characteristics carried beside the features for the fairness audit (never model inputs unless
+# ``features.use_sensitive_as_inputs``).
+AUDIT_CHARACTERISTICS: tuple[str, ...] = (
+    "sex",
+    "ethnicity",
+    "ethnicity_group",
+    "disability",
+    "idaci_decile",
+    "idaci_quintile",
+    "age_band",
+)
+# The characteristics that may become model inputs; the models room encodes the strings.
+SENSITIVE_INPUTS: tuple[str, ...] = ("sex", "ethnicity_group", "disability", "idaci_decile")
+# Age bands at the decision: (lowest whole year, highest whole year, label).
+AGE_BANDS: tuple[tuple[int, int, str], ...] = (
+    (0, 4, "0-4"),
+    (5, 9, "5-9"),
+    (10, 15, "10-15"),
+    (16, 200, "16+"),
+)
+AGE_BAND_LABELS: tuple[str, ...] = tuple(label for _, _, label in AGE_BANDS)
+
+
 def factor_list(value: str | None) -> list[str]:
     """Split a stored factor string ("3B,4B,16A") into its codes."""
     if value is None or value != value or value == "":

@@ -12,11 +12,12 @@ is strictly before the decision time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 import pandera.pandas as pa
 
-from records import codes
+from frontdoor.records import codes
 
 
 @dataclass(frozen=True)
@@ -383,3 +384,46 @@ def conform(frame: pd.DataFrame, table: str | Table) -> pd.DataFrame:
 def validate(frame: pd.DataFrame, table: str | Table) -> pd.DataFrame:
     """Validate a whole table against its schema; raises pandera's SchemaErrors (lazy)."""
     return schema(table).validate(frame, lazy=True)
+
+
+def latest_event_date(
+    frames: list[tuple[str, pd.DataFrame]], not_after: date | None = None
+) -> date | None:
+    """The latest date of any event (every date column but dates of birth), or None.
+
+    The reference date of an extract that does not state one: nothing in it can be later.
+    Unreadable cells are already empty. Dates after ``not_after`` (typos such as 2099) are ignored, so one bad cell cannot move
+    the reference date into the future and hide itself from the date checks.
+    """
+    latest: pd.Timestamp | None = None
+    cap = pd.Timestamp(not_after) if not_after is not None else None
+    for table, frame in frames:
+        if table == "children" or not len(frame):
+            continue
+        for col in TABLES[table].date_columns:
+            if col not in frame.columns:
+                continue
+            s = pd.to_datetime(frame[col], errors="coerce")
+            if cap is not None:
+                s = s[s <= cap]
+            if s.notna().any() and (latest is None or s.max() > latest):
+                latest = s.max()
+    return None if latest is None else latest.date()
+
+
+def derived_ids(staged: pd.DataFrame, table: str) -> pd.Series:
+    """A record id from what identifies the record, so every source derives the same one."""
+    t = TABLES[table]
+    parts = [staged["child_id"].astype(str)]
+    for col in t.dedupe_on:
+        if col == "child_id":
+            continue
+        s = staged[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            parts.append(s.dt.strftime("%Y-%m-%d"))
+        else:
+            parts.append(s.astype(str))
+    out = pd.Series(table, index=staged.index)
+    for p in parts:
+        out = out + "|" + p
+    return out

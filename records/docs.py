@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from records import codes
-from records.contract import TABLES
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES
 
 _CODE_LISTS = {
     ("children", "sex"): codes.SEX_CODES,

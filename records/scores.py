@@ -57,8 +57,10 @@ def _reasons_ok(series: pd.Series) -> pd.Series:
             items = json.loads(text)
         except (TypeError, ValueError):
             return False
-        return isinstance(items, list) and len(items) > 0 and all(
-            i.get("direction") in DIRECTIONS and i.get("sentence") for i in items
+        return (
+            isinstance(items, list)
+            and len(items) > 0
+            and all(i.get("direction") in DIRECTIONS and i.get("sentence") for i in items)
         )
 
     return series.map(ok)
@@ -74,7 +76,9 @@ SCORED_REFERRAL_SCHEMA = pa.DataFrameSchema(
         "band": pa.Column(str),
         "model_name": pa.Column(str),
         "model_version": pa.Column(str),
-        "reasons_json": pa.Column(str, pa.Check(_reasons_ok, error="every score carries its reasons")),
+        "reasons_json": pa.Column(
+            str, pa.Check(_reasons_ok, error="every score carries its reasons")
+        ),
         "scored_at": pa.Column("datetime64[ns]", coerce=True),
     },
     strict=True,

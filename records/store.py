@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from records.contract import TABLES, conform, empty_frame
+from frontdoor.records.contract import TABLES, conform, empty_frame
 
 MANIFEST = "manifest.json"
 

@@ -11,12 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from frontdoor import REVIEW_NOTICE
+from frontdoor.review import store
+from frontdoor.review.guard import Forbidden, NotLoggedIn, guard
+from frontdoor.review.history import history_source
+from frontdoor.review.routes import not_allowed, router
+from frontdoor.review.security import SecurityHeaders, secret_key
 from frontdoor.settings import Settings
-from review import store
-from review.guard import Forbidden, NotLoggedIn, guard
-from review.history import history_source
-from review.routes import not_allowed, router
-from review.security import SecurityHeaders, secret_key
 
 HERE = Path(__file__).parent
 

@@ -19,9 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdoor.review.schema import ROLES, sessions, users
+from frontdoor.review.store import utcnow, write_audit
 from frontdoor.settings import Settings
-from review.schema import ROLES, sessions, users
-from review.store import utcnow, write_audit
 
 _hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
 # At most this many argon2 computations at once per process: each takes password_memory_kib of

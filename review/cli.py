@@ -18,7 +18,7 @@ decisions_app = typer.Typer(help="Reviewers' decisions (append-only).")
 
 
 def _settings(ctx: typer.Context):
-    from frontdoor.cli import settings_from
+    from frontdoor.command_support import settings_from
 
     return settings_from(ctx)
 
@@ -32,7 +32,7 @@ def serve(
     """Run the review web app (creates or upgrades its database first)."""
     import uvicorn
 
-    from review.app import create_app
+    from frontdoor.review.app import create_app
 
     settings = _settings(ctx)
     host = host or settings.review.host
@@ -72,7 +72,7 @@ def users_add(
     ),
 ) -> None:
     """Add a user (the password is asked for, never passed on the command line)."""
-    from review import auth, store
+    from frontdoor.review import auth, store
 
     settings = _settings(ctx)
     if password_stdin:
@@ -90,7 +90,7 @@ def users_add(
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """List users and their roles."""
-    from review import auth, store
+    from frontdoor.review import auth, store
 
     rows = auth.list_users(store.ready_engine(_settings(ctx)))
     table = Table("username", "role", "active", "created (UTC)")
@@ -110,7 +110,7 @@ def decisions_export(
     out: Path = typer.Option(..., "--out", help="Output file: .csv or .parquet."),
 ) -> None:
     """Export every decision entry (no free text, reviewers as opaque ids) for monitoring."""
-    from review.store import export_decisions
+    from frontdoor.review.store import export_decisions
 
     frame = export_decisions(_settings(ctx))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from review import auth
-from review.security import tokens_match
+from frontdoor.review import auth
+from frontdoor.review.security import tokens_match
 
 SESSION_COOKIE = "fd_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

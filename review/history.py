@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from frontdoor.records import codes
+from frontdoor.records.store import read_tables
 from frontdoor.settings import Settings
-from records import codes
-from records.store import read_tables
 
 CHECK_EVERY_SECONDS = 30.0
 

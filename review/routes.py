@@ -6,7 +6,6 @@ Handlers are plain functions (run in FastAPI's thread pool) over ``review.store`
 
 from __future__ import annotations
 
-import importlib
 import mimetypes
 import secrets
 from datetime import date, datetime
@@ -17,9 +16,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from frontdoor import REVIEW_NOTICE
-from review import auth, store
-from review.guard import SESSION_COOKIE, public, requires
-from review.present import (
+from frontdoor.records import reidentification
+from frontdoor.review import auth, store
+from frontdoor.review.guard import SESSION_COOKIE, public, requires
+from frontdoor.review.present import (
     MODEL_CANNOT_SEE,
     band_class,
     band_meaning,
@@ -27,8 +27,8 @@ from review.present import (
     label_meaning,
     waited,
 )
-from review.schema import ACTIONS
-from review.security import REPORT_CSP, login_csrf_for, login_csrf_pair, tokens_match
+from frontdoor.review.schema import ACTIONS
+from frontdoor.review.security import REPORT_CSP, login_csrf_for, login_csrf_pair, tokens_match
 
 router = APIRouter()
 LOGIN_COOKIE = "fd_login"
@@ -257,7 +257,7 @@ def _case_context(request: Request, decision_id: str) -> dict | None:
         "waited": waited(score["scored_at"], store.utcnow()),
         "latest": case.history[-1] if case.history else None,
         "action_label": lambda key: ACTIONS.get(key, key),
-        "reidentify_available": _reidentify_lookup() is not None,
+        "reidentify_available": True,
     }
 
 
@@ -324,15 +324,6 @@ def decide(
     return RedirectResponse(f"/cases/{quote(decision_id)}?recorded=1", status_code=303)
 
 
-def _reidentify_lookup():
-    """``ingest.reidentification.lookup`` when the ingestion room provides it, else None."""
-    try:
-        module = importlib.import_module("ingest.reidentification")
-    except ImportError:
-        return None
-    return getattr(module, "lookup", None)
-
-
 @router.post("/cases/{decision_id}/reidentify")
 @requires("reidentify")
 def reidentify(request: Request, decision_id: str, purpose: str = Form("")):
@@ -350,12 +341,11 @@ def reidentify(request: Request, decision_id: str, purpose: str = Form("")):
             reid_error=f"Say why you need the council's child id (at least {MIN_PURPOSE_CHARS} characters).",
             **context,
         )
-    lookup = _reidentify_lookup()
     child = context["score"]["child_id"]
     outcome = "no"
     la_id = None
     try:
-        la_id = lookup(state.settings, child, who=user.username) if lookup is not None else None
+        la_id = reidentification.lookup(state.settings, child, who=user.username)
         outcome = "yes" if la_id else "no"
     except Exception as err:  # the boundary failing must not hide that someone asked
         outcome = f"error ({type(err).__name__})"

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from records import codes
-from records.contract import conform
-from records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
+from frontdoor.records import codes
+from frontdoor.records.contract import conform
+from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
 
 REASON_TEMPLATES = [
     (
@@ -265,8 +265,8 @@ def populate(
 
     Returns {"tables": ..., "scores": ...}. For demos, tests, screenshots and the benchmark.
     """
-    from records.store import write_tables
-    from review import auth, store
+    from frontdoor.records.store import write_tables
+    from frontdoor.review import auth, store
 
     end = (now.date() - timedelta(days=1)) if now is not None else date(2026, 3, 31)
     tables = canonical_tables(children=children, end=end)

@@ -29,9 +29,9 @@ CHROMIUM_ARGS = [
 def _photograph(settings, out: Path, username: str, password: str, executable: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    from review import store
-    from review.app import create_app
-    from review.live import serve_in_thread
+    from frontdoor.review import store
+    from frontdoor.review.app import create_app
+    from frontdoor.review.live import serve_in_thread
 
     app = create_app(settings, preload=True)
     server = serve_in_thread(app)
@@ -68,9 +68,9 @@ def _photograph(settings, out: Path, username: str, password: str, executable: s
 def take(
     out: Path, config: Path | None = None, executable: str = "/usr/bin/chromium"
 ) -> list[Path]:
+    from frontdoor.review import auth, store
+    from frontdoor.review.sample import populate
     from frontdoor.settings import Settings, load_settings
-    from review import auth, store
-    from review.sample import populate
 
     out.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(16)

@@ -22,10 +22,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdoor.records.scores import SCORED_REFERRAL_SCHEMA, Reason, reasons_from_json
+from frontdoor.review import db
+from frontdoor.review.schema import ACTIONS, audit_log, decisions, scored_referrals, users
 from frontdoor.settings import Settings
-from records.scores import SCORED_REFERRAL_SCHEMA, Reason, reasons_from_json
-from review import db
-from review.schema import ACTIONS, audit_log, decisions, scored_referrals, users
 
 MIN_RATIONALE_CHARS = 10
 STATUSES = ("new", "in review", "decided")
@@ -648,7 +648,7 @@ def decision_summary(settings: Settings, engine: Engine) -> dict:
     """Counts of decisions in force by band, agreement and action; small counts suppressed,
     and so is any count that subtraction from a shown total would give back
     (`records.disclosure`: complements and a lone hidden part)."""
-    from records.disclosure import SUPPRESSED, hidden_parts, shown_count
+    from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, shown_count
 
     frame = export_decisions(settings)
     frame = frame[frame["is_latest"]] if not frame.empty else frame

@@ -5,8 +5,8 @@ the oracle's probabilities per referral, a manifest); ``write_council`` stores i
 See docs/synthetic-council.md.
 """
 
-from synth.council import SyntheticCouncil, generate, read_ground_truth, write_council
-from synth.rates import TARGETS, achieved_rates, within_targets
+from frontdoor.synth.council import SyntheticCouncil, generate, read_ground_truth, write_council
+from frontdoor.synth.rates import TARGETS, achieved_rates, within_targets
 
 __all__ = [
     "TARGETS",

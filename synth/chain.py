@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth import params as P
+from frontdoor.synth import params as P
 
 STATE_BITS = ((np.arange(P.N_STATES)[:, None] >> np.arange(6)[None, :]) & 1).astype(bool)
 

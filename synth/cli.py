@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from frontdoor.settings import Settings, load_settings
-from synth.council import GROUND_TRUTH_DIR, SyntheticCouncil, generate, write_council
-from synth.rates import TARGETS, top_factor_groups, within_targets
+from frontdoor.synth.council import GROUND_TRUTH_DIR, SyntheticCouncil, generate, write_council
+from frontdoor.synth.rates import TARGETS, top_factor_groups, within_targets
 
 console = Console()
 
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         write_council(council, folder)
         elapsed = time.perf_counter() - started
         if export is not None:
-            from ingest.export import export_council
+            from frontdoor.records.export import export_council
 
             export_council(
                 council.tables,

@@ -10,15 +10,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from frontdoor.records.store import atomic_write_parquet, write_tables
 from frontdoor.settings import Settings
-from records.store import atomic_write_parquet, write_tables
-from synth import params as P
-from synth.chain import build_model
-from synth.population import build_population, major_group_of_codes
-from synth.rates import achieved_rates
-from synth.simulate import simulate
-from synth.tables import Window, build_tables
-from synth.truth import ground_truth
+from frontdoor.synth import params as P
+from frontdoor.synth.chain import build_model
+from frontdoor.synth.population import build_population, major_group_of_codes
+from frontdoor.synth.rates import achieved_rates
+from frontdoor.synth.simulate import simulate
+from frontdoor.synth.tables import Window, build_tables
+from frontdoor.synth.truth import ground_truth
 
 GENERATOR_VERSION = "1"
 GROUND_TRUTH_DIR = "ground_truth"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from records.codes import join_factors
-from synth import params as P
-from synth.chain import STATE_BITS
+from frontdoor.records.codes import join_factors
+from frontdoor.synth import params as P
+from frontdoor.synth.chain import STATE_BITS
 
 
 def factor_probabilities(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from records.codes import ETHNICITY_MAJOR_GROUP
-from synth import params as P
+from frontdoor.records.codes import ETHNICITY_MAJOR_GROUP
+from frontdoor.synth import params as P
 
 # Share of children by DfE ethnicity code (England's pupils, roughly; normalised below).
 ETHNICITY_MIX: dict[str, float] = {

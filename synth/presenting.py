@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from records.codes import join_factors
-from synth import params as P
-from synth.chain import STATE_BITS, decile_multiplier
+from frontdoor.records.codes import join_factors
+from frontdoor.synth import params as P
+from frontdoor.synth.chain import STATE_BITS, decile_multiplier
 
 # The factor code a concern is recorded under (substance misuse: alcohol or drugs, by household;
 # exploitation: criminal or sexual).

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from records.codes import FACTOR_GROUPS, factor_list
+from frontdoor.records.codes import FACTOR_GROUPS, factor_list
 
 # name -> (England's figure, lower tolerance, upper tolerance, meaning)
 TARGETS: dict[str, tuple[float, float, float, str]] = {

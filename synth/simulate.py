@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth import params as P
-from synth.chain import ChainModel
-from synth.population import Population
+from frontdoor.synth import params as P
+from frontdoor.synth.chain import ChainModel
+from frontdoor.synth.population import Population
 
 
 @dataclass(frozen=True)

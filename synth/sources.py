@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth import params as P
+from frontdoor.synth import params as P
 
 # family -> (codes, probabilities for children under 5, probabilities for older children)
 SOURCE_CODES_BY_FAMILY: dict[str, tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]] = {

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from records.contract import conform
-from synth import params as P
-from synth.chain import STATE_BITS, ChainModel
-from synth.factors import draw_factors, factor_probabilities
-from synth.population import ETHNICITY_CODES, Population
-from synth.presenting import cause_weights, draw_cause, draw_presenting_concerns
-from synth.simulate import Events, child_rate_key
-from synth.sources import choose_family, source_codes
-from synth.truth import month_first_day
+from frontdoor.records.contract import conform
+from frontdoor.synth import params as P
+from frontdoor.synth.chain import STATE_BITS, ChainModel
+from frontdoor.synth.factors import draw_factors, factor_probabilities
+from frontdoor.synth.population import ETHNICITY_CODES, Population
+from frontdoor.synth.presenting import cause_weights, draw_cause, draw_presenting_concerns
+from frontdoor.synth.simulate import Events, child_rate_key
+from frontdoor.synth.sources import choose_family, source_codes
+from frontdoor.synth.truth import month_first_day
 
 CATEGORIES = np.array(["NEG", "PHY", "SAB", "EMO", "MUL"], dtype=object)
 # Initial category of a plan by the dominant concern (rows: neglect, domestic abuse,

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth import params as P
-from synth.chain import ChainModel
+from frontdoor.synth import params as P
+from frontdoor.synth.chain import ChainModel
 
 
 def s47_delay_pmf() -> tuple[np.ndarray, np.ndarray]:

@@ -4,14 +4,16 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from records import contract, store
-from records.docs import render_contract_markdown
+from frontdoor.records import contract, store
+from frontdoor.records.docs import render_contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_contract_doc_is_current():
-    assert (ROOT / "docs/data-contract.md").read_text(encoding="utf-8") == render_contract_markdown()
+    assert (ROOT / "docs/data-contract.md").read_text(
+        encoding="utf-8"
+    ) == render_contract_markdown()
 
 
 def test_every_event_table_declares_a_knowledge_date_column_it_has():
@@ -26,23 +28,65 @@ def test_every_event_table_declares_a_knowledge_date_column_it_has():
 def _one_of_each() -> dict[str, pd.DataFrame]:
     d = pd.Timestamp("2024-05-01")
     return {
-        "children": pd.DataFrame([dict(child_id="c1", sex="F", ethnicity="WBRI",
-                                       birth_month=pd.Timestamp("2015-03-01"), disability=False,
-                                       household_id="h1", idaci_decile=3)]),
-        "contacts": pd.DataFrame([dict(contact_id="k1", child_id="c1", contact_date=d, source="6")]),
-        "referrals": pd.DataFrame([dict(referral_id="r1", child_id="c1", referral_date=d, source="2A",
-                                        outcome="assessment")]),
-        "assessments": pd.DataFrame([dict(assessment_id="a1", child_id="c1", start_date=d,
-                                          authorisation_date=None, factors="3B,16A", outcome=None)]),
-        "section47_enquiries": pd.DataFrame([dict(s47_id="s1", child_id="c1", start_date=d,
-                                                  icpc_date=None, outcome="no_icpc")]),
-        "cp_plans": pd.DataFrame([dict(plan_id="p1", child_id="c1", start_date=d, end_date=None,
-                                       initial_category="NEG")]),
-        "domestic_abuse_notifications": pd.DataFrame([dict(notification_id="n1", child_id="c1",
-                                                           notification_date=d, dash_risk="high",
-                                                           marac_referral=True)]),
-        "early_help_episodes": pd.DataFrame([dict(episode_id="e1", child_id="c1", start_date=d,
-                                                  end_date=None)]),
+        "children": pd.DataFrame(
+            [
+                dict(
+                    child_id="c1",
+                    sex="F",
+                    ethnicity="WBRI",
+                    birth_month=pd.Timestamp("2015-03-01"),
+                    disability=False,
+                    household_id="h1",
+                    idaci_decile=3,
+                )
+            ]
+        ),
+        "contacts": pd.DataFrame(
+            [dict(contact_id="k1", child_id="c1", contact_date=d, source="6")]
+        ),
+        "referrals": pd.DataFrame(
+            [
+                dict(
+                    referral_id="r1",
+                    child_id="c1",
+                    referral_date=d,
+                    source="2A",
+                    outcome="assessment",
+                )
+            ]
+        ),
+        "assessments": pd.DataFrame(
+            [
+                dict(
+                    assessment_id="a1",
+                    child_id="c1",
+                    start_date=d,
+                    authorisation_date=None,
+                    factors="3B,16A",
+                    outcome=None,
+                )
+            ]
+        ),
+        "section47_enquiries": pd.DataFrame(
+            [dict(s47_id="s1", child_id="c1", start_date=d, icpc_date=None, outcome="no_icpc")]
+        ),
+        "cp_plans": pd.DataFrame(
+            [dict(plan_id="p1", child_id="c1", start_date=d, end_date=None, initial_category="NEG")]
+        ),
+        "domestic_abuse_notifications": pd.DataFrame(
+            [
+                dict(
+                    notification_id="n1",
+                    child_id="c1",
+                    notification_date=d,
+                    dash_risk="high",
+                    marac_referral=True,
+                )
+            ]
+        ),
+        "early_help_episodes": pd.DataFrame(
+            [dict(episode_id="e1", child_id="c1", start_date=d, end_date=None)]
+        ),
     }
 
 

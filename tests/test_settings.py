@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from frontdoor.records import pseudonymise
 from frontdoor.settings import load_settings
-from records import pseudonymise
 
 
 def test_defaults_run_out_of_the_box(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,24 @@ from frontdoor.settings.sections import (
 )
 
 
+def is_project_root(folder: Path) -> bool:
+    """A frontdoor project: its pyproject.toml names the project ``frontdoor`` (a folder merely
+    holding a ``features/`` directory, or another project's pyproject.toml, is not one)."""
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return data.get("project", {}).get("name") == "frontdoor"
+
+
 def project_root() -> Path:
-    """The folder holding pyproject.toml above the working directory, else the working directory."""
+    """The nearest frontdoor project at or above the working directory, else the working directory."""
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").exists() and (folder / "features").is_dir():
+        if is_project_root(folder):
             return folder
     return here
 

@@ -8,7 +8,9 @@ from frontdoor.settings.section import Section
 class ReviewSettings(Section):
     # A secret: a PostgreSQL URL may hold a password, which must never reach logs, MLflow or
     # Prefect's stored flow parameters.
-    database_url: SecretStr = SecretStr("sqlite:///data/review.db")  # relative SQLite paths: from the project root
+    database_url: SecretStr = SecretStr(
+        "sqlite:///data/review.db"
+    )  # relative SQLite paths: from the project root
     host: str = "127.0.0.1"
     port: int = 8000
     session_minutes: int = 30  # idle timeout: a session unused this long is over

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from ingest.staging import Batch
+from frontdoor.ingest.staging import Batch
 
 PRIORITY = {"canonical": 0, "annex_a": 10, "cin_xml": 20}
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from ingest.errors import IngestError
-from ingest.readers import PRIORITY, ReadResult
-from ingest.readers.xlsx_fast import FastWorkbook, UnsupportedLayout
-from ingest.staging import build_batch, long_cell_columns, mark_rows
-from ingest.values import SEX_MAP, parse_bool
-from records import codes
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.readers import PRIORITY, ReadResult
+from frontdoor.ingest.readers.xlsx_fast import FastWorkbook, UnsupportedLayout
+from frontdoor.ingest.staging import build_batch, long_cell_columns, mark_rows
+from frontdoor.ingest.values import SEX_MAP, parse_bool
+from frontdoor.records import codes
 
 HEADER_SCAN_ROWS = 15
 

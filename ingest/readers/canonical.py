@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ingest.errors import IngestError
-from ingest.readers import PRIORITY, ReadResult
-from ingest.staging import build_batch, long_cell_columns, mark_rows
-from records.contract import TABLES
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.readers import PRIORITY, ReadResult
+from frontdoor.ingest.staging import build_batch, long_cell_columns, mark_rows
+from frontdoor.records.contract import TABLES
 
 csv.field_size_limit(sys.maxsize)
 EXTRA_SUFFIX = ".extra"

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from ingest.errors import IngestError
-from ingest.readers import PRIORITY, ReadResult
-from ingest.staging import build_batch, mark_rows
-from ingest.values import SEX_MAP, parse_dates
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.readers import PRIORITY, ReadResult
+from frontdoor.ingest.staging import build_batch, mark_rows
+from frontdoor.ingest.values import SEX_MAP, parse_dates
 
 NFA_MAP = {
     "true": "nfa",

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from review.schema import metadata
+from frontdoor.review.schema import metadata
 
 config = context.config
 engine = config.attributes["engine"]

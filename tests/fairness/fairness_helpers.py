@@ -13,9 +13,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from frontdoor.models import tracking
+from frontdoor.models.tracking import CHALLENGER, PREDICTIONS_ARTIFACT
 from frontdoor.settings import Settings
-from models import tracking
-from models.tracking import CHALLENGER, PREDICTIONS_ARTIFACT
 
 GROUPS = ["White", "Mixed", "Asian", "Black", "Other", "Not known or refused"]
 GROUP_P = [0.62, 0.08, 0.12, 0.1, 0.05, 0.03]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from frontdoor.governance.fairness.audit import run_audit
+from frontdoor.governance.gate import FAIL, calibration_null_se, evaluate_gate
 from frontdoor.settings.fairness import FairnessSettings
-from models.fairness import run_audit
-from models.gate import FAIL, calibration_null_se, evaluate_gate
 
 
 def _frame(groups: dict[str, tuple[int, float, int]]) -> pd.DataFrame:

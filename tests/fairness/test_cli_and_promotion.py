@@ -12,10 +12,10 @@ from fairness_helpers import predictions, register_predictions
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from models import registry
-from models.fairness.tracking import TAG_GATE, metric_key_part
-from models.promotion import PromotionRefused, audit_model_version, promote
-from models.tracking import CHAMPION, client
+from frontdoor.governance.fairness.tracking import TAG_GATE, metric_key_part
+from frontdoor.governance.promotion import PromotionRefused, audit_model_version, promote
+from frontdoor.models import registry
+from frontdoor.models.tracking import CHAMPION, client
 
 runner = CliRunner()
 
@@ -148,8 +148,8 @@ def test_reference_group_can_be_chosen(tmp_path):
 
 
 def test_sanitised_metric_names_are_unique():
-    from models.fairness.audit import GroupResult
-    from models.fairness.tracking import metric_keys
+    from frontdoor.governance.fairness.audit import GroupResult
+    from frontdoor.governance.fairness.tracking import metric_keys
 
     class Two:
         groups = [GroupResult("age", "16+", {}, True), GroupResult("age", "16plus", {}, True)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from records.disclosure import hidden_parts, redact_url, shown_count, shown_parts
+from frontdoor.records.disclosure import hidden_parts, redact_url, shown_count, shown_parts
 
 
 def test_complement_of_a_part_is_protected():

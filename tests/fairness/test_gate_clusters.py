@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from frontdoor.governance.fairness.audit import run_audit
+from frontdoor.governance.gate import evaluate_gate
 from frontdoor.settings.fairness import FairnessSettings
-from models.fairness.audit import run_audit
-from models.gate import evaluate_gate
 
 
 def _ten_referrals_per_child() -> pd.DataFrame:

@@ -15,9 +15,13 @@ import pytest
 from fairlearn.metrics import MetricFrame, false_negative_rate, selection_rate, true_negative_rate
 from sklearn.metrics import precision_score, roc_auc_score
 
+from frontdoor.governance.fairness.audit import AuditInputError, run_audit
+from frontdoor.governance.fairness.metrics import (
+    _weighted_auc,
+    bootstrap_replicates,
+    point_estimates,
+)
 from frontdoor.settings.fairness import FairnessSettings
-from models.fairness.audit import AuditInputError, run_audit
-from models.fairness.metrics import _weighted_auc, bootstrap_replicates, point_estimates
 
 Y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
 S = np.array([0.9, 0.6, 0.2, 0.7, 0.1, 0.3, 0.4, 0.8])

@@ -10,16 +10,16 @@ from conftest import make_settings
 from fairness_helpers import predictions, register_predictions
 from typer.testing import CliRunner
 
-import synth.council as council_mod
-from features.build import build_feature_table
-from features.io import default_feature_path, write_feature_table
+import frontdoor.synth.council as council_mod
 from frontdoor import REVIEW_NOTICE
 from frontdoor.cli import app
-from models.atrs import TO_COMPLETE
-from models.promotion import audit_model_version, promote
-from models.report import build_report
-from models.run import train_and_register
-from models.tracking import client
+from frontdoor.features.build import build_feature_table
+from frontdoor.governance.atrs import TO_COMPLETE
+from frontdoor.governance.promotion import audit_model_version, promote
+from frontdoor.governance.report import build_report
+from frontdoor.models.run import train_and_register
+from frontdoor.models.tracking import client
+from frontdoor.records.feature_table import default_feature_path, write_feature_table
 
 pytestmark = pytest.mark.slow
 LABEL = "escalation_12m"

@@ -8,16 +8,18 @@ import pandas as pd
 import pytest
 from fairness_helpers import predictions
 
-from frontdoor.settings.fairness import FairnessSettings
-from models.fairness import derive_characteristics, published_audit, run_audit, write_audit
-from models.fairness.suppression import (
+from frontdoor.governance.fairness.audit import run_audit
+from frontdoor.governance.fairness.characteristics import derive_characteristics
+from frontdoor.governance.fairness.publish import published_audit, write_audit
+from frontdoor.governance.fairness.suppression import (
     SUPPRESSED,
     TOO_FEW,
     metric_suppressed,
     published_count,
     secondary_size_suppression,
 )
-from models.gate import FAIL, INCONCLUSIVE, NOT_ASSESSED, PASS, evaluate_gate, judge
+from frontdoor.governance.gate import FAIL, INCONCLUSIVE, NOT_ASSESSED, PASS, evaluate_gate, judge
+from frontdoor.settings.fairness import FairnessSettings
 
 
 def audit_of(frame: pd.DataFrame, **settings):
@@ -159,7 +161,7 @@ def test_bonferroni_keeps_false_failures_rare_on_fair_models():
 def test_audit_flags_fall_back_to_a_share_when_capacity_flags_nearly_everyone(tmp_path):
     from conftest import make_settings
 
-    from models.promotion import audit_flags
+    from frontdoor.governance.promotion import audit_flags
 
     settings = make_settings(tmp_path)
     frame = predictions(n=1000, seed=3)

@@ -24,9 +24,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import synth.council as council_mod
-from features.build import build_feature_table, model_input_columns
-from models.fairness import derive_characteristics, evaluate_gate, run_audit
+import frontdoor.synth.council as council_mod
+from frontdoor.features.build import build_feature_table, model_input_columns
+from frontdoor.governance.fairness.audit import run_audit
+from frontdoor.governance.fairness.characteristics import derive_characteristics
+from frontdoor.governance.gate import evaluate_gate
 
 pytestmark = pytest.mark.slow
 # About 15,000 decisions, 5,000 of them in the test period: enough for the smaller ethnic groups

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.declarations import Feature
-from records import codes
-from records.contract import TABLES, conform, empty_frame
+from frontdoor.features.declarations import Feature
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES, conform, empty_frame
 
 T = pd.Timestamp
 

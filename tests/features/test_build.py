@@ -11,11 +11,11 @@ from conftest import make_settings
 from feature_helpers import T, child, make_tables, random_history
 from typer.testing import CliRunner
 
-from features.build import SENSITIVE_COLUMNS, build_feature_table, model_input_columns
-from features.catalogue import render_html, render_markdown
-from features.declarations import FEATURES, feature_names
 from frontdoor.cli import app
-from records.store import write_tables
+from frontdoor.features.build import SENSITIVE_COLUMNS, build_feature_table, model_input_columns
+from frontdoor.features.catalogue import render_html, render_markdown
+from frontdoor.features.declarations import FEATURES, feature_names
+from frontdoor.records.store import write_tables
 
 REFERENCE = date(2022, 6, 30)
 

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from features import declarations as d
-from records.contract import TABLES
+from frontdoor.features import declarations as d
+from frontdoor.records.contract import TABLES
 
 
 def test_every_issue_family_is_covered():

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from feature_helpers import T, child, make_tables
 
-from features.build import build_feature_table
-from features.declarations import FEATURES, families
+from frontdoor.features.build import build_feature_table
+from frontdoor.features.declarations import FEATURES, families
 from frontdoor.settings import Settings
 
 DAY = "2021-03-01"

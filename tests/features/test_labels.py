@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from feature_helpers import T, child, make_tables
 
-from features.build import build_feature_table, label_summary
+from frontdoor.features.build import build_feature_table, label_summary
 from frontdoor.settings import Settings
 
 REFERENCE = date(2022, 6, 30)

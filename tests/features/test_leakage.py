@@ -17,10 +17,10 @@ from feature_helpers import Oracle, random_history
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.build import build_feature_table
-from features.declarations import FEATURES, feature_names
+from frontdoor.features.build import build_feature_table
+from frontdoor.features.declarations import FEATURES, feature_names
+from frontdoor.records.contract import TABLES, conform
 from frontdoor.settings import Settings
-from records.contract import TABLES, conform
 
 REFERENCE = date(2022, 6, 30)
 SETTINGS = Settings()

@@ -10,9 +10,9 @@ import pytest
 from conftest import make_settings
 from feature_helpers import Oracle
 
-from features.build import build_feature_table, label_summary
-from features.declarations import FEATURES
-from synth import generate
+from frontdoor.features.build import build_feature_table, label_summary
+from frontdoor.features.declarations import FEATURES
+from frontdoor.synth import generate
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ import openpyxl
 import pandas as pd
 from ingest_workbooks import template_lists, workbook
 
-from ingest.export import export_council
-from ingest.testing import raw_council, write_canonical_folder
+from frontdoor.ingest.testing import raw_council, write_canonical_folder
+from frontdoor.records.export import export_council
 
 REF = date(2025, 3, 31)
 TEN_MB = "x" * (10 * 1024 * 1024)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from ingest.export import LIST_LAYOUT
+from frontdoor.records.export import LIST_LAYOUT
 
 
 def workbook(path: Path, lists: dict[str, tuple[list, list[list]]], title_rows: int = 1) -> Path:

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from ingest_workbooks import set_cached_values, template_lists, workbook
 
-from ingest.errors import IngestError
-from ingest.readers.annex_a import list_number
-from ingest.run import ingest_sources
-from records import store
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.readers.annex_a import list_number
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.records import store
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "annex_a_template.xlsx"
 NBSP = "\u00a0"
@@ -154,8 +154,8 @@ def test_title_rows_header_variants_and_cached_formulas(tmp_path, settings):
 
 
 def test_lists_1_to_7_map_to_their_tables(tmp_path, settings):
-    from ingest.export import export_council
-    from ingest.testing import raw_council
+    from frontdoor.ingest.testing import raw_council
+    from frontdoor.records.export import export_council
 
     ref = date(2025, 3, 31)
     tables = raw_council(children=10, seed=2, reference_date=ref)
@@ -230,7 +230,7 @@ def test_missing_required_column_names_file_sheet_and_column(tmp_path, settings)
 def test_both_xlsx_engines_read_the_same_rows(tmp_path):
     from conftest import make_settings
 
-    from ingest.readers.annex_a import read_annex_a
+    from frontdoor.ingest.readers.annex_a import read_annex_a
 
     wb = openpyxl.load_workbook(TEMPLATE)
     wb["List_1"].append(["C1", "b) Female", "a) WBRI", datetime(2015, 3, 4), 9, 45400, "6"])

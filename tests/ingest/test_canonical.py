@@ -13,12 +13,11 @@ from conftest import make_settings
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from ingest import reidentification
-from ingest.errors import IngestError
-from ingest.run import ingest_sources
-from ingest.testing import pseudonymised, raw_council, write_canonical_folder
-from records import store
-from records.pseudonymise import is_pseudonym, load_key, pseudonymise_value
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.testing import pseudonymised, raw_council, write_canonical_folder
+from frontdoor.records import reidentification, store
+from frontdoor.records.pseudonymise import is_pseudonym, load_key, pseudonymise_value
 
 REF = date(2025, 3, 31)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from ingest.run import ingest_sources
-from records import store
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.records import store
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 FAKE = REFERENCE / "cin_census_fake.xml"
@@ -95,8 +95,8 @@ def test_upns_and_exact_birth_dates_never_written(tmp_path, settings):
 def test_same_child_in_workbook_and_return_is_one_child(tmp_path, settings):
     from datetime import date
 
-    from ingest.export import export_council
-    from ingest.testing import raw_council
+    from frontdoor.ingest.testing import raw_council
+    from frontdoor.records.export import export_council
 
     ref = date(2025, 3, 31)
     tables = raw_council(children=12, seed=5, reference_date=ref)

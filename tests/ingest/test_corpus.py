@@ -7,10 +7,10 @@ from ingest_corpus import CASES, REF, Case, council
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from ingest.errors import IngestError
-from ingest.run import ingest_sources
-from ingest.testing import write_canonical_folder
-from records import store
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.testing import write_canonical_folder
+from frontdoor.records import store
 
 
 def test_corpus_is_large_enough():
@@ -67,7 +67,7 @@ def test_bad_rows_are_quarantined_and_nothing_is_lost(case: Case, tmp_path, sett
         assert any(case.extra["note"] in n for n in report.notes)
     # Whatever was loaded is valid under the contract.
     for name, frame in store.read_tables(tmp_path / "out").items():
-        from records.contract import validate
+        from frontdoor.records.contract import validate
 
         validate(frame, name)
 

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from ingest.export import export_council
-from ingest.run import ingest_sources
-from ingest.testing import raw_council, write_canonical_folder
-from records import store
-from records.contract import validate
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.testing import raw_council, write_canonical_folder
+from frontdoor.records import store
+from frontdoor.records.contract import validate
+from frontdoor.records.export import export_council
 
 
 def test_next_months_workbook_adds_and_updates(tmp_path, settings):

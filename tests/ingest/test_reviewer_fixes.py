@@ -9,12 +9,12 @@ import pytest
 from conftest import make_settings
 from ingest_workbooks import template_lists, workbook
 
-from ingest.errors import IngestError
-from ingest.run import ingest_sources
-from ingest.staging import WITHHELD
-from ingest.testing import raw_council, write_canonical_folder
-from ingest.write import QUARANTINE_CSV
-from records import store
+from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.staging import WITHHELD
+from frontdoor.ingest.testing import raw_council, write_canonical_folder
+from frontdoor.ingest.write import QUARANTINE_CSV
+from frontdoor.records import store
 
 REF = date(2025, 3, 31)
 
@@ -192,7 +192,7 @@ def test_reference_date_from_the_setting_is_recorded_as_such(tmp_path):
 
 
 def test_export_without_a_reference_date_uses_the_latest_event(tmp_path):
-    from ingest.export import export_council
+    from frontdoor.records.export import export_council
 
     council = raw_council(children=4, seed=7, reference_date=REF)
     export_council(council, tmp_path / "x", formats=("cin_xml",))

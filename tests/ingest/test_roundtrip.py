@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from conftest import make_settings
 
-from ingest.export import export_council
-from ingest.run import ingest_sources
-from ingest.testing import pseudonymised, raw_council, with_derived_ids
-from records import store
-from records.pseudonymise import load_key
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.testing import pseudonymised, raw_council, with_derived_ids
+from frontdoor.records import store
+from frontdoor.records.export import export_council
+from frontdoor.records.pseudonymise import load_key
 
 REF = date(2025, 3, 31)
 
@@ -69,7 +69,7 @@ def test_round_trip_csv_only_keeps_record_ids(tmp_path, settings):
 
 @pytest.mark.slow
 def test_round_trip_synthetic_council_with_its_ground_truth(tmp_path):
-    from synth import generate
+    from frontdoor.synth import generate
 
     s = make_settings(tmp_path, synth={"children": 1500, "years": 3})
     council = generate(s)
@@ -89,7 +89,7 @@ def test_export_command_then_ingest_command(tmp_path):
     from typer.testing import CliRunner
 
     from frontdoor.cli import app
-    from ingest.testing import write_canonical_folder
+    from frontdoor.ingest.testing import write_canonical_folder
 
     tables = raw_council(children=15, seed=4, reference_date=REF)
     write_canonical_folder(tables, tmp_path / "raw", REF)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.declarations import feature_names, get
+from frontdoor.features.declarations import feature_names, get
 
 
 def toy_feature_table(n: int = 3000, seed: int = 0, years: int = 6) -> pd.DataFrame:

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from features.declarations import describe, feature_names, get
-from models.bands import Bands
-from models.calibration import CalibratedModel, MarginCalibrator
-from models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
-from models.evaluate import expected_calibration_error
-from models.explain import reasons_for_row, reasons_json
-from records.scores import reasons_from_json
+from frontdoor.features.declarations import describe, feature_names, get
+from frontdoor.models.bands import Bands
+from frontdoor.models.calibration import CalibratedModel, MarginCalibrator
+from frontdoor.models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
+from frontdoor.models.evaluate import expected_calibration_error
+from frontdoor.models.explain import reasons_for_row, reasons_json
+from frontdoor.records.scores import reasons_from_json
 
 
 @pytest.fixture(scope="module")

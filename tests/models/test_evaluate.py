@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from models.evaluate import (
+from frontdoor.models.evaluate import (
     average_precision,
     brier,
     capacity_flags,
@@ -95,7 +95,7 @@ def test_flagging_at_a_threshold_instead_of_capacity():
 
 
 def test_resampling_children_keeps_their_referrals_together_and_widens_intervals():
-    from models.evaluate import cluster_sampler
+    from frontdoor.models.evaluate import cluster_sampler
 
     rng = np.random.default_rng(3)
     # five referrals each, one outcome and nearly one score per child (their histories match)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import make_settings
 
-from models.train import backtest, combine_folds, fit_fold, training_data
+from frontdoor.models.train import backtest, combine_folds, fit_fold, training_data
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from conftest import make_settings
 
+from frontdoor.governance.monitoring import build_monitor_report
+from frontdoor.models.run import train_and_register
+from frontdoor.models.tracking import client
 from frontdoor.settings.fairness import FairnessSettings
-from models.monitoring import build_monitor_report
-from models.run import train_and_register
-from models.tracking import client
 
 pytestmark = pytest.mark.slow
 

@@ -7,16 +7,16 @@ import pytest
 from conftest import make_settings
 from typer.testing import CliRunner
 
-from features.build import build_feature_table
-from features.io import read_truth
 from frontdoor.cli import app
-from ingest.run import ingest_sources
-from models import registry
-from models.splits import make_folds
-from models.train import backtest, labelled
-from records import store
-from records.pseudonymise import is_pseudonym
-from synth.council import generate, write_council
+from frontdoor.features.build import build_feature_table
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.models import registry
+from frontdoor.models.splits import make_folds
+from frontdoor.models.train import backtest, labelled
+from frontdoor.records import store
+from frontdoor.records.feature_table import read_truth
+from frontdoor.records.pseudonymise import is_pseudonym
+from frontdoor.synth.council import generate, write_council
 
 pytestmark = pytest.mark.slow
 

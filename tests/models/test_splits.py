@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from models.splits import SplitError, deployment_fold, folds_table, make_folds
+from frontdoor.models.splits import SplitError, deployment_fold, folds_table, make_folds
 
 
 def _dates(start="2020-04-01", end="2025-03-31", n=2000):

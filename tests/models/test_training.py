@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from conftest import make_settings
 
-from models import registry
-from models.run import train_and_register
-from models.scoring import score_referrals
-from models.train import backtest, labelled, summary_table
-from records.pseudonymise import is_pseudonym
-from records.scores import SCORED_REFERRAL_COLUMNS, reasons_from_json
+from frontdoor.models import registry
+from frontdoor.models.run import train_and_register
+from frontdoor.models.scoring import score_referrals
+from frontdoor.models.train import backtest, labelled, summary_table
+from frontdoor.records.pseudonymise import is_pseudonym
+from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, reasons_from_json
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_backtest_scores_every_test_row_once_per_fold(trained, toy_table):
 
 def test_run_logs_everything_and_registers_a_challenger(trained):
     settings, result, record = trained
-    from models.tracking import client
+    from frontdoor.models.tracking import client
 
     c = client(settings)
     run = c.get_run(record.run_id)
@@ -182,7 +182,7 @@ def test_sensitive_inputs_are_encoded_when_configured(toy_table, tmp_path):
 
 
 def test_raw_identifiers_never_reach_mlflow(toy_table, tmp_path):
-    from models.tracking import NotPseudonymisedError, log_run
+    from frontdoor.models.tracking import NotPseudonymisedError, log_run
 
     settings = make_settings(tmp_path, models=SMALL, demo_mode=False)
     raw = toy_table.copy()
@@ -216,7 +216,7 @@ def test_the_scorecard_can_be_the_registered_model(toy_table, tmp_path):
     assert "gap_logistic" in summary_table(result).columns
     v = registry.get_version(settings, "rereferral_12m", "challenger")
     assert v.tags["estimator"] == "logistic"
-    from models.tracking import client
+    from frontdoor.models.tracking import client
 
     card = {a.path for a in client(settings).list_artifacts(record.run_id, "model_card")}
     assert "model_card/scorecard_deployed.csv" in card

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from models.report import data_summary
-from pipelines import artifacts
+from frontdoor.governance.report import data_summary
+from frontdoor.pipelines import artifacts
 
 
 def test_shown_uses_the_configured_threshold():

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines import tasks as t
-from pipelines.flows import council_settings
-from pipelines.runners import run_flow
+from frontdoor.pipelines import tasks as t
+from frontdoor.pipelines.flows import council_settings
+from frontdoor.pipelines.runners import run_flow
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipelines")]
 
@@ -59,9 +59,9 @@ def test_per_council_ingest_and_per_fold_training_run_in_parallel_on_two_dask_wo
     assert len(ran_on) == 2, f"tasks ran on {ran_on}"  # both workers took a council
 
     # Training: one task per temporal fold, in parallel on the cluster, then the combining task.
-    from features.io import read_feature_table
-    from models import registry
-    from models.train import backtest
+    from frontdoor.models import registry
+    from frontdoor.models.train import backtest
+    from frontdoor.records.feature_table import read_feature_table
 
     north = council_settings(base, "northshire")
     north = north.model_copy(

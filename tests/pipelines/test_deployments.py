@@ -10,8 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from frontdoor.pipelines.deployments import build_deployments, schedule_rows
 from frontdoor.settings import Settings
-from pipelines.deployments import build_deployments, schedule_rows
 
 pytestmark = [pytest.mark.xdist_group("pipelines")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_deployments_register_for_a_worker_on_a_work_pool(prefect_harness):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
 
-    from pipelines.deployments import register_for_worker
+    from frontdoor.pipelines.deployments import register_for_worker
 
     async def make_pool():
         async with get_client() as client:

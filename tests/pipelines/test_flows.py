@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from frontdoor import REVIEW_NOTICE
-from pipelines import tasks as t
-from pipelines.runners import run_flow
-from pipelines.steps import is_transient, path_digest, settings_digest
+from frontdoor.pipelines import tasks as t
+from frontdoor.pipelines.runners import run_flow
+from frontdoor.pipelines.steps import is_transient, path_digest, settings_digest
 
 pytestmark = [pytest.mark.xdist_group("pipelines")]
 
@@ -133,9 +133,9 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
 def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, small, tmp_path):
     import sqlalchemy as sa
 
-    from review.auth import list_users
-    from review.schema import scored_referrals
-    from review.store import ready_engine, record_decision
+    from frontdoor.review.auth import list_users
+    from frontdoor.review.schema import scored_referrals
+    from frontdoor.review.store import ready_engine, record_decision
 
     settings = small(tmp_path)
     run_flow("demo", settings)
@@ -232,7 +232,7 @@ def test_only_transient_io_errors_are_retried():
 def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harness, small, tmp_path):
     from prefect import flow
 
-    from pipelines.steps import Ledger, run_step, step
+    from frontdoor.pipelines.steps import Ledger, run_step, step
 
     settings = small(tmp_path, pipelines={"task_retries": 2, "retry_delay_seconds": 0})
     attempts = tmp_path / "attempts.txt"
@@ -261,7 +261,7 @@ def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harnes
 
 
 def test_each_council_of_a_consortium_has_its_own_folders_and_models(small, tmp_path):
-    from pipelines.flows import _scopes, _where, council_settings
+    from frontdoor.pipelines.flows import _scopes, _where, council_settings
 
     settings = small(tmp_path, pipelines={"councils": ["north", "south"]})
     north, south = (council_settings(settings, c) for c in ("north", "south"))
@@ -277,7 +277,7 @@ def test_each_council_of_a_consortium_has_its_own_folders_and_models(small, tmp_
 
 
 def test_a_change_in_a_rooms_code_changes_the_cache_key(tmp_path, monkeypatch):
-    from pipelines.steps import code_digest, inputs_key
+    from frontdoor.pipelines.steps import code_digest, inputs_key
 
     room = tmp_path / "someroom"
     room.mkdir()

@@ -72,8 +72,8 @@ def test_the_train_audit_and_score_flows_run_against_the_tracking_server(
 ):
     """The flows do not care where MLflow lives: the same train, audit and score against a
     tracking server on PostgreSQL, with the artifacts in its shared store."""
-    from pipelines import tasks as t
-    from pipelines.runners import run_flow
+    from frontdoor.pipelines import tasks as t
+    from frontdoor.pipelines.runners import run_flow
 
     url, artifacts = mlflow_server_url
     settings = small(tmp_path, synth={"children": 1500}, tracking={"tracking_uri": url})

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from frontdoor.governance import monitoring as mon
 from frontdoor.settings.fairness import FairnessSettings
-from models import monitoring as mon
 
 
 def test_psi_is_zero_for_the_same_distribution_and_grows_with_a_shift():
@@ -134,7 +134,7 @@ def test_recent_fairness_runs_the_fairness_audit_and_alerts_on_a_disparity():
     table = audit.to_frame()
     b = table[(table["characteristic"] == "ethnicity") & (table["group"] == "B")].iloc[0]
     assert b["fnr"] > 0.6 and b["fnr_ratio"] > 2
-    from models.gate import evaluate_gate
+    from frontdoor.governance.gate import evaluate_gate
 
     gate = evaluate_gate(audit, settings)
     assert not gate.passed
@@ -251,7 +251,7 @@ def test_alerts_show_c_for_a_figure_the_fairness_room_suppresses():
         settings=settings,
         threshold=0.5,
     )
-    from models.gate import evaluate_gate
+    from frontdoor.governance.gate import evaluate_gate
 
     gate = evaluate_gate(audit, settings)
     drift = pd.DataFrame(columns=["feature", "psi", "status"])

@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from conftest import make_settings
 
-from records.store import write_tables
-from review import auth, sample, store
+from frontdoor.records.store import write_tables
+from frontdoor.review import auth, sample, store
 
 warnings.filterwarnings("ignore", message=".*httpx.*")
 
@@ -42,7 +42,7 @@ def review_settings(tmp_path):
 
 @pytest.fixture
 def app(review_settings):
-    from review.app import create_app
+    from frontdoor.review.app import create_app
 
     app = create_app(review_settings)
     for role in ROLES:

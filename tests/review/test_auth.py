@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from review import auth, store
-from review.schema import audit_log, sessions, users
+from frontdoor.review import auth, store
+from frontdoor.review.schema import audit_log, sessions, users
 
 PASSWORD = "a-long-test-password-1"
 

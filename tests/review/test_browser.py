@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from conftest import make_settings
 
 from frontdoor import REVIEW_NOTICE
-from review import sample, store
-from review.schema import decisions
+from frontdoor.review import sample, store
+from frontdoor.review.schema import decisions
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("review-browser")]
 
@@ -30,8 +30,8 @@ USERS = {"rita": "reviewer", "dan": "data_scientist", "gina": "governance", "ada
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from review.app import create_app
-    from review.live import serve_in_thread
+    from frontdoor.review.app import create_app
+    from frontdoor.review.live import serve_in_thread
 
     root = tmp_path_factory.mktemp("review-live")
     settings = make_settings(root, review={"password_time_cost": 1, "password_memory_kib": 8192})

@@ -7,7 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from review import auth, store
+from frontdoor.review import auth, store
 
 
 def _config(tmp_path, settings) -> str:
@@ -86,8 +86,8 @@ def test_serve_starts_the_app_on_its_schema(tmp_path, settings):
 
     import httpx
 
-    from review import db
-    from review.live import free_port
+    from frontdoor.review import db
+    from frontdoor.review.live import free_port
 
     port = free_port()
     frontdoor = Path(sys.executable).parent / "frontdoor"

@@ -6,9 +6,9 @@ from datetime import date
 
 import pandas as pd
 
-from records.contract import conform, empty_frame
-from records.store import write_tables
-from review.history import HistoryIndex, HistorySource
+from frontdoor.records.contract import conform, empty_frame
+from frontdoor.records.store import write_tables
+from frontdoor.review.history import HistoryIndex, HistorySource
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -133,7 +133,7 @@ def test_no_tables_means_no_chronology(tmp_path):
 
 
 def test_a_contact_line_names_the_concerns_it_raised_and_nothing_when_none():
-    from review.history import _describe
+    from frontdoor.review.history import _describe
 
     when = date(2024, 3, 1)
     raised = _describe(

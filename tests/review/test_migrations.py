@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from review import db
-from review.schema import metadata
+from frontdoor.review import db
+from frontdoor.review.schema import metadata
 
 
 def test_upgrade_creates_the_declared_schema(settings):
@@ -53,7 +53,7 @@ def test_step_by_step_upgrade_and_downgrade(settings):
 
 
 def test_the_app_creates_its_schema(settings):
-    from review.app import create_app
+    from frontdoor.review.app import create_app
 
     create_app(settings)
     assert db.current_revision(settings) == "0002"

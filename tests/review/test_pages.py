@@ -8,8 +8,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from frontdoor import REVIEW_NOTICE
-from review import store
-from review.schema import audit_log, decisions
+from frontdoor.review import store
+from frontdoor.review.schema import audit_log, decisions
 
 
 def _audit(app):
@@ -145,7 +145,7 @@ def test_admin_views_but_does_not_decide(app, client_for, review_settings, h):
 
 
 def test_reidentification_is_explicit_and_audited(app, client_for, review_settings, h):
-    from ingest import reidentification
+    from frontdoor.records import reidentification
 
     item = h.flagged(review_settings, app.state.engine)[0]
     reidentification.record(
@@ -261,7 +261,7 @@ def test_reports_listing_and_path_traversal(app, client_for, review_settings):
 def test_a_timed_out_session_sends_the_user_back_to_sign_in(app, client_for, review_settings):
     from datetime import timedelta
 
-    from review.schema import sessions
+    from frontdoor.review.schema import sessions
 
     client = client_for("reviewer")
     assert client.get("/queue").status_code == 200

@@ -12,8 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from conftest import make_settings
 from postgres_cluster import postgres_bin, postgres_cluster
 
-from review import auth, db, sample, store
-from review.schema import metadata
+from frontdoor.review import auth, db, sample, store
+from frontdoor.review.schema import metadata
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("review-postgres")]
 

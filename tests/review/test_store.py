@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import make_settings
 
-from records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
-from review import auth, sample, store
-from review.schema import decisions
+from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
+from frontdoor.review import auth, sample, store
+from frontdoor.review.schema import decisions
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -330,7 +330,7 @@ def test_relative_sqlite_path_is_resolved_against_the_project_root(tmp_path):
     settings = make_settings(tmp_path, review={"database_url": "sqlite:///sub/review.db"})
     store.ready_engine(settings)
     assert (tmp_path / "sub" / "review.db").exists()
-    from review.db import engine_for
+    from frontdoor.review.db import engine_for
 
     with engine_for(settings).connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -339,7 +339,7 @@ def test_relative_sqlite_path_is_resolved_against_the_project_root(tmp_path):
 def test_sample_scores_match_the_contract():
     tables = sample.canonical_tables(children=10)
     frame = sample.scored_referrals(tables)
-    from records.scores import SCORED_REFERRAL_SCHEMA
+    from frontdoor.records.scores import SCORED_REFERRAL_SCHEMA
 
     SCORED_REFERRAL_SCHEMA.validate(frame)
     assert set(frame["decision_id"]) == set(tables["referrals"]["referral_id"])

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from records.contract import TABLES
+from frontdoor.records.contract import TABLES
 
 
 def test_synth_command_writes_and_reports(tmp_path):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from synth_helpers import child_index, council_settings
 
-from records.codes import ETHNICITY_MAJOR_GROUP, FACTOR_GROUPS, factor_list
-from synth import generate
-from synth.chain import STATE_BITS, build_model
+from frontdoor.records.codes import ETHNICITY_MAJOR_GROUP, FACTOR_GROUPS, factor_list
+from frontdoor.synth import generate
+from frontdoor.synth.chain import STATE_BITS, build_model
 
 KNOB_CHILDREN = 40_000
 CONCERN_CODES = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from records import codes
-from synth import params as P
-from synth.presenting import cause_weights, draw_cause, draw_presenting_concerns
+from frontdoor.records import codes
+from frontdoor.synth import params as P
+from frontdoor.synth.presenting import cause_weights, draw_cause, draw_presenting_concerns
 
 N = 40_000
 NEGLECT_ONLY, DA_ONLY, NEGLECT_AND_DA = 0b00001, 0b00010, 0b00011

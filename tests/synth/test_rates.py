@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from synth_helpers import council_settings
 
-from synth import TARGETS, achieved_rates, generate, within_targets
-from synth.rates import rereferral_share, top_factor_groups
+from frontdoor.synth import TARGETS, achieved_rates, generate, within_targets
+from frontdoor.synth.rates import rereferral_share, top_factor_groups
 
 
 @pytest.mark.slow

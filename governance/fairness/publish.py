@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from frontdoor import REVIEW_NOTICE
-from models.fairness.audit import DIFFERENCE_METRICS, AuditResult, GroupResult
-from models.fairness.metrics import METRICS
-from models.fairness.suppression import (
+from frontdoor.governance.fairness.audit import DIFFERENCE_METRICS, AuditResult, GroupResult
+from frontdoor.governance.fairness.metrics import METRICS
+from frontdoor.governance.fairness.render import render_audit_html
+from frontdoor.governance.fairness.suppression import (
     PUBLISHED_COUNTS,
     SUPPRESSED,
     TOO_FEW,
@@ -21,7 +23,9 @@ from models.fairness.suppression import (
     published_count,
     secondary_size_suppression,
 )
-from models.gate import GateResult
+
+if TYPE_CHECKING:  # annotations only: the gate imports the audit, never the other way round
+    from frontdoor.governance.gate import GateResult
 
 
 def _num(x: float | None, digits: int = 4) -> float | None:
@@ -141,3 +145,15 @@ def write_json(record: dict, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def write_audit(
+    audit: AuditResult, out_dir: Path, up_to: int, title: str, gate: GateResult | None = None
+) -> tuple[Path, Path]:
+    """Write ``audit.json`` and ``audit.html`` (both suppressed) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record = published_audit(audit, up_to, gate)
+    json_path = write_json(record, out_dir / "audit.json")
+    html_path = out_dir / "audit.html"
+    html_path.write_text(render_audit_html(record, audit, up_to, title), encoding="utf-8")
+    return json_path, html_path

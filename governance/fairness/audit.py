@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from frontdoor.settings.fairness import FairnessSettings
-from models.fairness.metrics import (
+from frontdoor.governance.fairness.metrics import (
     METRICS,
     PROBABILITY_METRICS,
     bootstrap_replicates,
@@ -23,6 +22,7 @@ from models.fairness.metrics import (
     reliability,
     seed_for,
 )
+from frontdoor.settings.fairness import FairnessSettings
 
 # Disparities are ratios to the reference for rates; for calibration, a difference of gaps.
 DIFFERENCE_METRICS = ("calibration_gap",)

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from frontdoor.governance.fairness.audit import AuditResult, run_audit
+from frontdoor.governance.fairness.characteristics import derive_characteristics
+from frontdoor.governance.fairness.publish import published_audit
+from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE, log_audit
+from frontdoor.governance.gate import GateResult, evaluate_gate
+from frontdoor.models import registry
+from frontdoor.models.tracking import CHAMPION, client
 from frontdoor.settings import Settings
-from models import registry
-from models.fairness import derive_characteristics, evaluate_gate, published_audit, run_audit
-from models.fairness.audit import AuditResult
-from models.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE, log_audit
-from models.gate import GateResult
-from models.tracking import CHAMPION, client
 
 MIN_RATIONALE_CHARS = 20
 FLAG_COLUMN = "flag_at_capacity"  # the training run's flags: the top cases at review capacity

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from frontdoor.governance.fairness.audit import AuditResult, run_audit
+from frontdoor.governance.fairness.publish import published_audit
+from frontdoor.governance.fairness.suppression import metric_suppressed
+from frontdoor.governance.gate import GateResult, evaluate_gate
+from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, is_small, shown_count
 from frontdoor.settings.fairness import FairnessSettings
-from models.fairness.audit import AuditResult, run_audit
-from models.fairness.publish import published_audit
-from models.fairness.suppression import metric_suppressed
-from models.gate import GateResult, evaluate_gate
-from records.disclosure import SUPPRESSED, hidden_parts, is_small, shown_count
 
 PSI_MODERATE = 0.1  # conventional reading: < 0.1 stable, 0.1-0.25 moderate, > 0.25 significant
 PSI_EPSILON = 1e-4  # share given to an empty bin so the logarithm stays finite
@@ -462,7 +462,7 @@ def build_monitor_report(
     *and* that were decided on or after ``calibration_end`` (the deployed model's calibration
     window ends there; earlier decisions are in-sample). Without it, no fairness is audited.
     """
-    from models.fairness.characteristics import derive_characteristics
+    from frontdoor.governance.fairness.characteristics import derive_characteristics
 
     dates = pd.to_datetime(table["decision_date"])
     as_of = pd.Timestamp(as_of)

@@ -20,17 +20,17 @@ import mlflow
 import pandas as pd
 
 from frontdoor import REVIEW_NOTICE, __version__
+from frontdoor.governance.atrs import SECTION_TITLES, atrs_json, build_atrs
+from frontdoor.governance.fairness.publish import published_audit
+from frontdoor.governance.fairness.render import css, environment, figures
+from frontdoor.governance.fairness.suppression import suppress_count_value
+from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
+from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
+from frontdoor.models import registry
+from frontdoor.models.evaluate import METRICS
+from frontdoor.models.tracking import CHAMPION, client
+from frontdoor.records.disclosure import shown_parts
 from frontdoor.settings import Settings
-from models import registry
-from models.atrs import SECTION_TITLES, atrs_json, build_atrs
-from models.evaluate import METRICS
-from models.fairness.publish import published_audit
-from models.fairness.render import css, environment, figures
-from models.fairness.suppression import suppress_count_value
-from models.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
-from models.promotion import audit_flags, audit_model_version, audit_predictions
-from models.tracking import CHAMPION, client
-from records.disclosure import shown_parts
 
 ARTIFACT_DIR = "governance"
 LABEL_TEXT = {
@@ -133,7 +133,7 @@ def feature_rows(importance: pd.DataFrame | None, top: int = 15) -> list[dict]:
     if importance is None or importance.empty:
         return []
     try:
-        from features.declarations import FEATURES
+        from frontdoor.features.declarations import FEATURES
 
         says = {f.name: f.says.replace("{value}", "N") for f in FEATURES}
     except ImportError:  # pragma: no cover - the declarations ship with frontdoor
@@ -170,7 +170,7 @@ def example_cases(
     if not synthetic:
         return [], "Example cases are shown only when the model was trained on synthetic data."
     if features is None:
-        from features.io import default_feature_path
+        from frontdoor.records.feature_table import default_feature_path
 
         features = default_feature_path(settings)
     if not Path(features).exists():

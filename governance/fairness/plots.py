@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, NullLocator
 
-from models.fairness.audit import AuditResult
-from models.fairness.metrics import METRICS
-from models.fairness.suppression import SUPPRESSED, TOO_FEW, metric_suppressed
+from frontdoor.governance.fairness.audit import AuditResult
+from frontdoor.governance.fairness.metrics import METRICS
+from frontdoor.governance.fairness.suppression import SUPPRESSED, TOO_FEW, metric_suppressed
 
 
 def to_data_uri(fig: Figure) -> str:

@@ -28,9 +28,9 @@ from statistics import NormalDist
 
 import numpy as np
 
+from frontdoor.governance.fairness.audit import AuditResult, GroupResult
+from frontdoor.governance.fairness.suppression import RATE_BASES
 from frontdoor.settings.fairness import FairnessSettings
-from models.fairness.audit import AuditResult, GroupResult
-from models.fairness.suppression import RATE_BASES
 
 PASS, FAIL, INCONCLUSIVE, NOT_ASSESSED = "pass", "fail", "inconclusive", "not assessed"
 

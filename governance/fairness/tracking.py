@@ -21,11 +21,11 @@ from pathlib import Path
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
-from models.fairness.audit import DIFFERENCE_METRICS, AuditResult
-from models.fairness.publish import hidden_sizes
-from models.fairness.render import render_audit_html
-from models.fairness.suppression import count_suppressed, metric_suppressed
-from models.gate import GateResult
+from frontdoor.governance.fairness.audit import DIFFERENCE_METRICS, AuditResult
+from frontdoor.governance.fairness.publish import hidden_sizes
+from frontdoor.governance.fairness.render import render_audit_html
+from frontdoor.governance.fairness.suppression import count_suppressed, metric_suppressed
+from frontdoor.governance.gate import GateResult
 
 TAG_GATE = "fairness.gate"  # "pass" or "fail"
 TAG_SUMMARY = "fairness.gate_summary"

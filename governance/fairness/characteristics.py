@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from records import codes
+from frontdoor.records import codes
 
 ETHNICITY_GROUPS = ("White", "Mixed", "Asian", "Black", "Other", "Not known or refused")
-AGE_BANDS = ("0-4", "5-9", "10-15", "16+")
+AGE_BANDS = codes.AGE_BAND_LABELS
 SEX_NAMES = {"M": "Male", "F": "Female", "U": "Not known"}
 INTERSECTION = " × "
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from frontdoor.records.store import atomic_write_parquet
 from frontdoor.settings import Settings
-from records.store import atomic_write_parquet
 
 FEATURE_TABLE = "features.parquet"
 TRUTH_FILE = "ground_truth.parquet"

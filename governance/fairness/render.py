@@ -6,8 +6,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from models.fairness.audit import AuditResult
-from models.fairness.plots import calibration_plot, disparity_plot
+from frontdoor.governance.fairness.audit import AuditResult
+from frontdoor.governance.fairness.plots import calibration_plot, disparity_plot
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -16,7 +16,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _settings(ctx: typer.Context):
-    from frontdoor.cli import settings_from
+    from frontdoor.command_support import settings_from
 
     return settings_from(ctx)
 
@@ -127,13 +127,14 @@ def register(app: typer.Typer) -> None:
         With --model-version: audits the run's test predictions, logs metrics, artifacts and
         the gate verdict (tags) to MLflow.
         """
-        from models.fairness import AuditInputError, evaluate_gate, run_audit, write_audit
-        from models.fairness.publish import published_audit
+        from frontdoor.governance.fairness.audit import AuditInputError, run_audit
+        from frontdoor.governance.fairness.publish import published_audit, write_audit
+        from frontdoor.governance.gate import evaluate_gate
 
         settings = _settings(ctx)
         up_to = settings.privacy.suppress_counts_up_to
         if model_version is not None:
-            from models.promotion import audit_model_version
+            from frontdoor.governance.promotion import audit_model_version
 
             model_label = label or settings.models.primary_label
             from mlflow.exceptions import MlflowException
@@ -219,8 +220,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Move the alias `champion` to VERSION, only if its fairness gate passed (or an override is recorded)."""
-        from models.promotion import PromotionRefused
-        from models.promotion import promote as do_promote
+        from frontdoor.governance.promotion import PromotionRefused
+        from frontdoor.governance.promotion import promote as do_promote
 
         settings = _settings(ctx)
         try:
@@ -250,7 +251,7 @@ def register(app: typer.Typer) -> None:
         """Write the governance report (model card + ATRS record) as one HTML file, and log it to MLflow."""
         from mlflow.exceptions import MlflowException
 
-        from models.report import build_report
+        from frontdoor.governance.report import build_report
 
         settings = _settings(ctx)
         try:

@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from records import codes
-from records.contract import TABLES
+from frontdoor.records import codes
+from frontdoor.records.contract import TABLES, derived_ids, latest_event_date
 
 ANNEX_A_FILE = "annex_a.xlsx"
 CIN_FILE = "cin_census.xml"
@@ -223,8 +223,6 @@ def export_council(
     tables = {name: tables.get(name, _empty(name)) for name in TABLES}
     if reference_date is None:
         # Never today: the same tables must give the same files on any day.
-        from ingest.checks import latest_event_date
-
         reference_date = latest_event_date(list(tables.items()))
         if reference_date is None:
             raise ValueError("no reference_date given and the tables hold no event dates")
@@ -243,8 +241,7 @@ def export_council(
 
 
 def _write_truth(tables, truth: pd.DataFrame, out_dir: Path, formats) -> Path:
-    from ingest.merge import derived_ids
-    from records.store import atomic_write_parquet
+    from frontdoor.records.store import atomic_write_parquet
 
     truth = truth.copy()
     if "annex_a" in formats or "cin_xml" in formats:
@@ -258,7 +255,7 @@ def _write_truth(tables, truth: pd.DataFrame, out_dir: Path, formats) -> Path:
 
 
 def _empty(name: str) -> pd.DataFrame:
-    from records.contract import empty_frame
+    from frontdoor.records.contract import empty_frame
 
     return empty_frame(name)
 

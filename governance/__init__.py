@@ -1,0 +1,1 @@
+"""governance room of frontdoor: fairness audit and gate, promotion, the governance report and ATRS record, monitoring."""
