@@ -6,10 +6,10 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from synth_helpers import council_settings
 
 from frontdoor.synth import TARGETS, achieved_rates, generate, within_targets
 from frontdoor.synth.rates import rereferral_share, top_factor_groups
+from tests.support.synth import council_settings
 
 
 @pytest.mark.slow
