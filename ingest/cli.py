@@ -62,10 +62,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write canonical tables as an Annex A workbook, a CIN census XML file and CSVs."""
         from frontdoor.records import store
+        from frontdoor.records.contract import TABLES
         from frontdoor.records.export import export_council
 
         ref = date.fromisoformat(reference_date) if reference_date else store.reference_date(source)
-        tables = {name: store.read_table(source, name) for name in store.TABLES}
+        tables = {name: store.read_table(source, name) for name in TABLES}
         written = export_council(
             tables, out, formats=tuple(f.strip() for f in formats.split(",")), reference_date=ref
         )
