@@ -28,8 +28,7 @@ from frontdoor.governance.promotion import audit_flags, audit_model_version, aud
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
 from frontdoor.models.tracking import CHAMPION, client
-from frontdoor.records.disclosure import shown_count
-from frontdoor.records.disclosure import shown_parts
+from frontdoor.records.disclosure import shown_count, shown_parts
 from frontdoor.settings import Settings
 
 ARTIFACT_DIR = "governance"
