@@ -45,9 +45,9 @@ assert summary["decisions"] == len(table) and summary["censored"] > 0
 pd.Series(summary)
 
 # %%
-by_month = (
-    table.set_index("decision_date").resample("QE")[["escalation_12m", "rereferral_12m"]].mean()
-)
+by_month = table.set_index("decision_date").resample("QE")[
+    ["escalation_12m", "rereferral_12m"]
+].mean()
 ax = by_month.plot(marker="o", title="Label rate by quarter (censored quarters are empty)")
 ax.set_ylabel("share of decisions")
 plt.show()
@@ -95,10 +95,7 @@ rows.groupby("ethnicity_group")[settings.models.primary_label].agg(["mean", "siz
 # ## Temporal folds: train, calibrate, wait a label window, test
 
 # %%
-folds = [
-    *make_folds(rows["decision_date"], settings),
-    deployment_fold(rows["decision_date"], settings),
-]
+folds = [*make_folds(rows["decision_date"], settings), deployment_fold(rows["decision_date"], settings)]
 splits = folds_table(folds, rows["decision_date"])
 assert (splits["gap_days"] >= settings.features.label_window_days).all()
 splits

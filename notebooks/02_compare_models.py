@@ -78,9 +78,8 @@ ax.legend()
 plt.show()
 pd.DataFrame(
     {
-        name: r.metrics[(r.metrics.fold == "overall") & (r.metrics.scorer == "lightgbm")].set_index(
-            "metric"
-        )["value"]
+        name: r.metrics[(r.metrics.fold == "overall") & (r.metrics.scorer == "lightgbm")]
+        .set_index("metric")["value"]
         for name, r in (("isotonic", result), ("sigmoid", result_platt))
     }
 ).round(4)

@@ -87,9 +87,9 @@ scorecard[["feature", "family", "odds_ratio_per_sd", "odds_ratio_per_unit", "dir
 # %%
 logistic = result.folds[-1].models["logistic"]
 lc, lbase = logistic.contributions(one)
-pd.DataFrame({"lightgbm_shap": contrib[flagged], "logistic_term": lc[0]}, index=X.columns).loc[
-    lambda d: d.abs().max(axis=1) > 0.05
-].sort_values("lightgbm_shap")
+pd.DataFrame(
+    {"lightgbm_shap": contrib[flagged], "logistic_term": lc[0]}, index=X.columns
+).loc[lambda d: d.abs().max(axis=1) > 0.05].sort_values("lightgbm_shap")
 
 # %% [markdown]
 # ## Bands, fixed on the training distribution
