@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from frontdoor.models.evaluate import reliability_table
+from frontdoor.models.stats import reliability_table
 
 SCORERS = {
     "probability_lightgbm": "LightGBM",

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from frontdoor.models import plots, registry, tracking
-from frontdoor.models.evaluate import reliability_table
 from frontdoor.records.feature_table import default_feature_path, read_feature_table
 from frontdoor.settings import load_settings
 from frontdoor.settings.base import merge_section
+from frontdoor.models.stats import reliability_table
 
 settings = load_settings()
 label = settings.models.primary_label
@@ -149,7 +149,7 @@ pd.DataFrame(
 import lightgbm as lgb  # noqa: E402
 from sklearn.model_selection import KFold, cross_val_predict  # noqa: E402
 
-from frontdoor.models.evaluate import roc_auc  # noqa: E402
+from frontdoor.models.stats import roc_auc  # noqa: E402
 
 rows = table[table[label].notna()]
 if f"truth_{label}" in rows:

@@ -10,7 +10,7 @@ import pytest
 
 from frontdoor.features.build import build_feature_table, label_summary
 from frontdoor.features.declarations import FEATURES
-from frontdoor.synth import generate
+from frontdoor.synth.council import generate
 from tests.support import make_settings
 from tests.support.features import Oracle
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from frontdoor.synth import generate
+from frontdoor.synth.council import generate
 from tests.support.synth import MID, SMALL, council_settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from frontdoor.synth import generate, write_council
+from frontdoor.synth.council import generate, write_council
 from tests.support.synth import council_settings
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from frontdoor.records.codes import ETHNICITY_MAJOR_GROUP, FACTOR_GROUPS, factor_list
-from frontdoor.synth import generate
 from frontdoor.synth.chain import STATE_BITS, build_model
+from frontdoor.synth.council import generate
 from tests.support.synth import child_index, council_settings
 
 KNOB_CHILDREN = 40_000

@@ -7,8 +7,14 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from frontdoor.synth import TARGETS, achieved_rates, generate, within_targets
-from frontdoor.synth.rates import rereferral_share, top_factor_groups
+from frontdoor.synth.council import generate
+from frontdoor.synth.rates import (
+    TARGETS,
+    achieved_rates,
+    rereferral_share,
+    top_factor_groups,
+    within_targets,
+)
 from tests.support.synth import council_settings
 
 

@@ -10,8 +10,12 @@ import pytest
 
 from frontdoor.records.contract import TABLES, validate
 from frontdoor.records.store import read_manifest, read_tables, reference_date
-from frontdoor.synth import read_ground_truth, write_council
-from frontdoor.synth.council import GROUND_TRUTH_DIR, GROUND_TRUTH_FILE
+from frontdoor.synth.council import (
+    GROUND_TRUTH_DIR,
+    GROUND_TRUTH_FILE,
+    read_ground_truth,
+    write_council,
+)
 
 EVENT_DATE = {
     "contacts": "contact_date",
@@ -166,7 +170,7 @@ def test_ground_truth_has_one_probability_pair_per_referral(small_council):
 
 @pytest.mark.parametrize("children", [1, 40])
 def test_tiny_councils_still_make_valid_tables(children, tmp_path):
-    from frontdoor.synth import generate
+    from frontdoor.synth.council import generate
     from tests.support.synth import council_settings
 
     council = generate(council_settings(tmp_path, children, years=2))
