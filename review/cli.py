@@ -104,6 +104,103 @@ def users_list(ctx: typer.Context) -> None:
     console.print(table)
 
 
+def _change(ctx: typer.Context, username: str, what: str, password: str | None = None) -> None:
+    from frontdoor.review import auth, store
+
+    settings = _settings(ctx)
+    try:
+        message = auth.change_user(
+            settings, store.ready_engine(settings), username, what, by="cli", password=password
+        )
+    except auth.UserError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from err
+    console.print(message)
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Disable a user: they cannot sign in, and their sessions end at once."""
+    _change(ctx, username, "disable")
+
+
+@users_app.command("enable")
+def users_enable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Enable a disabled user again."""
+    _change(ctx, username, "enable")
+
+
+@users_app.command("unlock")
+def users_unlock(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Clear a user's failed sign-ins and lockouts (from every address)."""
+    _change(ctx, username, "unlock")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input."
+    ),
+) -> None:
+    """Set a new password (asked for, or generated and printed once); sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt(
+            "New password (empty: generate one)", hide_input=True, default="", show_default=False
+        )
+    _change(ctx, username, "reset-password", password or None)
+
+
+@users_app.command("remove")
+def users_remove(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Remove a leaver: never signs in again; kept in decisions and the audit log."""
+    _change(ctx, username, "remove")
+
+
+@decisions_app.command("verify")
+def decisions_verify(
+    ctx: typer.Context,
+    expect_head: list[str] = typer.Option(
+        [],
+        "--expect-head",
+        help="TABLE:ROWS:HASH printed by an earlier run: rows cut from the end show.",
+    ),
+) -> None:
+    """Check the hash chains of the decisions and the audit log: any edit, deletion or
+    reordering is reported (exit 1)."""
+    from frontdoor.review import chain, store
+    from frontdoor.review.schema import audit_log, decisions
+
+    engine = store.ready_engine(_settings(ctx))
+    expected = {}
+    for item in expect_head:
+        table, _, rest = item.partition(":")
+        rows, _, digest = rest.partition(":")
+        expected[table] = (int(rows), digest)
+    failed = False
+    for table in (decisions, audit_log):
+        report = chain.verify(engine, table)
+        problems = list(report.problems)
+        if table.name in expected:
+            rows, digest = expected[table.name]
+            if report.rows < rows:
+                problems.append(f"{table.name}: {rows - report.rows} row(s) missing from the end")
+            elif chain.hash_at(engine, table, rows) != digest:
+                problems.append(f"{table.name}: the first {rows} rows are not the ones recorded")
+        for problem in problems[:50]:
+            console.print(f"[red]{problem}[/red]")
+        failed = failed or bool(problems)
+        state = "intact" if not problems else f"{len(problems)} problem(s)"
+        console.print(
+            f"{table.name}: {report.rows} rows, {state}; head {table.name}:{report.rows}:{report.head}"
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
 @decisions_app.command("export")
 def decisions_export(
     ctx: typer.Context,

@@ -34,7 +34,14 @@ def live(tmp_path_factory):
     from frontdoor.review.live import serve_in_thread
 
     root = tmp_path_factory.mktemp("review-live")
-    settings = make_settings(root, review={"password_time_cost": 1, "password_memory_kib": 8192})
+    settings = make_settings(
+        root,
+        review={
+            "password_time_cost": 1,
+            "password_memory_kib": 8192,
+            "sign_in_per_ip_per_minute": 1000,
+        },
+    )
     sample.populate(settings, children=40, users=USERS, now=datetime.now(), password=PASSWORD)
     reports = settings.resolve(settings.paths.reports) / "escalation_12m-v1"
     reports.mkdir(parents=True)
