@@ -174,7 +174,11 @@ def test_the_app_purges_on_its_own(app, review_settings, client_for):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}, {"origin": "null"}],
+    [
+        {"origin": "https://evil.example"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site", "origin": "null"},
+    ],
 )
 def test_posts_from_other_sites_are_refused(app, client_for, review_settings, h, headers):
     client = client_for("reviewer")
