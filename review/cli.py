@@ -89,16 +89,15 @@ def users_list(ctx: typer.Context) -> None:
 
 
 def _change(ctx: typer.Context, username: str, what: str, password: str | None = None) -> None:
-    from frontdoor.review import auth, store
+    from frontdoor.review import auth, store  # (start-up time)
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     try:
         message = auth.change_user(
             settings, store.ready_engine(settings), username, what, by="cli", password=password
         )
     except auth.UserError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(1) from err
+        fail(str(err), code=1, prefix="")
     console.print(message)
 
 
@@ -154,33 +153,15 @@ def decisions_verify(
     ),
 ) -> None:
     """Check the hash chains of the decisions and the audit log: any edit, deletion or
-    reordering is reported (exit 1)."""
-    from frontdoor.review import chain, store
-    from frontdoor.review.schema import audit_log, decisions
+    reordering is reported (exit 1). Keep the printed heads to catch rows cut from the end."""
+    from frontdoor.review.operations import verify_chains  # (start-up time)
 
-    engine = store.ready_engine(_settings(ctx))
-    expected = {}
-    for item in expect_head:
-        table, _, rest = item.partition(":")
-        rows, _, digest = rest.partition(":")
-        expected[table] = (int(rows), digest)
-    failed = False
-    for table in (decisions, audit_log):
-        report = chain.verify(engine, table)
-        problems = list(report.problems)
-        if table.name in expected:
-            rows, digest = expected[table.name]
-            if report.rows < rows:
-                problems.append(f"{table.name}: {rows - report.rows} row(s) missing from the end")
-            elif chain.hash_at(engine, table, rows) != digest:
-                problems.append(f"{table.name}: the first {rows} rows are not the ones recorded")
-        for problem in problems[:50]:
-            console.print(f"[red]{problem}[/red]")
-        failed = failed or bool(problems)
-        state = "intact" if not problems else f"{len(problems)} problem(s)"
-        console.print(
-            f"{table.name}: {report.rows} rows, {state}; head {table.name}:{report.rows}:{report.head}"
-        )
+    try:
+        lines, failed = verify_chains(settings_from(ctx), expect_head)
+    except ValueError as error:
+        fail(str(error), code=2)
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
     if failed:
         raise typer.Exit(1)
 
