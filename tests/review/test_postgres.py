@@ -102,6 +102,7 @@ def split_roles(tmp_path, postgres_url):
     with admin.begin() as conn:
         for role in ("fd_owner", "fd_app"):
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")  # left by the tests above
         conn.exec_driver_sql("CREATE ROLE fd_owner LOGIN")
         conn.exec_driver_sql("CREATE ROLE fd_app LOGIN")
         conn.exec_driver_sql("GRANT CREATE, USAGE ON SCHEMA public TO fd_owner")
