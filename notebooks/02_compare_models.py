@@ -16,7 +16,7 @@
 # intervals), then the newest version's logistic scorecard, monotone LightGBM, the
 # current-practice rule ("two or more referrals in the last 12 months") and, on a synthetic
 # council, the oracle: ROC, precision-recall and reliability. Then Platt against isotonic
-# calibration (the other method refitted on the same feature table) and the learning curve.
+# calibration (the other method refitted on the same feature table).
 #
 # *This flag is a prompt for professional review, not a decision.*
 
@@ -186,14 +186,5 @@ table_cap
 
 # %% [markdown]
 # ## Learning curve
-# How test-fold performance grows with the amount of training history.
-
-# %%
-try:
-    from frontdoor.models.learning import learning_curve  # noqa: E402
-except ImportError:
-    learning_curve = None
-    print(
-        "No learning-curve function in frontdoor.models yet (frontdoor.models.learning): "
-        "this plot is skipped."
-    )
+# Not shown yet: `frontdoor.models` has no learning-curve function (how test-fold performance
+# grows with the training history). When one lands, its plot belongs here.

@@ -1,7 +1,7 @@
 """The notebooks run top to bottom on a tiny demo's output and show their figures.
 
-A tiny `frontdoor demo` (then a second `frontdoor train`, so that there are two versions to
-compare) writes the tables, the feature table and the MLflow runs the notebooks read; each
+A tiny demo's output (the council's tables, its feature table, two registered versions in
+MLflow, an audit), made by the room functions the demo flow calls, is what they read; each
 notebook is executed by a real Jupyter kernel (jupytext + nbclient) with the backend a notebook
 gets (inline: no MPLBACKEND forced), and must leave PNG figures in its outputs.
 """
@@ -9,12 +9,11 @@ gets (inline: no MPLBACKEND forced), and must leave PNG figures in its outputs.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
@@ -45,23 +44,20 @@ def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str]) 
     client.execute(env=env)
 
 
-def _frontdoor(config: Path, env: dict[str, str], *args: str) -> str:
-    cli = Path(sys.executable).with_name("frontdoor")
-    done = subprocess.run(
-        [str(cli), "--config", str(config), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def demo_output(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """A tiny demo's folder (synthetic council, features, two registered versions), its
-    configuration and the environment a notebook of it runs in."""
+    """What a tiny demo leaves in its folder, made by the same room functions its flow calls
+    (without starting Prefect): the synthetic council ingested, the feature table at its
+    default path, two trained and registered versions in MLflow, the first one audited. Returns
+    the folder and the environment a notebook of it runs in (FRONTDOOR_CONFIG)."""
+    from frontdoor.features.run import build_and_write
+    from frontdoor.governance.promotion import audit_model_version
+    from frontdoor.ingest.run import ingest_sources
+    from frontdoor.models.run import train_and_register
+    from frontdoor.records.feature_table import default_feature_path, read_truth
+    from frontdoor.settings import load_settings
+    from frontdoor.synth.council import generate, write_council
+
     root = tmp_path_factory.mktemp("demo")
     config = root / "frontdoor.yaml"
     config.write_text(
@@ -75,16 +71,19 @@ def demo_output(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         "fairness: {bootstrap_samples: 20}\n",
         encoding="utf-8",
     )
+    settings = load_settings(config)
+    raw = write_council(generate(settings), settings.resolve(settings.paths.synthetic))
+    canonical = settings.resolve(settings.paths.canonical)
+    ingest_sources([raw], canonical, settings)
+    features = default_feature_path(settings)
+    build_and_write(canonical, features, settings, read_truth(settings))
+    label = settings.models.primary_label
+    table = pd.read_parquet(features)
+    for _ in range(2):  # two versions to compare
+        train_and_register(table, label, settings, source=features)
+    audit_model_version(settings, label, "1")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTDOOR_", "MPLBACKEND"))}
-    env |= {
-        "FRONTDOOR_CONFIG": str(config),
-        "PREFECT_HOME": str(root / ".prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-    }
-    _frontdoor(config, env, "demo")
-    _frontdoor(config, env, "train")
-    return root, env
+    return root, env | {"FRONTDOOR_CONFIG": str(config)}
 
 
 def test_there_are_three_notebooks():
