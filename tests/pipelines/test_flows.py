@@ -229,6 +229,7 @@ def test_only_transient_io_errors_are_retried():
     assert not is_transient(KeyError("column"))
 
 
+@pytest.mark.slow  # starts a Prefect server (about 9 s on an idle machine)
 def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harness, small, tmp_path):
     from prefect import flow
 
