@@ -244,6 +244,7 @@ def main() -> None:
     )
 
     port = free_port()
+    stderr_file = open(tmp / "server.log", "wb")  # noqa: SIM115 - a file, never a full pipe
     env = {**os.environ, "FRONTDOOR_CONFIG": str(config_file)}
     server = subprocess.Popen(
         [
@@ -259,11 +260,11 @@ def main() -> None:
         cwd=tmp,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr_file,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a shared machine can take minutes to start two workers
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -271,7 +272,10 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"server did not start: {server.stderr.read().decode()[-2000:]}")
+                server.terminate()  # first: reading stderr waits for the server to end
+                server.wait(timeout=30)
+                log = (tmp / "server.log").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"server did not start: {log}")
             time.sleep(0.1)
         # warm up: the first case page loads the canonical tables into the server's memory
         with httpx.Client(base_url=url, follow_redirects=False) as warm:
