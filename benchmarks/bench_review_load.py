@@ -278,7 +278,7 @@ def main() -> None:
                 raise SystemExit(f"server did not start: {log}")
             time.sleep(0.1)
         # warm up: the first case page loads the canonical tables into the server's memory
-        with httpx.Client(base_url=url, follow_redirects=False) as warm:
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=120) as warm:
             token = LOGIN.search(warm.get("/login").text).group(1)
             data = {"username": "reviewer00", "password": PASSWORD, "login_token": token}
             # (the warm-up's own session; the reviewers below sign in for themselves)
