@@ -216,25 +216,43 @@ def register(app: typer.Typer) -> None:
             help="Why a version that failed the gate may still be used.",
         ),
         by: str | None = typer.Option(
-            None, "--by", help="Who is promoting (required to override)."
+            None, "--by", help="Who is promoting (required; recorded in the promotion log)."
+        ),
+        features: Path | None = typer.Option(
+            None, "--features", help="Feature table whose latest referrals the band check uses."
         ),
     ) -> None:
-        """Move the alias `champion` to VERSION, only if its fairness gate passed (or an override is recorded)."""
+        """Make VERSION champion if its gate passed (or an override is recorded), it is not worse
+        than the champion on the same test rows and its bands are sane; log it either way."""
         from frontdoor.governance.promotion import PromotionRefused
         from frontdoor.governance.promotion import promote as do_promote
 
         settings = _settings(ctx)
         try:
             p = do_promote(
-                settings, label or settings.models.primary_label, version, override_rationale, by
+                settings,
+                label or settings.models.primary_label,
+                version,
+                override_rationale,
+                by,
+                features,
             )
         except PromotionRefused as error:
-            _fail(f"promotion refused. {error}", code=1)
-        how = "OVERRIDE of a failed gate (recorded)" if p.overridden else "gate passed"
-        console.print(
-            f"{p.model_name} version {p.version} is now champion ({how}); previous champion: "
-            f"{p.previous_champion or 'none'}; by {p.by} at {p.at}."
-        )
+            _fail(f"promotion refused (recorded in the promotion log). {error}", code=1)
+        if p.already:
+            console.print(
+                f"{p.model_name} version {p.version} is already champion (promoted {p.at} by "
+                f"{p.by}); nothing was written."
+            )
+        else:
+            how = "OVERRIDE of a failed gate (recorded)" if p.overridden else "every guard passed"
+            console.print(
+                f"{p.model_name} version {p.version} is now champion ({how}); previous champion: "
+                f"{p.previous_champion or 'none'}; by {p.by} at {p.at}."
+            )
+            comparison = p.checks.get("comparison", {}).get("text")
+            if comparison:
+                console.print(f"compared with the champion: {comparison}")
         console.print(REVIEW_NOTICE)
 
     @app.command("report")

@@ -117,13 +117,17 @@ def register(app: typer.Typer) -> None:
         else:
             rows = table[table[label].isna()] if label in table.columns else table
         try:
-            version = registry.get_version(settings, label, model)
+            registry.get_version(settings, label, model)
         except Exception as exc:  # noqa: BLE001 - say which model is missing, plainly
             raise typer.BadParameter(
                 f"No model {registry.model_name(settings, label)} at {model!r}: {exc}",
                 param_hint="--model",
             ) from exc
-        loaded = registry.load_pyfunc(settings, label, version.version)
+        try:  # only the version the promotion log names as champion scores referrals
+            loaded, version = registry.load_promoted(settings, label, model)
+        except registry.NotPromoted as refused:
+            _console().print(f"[red]{refused}[/red]")
+            raise typer.Exit(code=1) from refused
         scored = score_referrals(
             loaded, rows, label=label, model_name=version.name, model_version=version.version
         )
