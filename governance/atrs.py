@@ -159,7 +159,9 @@ def process(facts: dict) -> dict[str, Field]:
             "A calibrated probability, a band, and the top reasons raising and lowering it, each "
             f"in plain English from the feature catalogue. Every screen says: {REVIEW_NOTICE}",
         ),
-        "frequency_and_scale_of_usage": pipeline("Frequency and scale of usage", facts["scale_text"]),
+        "frequency_and_scale_of_usage": pipeline(
+            "Frequency and scale of usage", facts["scale_text"]
+        ),
         "human_decisions_and_review": pipeline(
             "Human decisions and review",
             "Every decision is made by a social work manager. Flags prompt review only; "

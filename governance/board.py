@@ -19,7 +19,12 @@ from frontdoor.models.tracking import client
 from frontdoor.records.disclosure import SUPPRESSED, shown_count, shown_parts
 from frontdoor.settings import Settings
 
-GROUP_COLUMNS = {"sex": "Sex", "ethnicity_group": "Ethnic group", "age_band": "Age band", "disability": "Disability"}
+GROUP_COLUMNS = {
+    "sex": "Sex",
+    "ethnicity_group": "Ethnic group",
+    "age_band": "Age band",
+    "disability": "Disability",
+}
 
 
 def frequency_sentence(freq: dict, outcome: str, up_to: int) -> str:
@@ -34,7 +39,9 @@ def frequency_sentence(freq: dict, outcome: str, up_to: int) -> str:
     )
 
 
-def how_well(pred: pd.DataFrame, audit_flags: pd.Series, flagged_bands: list[str], up_to: int, outcome: str) -> dict:
+def how_well(
+    pred: pd.DataFrame, audit_flags: pd.Series, flagged_bands: list[str], up_to: int, outcome: str
+) -> dict:
     """Natural frequencies under the audit's flag rule and under the queue's (band) rule, on the
     test referrals, and how the two rules differ."""
     y = pred["y"].to_numpy(dtype=float)
@@ -61,7 +68,9 @@ def gate_lines(gate: GateResult) -> list[str]:
     """What failed (or was inconclusive), one plain sentence each."""
     name = {"fnr": "missed escalations (FNR)", "fpr": "false alarms (FPR)"}
     lines = []
-    for check, what in [(c, "failed") for c in gate.failures] + [(c, "inconclusive") for c in gate.inconclusive]:
+    for check, what in [(c, "failed") for c in gate.failures] + [
+        (c, "inconclusive") for c in gate.inconclusive
+    ]:
         value = "n/a" if check.value is None else f"{check.value:.2f}"
         lines.append(
             f"{name.get(check.metric, check.metric)} {check.kind} {value} for "
@@ -95,8 +104,11 @@ def training_by_group(pred: pd.DataFrame, up_to: int) -> list[dict]:
             rows.append(
                 {
                     "characteristic": title,
-                    "group": "yes" if (column == "disability" and group in ("1", "1.0")) else
-                    "no" if (column == "disability" and group in ("0", "0.0")) else str(group),
+                    "group": "yes"
+                    if (column == "disability" and group in ("1", "1.0"))
+                    else "no"
+                    if (column == "disability" and group in ("0", "0.0"))
+                    else str(group),
                     "referrals": shown[str(group)],
                     "rate": SUPPRESSED if hidden else f"{pos / int(n):.0%}",
                 }
@@ -134,8 +146,11 @@ def caveats(synthetic: bool, rules_differ: str | None) -> list[str]:
     if rules_differ:
         out.append(rules_differ)
     if synthetic:
-        out.insert(0, "These figures come from SYNTHETIC data (a generated council): they show "
-                   "how the report works, not how the model would perform on real records.")
+        out.insert(
+            0,
+            "These figures come from SYNTHETIC data (a generated council): they show "
+            "how the report works, not how the model would perform on real records.",
+        )
     return out
 
 

@@ -27,7 +27,7 @@ from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import reliability_table
 from frontdoor.models.promotion_log import promotion_log
-from frontdoor.models.tracking import CHAMPION, client
+from frontdoor.models.tracking import client
 from frontdoor.settings import Settings
 
 GATED = ("fnr", "fpr")
@@ -73,7 +73,9 @@ def _artifact_json(run_id: str, path: str) -> dict | None:
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=tmp
+            )
         except Exception:  # noqa: BLE001 - an unaudited run has no audit to show
             return None
         return json.loads(Path(local).read_text(encoding="utf-8"))
@@ -84,7 +86,9 @@ def _artifact_csv(run_id: str, path: str) -> pd.DataFrame | None:
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=tmp
+            )
         except Exception:  # noqa: BLE001
             return None
         return pd.read_csv(local)
@@ -115,7 +119,9 @@ def fairness_side_by_side(a: dict | None, b: dict | None) -> list[dict]:
                     {
                         "characteristic": characteristic.replace("_", " "),
                         "group": group,
-                        "metric": "missed escalations (FNR) ratio" if m == "fnr" else "false alarms (FPR) ratio",
+                        "metric": "missed escalations (FNR) ratio"
+                        if m == "fnr"
+                        else "false alarms (FPR) ratio",
                         "challenger": mine.get("value"),
                         "challenger_interval": (mine.get("lo"), mine.get("hi")),
                         "champion": None if theirs is None else theirs.get("value"),
@@ -128,7 +134,9 @@ def parameter_changes(settings: Settings, run_a: str, run_b: str) -> list[dict]:
     c = client(settings)
     pa, pb = c.get_run(run_a).data.params, c.get_run(run_b).data.params
     keys = sorted(k for k in set(pa) | set(pb) if pa.get(k) != pb.get(k))
-    return [{"parameter": k, "challenger": pa.get(k, "-"), "champion": pb.get(k, "-")} for k in keys]
+    return [
+        {"parameter": k, "challenger": pa.get(k, "-"), "champion": pb.get(k, "-")} for k in keys
+    ]
 
 
 def contribution_changes(a: pd.DataFrame | None, b: pd.DataFrame | None) -> tuple[dict, list[dict]]:
@@ -207,9 +215,17 @@ def compare(
         registry.test_predictions(settings, mv_a.run_id),
         registry.test_predictions(settings, mv_b.run_id),
     )
-    out.rows, out.children = int(len(shared)), int(shared["child_id"].nunique()) if len(shared) else 0
+    out.rows, out.children = (
+        int(len(shared)),
+        int(shared["child_id"].nunique()) if len(shared) else 0,
+    )
     if len(shared) < settings.governance.min_shared_test_rows:
-        out.note = str(NoSharedRows(f"only {len(shared)} shared test referrals"))
+        out.note = str(
+            NoSharedRows(
+                f"Not compared with champion version {out.champion}: the two share only "
+                f"{len(shared)} test referrals with the same outcome"
+            )
+        )
     else:
         table = paired_metrics(shared, settings)
         table["name"] = table["metric"].map(metric_name)
@@ -225,7 +241,9 @@ def compare(
         "champion_summary": mv_b.tags.get("fairness.gate_summary", ""),
     }
     out.parameters = parameter_changes(settings, mv_a.run_id, mv_b.run_id)
-    importance = [_artifact_csv(mv.run_id, "model_card/global_importance.csv") for mv in (mv_a, mv_b)]
+    importance = [
+        _artifact_csv(mv.run_id, "model_card/global_importance.csv") for mv in (mv_a, mv_b)
+    ]
     out.features, out.contributions = contribution_changes(*importance)
     return out
 

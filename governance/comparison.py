@@ -47,10 +47,19 @@ def shared_test_rows(challenger: pd.DataFrame, champion: pd.DataFrame) -> pd.Dat
     return both.drop(columns=["y_champion"]).reset_index(drop=True)
 
 
-METRICS = ("auc", "average_precision", "brier", "ece", "precision_at_capacity", "recall_at_capacity")
+METRICS = (
+    "auc",
+    "average_precision",
+    "brier",
+    "ece",
+    "precision_at_capacity",
+    "recall_at_capacity",
+)
 
 
-def paired_metrics(shared: pd.DataFrame, settings: Settings, seed: int | None = None) -> pd.DataFrame:
+def paired_metrics(
+    shared: pd.DataFrame, settings: Settings, seed: int | None = None
+) -> pd.DataFrame:
     """Each metric for both versions, with the paired difference (challenger - champion).
 
     One row per metric: challenger, champion, difference and each one's 95% interval
@@ -195,7 +204,7 @@ def band_check(model, latest: pd.DataFrame, settings: Settings) -> BandCheck:
 
 
 def natural_frequencies(y: np.ndarray, flags: np.ndarray, per: int = 100) -> dict:
-    """"Of 100 flagged referrals about N escalate; of 100 not flagged, about M"."""
+    """ "Of 100 flagged referrals about N escalate; of 100 not flagged, about M"."""
     y, flags = np.asarray(y, dtype=float), np.asarray(flags, dtype=bool)
     flagged = float(y[flags].mean()) if flags.any() else float("nan")
     rest = float(y[~flags].mean()) if (~flags).any() else float("nan")

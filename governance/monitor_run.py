@@ -125,7 +125,9 @@ def run_monitor(
     model = registry.load_native(settings, label, mv.version)
     if len(decisions):
         decisions = decisions[decisions["label"] == label]
-    window = monitor_window(settings, label, mv.run_id, pd.to_datetime(table["decision_date"]).max())
+    window = monitor_window(
+        settings, label, mv.run_id, pd.to_datetime(table["decision_date"]).max()
+    )
     rules = MonitorRules.from_settings(settings)
     report = build_monitor_report(table, model, decisions, window, rules)
     folder = Path(out) / f"{report.as_of}-{label}-v{mv.version}"

@@ -405,7 +405,7 @@ def publish_calibration(frame: pd.DataFrame, up_to: int) -> pd.DataFrame:
         frame,
         size="referrals",
         parts=[["matured"]],
-        rates={"predicted": "matured", "observed": "escalated", "gap": "escalated"},
+        rates={"predicted": "matured", "observed": "matured", "gap": "matured"},
         within=None,
         up_to=up_to,
     ).pipe(_hide_escalated, frame, up_to)
@@ -587,7 +587,9 @@ def _drift(table, model, window: MonitorWindow, psi_alert: float) -> tuple[pd.Da
     dates = pd.to_datetime(table["decision_date"])
     start, end = window.train_window
     reference = table[(dates >= start) & (dates <= end)]
-    recent = table[(dates > window.as_of - pd.Timedelta(days=window.window_days)) & (dates <= window.as_of)]
+    recent = table[
+        (dates > window.as_of - pd.Timedelta(days=window.window_days)) & (dates <= window.as_of)
+    ]
     drift = feature_drift(reference, recent, list(model.feature_names), alert=psi_alert)
     scores = score_drift(
         model.predict_proba(reference) if len(reference) else [],

@@ -16,11 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from frontdoor.governance.fairness.audit import AuditResult, run_audit
-from frontdoor.governance.fairness.characteristics import derive_characteristics
-from frontdoor.governance.fairness.publish import published_audit
-from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE, log_audit
-from frontdoor.governance.gate import GateResult, evaluate_gate
 from frontdoor.governance.comparison import (
     NoSharedRows,
     band_check,
@@ -28,6 +23,11 @@ from frontdoor.governance.comparison import (
     non_inferiority,
     shared_test_rows,
 )
+from frontdoor.governance.fairness.audit import AuditResult, run_audit
+from frontdoor.governance.fairness.characteristics import derive_characteristics
+from frontdoor.governance.fairness.publish import published_audit
+from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE, log_audit
+from frontdoor.governance.gate import GateResult, evaluate_gate
 from frontdoor.models import registry
 from frontdoor.models.promotion_log import OVERRIDDEN, PROMOTED, REFUSED, promotion_log
 from frontdoor.models.tracking import CHAMPION, client
@@ -130,7 +130,12 @@ def audit_model_version(settings: Settings, label: str, ref: str | int) -> Model
         version.name, str(version.version), "fairness_audit", "pass" if gate.passed else "fail"
     )
     verdict = "PASSED" if gate.passed else "FAILED"
-    _describe(settings, version, f"Fairness audit {audit.created_at[:10]}: gate {verdict} ({gate.summary()[:300]}).", part="audit")
+    _describe(
+        settings,
+        version,
+        f"Fairness audit {audit.created_at[:10]}: gate {verdict} ({gate.summary()[:300]}).",
+        part="audit",
+    )
     return ModelAudit(audit, gate, record, version.name, str(version.version), version.run_id)
 
 
@@ -197,7 +202,12 @@ def _band_guard(settings: Settings, label: str, mv, latest: pd.DataFrame | None,
         guards.fail("The band check needs the latest feature table (none was found).")
         return
     recent = latest_referrals(latest, settings.governance.band_check_days)
-    result = band_check(registry.load_native(settings, label, mv.version), recent, settings)
+    try:
+        model = registry.load_native(settings, label, mv.version)
+    except Exception as error:  # noqa: BLE001 - a version without a loadable model
+        guards.fail(f"The band check could not load version {mv.version}'s model: {error}")
+        return
+    result = band_check(model, recent, settings)
     guards.checks["bands"] = result.as_dict()
     if not result.passed:
         guards.fail(f"Bands not sane: {result.text()}.")
@@ -208,7 +218,11 @@ def _latest_table(settings: Settings, features: Path | pd.DataFrame | None) -> p
         return features
     from frontdoor.records.feature_table import read_feature_table
 
-    path = Path(features) if features is not None else settings.resolve(settings.paths.features)
+    if features is None:
+        from frontdoor.records.feature_table import default_feature_path
+
+        features = default_feature_path(settings)
+    path = Path(features)
     try:
         return read_feature_table(path)
     except (FileNotFoundError, OSError, ValueError):
@@ -267,7 +281,9 @@ def promote(
     row = log.append({**entry, "action": OVERRIDDEN if overridden else PROMOTED, "why": why})
     _record(settings, mv, row)
     registry.set_alias(settings, label, CHAMPION, mv.version)
-    return Promotion(mv.name, str(mv.version), previous, gate, overridden, who, row["at"], False, guards.checks)
+    return Promotion(
+        mv.name, str(mv.version), previous, gate, overridden, who, row["at"], False, guards.checks
+    )
 
 
 def _already(mv, champion: dict) -> Promotion:
@@ -299,10 +315,16 @@ def _record(settings: Settings, mv, row: dict) -> None:
     }
     if row["action"] == OVERRIDDEN:
         tags["promotion.override_rationale"] = row["why"][:4900]
+        tags["promotion.override_by"] = row["by"]
+        tags["promotion.override_at"] = row["at"]
     for key, value in tags.items():
         c.set_model_version_tag(mv.name, str(mv.version), key, value)
         c.set_tag(mv.run_id, key, value)
-    how = "by OVERRIDE of a failed fairness gate" if row["action"] == OVERRIDDEN else "every guard passed"
+    how = (
+        "by OVERRIDE of a failed fairness gate"
+        if row["action"] == OVERRIDDEN
+        else "every guard passed"
+    )
     comparison = row["checks"].get("comparison", {}).get("text", "")
     _describe(
         settings,

@@ -41,9 +41,9 @@ from frontdoor.governance.fairness.render import TEMPLATES, css, environment, fi
 from frontdoor.governance.fairness.suppression import suppress_count_value
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
+from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
-from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models.tracking import client
 from frontdoor.records.disclosure import shown_parts
 from frontdoor.settings import Settings
@@ -305,7 +305,9 @@ def _run_files(mv) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
     return images, importance, bands
 
 
-def _facts(settings: Settings, label: str, mv, run, pred: pd.DataFrame, gate, synthetic: bool) -> dict:
+def _facts(
+    settings: Settings, label: str, mv, run, pred: pd.DataFrame, gate, synthetic: bool
+) -> dict:
     """What the ATRS record and the card say, from the run."""
     up_to = settings.privacy.suppress_counts_up_to
     kind = run.data.tags.get("estimator", "unknown")
@@ -422,7 +424,9 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
     except Exception:
         metrics = None
     synthetic = run.data.tags.get("has_oracle") == "True" or "oracle_probability" in pred
-    examples, examples_note = example_cases(settings, label, str(mv.version), pred, features, synthetic)
+    examples, examples_note = example_cases(
+        settings, label, str(mv.version), pred, features, synthetic
+    )
     facts = _facts(settings, label, mv, run, pred, gate, synthetic)
     board = _board(settings, run, pred, facts)
     meta = {

@@ -169,4 +169,6 @@ def mlflow_anchor(client) -> Anchor:
 def promotion_log(settings: Settings, client=None) -> PromotionLog:
     """The configured log, anchored in the MLflow registry when a client is given."""
     anchor = mlflow_anchor(client) if client is not None else None
-    return PromotionLog(settings.resolve(settings.governance.promotion_log), log_key(settings), anchor)
+    return PromotionLog(
+        settings.resolve(settings.governance.promotion_log), log_key(settings), anchor
+    )

@@ -361,13 +361,18 @@ def promote_step(
     the gate (or a recorded override), non-inferiority to the champion, sane bands."""
     from frontdoor.governance.promotion import promote_or_refuse
 
-    return {"outputs": {}, **promote_or_refuse(settings, label, version, features, override_rationale, by)}
+    return {
+        "outputs": {},
+        **promote_or_refuse(settings, label, version, features, override_rationale, by),
+    }
 
 
 # ---------------------------------------------------------------------------- monitoring
 
 
-@step("monitor", sections=("pipelines", "fairness", "review", "tracking", "governance"), cache=False)
+@step(
+    "monitor", sections=("pipelines", "fairness", "review", "tracking", "governance"), cache=False
+)
 def monitor_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
     """Drift, flag rates, calibration, recent fairness and agreement for a model version
     (``governance.monitor_run``); written to ``out`` as tables fit to publish."""

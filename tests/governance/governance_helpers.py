@@ -12,6 +12,12 @@ from frontdoor.models.run import train_and_register
 from frontdoor.records.feature_table import write_feature_table
 
 LABEL = "escalation_12m"
+FAST = {"bootstrap_samples": 30, "lightgbm": {"n_estimators": 60}, "explain_sample": 200}
+POOR = {
+    "bootstrap_samples": 30,
+    "lightgbm": {"n_estimators": 3, "num_leaves": 2},
+    "explain_sample": 200,
+}
 OVERRIDE = "Toy data in a test: the gate verdict is not what this test is about."
 
 
@@ -29,7 +35,9 @@ def train_audit(table: pd.DataFrame, settings, models: dict | None = None) -> st
     """Train and register a version on ``table`` (with ``models`` settings), audit it."""
     if models is not None:
         settings = settings.model_copy(
-            update={"models": settings.models.model_validate({**settings.models.model_dump(), **models})}
+            update={
+                "models": settings.models.model_validate({**settings.models.model_dump(), **models})
+            }
         )
     _, record = train_and_register(table, LABEL, settings)
     audit_model_version(settings, LABEL, record.model_version)
