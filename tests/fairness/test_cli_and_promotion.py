@@ -197,7 +197,7 @@ def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
     # refusal names the guard (tests/governance promote real models through every guard)
     with pytest.raises(PromotionRefused, match="band check"):
         promote(settings, label, fair, by="Data lead")
-    with pytest.raises(PromotionRefused):
+    with pytest.raises(registry.NotPromoted):
         registry.promoted_version(settings, label, fair)
 
     bad = audit_model_version(settings, label, unfair)
