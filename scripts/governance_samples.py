@@ -49,6 +49,19 @@ def screenshots(html: Path) -> list[Path]:
     return out
 
 
+def metric_keys(root: Path) -> str:
+    """How many metric keys the champion's run has (issue 14 found 2,052, 1,631 of them fairness)."""
+    from frontdoor.models import registry
+    from frontdoor.models.tracking import client
+    from frontdoor.settings import Settings
+
+    settings = Settings(paths={"root": str(root)})
+    mv = registry.get_version(settings, settings.models.primary_label, "champion")
+    keys = client(settings).get_run(mv.run_id).data.metrics
+    fairness = [k for k in keys if k.startswith("fairness")]
+    return f"champion run: {len(keys)} metric keys, {len(fairness)} of them fairness"
+
+
 def main(children: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -66,6 +79,7 @@ def main(children: int) -> None:
         record = json.loads((samples / "atrs-sample.json").read_text())
         print("ATRS:", record["completion"]["filled_by_pipeline"], "fields by the pipeline,",
               len(record["completion"]["to_be_completed_by_council"]), "for the council")
+        print(metric_keys(root))
         log = root / "data/governance/promotion-log.jsonl"
         print("promotion log rows:", log.read_text().count("\n"))
         for path in screenshots(samples / "governance-report-sample.html"):
