@@ -25,7 +25,6 @@ from frontdoor.governance.comparison import (
 )
 from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
-from frontdoor.models.evaluate import reliability_table
 from frontdoor.models.promotion_log import promotion_log
 from frontdoor.models.tracking import client
 from frontdoor.settings import Settings
@@ -162,6 +161,13 @@ def contribution_changes(a: pd.DataFrame | None, b: pd.DataFrame | None) -> tupl
         for r in top.itertuples()
     ]
     return features, rows
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, bins: int) -> pd.DataFrame:
+    """Observed against predicted in equal-sized bins of the prediction."""
+    frame = pd.DataFrame({"y": y, "p": p})
+    frame["bin"] = pd.qcut(frame["p"].rank(method="first"), bins, labels=False)
+    return frame.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"))
 
 
 def calibration_rows(shared: pd.DataFrame, bins: int = 5) -> list[dict]:

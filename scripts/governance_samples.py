@@ -13,8 +13,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def run(*args: str, config: Path) -> str:
@@ -77,8 +83,13 @@ def main(children: int) -> None:
         shutil.copy(out, samples / "governance-report-sample.html")
         shutil.copy(out.with_name("report-atrs.json"), samples / "atrs-sample.json")
         record = json.loads((samples / "atrs-sample.json").read_text())
-        print("ATRS:", record["completion"]["filled_by_pipeline"], "fields by the pipeline,",
-              len(record["completion"]["to_be_completed_by_council"]), "for the council")
+        print(
+            "ATRS:",
+            record["completion"]["filled_by_pipeline"],
+            "fields by the pipeline,",
+            len(record["completion"]["to_be_completed_by_council"]),
+            "for the council",
+        )
         print(metric_keys(root))
         log = root / "data/governance/promotion-log.jsonl"
         print("promotion log rows:", log.read_text().count("\n"))

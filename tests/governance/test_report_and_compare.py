@@ -99,3 +99,29 @@ def test_compare_has_paired_intervals_frequencies_fairness_and_settings(governed
     assert c.contributions and all("_" not in r["feature"] for r in c.contributions)
     lines = comparison_text(c)
     assert any("of 100 flagged" in line for line in lines)
+
+
+def test_frontdoor_compare_prints_the_comparison(governed, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from frontdoor.cli import app
+
+    settings, _, good, poor, _ = governed
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "paths": {"root": str(settings.paths.root)},
+                "tracking": {"tracking_uri": settings.tracking.tracking_uri},
+                "governance": {"comparison_bootstrap_samples": 50},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["--config", str(config), "compare", poor])
+    assert result.exit_code == 0, result.output
+    assert f"Version {poor} against version {good}" in result.output  # the log's champion
+    assert "of 100 flagged referrals about" in result.output
+    assert "models.lightgbm.n_estimators" in result.output
