@@ -145,12 +145,23 @@ def non_inferiority(shared: pd.DataFrame, settings: Settings) -> NonInferiority:
     )
 
 
-def latest_referrals(table: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Referrals decided in the last ``days`` days of the table."""
+def latest_referrals(table: pd.DataFrame, days: int, min_rows: int = 0) -> pd.DataFrame:
+    """Referrals decided in the last ``days`` days of the table, or the latest ``min_rows``
+    referrals when those days hold fewer (a small council)."""
     if "decision_kind" in table:
         table = table[table["decision_kind"] == "referral"]
     dates = pd.to_datetime(table["decision_date"])
-    return table[dates > dates.max() - pd.Timedelta(days=days)]
+    recent = table[dates > dates.max() - pd.Timedelta(days=days)]
+    if len(recent) >= min_rows:
+        return recent
+    return table.loc[dates.sort_values(kind="mergesort").index[-min_rows:]]
+
+
+def band_allowance(training_share: float, rows: int, tolerance: float) -> float:
+    """How far a band's share may stray: the tolerance plus the sampling noise of a share on
+    ``rows`` referrals (1.96 standard errors), so a small council is not refused by chance."""
+    p = float(training_share)
+    return tolerance + 1.96 * float(np.sqrt(p * (1 - p) / max(rows, 1)))
 
 
 @dataclass
@@ -167,7 +178,7 @@ class BandCheck:
         if not off:
             return (
                 f"each band's share of the {self.rows:,} latest referrals is within "
-                f"{self.tolerance:.0%} of its training share"
+                f"{self.tolerance:.0%} (plus sampling noise) of its training share"
             )
         parts = ", ".join(
             f"{b['band']} {b['latest_share']:.0%} (trained {b['training_share']:.0%})" for b in off
@@ -197,7 +208,10 @@ def band_check(model, latest: pd.DataFrame, settings: Settings) -> BandCheck:
                 "band": str(name),
                 "training_share": float(share),
                 "latest_share": now,
-                "within": bool(abs(now - float(share)) <= g.band_share_tolerance),
+                "within": bool(
+                    abs(now - float(share))
+                    <= band_allowance(float(share), len(latest), g.band_share_tolerance)
+                ),
             }
         )
     return BandCheck(all(r["within"] for r in rows), int(len(latest)), rows, g.band_share_tolerance)

@@ -201,7 +201,8 @@ def _band_guard(settings: Settings, label: str, mv, latest: pd.DataFrame | None,
     if latest is None:
         guards.fail("The band check needs the latest feature table (none was found).")
         return
-    recent = latest_referrals(latest, settings.governance.band_check_days)
+    g = settings.governance
+    recent = latest_referrals(latest, g.band_check_days, g.min_band_check_rows)
     try:
         model = registry.load_native(settings, label, mv.version)
     except Exception as error:  # noqa: BLE001 - a version without a loadable model

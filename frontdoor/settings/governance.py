@@ -21,10 +21,11 @@ class GovernanceSettings(Section):
     comparison_bootstrap_samples: int = 500  # paired bootstrap resamples (children, not rows)
     min_shared_test_rows: int = 200  # fewer shared rows: no comparison is possible, refused
     # Each band's share of the latest referrals must lie within this (absolute) distance of its
-    # share of the training referrals (e.g. "very high" trained at 5%: 0% to 15% passes).
+    # share of the training referrals, plus 1.96 standard errors of a share on that many rows
+    # (e.g. "very high" trained at 5%, 400 referrals: 0% to 17% passes).
     band_share_tolerance: float = 0.10
-    band_check_days: int = 90  # "the latest data": referrals in the last N days
-    min_band_check_rows: int = 50  # fewer recent referrals: the band check cannot be made
+    band_check_days: int = 90  # "the latest data": referrals in the last N days...
+    min_band_check_rows: int = 100  # ...or the latest N referrals when those days hold fewer
     # The append-only promotion log (one JSON row per promotion, refusal and override).
     promotion_log: Path = Path("data/governance/promotion-log.jsonl")
     # Key of the log's hash chain (HMAC-SHA256). Outside demo mode it must be set; in demo mode
