@@ -211,23 +211,7 @@ def log_run(
             folder = Path(tmp)
             write_run_artifacts(result, folder, settings)
             mlflow.log_artifacts(str(folder))
-        example = result.explain_rows[deployed.input_columns].head(5).reset_index(drop=True)
-        example = example.astype(
-            {c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c])}
-        )
-        output = deployed.score_frame(example)
-        signature = infer_signature(example, output)
-        with tempfile.TemporaryDirectory() as tmp:
-            bundle = write_bundle(deployed, Path(tmp) / "frontdoor-model.pkl")
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(CODE_FILE),
-                artifacts={BUNDLE: str(bundle)},
-                signature=signature,
-                input_example=example,
-                pip_requirements=pip_requirements(),
-                registered_model_name=name,
-            )
+        info = log_model_from_code(result, name)
         for start in range(0, len(per_fold), 900):  # at most 1000 metrics per batch
             c.log_batch(run_id, metrics=per_fold[start : start + 900])
         version = str(info.registered_model_version)
@@ -255,6 +239,28 @@ def log_run(
     )
     describe_version(settings, name, version, "Fairness audit pending.", part="audit")
     return RunRecord(run_id, experiment_id, name, version, f"models:/{name}/{version}")
+
+
+def log_model_from_code(result: Backtest, name: str):
+    """Log the deployed model as models from code (its code file, and the fitted model as the
+    ``bundle`` artifact) with signature and input example, registering a version of ``name``."""
+    deployed = result.deployed
+    example = result.explain_rows[deployed.input_columns].head(5).reset_index(drop=True)
+    example = example.astype(
+        {c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c])}
+    )
+    signature = infer_signature(example, deployed.score_frame(example))
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = write_bundle(deployed, Path(tmp) / "frontdoor-model.pkl")
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(CODE_FILE),
+            artifacts={BUNDLE: str(bundle)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=name,
+        )
 
 
 DESCRIPTION_BASE_TAG = "description.base"
