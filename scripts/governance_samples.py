@@ -73,7 +73,9 @@ def main(children: int) -> None:
         root = Path(tmp)
         config = root / "frontdoor.yaml"
         config.write_text(
-            f"paths:\n  root: {root}\nsynth:\n  children: {children}\n", encoding="utf-8"
+            f"paths:\n  root: {root}\nsynth:\n  children: {children}\n"
+            "pipelines:\n  ephemeral_startup_seconds: 300\n",
+            encoding="utf-8",
         )
         (root / "pyproject.toml").write_text('[project]\nname = "frontdoor"\n', encoding="utf-8")
         print(run("demo", config=config)[-2000:])

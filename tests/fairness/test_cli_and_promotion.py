@@ -214,7 +214,7 @@ def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
         promote(settings, label, unfair, why, "Head of MASH")
     rows = promotion_log(settings, c).history(registry.model_name(settings, label))
     assert [r["action"] for r in rows] == ["refused"] * len(rows) and len(rows) >= 4
-    assert {r["by"] for r in rows} == {"Data lead", "Head of MASH"}
+    assert {r["by"] for r in rows} == {"A. Lead", "Data lead", "Head of MASH"}
 
 
 def test_promote_command_refuses_with_a_clear_message_and_exit_code(tmp_path):
