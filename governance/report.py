@@ -39,14 +39,13 @@ from frontdoor.governance.board import (
 from frontdoor.governance.compare import compare
 from frontdoor.governance.fairness.publish import published_audit
 from frontdoor.governance.fairness.render import TEMPLATES, css, environment, figures
-from frontdoor.governance.fairness.suppression import suppress_count_value
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
 from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
 from frontdoor.models.tracking import client
-from frontdoor.records.disclosure import shown_parts
+from frontdoor.records.disclosure import shown_count, shown_parts
 from frontdoor.settings import Settings
 
 ARTIFACT_DIR = "governance"
@@ -140,7 +139,7 @@ def data_summary(pred: pd.DataFrame, up_to: int) -> list[dict]:
                 "fold": str(fold),
                 "from": str(dates.min().date()),
                 "to": str(dates.max().date()),
-                "decisions": suppress_count_value(n, up_to),
+                "decisions": shown_count(n, up_to),
                 "with_outcome": with_outcome,
                 "rate": rate,
                 "flagged": flagged_shown,
@@ -365,7 +364,7 @@ def _facts(
         "data_text": f"From {records}: contacts, referrals, assessments (with factors), Section 47 enquiries, child protection plans, early help and police domestic-abuse notifications.",
         "data_quantity_text": (
             f"{n_rows if n_rows is not None else 'see the run'} decisions with {n_features} "
-            f"features; {suppress_count_value(len(pred), up_to)} test decisions."
+            f"features; {shown_count(len(pred), up_to)} test decisions."
         ),
         "completeness_text": (
             "Every referral in the extract's period; referrals whose 12-month outcome had not ended "
@@ -377,7 +376,7 @@ def _facts(
         "cleaning_text": preprocessing_text(settings),
         "data_dates_text": (
             f"Test decisions from {dates.min().date()} to {dates.max().date()} "
-            f"({suppress_count_value(len(pred), up_to)} decisions); labelled decisions used: "
+            f"({shown_count(len(pred), up_to)} decisions); labelled decisions used: "
             f"{n_rows if n_rows is not None else 'see the run'}; the deployed model's training "
             f"window: {run.data.params.get('deployed_train_window', 'see the run').replace('..', ' to ')}."
         ),
@@ -395,7 +394,7 @@ def _board(settings: Settings, run, pred: pd.DataFrame, facts: dict) -> dict:
     kind = facts["kind"]
     dates = pd.to_datetime(pred["decision_date"])
     return {
-        "test_referrals": suppress_count_value(len(pred), up_to),
+        "test_referrals": shown_count(len(pred), up_to),
         "test_from": str(dates.min().date()),
         "test_to": str(dates.max().date()),
         "how_well": how_well(
