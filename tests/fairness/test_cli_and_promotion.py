@@ -8,8 +8,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
-from fairness_helpers import predictions, register_predictions
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
@@ -18,6 +16,8 @@ from frontdoor.governance.promotion import PromotionRefused, audit_model_version
 from frontdoor.models import registry
 from frontdoor.models.promotion_log import promotion_log
 from frontdoor.models.tracking import client
+from tests.support import make_settings
+from tests.support.fairness import predictions, register_predictions
 
 runner = CliRunner()
 

@@ -3,20 +3,16 @@ governance tests (real MLflow store in a temporary folder, real promotion log)."
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.feature_table import toy_feature_table
+
 HERE = Path(__file__).parent
 if str(HERE) not in sys.path:
     sys.path.append(str(HERE))
-
-_spec = importlib.util.spec_from_file_location("models_toy", HERE.parent / "models" / "conftest.py")
-models_toy = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(models_toy)
-toy_feature_table = models_toy.toy_feature_table
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from conftest import make_settings
 
 from frontdoor.governance.promotion import audit_model_version
 from frontdoor.models.run import train_and_register
 from frontdoor.records.feature_table import write_feature_table
+from tests.support import make_settings
 
 LABEL = "escalation_12m"
 FAST = {"bootstrap_samples": 30, "lightgbm": {"n_estimators": 60}, "explain_sample": 200}

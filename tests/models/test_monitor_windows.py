@@ -7,13 +7,13 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.governance.monitoring import MonitorRules, MonitorWindow, build_monitor_report
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.settings.fairness import FairnessSettings
 from frontdoor.settings.governance import GovernanceSettings
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 
