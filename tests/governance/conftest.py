@@ -3,16 +3,9 @@ governance tests (real MLflow store in a temporary folder, real promotion log)."
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.support.feature_table import toy_feature_table
-
-HERE = Path(__file__).parent
-if str(HERE) not in sys.path:
-    sys.path.append(str(HERE))
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +17,8 @@ def governance_table():
 def governed(governance_table, tmp_path_factory):
     """v1 (a sound model) promoted by a named person; v2 (3 trees of 2 leaves) trained and
     audited on the same table, so both have the same test referrals."""
-    from governance_helpers import (
+    from frontdoor.governance.promotion import promote
+    from tests.support.governance import (
         FAST,
         LABEL,
         OVERRIDE,
@@ -33,8 +27,6 @@ def governed(governance_table, tmp_path_factory):
         governed_settings,
         train_audit,
     )
-
-    from frontdoor.governance.promotion import promote
 
     root = tmp_path_factory.mktemp("governed")
     settings = governed_settings(root, FAST)

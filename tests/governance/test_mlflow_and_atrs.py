@@ -13,12 +13,12 @@ import json
 import jsonschema
 import mlflow
 import pytest
-from governance_helpers import LABEL
 
 from frontdoor.governance.atrs import schema, validate
 from frontdoor.governance.report import build_report
 from frontdoor.models import registry
 from frontdoor.models.tracking import client
+from tests.support.governance import LABEL
 
 pytestmark = pytest.mark.slow
 

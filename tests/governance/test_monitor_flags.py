@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from governance_helpers import LABEL
 
 from frontdoor.governance import monitoring as mon
 from frontdoor.governance.monitor_run import monitor_window, run_monitor
 from frontdoor.models import registry
 from frontdoor.pipelines.tasks import score_step
 from frontdoor.settings.governance import GovernanceSettings
+from tests.support.governance import LABEL
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from governance_helpers import LABEL, OVERRIDE
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
@@ -23,6 +22,7 @@ from frontdoor.models.promotion_log import (
     promotion_log,
 )
 from frontdoor.models.tracking import CHAMPION, client
+from tests.support.governance import LABEL, OVERRIDE
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from governance_helpers import LABEL
 
 from frontdoor.governance.compare import compare, comparison_text
 from frontdoor.governance.report import build_report
 from frontdoor.governance.wording import feature_phrase
+from tests.support.governance import LABEL
 
 pytestmark = pytest.mark.slow
 
