@@ -60,8 +60,27 @@ def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
     return known.get(name)
 
 
-def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, float]:
-    """Run a flow with an overall bar and one line per step (a moving bar while it runs)."""
+def _run_with_progress(
+    name: str, settings, verbose: bool = False, **parameters: Any
+) -> tuple[dict, float]:
+    """Run a flow with an overall bar and one line per step (a moving bar while it runs).
+    What the libraries say goes to the log file (shown with --verbose); a run that finds no
+    data or no model ends with what is missing, not a traceback."""
+    try:
+        return _progress_bars(name, settings, verbose, **parameters)
+    except LookupError as error:  # preflight.NothingToRunOn, a missing version, ...
+        console.print(f"[red]flow {name} stopped:[/red] {error}")
+        console.print(f"Details in {log_file(settings)}")
+        raise typer.Exit(1) from None
+
+
+def log_file(settings):
+    from frontdoor.logs import log_file as path
+
+    return path(settings)
+
+
+def _progress_bars(name: str, settings, verbose: bool, **parameters: Any) -> tuple[dict, float]:
     from frontdoor.pipelines.progress import listening
     from frontdoor.pipelines.runners import run_flow
 
@@ -91,7 +110,7 @@ def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, fl
                 progress.advance(overall)
 
         with listening(listen):
-            result = run_flow(name, settings, **parameters)
+            result = run_flow(name, settings, verbose=verbose, **parameters)
         progress.update(
             overall, total=len(result.get("steps", [])), completed=len(result.get("steps", []))
         )
@@ -123,7 +142,7 @@ def _outputs(value: Any, found: dict[str, str] | None = None) -> dict[str, str]:
     return found
 
 
-def _summary(name: str, result: dict, seconds: float) -> None:
+def _summary(name: str, result: dict, seconds: float, settings) -> None:
     console.print(_steps_table(result))
     produced = _outputs(result)
     if produced:
@@ -134,6 +153,7 @@ def _summary(name: str, result: dict, seconds: float) -> None:
             table.add_row(k, v)
         console.print(table)
     console.print(f"flow [bold]{name}[/bold] finished in {seconds:.0f} s.")
+    console.print(f"Prefect, Dask and MLflow output: {log_file(settings)}")
 
 
 def _mlflow_ui(settings) -> str:
@@ -186,6 +206,7 @@ def _demo_epilogue(settings, result: dict, seconds: float) -> None:
     console.print(
         f"  Review app:  frontdoor serve   (then http://{settings.review.host}:{settings.review.port})"
     )
+    console.print(f"  Log:         {log_file(settings)}   (Prefect, Dask, MLflow; or --verbose)")
     users_file = Path(result["users"]["outputs"]["users_file"])
     saved = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
     if saved:
@@ -222,9 +243,9 @@ def register(app: typer.Typer) -> None:
             console.print("[red]The demo runs in demo mode only (demo_mode is false).[/red]")
             raise typer.Exit(2)
         labels = list(settings.models.labels) if all_labels else None
-        result, seconds = _run_with_progress("demo", settings, labels=labels)
-        console.print(_steps_table(result))
-        _demo_epilogue(settings, result, seconds)
+        verbose = ctx.find_root().meta.get("verbose", False)
+        result, seconds = _run_with_progress("demo", settings, verbose, labels=labels)
+        _demo_epilogue(settings, result, seconds)  # the progress lines above list the steps
 
     @flow_app.command("list")
     def flow_list() -> None:
@@ -288,12 +309,13 @@ def register(app: typer.Typer) -> None:
             )
         if name in ("score", "monitor") and alias:
             parameters["alias"] = alias
-        result, seconds = _run_with_progress(name, settings, **parameters)
+        verbose = ctx.find_root().meta.get("verbose", False)
+        result, seconds = _run_with_progress(name, settings, verbose, **parameters)
         if name == "demo":
             console.print(_steps_table(result))
             _demo_epilogue(settings, result, seconds)
             return
-        _summary(name, result, seconds)
+        _summary(name, result, seconds, settings)
         if name in ("audit", "retrain"):
             for audited in [result.get("audit")] + [m["audit"] for m in result.get("models", [])]:
                 if audited:
@@ -334,11 +356,22 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Register the scheduled deployments on the Prefect server (PREFECT_API_URL) for a
         worker: `prefect worker start --pool frontdoor` then runs them on schedule."""
-        from frontdoor.pipelines.deployments import register_for_worker, schedule_rows
+        from frontdoor.pipelines.deployments import (
+            NoWorkPool,
+            ensure_work_pool,
+            register_for_worker,
+            schedule_rows,
+        )
         from frontdoor.settings import project_root
 
         settings = _settings(ctx)
         where = source or str(settings.paths.root or project_root())
+        try:
+            if ensure_work_pool(work_pool):
+                console.print(f"Created the work pool {work_pool!r} (type process).")
+        except NoWorkPool as error:
+            console.print(f"[red]Nothing registered:[/red] {error}.")
+            raise typer.Exit(2) from None
         ids = register_for_worker(
             settings, where, work_pool, config=str(config) if config else None
         )

@@ -272,9 +272,12 @@ def queue_step(settings: Settings, scores: Path) -> dict:
 
 @step("resolve-model", sections=("tracking",), cache=False)
 def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
-    """The version an alias points at now (read every run: an alias moves on promotion)."""
+    """The version an alias points at now (read every run: an alias moves on promotion);
+    a missing store, model or alias fails the run with what is missing and where."""
     from frontdoor.models.registry import get_version
+    from frontdoor.pipelines.preflight import require_model
 
+    require_model(settings, label, alias)
     version = get_version(settings, label, alias)
     return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}
 
