@@ -21,6 +21,15 @@ LINE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _MARK = "_frontdoor_handler"
 
 
+class _RunFormatter(logging.Formatter):
+    """Lines that say which flow or task run spoke (Prefect puts the names on the record)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        run = getattr(record, "task_run_name", None) or getattr(record, "flow_run_name", None)
+        return line.replace(": ", f": [{run}] ", 1) if run else line
+
+
 def log_file(settings: Settings) -> Path:
     return settings.resolve(settings.pipelines.log_file)
 
@@ -49,7 +58,7 @@ def route_output(settings: Settings, verbose: bool = False) -> Path:
     if verbose:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
-        handler.setFormatter(logging.Formatter(LINE_FORMAT))
+        handler.setFormatter(_RunFormatter(LINE_FORMAT))
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(logging.INFO)
