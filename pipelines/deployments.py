@@ -9,8 +9,14 @@ the machine that runs the flow, never from Prefect's database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import prefect
+from prefect import Flow
+from prefect.schedules import Cron
+
 from frontdoor.pipelines.flows import monitor_flow, retrain_flow, score_flow
-from frontdoor.settings import Settings
+from frontdoor.settings import Settings, project_root
 
 SCHEDULES = (
     (
@@ -48,8 +54,6 @@ SERVED_SUFFIX = "-served"  # `serve-flows` names; `deploy` and prefect.yaml use 
 def deployment_parameters(settings: Settings, config: str | None, root: str | None = None):
     """What every scheduled run receives: the project root, always explicit (a worker's
     working directory is not the project), and the configuration file to load there."""
-    from frontdoor.settings import project_root
-
     where = root or str(settings.paths.root or project_root())
     return {"root": where, **({"config": config} if config else {})}
 
@@ -58,8 +62,6 @@ def build_deployments(settings: Settings, config: str | None = None) -> list:
     """One ``RunnerDeployment`` per schedule, for ``frontdoor serve-flows`` (nothing is started
     or registered here). Named ``<schedule>-served`` so that they never replace, nor are
     replaced by, the worker deployments ``frontdoor deploy`` registers on the same server."""
-    from prefect.schedules import Cron
-
     p = settings.pipelines
     parameters = deployment_parameters(settings, config)
     return [
@@ -74,6 +76,11 @@ def build_deployments(settings: Settings, config: str | None = None) -> list:
     ]
 
 
+def worker_source(settings: Settings, source: str | None = None) -> str:
+    """Where a worker runs the flows from: ``source``, or this project's folder."""
+    return source or str(settings.paths.root or project_root())
+
+
 def register_for_worker(
     settings: Settings, source: str, work_pool: str = "frontdoor", config: str | None = None
 ) -> list[str]:
@@ -81,9 +88,6 @@ def register_for_worker(
     ``work_pool`` to run from ``source`` (the project folder on the worker's machine, or a git
     URL). The same as ``prefect deploy --all`` with prefect.yaml. Returns the deployment ids.
     The runs receive the project root explicitly: ``source`` when it is a folder."""
-    from prefect import Flow
-    from prefect.schedules import Cron
-
     p = settings.pipelines
     folder = source if "://" not in source and not source.startswith("git@") else None
     parameters = deployment_parameters(settings, config, folder)
@@ -108,6 +112,15 @@ def register_for_worker(
             )
         )
     return ids
+
+
+def serve(
+    settings: Settings, config: str | None = None, say: Callable[[str], None] = print
+) -> None:
+    """Serve the deployments from this process until stopped (``prefect.serve``)."""
+    built = build_deployments(settings, config=config)
+    say(f"Serving {len(built)} deployments: {', '.join(d.name for d in built)}")
+    prefect.serve(*built)
 
 
 class NoWorkPool(RuntimeError):
