@@ -75,8 +75,20 @@ def one_prefect_server(settings: Settings) -> Iterator[str | None]:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             yield server.api_url
     finally:
+        _drain_to(server.api_url)
         os.environ.pop("PREFECT_API_URL", None)  # it was unset: no server was configured
         server.stop()
+
+
+def _drain_to(api_url: str) -> None:
+    """Send the run's last logs and events while the server still listens (otherwise they
+    are retried at exit against a stopped server: errors, and a slow exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        for worker in (APILogWorker, EventsWorker):
+            worker.drain_all(timeout=30)
 
 
 def flow_parameters(
