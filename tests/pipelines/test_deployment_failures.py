@@ -47,6 +47,7 @@ def _project(tmp_path: Path, **sections) -> Path:
         "pipelines": {"ephemeral_startup_seconds": 300},
         **sections,
     }
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "frontdoor.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     return tmp_path
 
