@@ -24,10 +24,9 @@ from frontdoor.settings import Settings
 @step("synthesise", sections=("synth",), code=("frontdoor.synth", "frontdoor.records"))
 def synth_step(settings: Settings, out: str) -> dict:
     """A synthetic council (raw council ids, as a council's own extract would hold them)."""
-    from frontdoor import synth
+    from frontdoor.synth.run import synthesise
 
-    council = synth.generate(settings)
-    synth.write_council(council, Path(out))
+    council, _ = synthesise(settings, Path(out))
     return with_output_digests(
         {
             "outputs": {"raw": str(out)},
