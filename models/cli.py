@@ -72,8 +72,7 @@ def tune(
     seed: int | None = typer.Option(None, "--seed", help="Search seed (default: models.seed)."),
     space: str = typer.Option("trees", "--space", help="trees (trees, learning rate) or wide."),
 ) -> None:
-    """Choose LightGBM's settings on each test window's past (same gap), log them beside the
-    untuned ones and print both backtests side by side. Defaults are not changed."""
+    """Choose LightGBM's settings on each test window's past; log and backtest them beside the untuned."""
     from frontdoor.models.run import tune_labels  # (start-up time)
 
     settings = settings_from(ctx)
