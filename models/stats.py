@@ -177,7 +177,7 @@ def calibration_line(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     y = np.asarray(y, dtype=int)
     if y.min(initial=1) == y.max(initial=0):
         return float("nan"), float("nan")
-    fit = LogisticRegression(penalty=None, max_iter=1000).fit(logit, y)
+    fit = LogisticRegression(C=np.inf, max_iter=1000).fit(logit, y)
     return float(fit.intercept_[0]), float(fit.coef_[0, 0])
 
 
