@@ -300,6 +300,26 @@ def _audit_and_promote(
     return audited, reported, promoted
 
 
+@flow(name="tune")
+def tune_flow(
+    settings: dict | None = None,
+    config: str | None = None,
+    labels: list[str] | None = None,
+    trials: int = 12,
+    seed: int | None = None,
+) -> dict:
+    """Choose LightGBM's settings on each test window's past and log them beside the untuned
+    (``models.run.tune_labels``); returns each label's side-by-side AUCs."""
+    from frontdoor.models.run import feature_table_path, tune_labels  # (start-up time)
+
+    settings = _settings(settings, config)
+    path = feature_table_path(settings)
+    return {
+        result.label: {"run_id": run_id, "comparison": result.comparison.to_dict("records")}
+        for result, run_id in tune_labels(settings, path, _labels(settings, labels), trials, seed)
+    }
+
+
 @flow(name="audit")
 def audit_flow(
     settings: dict | None = None,
@@ -493,6 +513,7 @@ FLOWS = {
     "ingest": ingest_flow,
     "build-features": build_features_flow,
     "train": train_flow,
+    "tune": tune_flow,
     "audit": audit_flow,
     "retrain": retrain_flow,
     "score": score_flow,
@@ -510,4 +531,5 @@ __all__ = [
     "retrain_flow",
     "score_flow",
     "train_flow",
+    "tune_flow",
 ]
