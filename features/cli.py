@@ -34,7 +34,12 @@ def register(app: typer.Typer) -> None:
             read_truth,
             write_feature_table,
         )
-        from frontdoor.records.store import read_manifest, read_tables, reference_date
+        from frontdoor.records.store import (
+            read_manifest,
+            read_tables,
+            read_versions,
+            reference_date,
+        )
 
         settings = settings_from(ctx)
         folder = canonical or settings.resolve(settings.paths.canonical)
@@ -54,7 +59,9 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         tables = read_tables(folder)
         truth = read_truth(settings)
-        table = build_feature_table(tables, reference_date(folder), settings, truth=truth)
+        table = build_feature_table(
+            tables, reference_date(folder), settings, truth=truth, versions=read_versions(folder)
+        )
         target = out or default_feature_path(settings)
         write_feature_table(table, target)
         summary = label_summary(table)
