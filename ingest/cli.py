@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,16 +23,28 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(
             None, "--out", help="Canonical folder (default: paths.canonical); merged into."
         ),
+        extract_date: str | None = typer.Option(
+            None,
+            "--extract-date",
+            help="YYYY-MM-DD the extracts were taken (default: each file's own; the newest wins).",
+        ),
     ) -> None:
         """Validate, pseudonymise and load council extracts into the canonical tables."""
         from frontdoor.command_support import settings_from
         from frontdoor.ingest.errors import IngestError
+        from frontdoor.ingest.report import TABLE_WIDTH
         from frontdoor.ingest.run import ingest_sources
         from frontdoor.records.pseudonymise import MissingKeyError
 
         settings = settings_from(ctx)
+        if extract_date is not None:
+            when = date.fromisoformat(extract_date)
+            settings = settings.model_copy(
+                update={"ingest": settings.ingest.model_copy(update={"extract_date": when})}
+            )
         out_dir = out if out is not None else settings.resolve(settings.paths.canonical)
-        console = Console()
+        # Full width when not a terminal (a log file): counts are never cut at 80 columns.
+        console = Console() if sys.stdout.isatty() else Console(width=TABLE_WIDTH)
         try:
             report = ingest_sources(list(sources), out_dir, settings)
         except (IngestError, MissingKeyError) as exc:
@@ -39,6 +52,9 @@ def register(app: typer.Typer) -> None:
             err.print(f"[bold red]ingest failed:[/] {exc}", highlight=False)
             err.print("Nothing was written.")
             raise typer.Exit(code=2) from None
+        err = Console(stderr=True, soft_wrap=True)
+        for line in report.gap_lines():
+            err.print(f"[bold yellow]{line}[/]", highlight=False)
         console.print(report.rich_table())
         console.print("rows read = rows loaded + rows quarantined + duplicates removed (checked)")
         for reason, n in list(report.reasons().items())[:10]:

@@ -8,6 +8,28 @@ from frontdoor.records.docs import render_contract_markdown
 
 
 def register(app: typer.Typer) -> None:
+    keys = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
+    app.add_typer(keys, name="keys")
+
+    @keys.command("new")
+    def keys_new(
+        path: Path = typer.Argument(..., help="Where to write the key (must not exist)."),
+    ) -> None:
+        """Write a new pseudonymisation key: 32 random bytes, readable by you only."""
+        from frontdoor.records.pseudonymise import new_key_file
+
+        try:
+            written = new_key_file(path)
+        except FileExistsError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"Wrote a new key to {written} (mode 0600). Configure it with")
+        typer.echo(f"  privacy:\n    pseudonym_key_file: {written}")
+        typer.echo(
+            "in frontdoor.yaml, or FRONTDOOR_PRIVACY__PSEUDONYM_KEY_FILE. Back it up: "
+            "without it, pseudonyms can never be matched to new extracts."
+        )
+
     @app.command("contract")
     def contract(
         write: bool = typer.Option(False, "--write", help="Write docs/data-contract.md."),
