@@ -327,7 +327,7 @@ def _stored_failures(allrows, final_failures, table, counts):
         return [], []
     f = final_failures.loc[old_failed["_gid"]]
     q = _q(old_failed, table, f["column"].to_numpy(), _shown(f, table), f["reason"].to_numpy())
-    q["source"] = "(already ingested) " + q["source"]
+    q["source"], q["sheet"], q["row"] = "(already ingested)", "", -1
     note = (
         f"{table}: {len(old_failed):,} record(s) already stored failed the checks of this run "
         "and were moved to the quarantine (source '(already ingested)')"

@@ -197,7 +197,9 @@ def build_batch(
         if column.nullable:
             # Optional: the cell is loaded as missing and noted; the record is kept.
             bad = reason.notna()
-            cell_note(column.name, reason.where(~bad, reason[bad].astype(str) + ": loaded as missing"))
+            cell_note(
+                column.name, reason.where(~bad, reason[bad].astype(str) + ": loaded as missing")
+            )
         else:
             note(column.name, reason, shown)
         out[column.name] = pd.Series(typed, index=raw.index).where(reason.isna(), None)

@@ -88,7 +88,7 @@ def test_identifiers_and_dates_of_birth_never_written(tmp_path, settings, counci
     kids["birth_month"] = kids["birth_month"] + pd.Timedelta(days=13)  # an exact date of birth
     write_canonical_folder({**council, "children": kids}, tmp_path / "src", REF, fmt="csv")
     report = ingest_sources([tmp_path / "src"], tmp_path / "out", settings)
-    blob = b"".join(p.read_bytes() for p in (tmp_path / "out").iterdir())
+    blob = b"".join(p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file())
     for raw in list(kids["child_id"][:5]) + ["Child Name 3"] + list(kids["household_id"][:3]):
         assert raw.encode() not in blob
     got = store.read_table(tmp_path / "out", "children")

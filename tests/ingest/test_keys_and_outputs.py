@@ -32,7 +32,9 @@ REF = date(2025, 3, 31)
 
 
 def council(tmp_path):
-    write_canonical_folder(raw_council(children=6, seed=5, reference_date=REF), tmp_path / "src", REF)
+    write_canonical_folder(
+        raw_council(children=6, seed=5, reference_date=REF), tmp_path / "src", REF
+    )
     return tmp_path / "src"
 
 
@@ -105,7 +107,9 @@ def test_a_folder_fingerprinted_the_old_way_is_upgraded(tmp_path):
     ingest_sources([council(tmp_path)], tmp_path / "out", s)
     manifest = store.read_manifest(tmp_path / "out")
     manifest.pop("key_fingerprint_salt")
-    manifest["key_fingerprint"] = hashlib.sha256(b"fingerprint:" + TEST_KEY.encode()).hexdigest()[:12]
+    manifest["key_fingerprint"] = hashlib.sha256(b"fingerprint:" + TEST_KEY.encode()).hexdigest()[
+        :12
+    ]
     store.atomic_write_text(tmp_path / "out" / store.MANIFEST, __import__("json").dumps(manifest))
     ingest_sources([council(tmp_path)], tmp_path / "out", s)
     assert "key_fingerprint_salt" in store.read_manifest(tmp_path / "out")
@@ -132,8 +136,19 @@ def test_formula_prefixes_are_neutralised_in_every_csv(tmp_path):
 
 def test_every_quarantine_file_is_beside_out_and_formula_free(tmp_path):
     s = make_settings(tmp_path, ingest={"reference_date": REF, "require_all_lists": False})
-    row = ["C1", "Female", "WBRI", datetime(2015, 3, 4), 9, datetime(2024, 5, 1),
-           "=HYPERLINK(\"http://evil\")", "@SUM(A1)", 1, "T", "W"]
+    row = [
+        "C1",
+        "Female",
+        "WBRI",
+        datetime(2015, 3, 4),
+        9,
+        datetime(2024, 5, 1),
+        '=HYPERLINK("http://evil")',
+        "@SUM(A1)",
+        1,
+        "T",
+        "W",
+    ]
     path = workbook(tmp_path / "la.xlsx", template_lists({3: [row]}))
     report = ingest_sources([path], tmp_path / "elsewhere" / "canon", s)
     assert report.quarantine_dir == tmp_path / "elsewhere" / "canon_quarantine"
@@ -155,14 +170,27 @@ def test_the_cli_prints_the_whole_table_in_a_log_and_no_value_on_stderr(tmp_path
         f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: {TEST_KEY}\n"
         "ingest:\n  reference_date: 2025-03-31\n  require_all_lists: false\n"
     )
-    row = ["C1", "Female", "WBRI", datetime(2015, 3, 4), 9, datetime(2024, 5, 1),
-           "Jane Worker 14007367", "No", 1, "T", "W"]
+    row = [
+        "C1",
+        "Female",
+        "WBRI",
+        datetime(2015, 3, 4),
+        9,
+        datetime(2024, 5, 1),
+        "Jane Worker 14007367",
+        "No",
+        1,
+        "T",
+        "W",
+    ]
     path = workbook(tmp_path / "la.xlsx", template_lists({3: [row]}))
     result = CliRunner().invoke(
         app, ["--config", str(config), "ingest", str(path), "--out", str(tmp_path / "out")]
     )
     assert result.exit_code == 0, result.output
     table_lines = [line for line in result.output.splitlines() if "referrals" in line]
-    assert table_lines and any(line.rstrip().endswith(("yes │", "yes |", "yes")) for line in table_lines)
+    assert table_lines and any(
+        line.rstrip().endswith(("yes │", "yes |", "yes")) for line in table_lines
+    )
     assert "14007367" not in result.output and "Jane" not in result.output
     assert "WARNING" in result.output  # columns absent from the partial workbook
