@@ -223,24 +223,6 @@ def decision_agreement(
     return out[columns]
 
 
-def suppress_small(frame: pd.DataFrame, count_columns: list[str], up_to: int = 5) -> pd.DataFrame:
-    """A copy with counts from 1 to ``up_to`` shown as ``c`` (and every rate in the row).
-
-    Only for a table whose counts are independent; a table of parts and totals goes through
-    `publish_counts`, which also hides what subtraction would give back."""
-    out = frame.copy().astype(object)
-    small = pd.Series(False, index=frame.index)
-    for column in count_columns:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        hide = values.between(1, up_to)
-        small |= hide
-        out.loc[hide, column] = SUPPRESSED
-    rate_columns = [c for c in frame.columns if c.endswith("rate") or c.startswith("share_")]
-    for column in rate_columns:
-        out.loc[small, column] = SUPPRESSED
-    return out
-
-
 def publish_counts(
     frame: pd.DataFrame,
     *,

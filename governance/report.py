@@ -20,16 +20,16 @@ import mlflow
 import pandas as pd
 
 from frontdoor import REVIEW_NOTICE, __version__
+from frontdoor.features.declarations import FEATURES
 from frontdoor.governance.atrs import SECTION_TITLES, atrs_json, build_atrs
 from frontdoor.governance.fairness.publish import published_audit
 from frontdoor.governance.fairness.render import css, environment, figures
-from frontdoor.governance.fairness.suppression import suppress_count_value
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
 from frontdoor.models.tracking import CHAMPION, client
-from frontdoor.records.disclosure import shown_parts
+from frontdoor.records.disclosure import shown_count, shown_parts
 from frontdoor.settings import Settings
 
 ARTIFACT_DIR = "governance"
@@ -119,7 +119,7 @@ def data_summary(pred: pd.DataFrame, up_to: int) -> list[dict]:
                 "fold": str(fold),
                 "from": str(dates.min().date()),
                 "to": str(dates.max().date()),
-                "decisions": suppress_count_value(n, up_to),
+                "decisions": shown_count(n, up_to),
                 "with_outcome": with_outcome,
                 "rate": rate,
                 "flagged": flagged_shown,
@@ -132,12 +132,7 @@ def feature_rows(importance: pd.DataFrame | None, top: int = 15) -> list[dict]:
     """Global importance (mean |SHAP|) with each feature's declared meaning."""
     if importance is None or importance.empty:
         return []
-    try:
-        from frontdoor.features.declarations import FEATURES
-
-        says = {f.name: f.says.replace("{value}", "N") for f in FEATURES}
-    except ImportError:  # pragma: no cover - the declarations ship with frontdoor
-        says = {}
+    says = {f.name: f.says.replace("{value}", "N") for f in FEATURES}
     value_col = next(
         (
             c
@@ -346,7 +341,7 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "data_text": "The council's own children's social care records: contacts, referrals, assessments (with factors), Section 47 enquiries, child protection plans, early help and police domestic-abuse notifications.",
         "data_dates_text": (
             f"Test decisions from {dates.min().date()} to {dates.max().date()} "
-            f"({suppress_count_value(len(pred), up_to)} decisions); labelled decisions used: "
+            f"({shown_count(len(pred), up_to)} decisions); labelled decisions used: "
             f"{n_rows if n_rows is not None else 'see the run'}; the deployed model's training window: "
             f"{run.data.params.get('deployed_train_window', 'see the run')}."
         ),

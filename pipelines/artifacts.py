@@ -10,13 +10,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from frontdoor import REVIEW_NOTICE
 from frontdoor.pipelines.steps import Ledger
-from frontdoor.records.disclosure import SUPPRESSED, hidden_parts
+from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, shown_count
 
 
 def shown(value: Any, up_to: int) -> Any:
     """A count fit to publish: 1..up_to becomes 'c' (``privacy.suppress_counts_up_to``)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= up_to:
-        return SUPPRESSED
+    if isinstance(value, int) and not isinstance(value, bool):
+        return shown_count(value, up_to)
     return value
 
 

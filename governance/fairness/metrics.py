@@ -22,7 +22,6 @@ from fairlearn.metrics import (
     selection_rate,
     true_positive_rate,
 )
-from sklearn.metrics import precision_score, roc_auc_score
 
 # Every per-group metric, in display order, with what it means and which count is its numerator
 # (the numerator decides small-number suppression: a rate times the group size reveals it).
@@ -79,25 +78,6 @@ COUNTS = ("n", "positives", "flagged", "tp", "fp", "fn", "tn")
 PROBABILITY_METRICS = ("predicted", "calibration_gap")
 
 
-def _safe_auc(y_true, y_score) -> float:
-    y = np.asarray(y_true)
-    if y.min(initial=1) == y.max(initial=0):  # one class only: AUC is undefined
-        return float("nan")
-    return float(roc_auc_score(y, y_score))
-
-
-def _precision(y_true, y_pred) -> float:
-    if np.asarray(y_pred).sum() == 0:
-        return float("nan")
-    return float(precision_score(y_true, y_pred, zero_division=0))
-
-
-def _false_omission_rate(y_true, y_pred) -> float:
-    y, f = np.asarray(y_true), np.asarray(y_pred)
-    negatives = f == 0
-    return float(y[negatives].mean()) if negatives.any() else float("nan")
-
-
 def _rate(fn: Callable) -> Callable:
     """A fairlearn rate that answers NaN (undefined) rather than 0 or an error on an empty base."""
 
@@ -112,14 +92,25 @@ def _rate(fn: Callable) -> Callable:
     return metric
 
 
+# The rates fairlearn's MetricFrame computes (the reference implementation); the rest of the
+# per-group metrics come from the same count formulas as the bootstrap.
+FRAME_METRICS = {
+    "n": count,
+    "flag_rate": selection_rate,
+    "tpr": _rate(true_positive_rate),
+    "fpr": _rate(false_positive_rate),
+    "fnr": _rate(false_negative_rate),
+}
+
+
 def point_estimates(
     y: np.ndarray, flagged: np.ndarray, score: np.ndarray, groups: pd.Series | None
 ) -> pd.DataFrame:
     """Per-group point estimates (rows: groups; one row ``overall`` when ``groups`` is None).
 
-    The fairness rates (size, flag rate, TPR, FPR, FNR) come from fairlearn's MetricFrame; the
-    others (precision, false omission rate, AUC, calibration) from the same count formulas as
-    the bootstrap, applied to the sample itself (MetricFrame's per-call overhead is large, and
+    Size, flag rate, TPR, FPR and FNR are fairlearn's MetricFrame by group; the metrics it does
+    not have (precision, false omission rate, AUC, calibration) come from the count formulas the
+    bootstrap uses, applied to the sample itself (MetricFrame's per-call overhead is large, and
     these are checked against scikit-learn in the tests).
     """
     sens = groups if groups is not None else pd.Series(["overall"] * len(y), name="group")
@@ -128,27 +119,17 @@ def point_estimates(
     f = np.asarray(flagged, dtype=int)
     s = np.asarray(score, dtype=float)
     frame = MetricFrame(
-        metrics={
-            "n": count,
-            "flag_rate": selection_rate,
-            "tpr": _rate(true_positive_rate),
-            "fpr": _rate(false_positive_rate),
-            "fnr": _rate(false_negative_rate),
-        },
-        y_true=y,
-        y_pred=f,
-        sensitive_features=pd.Series(sens, name="group"),
-    ).by_group
+        metrics=FRAME_METRICS, y_true=y, y_pred=f, sensitive_features=pd.Series(sens, name="group")
+    ).by_group.astype(float)
     frame.index = frame.index.astype(str)
     rows = {}
     for g in frame.index:
         idx = np.flatnonzero(sens == g)
         ones = np.ones((1, idx.size))
         own = metrics_from_counts(ones, y[idx].astype(float), f[idx].astype(float), s[idx])
-        rows[g] = {m: float(v[0]) for m, v in own.items()}
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    for m in ("n", "flag_rate", "tpr", "fpr", "fnr"):
-        out[m] = frame[m].astype(float)
+        rows[g] = {m: float(v[0]) for m, v in own.items() if m not in FRAME_METRICS}
+    others = pd.DataFrame.from_dict(rows, orient="index")
+    out = frame.join(others)[["n", *METRICS]]
     out.index.name = "group"
     return out.astype(float)
 

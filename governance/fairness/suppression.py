@@ -1,6 +1,6 @@
 """Small-number suppression: what may leave the pipeline, and what shows as ``c``.
 
-DfE convention: counts from 1 to ``suppress_counts_up_to`` (default 5) are published as ``c``.
+The rule (counts from 1 to ``suppress_counts_up_to`` shown as ``c``) is records.disclosure's.
 A rate would give the count back (rate x base), so a rate is suppressed when its numerator *or*
 the rest of its base (base - numerator) is such a small count, and its interval and disparity
 with it. Groups smaller than the audit's minimum size show "too few to assess" instead of any
@@ -10,7 +10,8 @@ group's size is suppressed too, so the hidden size cannot be worked out from the
 
 from __future__ import annotations
 
-SUPPRESSED = "c"
+from frontdoor.records.disclosure import SUPPRESSED, is_small
+
 TOO_FEW = "too few to assess"
 
 # metric -> (numerator count, base count); None: no count behind it (never suppressed on its own).
@@ -29,10 +30,6 @@ RATE_BASES: dict[str, tuple[str, str] | None] = {
 }
 PUBLISHED_COUNTS = ("n", "positives", "flagged")
 COUNT_BASES = {"n": None, "positives": "n", "flagged": "n"}
-
-
-def is_small(count: int, up_to: int) -> bool:
-    return 1 <= int(count) <= up_to
 
 
 def _with_bases(counts: dict[str, int]) -> dict[str, int]:
@@ -72,8 +69,3 @@ def secondary_size_suppression(sizes: dict[str, int], up_to: int) -> set[str]:
         if others:
             hidden.add(others[0][1])
     return hidden
-
-
-def suppress_count_value(value: int, up_to: int) -> int | str:
-    """A bare count as published (for tables built elsewhere, e.g. the governance report)."""
-    return SUPPRESSED if is_small(value, up_to) else int(value)

@@ -103,16 +103,6 @@ def test_decision_agreement_by_band_and_group_uses_the_decision_in_force():
     assert mon.decision_agreement(decisions.iloc[0:0]).empty
 
 
-def test_suppress_small_hides_counts_one_to_five_and_their_rates():
-    frame = pd.DataFrame(
-        {"group": ["a", "b", "c"], "decisions": [3, 40, 0], "agreement_rate": [1.0, 0.5, np.nan]}
-    )
-    out = mon.suppress_small(frame, ["decisions"])
-    assert out.loc[0, "decisions"] == "c" and out.loc[0, "agreement_rate"] == "c"
-    assert out.loc[1, "decisions"] == 40 and out.loc[1, "agreement_rate"] == 0.5
-    assert out.loc[2, "decisions"] == 0
-
-
 def test_recent_fairness_runs_the_fairness_audit_and_alerts_on_a_disparity():
     rng = np.random.default_rng(3)
     n = 4000
