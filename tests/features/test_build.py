@@ -133,7 +133,8 @@ def test_cli_build_and_catalogue(tmp_path):
     ).to_parquet(truth_dir / "ground_truth.parquet")
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
+        f"demo_mode: true\npaths:\n  root: {tmp_path}\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
     )
     runner = CliRunner()
     result = runner.invoke(app, ["--config", str(config), "features", "build"])

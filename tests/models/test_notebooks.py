@@ -24,6 +24,7 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "FRONTDOOR_CONFIG": str(tmp_path / "none.yaml"),
         "FRONTDOOR_PATHS__ROOT": str(tmp_path),
         "FRONTDOOR_PRIVACY__PSEUDONYM_KEY": TEST_KEY,
+        "FRONTDOOR_DEMO_MODE": "true",  # as before demo mode became opt-in (issue 16)
         "FRONTDOOR_TRACKING__TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
         "FRONTDOOR_SYNTH__CHILDREN": "6000",
         "FRONTDOOR_MODELS__BOOTSTRAP_SAMPLES": "20",
