@@ -147,7 +147,7 @@ def test_missing_key_outside_demo_mode_is_a_clear_error(tmp_path, council):
 def test_cli_prints_the_summary_and_writes_the_quarantine(tmp_path, settings, council):
     write_canonical_folder(council, tmp_path / "src", REF)
     (tmp_path / "frontdoor.yaml").write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'test-key-not-secret-0123'\n"
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'test-key-not-secret-0123456789abcdef'\n"
     )
     result = CliRunner().invoke(
         app,
@@ -171,7 +171,9 @@ def test_cli_prints_the_summary_and_writes_the_quarantine(tmp_path, settings, co
 def test_different_key_cannot_merge_into_the_same_folder(tmp_path, settings, council):
     write_canonical_folder(council, tmp_path / "src", REF)
     ingest_sources([tmp_path / "src"], tmp_path / "out", settings)
-    other = make_settings(tmp_path, privacy={"pseudonym_key": "another-key-0123456789abcdef"})
+    other = make_settings(
+        tmp_path, privacy={"pseudonym_key": "another-key-0123456789abcdef-0123456789"}
+    )
     with pytest.raises(IngestError, match="different key"):
         ingest_sources([tmp_path / "src"], tmp_path / "out", other)
 
