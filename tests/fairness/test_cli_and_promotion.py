@@ -7,8 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
-from fairness_helpers import predictions, register_predictions
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
@@ -16,6 +14,8 @@ from frontdoor.governance.fairness.tracking import TAG_GATE, metric_key_part
 from frontdoor.governance.promotion import PromotionRefused, audit_model_version, promote
 from frontdoor.models import registry
 from frontdoor.models.tracking import CHAMPION, client
+from tests.support import make_settings
+from tests.support.fairness import predictions, register_predictions
 
 runner = CliRunner()
 

@@ -6,8 +6,6 @@ import json
 import re
 
 import pytest
-from conftest import make_settings
-from fairness_helpers import predictions, register_predictions
 from typer.testing import CliRunner
 
 import frontdoor.synth.council as council_mod
@@ -20,6 +18,8 @@ from frontdoor.governance.report import build_report
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.records.feature_table import default_feature_path, write_feature_table
+from tests.support import make_settings
+from tests.support.fairness import predictions, register_predictions
 
 pytestmark = pytest.mark.slow
 LABEL = "escalation_12m"

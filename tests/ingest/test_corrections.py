@@ -10,7 +10,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from conftest import make_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -19,6 +18,7 @@ from frontdoor.features.build import build_feature_table
 from frontdoor.ingest.run import ingest_sources
 from frontdoor.ingest.write import DUPLICATES_CSV, SUPERSEDED_CSV
 from frontdoor.records import store
+from tests.support.settings import make_settings
 
 REF = date(2025, 3, 31)
 

@@ -15,14 +15,14 @@ from datetime import date, datetime
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import make_settings
-from ingest_workbooks import template_lists, workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.run import ingest_sources
 from frontdoor.ingest.write import CELLS_CSV, QUARANTINE_CSV
 from frontdoor.records import store
+from tests.support.ingest_workbooks import template_lists, workbook
+from tests.support.settings import make_settings
 
 REF = date(2025, 3, 31)
 

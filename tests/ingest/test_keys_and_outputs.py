@@ -12,12 +12,9 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from conftest import TEST_KEY, make_settings
-from ingest_workbooks import template_lists, workbook
 from typer.testing import CliRunner
 
 from frontdoor.ingest.run import ingest_sources
-from frontdoor.ingest.testing import raw_council, write_canonical_folder
 from frontdoor.records import store
 from frontdoor.records.csvsafe import neutralise, safe_csv_text
 from frontdoor.records.pseudonymise import (
@@ -27,6 +24,9 @@ from frontdoor.records.pseudonymise import (
     new_key_file,
 )
 from frontdoor.settings import Settings
+from tests.support.ingest_workbooks import template_lists, workbook
+from tests.support.settings import TEST_KEY, make_settings
+from tests.support.tables import raw_council, write_canonical_folder
 
 REF = date(2025, 3, 31)
 

@@ -7,12 +7,12 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.governance.monitoring import build_monitor_report
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.settings.fairness import FairnessSettings
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 

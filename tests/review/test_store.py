@@ -8,11 +8,11 @@ import pandas as pd
 import pandera.errors
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
 
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
 from frontdoor.review import auth, sample, store
 from frontdoor.review.schema import decisions
+from tests.support import make_settings
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -135,6 +135,9 @@ def test_status_moves_from_new_to_in_review_to_decided(settings):
     store.audit(
         engine, user_id=uid, username="rev", role="reviewer", action="case_view", target="d1"
     )
+    assert store.queue(settings, engine, store.QueueFilters())[0][0].status == "new"  # a look
+    by = {"id": uid, "username": "rev", "role": "reviewer"}
+    store.allocate(engine, decision_id="d1", assignee_id=uid, by=by, manager=False)
     assert store.queue(settings, engine, store.QueueFilters())[0][0].status == "in review"
     assert store.queue(settings, engine, store.QueueFilters(status="in review"))[1] == 1
     score_id = store.queue(settings, engine, store.QueueFilters())[0][0].score_id
