@@ -146,7 +146,14 @@ def build_feature_table(
     return table
 
 
-def _as_known_before(values, tables, versions, population, decisions, features) -> None:
+def _as_known_before(
+    values: dict[str, np.ndarray],
+    tables: dict[str, pd.DataFrame],
+    versions: dict[str, pd.DataFrame],
+    population: Population,
+    decisions: Decisions,
+    features: Sequence[Feature],
+) -> None:
     """Recompute the features of decisions taken before a correction on the tables as known
     then. Versions change only at extract dates, so decisions fall into a few epochs, each
     computed once; the decisions after the last correction keep the current values."""

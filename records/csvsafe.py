@@ -7,6 +7,8 @@ apostrophe, which spreadsheets show as text and never run. Numbers are left alon
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -28,6 +30,6 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def safe_csv_text(frame: pd.DataFrame, **kwargs) -> str:
+def safe_csv_text(frame: pd.DataFrame, **kwargs: Any) -> str:
     """RFC 4180 line ends (CRLF), so a carriage return inside a cell is quoted, not a row end."""
-    return safe_frame(frame).to_csv(index=False, lineterminator="\r\n", **kwargs)
+    return str(safe_frame(frame).to_csv(index=False, lineterminator="\r\n", **kwargs))

@@ -98,7 +98,9 @@ def folder_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def write_history(folder: Path, versions: dict[str, pd.DataFrame], observations) -> None:
+def write_history(
+    folder: Path, versions: dict[str, pd.DataFrame], observations: dict[str, pd.DataFrame]
+) -> None:
     """The versions (read by the features) and observations (read by the next ingest run)."""
     for sub, frames in ((VERSIONS, versions), (OBSERVATIONS, observations)):
         for name, frame in frames.items():

@@ -67,7 +67,9 @@ def boundaries(versions: dict[str, pd.DataFrame]) -> np.ndarray:
     return np.unique(np.concatenate(found))
 
 
-def known_before(frame: pd.DataFrame, versions: pd.DataFrame, table: str, day) -> pd.DataFrame:
+def known_before(
+    frame: pd.DataFrame, versions: pd.DataFrame, table: str, day: object
+) -> pd.DataFrame:
     """``frame`` with each versioned record as known strictly before ``day``: its newest
     version extracted before that day, else its first version."""
     if versions is None or versions.empty:
