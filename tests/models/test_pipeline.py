@@ -84,9 +84,9 @@ def test_cli_splits_train_score(council, tmp_path):
             str(target),
         ],
     )
-    assert out.exit_code == 0, out.output
-    scored = pd.read_parquet(target)
-    assert len(scored) > 0 and scored["model_version"].eq("1").all()
+    # a challenger never promoted does not score referrals (tests/governance: the champion does)
+    assert out.exit_code == 1 and "has ever been promoted" in out.output, out.output
+    assert not target.exists()
     missing = runner.invoke(
         app, ["--config", str(config), "score", "--features", str(path), "--model", "champion"]
     )
