@@ -78,7 +78,8 @@ def features_step(settings: Settings, canonical: Path, truth: Path, out: str) ->
     reference = store.reference_date(canonical)
     truth_file = truth / TRUTH_FILE
     truth_frame = pd.read_parquet(truth_file) if truth_file.exists() else None
-    table = build_feature_table(tables, reference, settings, truth_frame)
+    versions = store.read_versions(canonical)
+    table = build_feature_table(tables, reference, settings, truth_frame, versions=versions)
     write_feature_table(table, Path(out))
     return with_output_digests(
         {
