@@ -9,8 +9,10 @@ decision date, kind and id, so the table does not depend on the order of input r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,10 +21,11 @@ import pyarrow.compute as pc
 
 from frontdoor.features import labels as lab
 from frontdoor.features import timeline as tl
-from frontdoor.features.declarations import FEATURES, feature_names
+from frontdoor.features.declarations import FEATURES, Feature, feature_names
 from frontdoor.features.engine import Decisions, Engine, Population, age_in_years, arrow_strings
 from frontdoor.records import codes
 from frontdoor.records.contract import TABLES, empty_frame
+from frontdoor.records.versions import boundaries, known_before
 from frontdoor.settings import Settings
 
 ID_COLUMNS = ["decision_id", "child_id", "decision_date", "decision_kind"]
@@ -92,9 +95,14 @@ def build_feature_table(
     reference_date: date,
     settings: Settings,
     truth: pd.DataFrame | None = None,
-    features=FEATURES,
+    features: Sequence[Feature] = FEATURES,
+    versions: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Every declared feature, the labels and the sensitive characteristics per decision."""
+    """Every declared feature, the labels and the sensitive characteristics per decision.
+
+    ``versions``: earlier versions of records corrected by later extracts
+    (``records.store.read_versions``); each decision then reads the version known strictly
+    before it, never a correction made afterwards."""
     children = _table(tables, "children", needs=TABLES["children"].column_names)
     asked = [_table(tables, "referrals", needs=("child_id",))["child_id"]]
     if settings.features.include_contacts_as_decisions:
@@ -112,6 +120,8 @@ def build_feature_table(
     )
     engine = Engine(tables, population)
     values = engine.compute(decisions, features)
+    if versions:
+        _as_known_before(values, tables, versions, population, decisions, features)
 
     out: dict[str, object] = {
         "decision_id": _strings(points.decision_id),
@@ -136,6 +146,39 @@ def build_feature_table(
     return table
 
 
+def _as_known_before(
+    values: dict[str, np.ndarray],
+    tables: dict[str, pd.DataFrame],
+    versions: dict[str, pd.DataFrame],
+    population: Population,
+    decisions: Decisions,
+    features: Sequence[Feature],
+) -> None:
+    """Recompute the features of decisions taken before a correction on the tables as known
+    then. Versions change only at extract dates, so decisions fall into a few epochs, each
+    computed once; the decisions after the last correction keep the current values."""
+    cuts = (boundaries(versions) - tl.DAY_ZERO).astype(np.int64)
+    if not len(cuts):
+        return
+    epoch = np.searchsorted(cuts, decisions.day, side="left")  # corrections before the day
+    for k in np.unique(epoch[epoch < len(cuts)]):
+        # any day of the epoch selects the same versions: cuts[k-1] < day <= cuts[k]
+        day = tl.DAY_ZERO + (cuts[k - 1] + 1 if k > 0 else cuts[0])
+        known = {
+            name: known_before(frame, versions[name], name, day) if name in versions else frame
+            for name, frame in tables.items()
+        }
+        mask = epoch == k
+        subset = Decisions(
+            child=decisions.child[mask],
+            household=decisions.household[mask],
+            day=decisions.day[mask],
+            birth_day=decisions.birth_day[mask],
+        )
+        for name, column in Engine(known, population).compute(subset, features).items():
+            values[name][mask] = column
+
+
 def label_summary(table: pd.DataFrame) -> dict[str, float | int]:
     """Counts for the CLI and logs: decisions, censored, label rates among the uncensored."""
     labelled = table[~table["censored"]]
@@ -153,7 +196,9 @@ def label_summary(table: pd.DataFrame) -> dict[str, float | int]:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _table(tables: dict[str, pd.DataFrame], name: str, needs=()) -> pd.DataFrame:
+def _table(
+    tables: dict[str, pd.DataFrame], name: str, needs: Sequence[str | None] = ()
+) -> pd.DataFrame:
     frame = tables.get(name)
     if frame is None:
         return empty_frame(name)
@@ -163,7 +208,7 @@ def _table(tables: dict[str, pd.DataFrame], name: str, needs=()) -> pd.DataFrame
     return frame
 
 
-def _children_by_code(children: pd.DataFrame, population: Population) -> dict:
+def _children_by_code(children: pd.DataFrame, population: Population) -> dict[str, Any]:
     """Characteristics per child code (row of the children table; missing when unknown)."""
     n = len(population.child_ids)
     at = population.codes_of(children["child_id"])
@@ -190,7 +235,7 @@ def _children_by_code(children: pd.DataFrame, population: Population) -> dict:
     }
 
 
-def _strings(values) -> pd.Series:
+def _strings(values: pa.Array | pa.ChunkedArray) -> pd.Series:
     """Arrow strings as a pandas string column, without a round trip through Python objects."""
     return pd.Series(values.to_pandas(), copy=False)
 
@@ -208,11 +253,13 @@ def _map_strings(values: pa.Array, mapping: dict[str, str]) -> pa.Array:
     return pc.take(mapped, encoded.indices)
 
 
-def _array(values) -> pa.Array:
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
+def _sensitive(
+    per_child: dict[str, Any], child: np.ndarray, age: Any, decisions: Decisions
+) -> dict[str, object]:
     rows = per_child["row"][child]
     ethnicity = _array(_take_strings(per_child["ethnicity"], rows))
     idaci = per_child["idaci_decile"][child]
@@ -234,7 +281,13 @@ def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
 
 
 def _labels(
-    tables, population, child, day, reference_date, settings, own_referral_days
+    tables: dict[str, pd.DataFrame],
+    population: Population,
+    child: np.ndarray,
+    day: np.ndarray,
+    reference_date: date,
+    settings: Settings,
+    own_referral_days: np.ndarray | None,
 ) -> dict[str, np.ndarray]:
     def events(name: str) -> tuple[np.ndarray, np.ndarray]:
         frame = _table(tables, name, needs=("child_id", TABLES[name].event_date))

@@ -196,7 +196,7 @@ def _demo_epilogue(settings, result: dict, seconds: float) -> None:
     if reports:
         console.print(f"  Report:      {reports[0]}")
     console.print(
-        f"  Review app:  frontdoor serve   (then http://{settings.review.host}:{settings.review.port})"
+        f"  Review app:  FRONTDOOR_DEMO_MODE=true frontdoor serve   (then http://{settings.review.host}:{settings.review.port})"
     )
     console.print(f"  Log:         {log_file(settings)}   (Prefect, Dask, MLflow; or --verbose)")
     users_file = Path(result["users"]["outputs"]["users_file"])
@@ -228,8 +228,12 @@ def demo(
     synthesise, ingest, build features, train, audit, report, register and promote, score
     the latest month and fill the review queue. A re-run skips unchanged steps."""
     settings = settings_with(ctx, synth={"children": children}, pipelines={"dask_address": dask})
-    if not settings.demo_mode:
-        fail("The demo runs in demo mode only (demo_mode is false).", prefix="")
+    # The demo is the one place demo mode is on without asking: said on every run.
+    settings = settings.model_copy(update={"demo_mode": True})
+    console.print(
+        "[bold yellow]DEMO MODE[/bold yellow]: synthetic records, a local demo "
+        "pseudonymisation key and demo users; never for real records."
+    )
     labels = list(settings.models.labels) if all_labels else None
     verbose = ctx.find_root().meta.get("verbose", False)
     result, seconds = _run_with_progress("demo", settings, verbose, labels=labels)

@@ -273,11 +273,23 @@ def _audit_and_promote(
     override_rationale: str | None,
     by: str | None,
 ) -> tuple[dict, dict, dict]:
-    """Audit (fairness + gate), write the governance report, then promote through the gate."""
+    """Audit (fairness + gate), promote through the guards, then write the governance report
+    (after the promotion, so the report carries the promotion record)."""
     w = _where(settings)
     out = report_folder(settings, label, str(version))
     audited = run_step(
         ledger, t.audit_step, settings, note=label, label=label, version=str(version), out=str(out)
+    )
+    promoted = run_step(
+        ledger,
+        t.promote_step,
+        settings,
+        note=label,
+        label=label,
+        version=str(version),
+        features=w["features"],
+        override_rationale=override_rationale,
+        by=by,
     )
     reported = run_step(
         ledger,
@@ -289,18 +301,27 @@ def _audit_and_promote(
         features=w["features"],
         out=str(report_path(settings, label, str(version))),
     )
-    promoted = run_step(
-        ledger,
-        t.promote_step,
-        settings,
-        note=label,
-        label=label,
-        version=str(version),
-        gate_passed=audited["gate_passed"],
-        override_rationale=override_rationale,
-        by=by,
-    )
     return audited, reported, promoted
+
+
+@flow(name="tune")
+def tune_flow(
+    settings: dict | None = None,
+    config: str | None = None,
+    labels: list[str] | None = None,
+    trials: int = 12,
+    seed: int | None = None,
+) -> dict:
+    """Choose LightGBM's settings on each test window's past and log them beside the untuned
+    (``models.run.tune_labels``); returns each label's side-by-side AUCs."""
+    from frontdoor.models.run import feature_table_path, tune_labels  # (start-up time)
+
+    settings = _settings(settings, config)
+    path = feature_table_path(settings)
+    return {
+        result.label: {"run_id": run_id, "comparison": result.comparison.to_dict("records")}
+        for result, run_id in tune_labels(settings, path, _labels(settings, labels), trials, seed)
+    }
 
 
 @flow(name="audit")
@@ -335,6 +356,9 @@ def audit_flow(
     return {"audit": audited, "report": reported, "promotion": promoted, "steps": ledger.rows()}
 
 
+RETRAIN_BY = "scheduled retrain flow (automatic: promoted only if every guard passed)"
+
+
 @flow(name="retrain")
 def retrain_flow(
     settings: dict | None = None, config: str | None = None, root: str | None = None
@@ -349,7 +373,7 @@ def retrain_flow(
     results = []
     for own, tr in trained:
         audited, reported, promoted = _audit_and_promote(
-            own, ledger, tr["label"], tr["model_version"], None, None
+            own, ledger, tr["label"], tr["model_version"], None, RETRAIN_BY
         )
         results.append({"train": tr, "audit": audited, "report": reported, "promotion": promoted})
     artifacts.train_summary([tr for _, tr in trained], ledger)
@@ -498,6 +522,7 @@ FLOWS = {
     "ingest": ingest_flow,
     "build-features": build_features_flow,
     "train": train_flow,
+    "tune": tune_flow,
     "audit": audit_flow,
     "retrain": retrain_flow,
     "score": score_flow,
@@ -515,4 +540,5 @@ __all__ = [
     "retrain_flow",
     "score_flow",
     "train_flow",
+    "tune_flow",
 ]

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from frontdoor.settings.sections import (
     FairnessSettings,
     FeatureSettings,
+    GovernanceSettings,
     IngestSettings,
     ModelSettings,
     PathSettings,
@@ -74,8 +75,9 @@ class Settings(BaseSettings):
     )
 
     demo_mode: bool = Field(
-        default=True,
-        description="Demo mode generates a local pseudonymisation key when none is configured.",
+        default=False,
+        description="Demo mode (opt-in; `frontdoor demo` turns it on and says so) generates "
+        "local keys and secrets when none is configured. Never for real records.",
     )
     paths: PathSettings = Field(default_factory=PathSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     fairness: FairnessSettings = Field(default_factory=FairnessSettings)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     pipelines: PipelineSettings = Field(default_factory=PipelineSettings)

@@ -18,7 +18,6 @@ misses the group's children: the audit must show that.
 from __future__ import annotations
 
 import pytest
-from conftest import make_settings
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -30,6 +29,7 @@ from frontdoor.features.declarations import model_input_columns
 from frontdoor.governance.fairness.audit import run_audit
 from frontdoor.governance.fairness.characteristics import derive_characteristics
 from frontdoor.governance.gate import evaluate_gate
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 # About 15,000 decisions, 5,000 of them in the test period: enough for the smaller ethnic groups

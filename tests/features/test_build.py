@@ -7,8 +7,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
-from feature_helpers import T, child, make_tables, random_history
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
@@ -16,6 +14,9 @@ from frontdoor.features.build import SENSITIVE_COLUMNS, build_feature_table
 from frontdoor.features.catalogue import render_html, render_markdown
 from frontdoor.features.declarations import FEATURES, feature_names, model_input_columns
 from frontdoor.records.store import write_tables
+from tests.support import make_settings
+from tests.support.features import random_history
+from tests.support.tables import T, child, make_tables
 
 REFERENCE = date(2022, 6, 30)
 
@@ -133,7 +134,8 @@ def test_cli_build_and_catalogue(tmp_path):
     ).to_parquet(truth_dir / "ground_truth.parquet")
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: test-key-not-secret-0123456789\n"
+        f"demo_mode: true\npaths:\n  root: {tmp_path}\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
     )
     runner = CliRunner()
     result = runner.invoke(app, ["--config", str(config), "features", "build"])
@@ -226,7 +228,7 @@ def test_cli_refuses_tables_that_are_not_pseudonymised_outside_demo_mode(tmp_pat
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
         f"demo_mode: false\npaths:\n  root: {tmp_path}\n"
-        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
     )
     args = ["--config", str(config), "features", "build", "--canonical", str(canonical)]
     result = CliRunner().invoke(app, args)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.run import ingest_sources, quarantine_folder
 from frontdoor.records import store
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
@@ -88,15 +88,15 @@ def test_upns_and_exact_birth_dates_never_written(tmp_path, settings):
         b"child_fails_assessments",
     ):
         assert secret not in blob
-    quarantine = (settings.resolve(settings.paths.quarantine) / "quarantine.csv").read_bytes()
+    quarantine = (quarantine_folder(settings, tmp_path / "out") / "quarantine.csv").read_bytes()
     assert b"DfEX0000001" not in quarantine and b"A123456789123" not in quarantine
 
 
 def test_same_child_in_workbook_and_return_is_one_child(tmp_path, settings):
     from datetime import date
 
-    from frontdoor.ingest.testing import raw_council
     from frontdoor.records.export import export_council
+    from tests.support.tables import raw_council
 
     ref = date(2025, 3, 31)
     tables = raw_council(children=12, seed=5, reference_date=ref)
