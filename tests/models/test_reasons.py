@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.models import declared
 from frontdoor.models.train import backtest
 from frontdoor.records.pseudonymise import pseudonymise_series
 from frontdoor.records.scores import reasons_from_json
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 

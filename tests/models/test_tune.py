@@ -4,10 +4,10 @@ the untuned settings; the backtest of both side by side."""
 from __future__ import annotations
 
 import pytest
-from conftest import make_settings
 
 from frontdoor.models.train import training_data
 from frontdoor.models.tune import inner_fold, log_tuning, tune
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEST_KEY
 from typer.testing import CliRunner
 
 from frontdoor.pipelines.deployments import (
@@ -23,6 +22,7 @@ from frontdoor.pipelines.deployments import (
 )
 from frontdoor.pipelines.preflight import NothingToRunOn
 from frontdoor.settings import Settings
+from tests.support import TEST_KEY
 
 pytestmark = [pytest.mark.xdist_group("pipelines")]
 ROOT = Path(__file__).resolve().parents[2]
