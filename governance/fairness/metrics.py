@@ -75,6 +75,33 @@ METRICS: dict[str, dict[str, str]] = {
     },
 }
 COUNTS = ("n", "positives", "flagged", "tp", "fp", "fn", "tn")
+# The rates that are a count over a count: metric -> (numerator, base). Their intervals are
+# exact (Clopper-Pearson) and their ratios' intervals MOVER (fairness/intervals.py).
+COUNT_RATES: dict[str, tuple[str, str]] = {
+    "base_rate": ("positives", "n"),
+    "observed": ("positives", "n"),
+    "flag_rate": ("flagged", "n"),
+    "tpr": ("tp", "positives"),
+    "fnr": ("fn", "positives"),
+    "fpr": ("fp", "negatives"),
+    "precision": ("tp", "flagged"),
+    "false_omission_rate": ("fn", "unflagged"),
+}
+
+
+def rate_counts(metric: str, counts: dict[str, int]) -> tuple[float, float] | None:
+    """The numerator and base behind a count rate (None for AUC and calibration)."""
+    if metric not in COUNT_RATES:
+        return None
+    c = {
+        **counts,
+        "negatives": counts["n"] - counts["positives"],
+        "unflagged": counts["n"] - counts["flagged"],
+    }
+    numerator, base = COUNT_RATES[metric]
+    return float(c[numerator]), float(c[base])
+
+
 PROBABILITY_METRICS = ("predicted", "calibration_gap")
 
 
