@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from frontdoor.settings import Settings
-from frontdoor.synth import generate, within_targets, write_council
+from frontdoor.synth.council import generate, write_council
+from frontdoor.synth.rates import within_targets
 
 
 def run(children: int, years: int, seed: int, write: bool) -> None:

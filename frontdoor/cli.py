@@ -1,17 +1,28 @@
-"""The one `frontdoor` command. Each room of the product registers its own sub-commands."""
+"""The one `frontdoor` command: the root callback (settings) and each room's sub-app.
+
+Rooms keep their commands in ``<room>/cli.py`` as a module-level Typer app built with
+``frontdoor.command_support``; the room itself is imported only when one of its commands runs,
+so ``frontdoor --help`` stays fast.
+"""
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from frontdoor import REVIEW_NOTICE, __version__
-from frontdoor.command_support import settings_from
+from frontdoor.command_support import console, settings_from
+from frontdoor.features import cli as features_cli
+from frontdoor.governance import cli as governance_cli
+from frontdoor.ingest import cli as ingest_cli
+from frontdoor.models import cli as models_cli
+from frontdoor.pipelines import cli as pipelines_cli
+from frontdoor.records import cli as records_cli
+from frontdoor.review import cli as review_cli
 from frontdoor.settings import load_settings
+from frontdoor.synth import cli as synth_cli
 
 app = typer.Typer(
     name="frontdoor",
@@ -20,19 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-)
-console = Console()
-
-# Modules that add commands; each has `register(app: typer.Typer) -> None`.
-COMMAND_MODULES = (
-    "frontdoor.records.cli",
-    "frontdoor.synth.cli",
-    "frontdoor.ingest.cli",
-    "frontdoor.features.cli",
-    "frontdoor.models.cli",
-    "frontdoor.governance.cli",
-    "frontdoor.pipelines.cli",
-    "frontdoor.review.cli",
 )
 
 
@@ -61,8 +59,20 @@ def show_config(ctx: typer.Context) -> None:
     console.print_json(json.dumps(settings.model_dump(mode="json"), default=str))
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+# Top-level commands of each room (contract, synth, ingest, export, splits, train, score,
+# audit, promote, report, demo, flow ..., deployments, deploy, serve-flows, serve, users ...,
+# decisions ...), in the order of the rooms, then the groups named after a room.
+for _room in (
+    records_cli,
+    synth_cli,
+    ingest_cli,
+    models_cli,
+    governance_cli,
+    pipelines_cli,
+    review_cli,
+):
+    app.add_typer(_room.app)
+app.add_typer(features_cli.app, name="features")
 
 
 def main() -> None:

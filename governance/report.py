@@ -20,6 +20,7 @@ import mlflow
 import pandas as pd
 
 from frontdoor import REVIEW_NOTICE, __version__
+from frontdoor.features.declarations import FEATURES
 from frontdoor.governance.atrs import SECTION_TITLES, atrs_json, build_atrs
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.governance.fairness.render import css, environment, figures
@@ -131,12 +132,7 @@ def feature_rows(importance: pd.DataFrame | None, top: int = 15) -> list[dict]:
     """Global importance (mean |SHAP|) with each feature's declared meaning."""
     if importance is None or importance.empty:
         return []
-    try:
-        from frontdoor.features.declarations import FEATURES
-
-        says = {f.name: f.says.replace("{value}", "N") for f in FEATURES}
-    except ImportError:  # pragma: no cover - the declarations ship with frontdoor
-        says = {}
+    says = {f.name: f.says.replace("{value}", "N") for f in FEATURES}
     value_col = next(
         (
             c

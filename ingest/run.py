@@ -231,7 +231,3 @@ def _ground_truth(sources, key: bytes, settings: Settings) -> pd.DataFrame | Non
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
-
-
-def summary_json(report: IngestReport) -> str:
-    return json.dumps(report.as_dict(), indent=2, default=str)

@@ -3,6 +3,15 @@
 The base model is fitted on the training window; the calibrator is fitted on the margins of
 the (later) calibration window, so the probabilities reflect how often flagged referrals
 really led to the outcome afterwards. No resampling: class balance is left as it is.
+
+Why not ``CalibratedClassifierCV(FrozenEstimator(base))``: measured on 3,000 margins
+(scikit-learn 1.9.1) it does not give the same numbers. Its sigmoid is Platt's original, fitted to
+smoothed targets ((n+ + 1)/(n+ + 2)), not the maximum-likelihood logistic fit of the outcomes:
+probabilities differ by up to 5e-4 (the default method here is sigmoid). Its isotonic map returns
+exact 0 and 1, which a case page would show as "no chance"; this one keeps them within 1e-6.
+It also needs the feature frame, not the margin, while the bands' probability ranges and the
+scoring path map margins. So the calibrator stays a thin wrapper over scikit-learn's own
+``IsotonicRegression`` and ``LogisticRegression``.
 """
 
 from __future__ import annotations

@@ -1,47 +1,40 @@
-"""What the models room reads from the feature declarations: direction, family and wording.
+"""What the models room reads from a column's feature declaration: direction, family and wording.
 
-The features room owns the declarations; this is the one place the models room looks them up,
-so a column with no declaration (for example a test frame) still gets a plain sentence.
+The features room owns the declarations (``frontdoor.features.declarations``, the only part of
+that room the models room may import). Estimators and explanations ask here about one column
+at a time, so a column with no declaration (an encoded category, a test frame's column) still
+gets a neutral answer and a plain sentence.
 """
 
 from __future__ import annotations
 
 import math
 
+from frontdoor.features import declarations
 
-def _declarations():
+
+def _declared(name: str) -> declarations.Feature | None:
     try:
-        from frontdoor.features import declarations
-    except ImportError:  # the features room has not landed in this checkout
-        return None
-    return declarations
-
-
-def _declared(name: str):
-    decl = _declarations()
-    if decl is None:
-        return None
-    try:
-        return decl.get(name)
-    except (KeyError, LookupError, AttributeError):
+        return declarations.get(name)
+    except KeyError:
         return None
 
 
 def monotone(name: str) -> int:
     """+1 if more of this never lowers the risk, -1 if it never raises it, 0 if not declared."""
     item = _declared(name)
-    return int(getattr(item, "monotone", 0) or 0) if item is not None else 0
+    return int(item.monotone or 0) if item is not None else 0
 
 
 def missing_means_never(name: str) -> bool:
     """True for "days since the last ..." features, whose missing value means "never"."""
     item = _declared(name)
-    return item is not None and getattr(item, "agg", "") == "days_since_last"
+    return item is not None and item.agg == "days_since_last"
 
 
 def family(name: str) -> str:
     item = _declared(name)
-    return str(getattr(item, "family", "") or "") if item is not None else ""
+    return str(item.family or "") if item is not None else ""
 
 
 def _plain_value(value: float) -> str:
@@ -58,7 +51,6 @@ def describe(name: str, value: float) -> str:
         column, category = name.split("=", 1)
         verb = "is" if value == 1 else "is not"
         return f"{column.replace('_', ' ').capitalize()} {verb} {category}"
-    decl = _declarations()
-    if decl is not None and _declared(name) is not None:
-        return str(decl.describe(name, value))
+    if _declared(name) is not None:
+        return str(declarations.describe(name, value))
     return f"{name.replace('_', ' ')}: {_plain_value(value)}"

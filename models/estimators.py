@@ -8,10 +8,16 @@ relies on: ``decision_function`` (the margin, on the log-odds scale) and ``contr
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from frontdoor.models import declared
 
@@ -24,6 +30,35 @@ def _frame(X, columns: list[str] | None = None) -> pd.DataFrame:
             raise ValueError(f"The input lacks the model's feature columns: {missing}")
         frame = frame[columns]
     return frame.astype("float64")
+
+
+def _longest(values: np.ndarray) -> float:
+    """The fill of a "days since" feature that never happened: the longest gap seen."""
+    return float(np.max(values)) if values.size else np.nan
+
+
+def _impute_and_standardise(columns: list[str]) -> Pipeline:
+    """Fill missing values from training, then standardise, keeping the columns' order.
+
+    A "days since the last ..." feature is missing when it never happened: filled with the
+    longest gap seen in training (never = longer ago than anything); any other with the median;
+    a column empty in training with 0 (``keep_empty_features``).
+    """
+    never = [c for c in columns if declared.missing_means_never(c)]
+    others = [c for c in columns if c not in never]
+    impute = ColumnTransformer(
+        [
+            ("never", SimpleImputer(strategy=_longest, keep_empty_features=True), never),
+            ("median", SimpleImputer(strategy="median", keep_empty_features=True), others),
+        ],
+        verbose_feature_names_out=False,
+    )
+    steps = [
+        ("impute", impute),
+        ("order", FunctionTransformer(itemgetter(columns))),  # back to the model's order
+        ("scale", StandardScaler()),
+    ]
+    return Pipeline(steps).set_output(transform="pandas")
 
 
 def _sigmoid(margin: np.ndarray) -> np.ndarray:
@@ -47,9 +82,8 @@ class _MarginModel(ClassifierMixin, BaseEstimator):
 class ScorecardLogistic(_MarginModel):
     """L2-regularised logistic regression on standardised features: a readable scorecard.
 
-    Missing values are filled from training (recorded in ``fill_values_``): a "days since the
-    last ..." feature is missing when it never happened, so it is filled with the longest gap
-    seen in training (never = longer ago than anything); any other with the median. The
+    Missing values are filled from training and the features standardised by a scikit-learn
+    pipeline (``prepare_``; fills in ``fill_values_``, see ``_impute_and_standardise``). The
     contribution of a feature is its coefficient times its standardised value, so the base
     value is the intercept (the margin of an average referral) and the sum is exact.
     """
@@ -63,25 +97,28 @@ class ScorecardLogistic(_MarginModel):
         frame = _frame(X)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
-        never = [declared.missing_means_never(c) for c in frame.columns]
-        self.fill_values_ = (
-            frame.median().where(~pd.Series(never, index=frame.columns), frame.max()).fillna(0.0)
+        self.prepare_ = _impute_and_standardise(list(frame.columns)).fit(frame)
+        impute = self.prepare_.named_steps["impute"]
+        fills = pd.concat(
+            [
+                pd.Series(t.statistics_, index=t.feature_names_in_)
+                for t in (impute.named_transformers_[n] for n in ("never", "median"))
+                if hasattr(t, "statistics_")
+            ]
         )
-        filled = frame.fillna(self.fill_values_)
-        self.mean_ = filled.mean().to_numpy()
-        scale = filled.std(ddof=0).to_numpy()
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        z = (filled.to_numpy() - self.mean_) / self.scale_
+        self.fill_values_ = fills.reindex(frame.columns)
+        scaler = self.prepare_.named_steps["scale"]
+        self.mean_, self.scale_ = scaler.mean_, scaler.scale_
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
-        lr.fit(z, np.asarray(y, dtype=int))
+        lr.fit(self._standardised(frame), np.asarray(y, dtype=int))
         self.classes_ = lr.classes_
         self.coef_ = lr.coef_[0].copy()
         self.intercept_ = float(lr.intercept_[0])
         return self
 
     def _standardised(self, X) -> np.ndarray:
-        frame = _frame(X, list(self.feature_names_in_)).fillna(self.fill_values_)
-        return (frame.to_numpy() - self.mean_) / self.scale_
+        frame = _frame(X, list(self.feature_names_in_))
+        return self.prepare_.transform(frame).to_numpy()
 
     def decision_function(self, X) -> np.ndarray:
         return self._standardised(X) @ self.coef_ + self.intercept_

@@ -3,8 +3,9 @@
 Every scorer (the models, the current-practice rule and, on synthetic data, the oracle that
 knows the true probabilities) is measured on the same test rows and the same bootstrap
 resamples, so the gap between a model and the oracle has its own interval. Resamples draw
-whole children with all their test referrals (``clusters``): a child referred twice in a test
-window is one child, and resampling the referrals one by one would narrow every interval.
+whole children with all their test referrals (``clusters``, ``stats.cluster_sampler``): a child
+referred twice in a test window is one child, and resampling the referrals one by one would
+narrow every interval.
 
 Metrics: ROC AUC, average precision, Brier score, expected calibration error (10 equal-width
 bins), and precision, recall and flag rate when flagging as many referrals as managers can
@@ -18,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from frontdoor.models.stats import cluster_sampler, expected_calibration_error, roc_auc
+
 METRICS = (
     "auc",
     "average_precision",
@@ -28,25 +31,6 @@ METRICS = (
     "flag_rate_at_capacity",
     "lift_over_rule",
 )
-
-
-def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
-    """Mann-Whitney AUC with average ranks for ties (equals sklearn's roc_auc_score)."""
-    pos = y == 1
-    n_pos = int(pos.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(p, kind="mergesort")
-    sp = p[order]
-    ranks = np.empty(len(p), dtype=float)
-    # average ranks over tied groups
-    boundaries = np.flatnonzero(np.diff(sp)) + 1
-    starts = np.concatenate([[0], boundaries])
-    ends = np.concatenate([boundaries, [len(sp)]])
-    avg = (starts + ends + 1) / 2.0
-    ranks[order] = np.repeat(avg, ends - starts)
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def average_precision(y: np.ndarray, p: np.ndarray) -> float:
@@ -66,23 +50,6 @@ def average_precision(y: np.ndarray, p: np.ndarray) -> float:
 
 def brier(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((p - y) ** 2))
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    counts = np.bincount(idx, minlength=bins)
-    sum_p = np.bincount(idx, weights=p, minlength=bins)
-    sum_y = np.bincount(idx, weights=y, minlength=bins)
-    used = counts > 0
-    return float(np.sum(np.abs(sum_p[used] - sum_y[used])) / len(y))
-
-
-def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
-    """Observed against predicted in quantile bins of the prediction (for the diagram)."""
-    frame = pd.DataFrame({"y": y, "p": p})
-    frame["bin"] = pd.qcut(frame["p"].rank(method="first"), bins, labels=False)
-    out = frame.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
-    return out.reset_index()
 
 
 def _top_k(p: np.ndarray, k: int) -> np.ndarray:
@@ -190,23 +157,3 @@ def evaluate_scorers(
                 {"scorer": name, "metric": m, "value": v, "ci_low": float(lo), "ci_high": float(hi)}
             )
     return pd.DataFrame(rows)
-
-
-def cluster_sampler(n: int, clusters: np.ndarray | None = None):
-    """A function rng -> row indices of one bootstrap resample: n rows drawn with replacement,
-    or, with ``clusters`` (one id per row), as many clusters as there are, each with all of
-    its rows."""
-    if clusters is None:
-        return lambda rng: rng.integers(0, n, n)
-    codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-
-    def draw(rng: np.random.Generator) -> np.ndarray:
-        chosen = rng.integers(0, len(sizes), len(sizes))
-        lengths = sizes[chosen]
-        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return order[np.repeat(starts[chosen], lengths) + offsets]
-
-    return draw

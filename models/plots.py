@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
-from frontdoor.models.evaluate import reliability_table  # noqa: E402
+from frontdoor.models.stats import reliability_table  # noqa: E402
 
 SCORERS = {
     "probability_lightgbm": "LightGBM",

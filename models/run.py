@@ -1,13 +1,24 @@
-"""Train and register: the one call the CLI and the pipelines make per label."""
+"""What the ``splits``, ``train`` and ``score`` commands call: one function each.
+
+The pipelines train fold by fold in parallel (``models.train.fit_fold``, ``combine_folds``,
+then ``models.tracking.log_run``); ``train_and_register`` does the same in one process.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from frontdoor.models import registry
+from frontdoor.models.scoring import score_referrals
+from frontdoor.models.splits import deployment_fold, folds_table, make_folds
 from frontdoor.models.tracking import RunRecord, log_run
-from frontdoor.models.train import Backtest, backtest
+from frontdoor.models.train import Backtest, backtest, labelled
+from frontdoor.records.feature_table import default_feature_path
+from frontdoor.records.store import atomic_write_parquet
 from frontdoor.settings import Settings
 
 
@@ -24,3 +35,69 @@ def train_and_register(
         result, table, settings, source=str(source) if source else None, run_name=run_name
     )
     return result, record
+
+
+def feature_table_path(settings: Settings, features: Path | None = None) -> Path:
+    """The feature table to read (default: paths.features/features.parquet); it must exist."""
+    path = Path(features) if features is not None else default_feature_path(settings)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No feature table at {path}: run `frontdoor features build` first or pass --features."
+        )
+    return path
+
+
+def fold_overview(settings: Settings, features: Path, label: str) -> pd.DataFrame:
+    """The temporal folds and the deployment fold of a label, with their row counts."""
+    dates = labelled(pd.read_parquet(features), label)["decision_date"]
+    folds = [*make_folds(dates, settings), deployment_fold(dates, settings)]
+    return folds_table(folds, dates)
+
+
+def train_labels(
+    settings: Settings, features: Path, labels: list[str]
+) -> Iterator[tuple[Backtest, RunRecord]]:
+    """``train_and_register`` for each label in turn, on one read of the feature table."""
+    table = pd.read_parquet(features)
+    for label in labels:
+        yield train_and_register(table, label, settings, source=features)
+
+
+@dataclass(frozen=True)
+class ScoredFile:
+    path: Path
+    model_name: str
+    version: str
+    scored: int
+    bands: dict
+
+
+def score_file(
+    settings: Settings,
+    features: Path,
+    label: str,
+    model: str = "champion",
+    since: str | None = None,
+    out: Path | None = None,
+) -> ScoredFile:
+    """Score the referrals decided on or after ``since`` (default: those not labelled yet) with
+    a registered version or alias; write them to ``out`` (default: paths.scores)."""
+    table = pd.read_parquet(features)
+    if since:
+        rows = table[pd.to_datetime(table["decision_date"]) >= pd.Timestamp(since)]
+    else:
+        rows = table[table[label].isna()] if label in table.columns else table
+    try:
+        version = registry.get_version(settings, label, model)
+    except Exception as exc:  # noqa: BLE001 - say which model is missing, plainly
+        raise LookupError(
+            f"No model {registry.model_name(settings, label)} at {model!r}: {exc}"
+        ) from exc
+    loaded = registry.load_pyfunc(settings, label, version.version)
+    scored = score_referrals(
+        loaded, rows, label=label, model_name=version.name, model_version=version.version
+    )
+    target = Path(out or settings.resolve(settings.paths.scores) / f"scores_{label}.parquet")
+    atomic_write_parquet(scored, target)
+    bands = scored["band"].value_counts().to_dict()
+    return ScoredFile(target, version.name, str(version.version), len(scored), bands)

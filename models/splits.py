@@ -124,10 +124,6 @@ def folds_table(folds: list[Fold], decision_dates: pd.Series | None = None) -> p
     return pd.DataFrame(rows)
 
 
-def latest_fold(folds: list[Fold]) -> Fold:
-    return max(folds, key=lambda f: f.test_start)
-
-
 def deployment_fold(decision_dates: pd.Series, settings: Settings) -> Fold:
     """The windows of the model to deploy: trained like every fold, on the newest labels.
 

@@ -21,7 +21,8 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from frontdoor.features.build import build_feature_table, label_summary, model_input_columns
+from frontdoor.features.build import build_feature_table, label_summary
+from frontdoor.features.declarations import model_input_columns
 from frontdoor.features.declarations import describe, families
 from frontdoor.settings import load_settings
 from frontdoor.models.splits import deployment_fold, folds_table, make_folds

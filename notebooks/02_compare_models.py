@@ -26,7 +26,7 @@ import pandas as pd
 from frontdoor.features.build import build_feature_table
 from frontdoor.settings import load_settings
 from frontdoor.settings.base import merge_section
-from frontdoor.models.evaluate import reliability_table
+from frontdoor.models.stats import reliability_table
 from frontdoor.models.train import backtest, summary_table
 from frontdoor.synth.council import generate
 
@@ -95,7 +95,7 @@ pd.DataFrame(
 import lightgbm as lgb  # noqa: E402
 from sklearn.model_selection import KFold, cross_val_predict  # noqa: E402
 
-from frontdoor.models.evaluate import roc_auc  # noqa: E402
+from frontdoor.models.stats import roc_auc  # noqa: E402
 
 rows = table[table[label].notna()]
 X = rows[result.columns].astype(float)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,24 +25,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from frontdoor import REVIEW_NOTICE
+from frontdoor.command_support import (
+    console,
+    fail,
+    print_notice,
+    print_table,
+    settings_from,
+    settings_with,
+    sub_app,
+)
 
-console = Console()
-flow_app = typer.Typer(help="Run the Prefect flows (ingest, features, train, audit, score, ...).")
-
-
-def _settings(ctx: typer.Context, **changes: Any):
-    from frontdoor.command_support import settings_from
-    from frontdoor.settings.base import merge_section
-
-    settings = settings_from(ctx)
-    for section, values in changes.items():
-        values = {k: v for k, v in values.items() if v is not None}
-        if values:
-            settings = settings.model_copy(
-                update={section: merge_section(getattr(settings, section), **values)}
-            )
-    return settings
+app = sub_app()
+flow_app = sub_app("Run the Prefect flows (ingest, features, train, audit, score, ...).")
+app.add_typer(flow_app, name="flow")
 
 
 def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
@@ -62,7 +56,7 @@ def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
 
 def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, float]:
     """Run a flow with an overall bar and one line per step (a moving bar while it runs)."""
-    from frontdoor.pipelines.progress import listening
+    from frontdoor.pipelines.progress import listening  # (start-up time)
     from frontdoor.pipelines.runners import run_flow
 
     columns = (
@@ -137,7 +131,7 @@ def _summary(name: str, result: dict, seconds: float) -> None:
 
 
 def _mlflow_ui(settings) -> str:
-    from frontdoor.models.tracking import tracking_uri
+    from frontdoor.models.tracking import tracking_uri  # (start-up time)
 
     uri = tracking_uri(settings)
     if uri.startswith("http"):
@@ -195,178 +189,154 @@ def _demo_epilogue(settings, result: dict, seconds: float) -> None:
         for user, info in saved.items():
             table.add_row(user, info["role"], info["password"])
         console.print(table)
-    console.print(f"[italic]{REVIEW_NOTICE}[/italic]")
+    print_notice("italic")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this room's commands to the frontdoor CLI."""
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    children: int | None = typer.Option(
+        None, "--children", help="Children in the synthetic council (default: synth.children)."
+    ),
+    all_labels: bool = typer.Option(
+        False, "--all-labels", help="Train every label in models.labels, not only the primary."
+    ),
+    dask: str | None = typer.Option(
+        None, "--dask", help='Run tasks on Dask: "local" or a scheduler address.'
+    ),
+) -> None:
+    """Run the whole job end to end on a synthetic council (about 50,000 children):
+    synthesise, ingest, build features, train, audit, report, register and promote, score
+    the latest month and fill the review queue. A re-run skips unchanged steps."""
+    settings = settings_with(ctx, synth={"children": children}, pipelines={"dask_address": dask})
+    if not settings.demo_mode:
+        fail("The demo runs in demo mode only (demo_mode is false).", prefix="")
+    labels = list(settings.models.labels) if all_labels else None
+    result, seconds = _run_with_progress("demo", settings, labels=labels)
+    console.print(_steps_table(result))
+    _demo_epilogue(settings, result, seconds)
 
-    @app.command("demo")
-    def demo(
-        ctx: typer.Context,
-        children: int | None = typer.Option(
-            None, "--children", help="Children in the synthetic council (default: synth.children)."
-        ),
-        all_labels: bool = typer.Option(
-            False, "--all-labels", help="Train every label in models.labels, not only the primary."
-        ),
-        dask: str | None = typer.Option(
-            None, "--dask", help='Run tasks on Dask: "local" or a scheduler address.'
-        ),
-    ) -> None:
-        """Run the whole job end to end on a synthetic council (about 50,000 children):
-        synthesise, ingest, build features, train, audit, report, register and promote, score
-        the latest month and fill the review queue. A re-run skips unchanged steps."""
-        settings = _settings(ctx, synth={"children": children}, pipelines={"dask_address": dask})
-        if not settings.demo_mode:
-            console.print("[red]The demo runs in demo mode only (demo_mode is false).[/red]")
-            raise typer.Exit(2)
-        labels = list(settings.models.labels) if all_labels else None
-        result, seconds = _run_with_progress("demo", settings, labels=labels)
+
+@flow_app.command("list")
+def flow_list() -> None:
+    """The flows, and what each does."""
+    from frontdoor.pipelines.flows import FLOWS  # (start-up time)
+
+    print_table(
+        "flows (frontdoor flow run NAME)",
+        ("name", "what it does"),
+        ((name, " ".join((f.description or "").split())) for name, f in FLOWS.items()),
+    )
+
+
+@flow_app.command("run")
+def flow_run(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., help="ingest, build-features, train, audit, retrain, score, monitor or demo."
+    ),
+    label: str | None = typer.Option(
+        None, "--label", help="The outcome (default: models.primary_label)."
+    ),
+    version: str | None = typer.Option(
+        None, "--model-version", help="audit: version number or alias (default: challenger)."
+    ),
+    alias: str | None = typer.Option(
+        None, "--alias", help="score/monitor: the alias to use (default: champion)."
+    ),
+    no_promote: bool = typer.Option(False, "--no-promote", help="audit: audit only."),
+    override_rationale: str | None = typer.Option(
+        None, "--override-rationale", help="audit: why a failed gate is overridden (recorded)."
+    ),
+    by: str | None = typer.Option(None, "--by", help="audit: who overrides."),
+    dask: str | None = typer.Option(None, "--dask", help='"local" or a Dask scheduler address.'),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every step, ignoring the cache."),
+) -> None:
+    """Run one flow now, in this process (a temporary local Prefect server; nothing to install)."""
+    from frontdoor.pipelines.flows import FLOWS  # (start-up time)
+    from frontdoor.pipelines.runners import flow_parameters
+
+    if name not in FLOWS:
+        fail(f"No flow called {name!r}. The flows: {', '.join(FLOWS)}.", prefix="")
+    settings = settings_with(
+        ctx, pipelines={"dask_address": dask, "cache": False if no_cache else None}
+    )
+    parameters = flow_parameters(
+        name, label, version, alias, not no_promote, override_rationale, by
+    )
+    result, seconds = _run_with_progress(name, settings, **parameters)
+    if name == "demo":
         console.print(_steps_table(result))
         _demo_epilogue(settings, result, seconds)
+        return
+    _summary(name, result, seconds)
+    if name in ("audit", "retrain"):
+        for audited in [result.get("audit")] + [m["audit"] for m in result.get("models", [])]:
+            if audited:
+                console.print(f"Fairness gate: {audited['gate_summary']}")
+    print_notice("italic")
 
-    @flow_app.command("list")
-    def flow_list() -> None:
-        """The flows, and what each does."""
-        from frontdoor.pipelines.flows import FLOWS
 
-        table = Table(title="flows (frontdoor flow run NAME)")
-        table.add_column("name")
-        table.add_column("what it does")
-        for name, f in FLOWS.items():
-            table.add_row(name, " ".join((f.description or "").split()))
-        console.print(table)
+@app.command("deployments")
+def deployments(ctx: typer.Context) -> None:
+    """The scheduled deployments: nightly scoring, weekly monitoring, monthly retraining."""
+    from frontdoor.pipelines.deployments import schedule_rows  # (start-up time)
 
-    @flow_app.command("run")
-    def flow_run(
-        ctx: typer.Context,
-        name: str = typer.Argument(
-            ..., help="ingest, build-features, train, audit, retrain, score, monitor or demo."
+    settings = settings_from(ctx)
+    print_table(
+        f"schedules ({settings.pipelines.timezone})",
+        ("deployment", "flow", "cron", "what"),
+        ((r["deployment"], r["flow"], r["cron"], r["what"]) for r in schedule_rows(settings)),
+    )
+    console.print(
+        "Serve them with `frontdoor serve-flows` (this machine), or register them on a "
+        "Prefect server for a worker: see docs/deployment.md."
+    )
+
+
+@app.command("deploy")
+def deploy(
+    ctx: typer.Context,
+    work_pool: str = typer.Option("frontdoor", "--work-pool", help="The worker's work pool."),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="Project folder (or git URL) the worker runs from (default: here).",
+    ),
+    config: Path | None = typer.Option(
+        None, "--flow-config", help="YAML configuration the scheduled runs load."
+    ),
+) -> None:
+    """Register the scheduled deployments on the Prefect server (PREFECT_API_URL) for a
+    worker: `prefect worker start --pool frontdoor` then runs them on schedule."""
+    from frontdoor.pipelines import deployments as d  # (start-up time)
+
+    settings = settings_from(ctx)
+    where = d.worker_source(settings, source)
+    ids = d.register_for_worker(settings, where, work_pool, config=str(config) if config else None)
+    print_table(
+        f"registered for work pool {work_pool!r} (source {where})",
+        ("deployment", "cron", "id"),
+        (
+            (row["deployment"], row["cron"], dep_id)
+            for row, dep_id in zip(d.schedule_rows(settings), ids, strict=True)
         ),
-        label: str | None = typer.Option(
-            None, "--label", help="The outcome (default: models.primary_label)."
-        ),
-        version: str | None = typer.Option(
-            None, "--model-version", help="audit: version number or alias (default: challenger)."
-        ),
-        alias: str | None = typer.Option(
-            None, "--alias", help="score/monitor: the alias to use (default: champion)."
-        ),
-        no_promote: bool = typer.Option(False, "--no-promote", help="audit: audit only."),
-        override_rationale: str | None = typer.Option(
-            None, "--override-rationale", help="audit: why a failed gate is overridden (recorded)."
-        ),
-        by: str | None = typer.Option(None, "--by", help="audit: who overrides."),
-        dask: str | None = typer.Option(
-            None, "--dask", help='"local" or a Dask scheduler address.'
-        ),
-        no_cache: bool = typer.Option(
-            False, "--no-cache", help="Run every step, ignoring the cache."
-        ),
-    ) -> None:
-        """Run one flow now, in this process (a temporary local Prefect server; nothing to install)."""
-        from frontdoor.pipelines.flows import FLOWS
+    )
+    console.print(f"Start a worker: prefect worker start --pool {work_pool}")
 
-        if name not in FLOWS:
-            console.print(f"[red]No flow called {name!r}.[/red] The flows: {', '.join(FLOWS)}.")
-            raise typer.Exit(2)
-        settings = _settings(
-            ctx, pipelines={"dask_address": dask, "cache": False if no_cache else None}
-        )
-        parameters: dict[str, Any] = {}
-        if name in ("audit", "score", "monitor") and label:
-            parameters["label"] = label
-        if name in ("train", "demo") and label:
-            parameters["labels"] = [label]
-        if name == "audit":
-            parameters.update(
-                version=version or "challenger",
-                promote=not no_promote,
-                override_rationale=override_rationale,
-                by=by,
-            )
-        if name in ("score", "monitor") and alias:
-            parameters["alias"] = alias
-        result, seconds = _run_with_progress(name, settings, **parameters)
-        if name == "demo":
-            console.print(_steps_table(result))
-            _demo_epilogue(settings, result, seconds)
-            return
-        _summary(name, result, seconds)
-        if name in ("audit", "retrain"):
-            for audited in [result.get("audit")] + [m["audit"] for m in result.get("models", [])]:
-                if audited:
-                    console.print(f"Fairness gate: {audited['gate_summary']}")
-        console.print(f"[italic]{REVIEW_NOTICE}[/italic]")
 
-    app.add_typer(flow_app, name="flow")
+@app.command("serve-flows")
+def serve_flows(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--flow-config",
+        help="YAML configuration the scheduled runs load (default: the one in use).",
+    ),
+) -> None:
+    """Serve the scheduled deployments from this process until stopped (Ctrl-C).
 
-    @app.command("deployments")
-    def deployments(ctx: typer.Context) -> None:
-        """The scheduled deployments: nightly scoring, weekly monitoring, monthly retraining."""
-        from frontdoor.pipelines.deployments import schedule_rows
+    Needs a Prefect server (PREFECT_API_URL) for schedules to fire: see docs/deployment.md."""
+    from frontdoor.pipelines.deployments import serve  # (start-up time)
 
-        settings = _settings(ctx)
-        table = Table(title=f"schedules ({settings.pipelines.timezone})")
-        for col in ("deployment", "flow", "cron", "what"):
-            table.add_column(col)
-        for row in schedule_rows(settings):
-            table.add_row(row["deployment"], row["flow"], row["cron"], row["what"])
-        console.print(table)
-        console.print(
-            "Serve them with `frontdoor serve-flows` (this machine), or register them on a "
-            "Prefect server for a worker: see docs/deployment.md."
-        )
-
-    @app.command("deploy")
-    def deploy(
-        ctx: typer.Context,
-        work_pool: str = typer.Option("frontdoor", "--work-pool", help="The worker's work pool."),
-        source: str | None = typer.Option(
-            None,
-            "--source",
-            help="Project folder (or git URL) the worker runs from (default: here).",
-        ),
-        config: Path | None = typer.Option(
-            None, "--flow-config", help="YAML configuration the scheduled runs load."
-        ),
-    ) -> None:
-        """Register the scheduled deployments on the Prefect server (PREFECT_API_URL) for a
-        worker: `prefect worker start --pool frontdoor` then runs them on schedule."""
-        from frontdoor.pipelines.deployments import register_for_worker, schedule_rows
-        from frontdoor.settings import project_root
-
-        settings = _settings(ctx)
-        where = source or str(settings.paths.root or project_root())
-        ids = register_for_worker(
-            settings, where, work_pool, config=str(config) if config else None
-        )
-        table = Table(title=f"registered for work pool {work_pool!r} (source {where})")
-        for col in ("deployment", "cron", "id"):
-            table.add_column(col)
-        for row, dep_id in zip(schedule_rows(settings), ids, strict=True):
-            table.add_row(row["deployment"], row["cron"], dep_id)
-        console.print(table)
-        console.print(f"Start a worker: prefect worker start --pool {work_pool}")
-
-    @app.command("serve-flows")
-    def serve_flows(
-        ctx: typer.Context,
-        config: Path | None = typer.Option(
-            None,
-            "--flow-config",
-            help="YAML configuration the scheduled runs load (default: the one in use).",
-        ),
-    ) -> None:
-        """Serve the scheduled deployments from this process until stopped (Ctrl-C).
-
-        Needs a Prefect server (PREFECT_API_URL) for schedules to fire: see docs/deployment.md."""
-        from prefect import serve
-
-        from frontdoor.pipelines.deployments import build_deployments
-
-        settings = _settings(ctx)
-        built = build_deployments(settings, config=str(config) if config else None)
-        console.print(f"Serving {len(built)} deployments: {', '.join(d.name for d in built)}")
-        serve(*built)
+    serve(settings_from(ctx), config=str(config) if config else None, say=console.print)

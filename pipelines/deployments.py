@@ -9,8 +9,14 @@ the machine that runs the flow, never from Prefect's database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import prefect
+from prefect import Flow
+from prefect.schedules import Cron
+
 from frontdoor.pipelines.flows import monitor_flow, retrain_flow, score_flow
-from frontdoor.settings import Settings
+from frontdoor.settings import Settings, project_root
 
 SCHEDULES = (
     (
@@ -44,8 +50,6 @@ def schedule_rows(settings: Settings) -> list[dict[str, str]]:
 
 def build_deployments(settings: Settings, config: str | None = None) -> list:
     """One ``RunnerDeployment`` per schedule (nothing is started or registered here)."""
-    from prefect.schedules import Cron
-
     p = settings.pipelines
     parameters = {"config": config} if config else {}
     return [
@@ -60,15 +64,17 @@ def build_deployments(settings: Settings, config: str | None = None) -> list:
     ]
 
 
+def worker_source(settings: Settings, source: str | None = None) -> str:
+    """Where a worker runs the flows from: ``source``, or this project's folder."""
+    return source or str(settings.paths.root or project_root())
+
+
 def register_for_worker(
     settings: Settings, source: str, work_pool: str = "frontdoor", config: str | None = None
 ) -> list[str]:
     """Register the three deployments on the Prefect server in use, for a worker of
     ``work_pool`` to run from ``source`` (the project folder on the worker's machine, or a git
     URL). The same as ``prefect deploy --all`` with prefect.yaml. Returns the deployment ids."""
-    from prefect import Flow
-    from prefect.schedules import Cron
-
     p = settings.pipelines
     parameters = {"config": config} if config else {}
     ids = []
@@ -92,3 +98,12 @@ def register_for_worker(
             )
         )
     return ids
+
+
+def serve(
+    settings: Settings, config: str | None = None, say: Callable[[str], None] = print
+) -> None:
+    """Serve the deployments from this process until stopped (``prefect.serve``)."""
+    built = build_deployments(settings, config=config)
+    say(f"Serving {len(built)} deployments: {', '.join(d.name for d in built)}")
+    prefect.serve(*built)

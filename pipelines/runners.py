@@ -6,8 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from prefect.settings import (
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    temporary_settings,
+)
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from frontdoor.pipelines.flows import FLOWS
 from frontdoor.settings import Settings
 
 
@@ -17,7 +23,7 @@ def task_runner(settings: Settings):
     address = settings.pipelines.dask_address
     if address is None:
         return ThreadPoolTaskRunner(max_workers=max(2, settings.pipelines.dask_workers))
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask import DaskTaskRunner  # (start-up time: dask loads only when asked for)
 
     if address == "local":
         return DaskTaskRunner(
@@ -34,8 +40,6 @@ def task_runner(settings: Settings):
 
 def run_flow(name: str, settings: Settings, **parameters: Any) -> dict:
     """Run one of the flows in this process, on the task runner the settings choose."""
-    from frontdoor.pipelines.flows import FLOWS
-
     if name not in FLOWS:
         raise KeyError(f"no flow called {name!r}; the flows are {', '.join(FLOWS)}")
     chosen = FLOWS[name].with_options(task_runner=task_runner(settings))
@@ -43,16 +47,38 @@ def run_flow(name: str, settings: Settings, **parameters: Any) -> dict:
         return chosen(settings=settings.model_dump(), **parameters)
 
 
+def flow_parameters(
+    name: str,
+    label: str | None = None,
+    version: str | None = None,
+    alias: str | None = None,
+    promote: bool = True,
+    override_rationale: str | None = None,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """The parameters of flow ``name`` among the options ``frontdoor flow run`` offers (each
+    flow takes only its own)."""
+    parameters: dict[str, Any] = {}
+    if name in ("audit", "score", "monitor") and label:
+        parameters["label"] = label
+    if name in ("train", "demo") and label:
+        parameters["labels"] = [label]
+    if name == "audit":
+        parameters.update(
+            version=version or "challenger",
+            promote=promote,
+            override_rationale=override_rationale,
+            by=by,
+        )
+    if name in ("score", "monitor") and alias:
+        parameters["alias"] = alias
+    return parameters
+
+
 @contextmanager
 def prefect_defaults(settings: Settings) -> Iterator[None]:
     """Give the temporary local Prefect server time for a cold start on a busy machine (its
     default of 20 s is close to a cold start on 2 cores) and keep its telemetry off."""
-    from prefect.settings import (
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
-
     timeout = max(
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(),
         settings.pipelines.ephemeral_startup_seconds,

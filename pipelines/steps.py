@@ -151,7 +151,7 @@ def code_digest(packages: tuple[str, ...]) -> str:
 
     h = hashlib.sha256()
     for name in sorted(packages):
-        spec = importlib.util.find_spec(f"frontdoor.{name}")
+        spec = importlib.util.find_spec(name)
         folders = list(spec.submodule_search_locations or []) if spec else []
         for folder in folders:
             for path in sorted(Path(folder).rglob("*.py")):

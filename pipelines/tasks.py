@@ -21,13 +21,12 @@ from frontdoor.settings import Settings
 # ---------------------------------------------------------------------------- synth, ingest, features
 
 
-@step("synthesise", sections=("synth",), code=("synth", "records"))
+@step("synthesise", sections=("synth",), code=("frontdoor.synth", "frontdoor.records"))
 def synth_step(settings: Settings, out: str) -> dict:
     """A synthetic council (raw council ids, as a council's own extract would hold them)."""
-    from frontdoor import synth
+    from frontdoor.synth.run import synthesise
 
-    council = synth.generate(settings)
-    synth.write_council(council, Path(out))
+    council, _ = synthesise(settings, Path(out))
     return with_output_digests(
         {
             "outputs": {"raw": str(out)},
@@ -37,7 +36,11 @@ def synth_step(settings: Settings, out: str) -> dict:
     )
 
 
-@step("ingest", sections=("ingest", "privacy", "paths"), code=("ingest", "records"))
+@step(
+    "ingest",
+    sections=("ingest", "privacy", "paths"),
+    code=("frontdoor.ingest", "frontdoor.records"),
+)
 def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
     """Council extracts in ``sources`` -> pseudonymised canonical tables in ``out``."""
     from frontdoor.ingest.run import ingest_sources
@@ -60,7 +63,11 @@ def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
     )
 
 
-@step("build-features", sections=("features", "paths"), code=("features", "records"))
+@step(
+    "build-features",
+    sections=("features", "paths"),
+    code=("frontdoor.features", "frontdoor.records"),
+)
 def features_step(settings: Settings, canonical: Path, truth: Path, out: str) -> dict:
     """Canonical tables -> the point-in-time feature table (one row per decision)."""
     from frontdoor.features.build import build_feature_table, label_summary
@@ -125,7 +132,11 @@ def _read_pickle(path: Path):
     return pickle.loads(Path(path).read_bytes())
 
 
-@step("train-fold", sections=("models", "features"), code=("models", "features", "records"))
+@step(
+    "train-fold",
+    sections=("models", "features"),
+    code=("frontdoor.models", "frontdoor.features", "frontdoor.records"),
+)
 def fold_step(settings: Settings, features: Path, label: str, fold: int, out: str) -> dict:
     """One temporal fold of a label's backtest (fit, calibrate, band, score its test window,
     evaluate), independent of the others; its result is written to ``out``."""
@@ -146,7 +157,11 @@ def fold_step(settings: Settings, features: Path, label: str, fold: int, out: st
     )
 
 
-@step("backtest", sections=("models", "features"), code=("models", "features", "records"))
+@step(
+    "backtest",
+    sections=("models", "features"),
+    code=("frontdoor.models", "frontdoor.features", "frontdoor.records"),
+)
 def backtest_step(
     settings: Settings, features: Path, label: str, folds: list[Path], out: str
 ) -> dict:
@@ -172,7 +187,7 @@ def backtest_step(
     "train",
     sections=("models", "features", "tracking"),
     check=_registered,
-    code=("models", "features", "records"),
+    code=("frontdoor.models", "frontdoor.features", "frontdoor.records"),
 )
 def train_step(settings: Settings, features: Path, label: str, backtest: Path) -> dict:
     """Log a label's backtest to MLflow and register a version aliased ``challenger``."""
@@ -216,7 +231,11 @@ def latest_month(dates: pd.Series, as_of: date | None = None) -> tuple[pd.Timest
     return start.normalize(), end.normalize()
 
 
-@step("score", sections=("models", "tracking", "review"), code=("models", "records"))
+@step(
+    "score",
+    sections=("models", "tracking", "review"),
+    code=("frontdoor.models", "frontdoor.records"),
+)
 def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
     """Score the newest month of referrals with a registered model version; write the scores."""
     from frontdoor.models.registry import load_pyfunc, model_name
@@ -291,7 +310,12 @@ def _audited(settings: Settings, summary: dict) -> bool:
     return tags.get("fairness_audit") in ("pass", "fail")
 
 
-@step("audit", sections=("fairness", "privacy", "tracking"), check=_audited, code=("models",))
+@step(
+    "audit",
+    sections=("fairness", "privacy", "tracking"),
+    check=_audited,
+    code=("frontdoor.governance", "frontdoor.models", "frontdoor.records"),
+)
 def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     """Fairness audit of a registered version (its run's test predictions) and the gate;
     the published (suppressed) audit goes to MLflow and to ``out``."""
@@ -324,7 +348,7 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     "report",
     sections=("models", "fairness", "privacy", "tracking"),
     check=_audited,
-    code=("models",),
+    code=("frontdoor.governance", "frontdoor.models", "frontdoor.records"),
 )
 def report_step(settings: Settings, label: str, version: str, features: Path, out: str) -> dict:
     """The governance report (model card, fairness, explanations, ATRS record) as HTML + JSON,

@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from frontdoor.records import codes
-from frontdoor.records.contract import TABLES, derived_ids, latest_event_date
+from frontdoor.records import codes, store
+from frontdoor.records.contract import TABLES, derived_ids, empty_frame, latest_event_date
 
 ANNEX_A_FILE = "annex_a.xlsx"
 CIN_FILE = "cin_census.xml"
@@ -240,8 +240,20 @@ def export_council(
     return written
 
 
+def export_folder(
+    source: Path,
+    out_dir: Path,
+    formats: tuple[str, ...] = ("annex_a", "cin_xml", "csv"),
+    reference_date: date | None = None,
+) -> list[Path]:
+    """A folder of canonical tables (raw ids) exported as ``export_council`` does; the reference
+    date defaults to the folder's manifest."""
+    ref = reference_date or store.reference_date(source)
+    tables = {name: store.read_table(source, name) for name in store.TABLES}
+    return export_council(tables, out_dir, formats=formats, reference_date=ref)
+
+
 def _write_truth(tables, truth: pd.DataFrame, out_dir: Path, formats) -> Path:
-    from frontdoor.records.store import atomic_write_parquet
 
     truth = truth.copy()
     if "annex_a" in formats or "cin_xml" in formats:
@@ -250,13 +262,11 @@ def _write_truth(tables, truth: pd.DataFrame, out_dir: Path, formats) -> Path:
         truth["referral_id"] = truth["referral_id"].map(new_ids)
         truth = truth[truth["referral_id"].notna()]
     path = out_dir / "ground_truth" / "ground_truth.parquet"
-    atomic_write_parquet(truth.reset_index(drop=True), path)
+    store.atomic_write_parquet(truth.reset_index(drop=True), path)
     return path
 
 
 def _empty(name: str) -> pd.DataFrame:
-    from frontdoor.records.contract import empty_frame
-
     return empty_frame(name)
 
 

@@ -86,12 +86,6 @@ def reference_date(folder: Path) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def frame_digest(frame: pd.DataFrame) -> str:
-    """A stable digest of a frame's content (row order ignored)."""
-    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
-    return hashlib.sha256(sorted(hashed.to_numpy().tolist()).__repr__().encode()).hexdigest()
-
-
 def folder_digest(folder: Path) -> str:
     """A digest of every Parquet and JSON file in a folder, for caching and lineage."""
     h = hashlib.sha256()

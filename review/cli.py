@@ -1,28 +1,31 @@
-"""Commands of the review room: ``frontdoor serve``, ``frontdoor users ...``, ``frontdoor decisions export``."""
+"""Commands of the review room: ``frontdoor serve``, ``frontdoor users ...``,
+``frontdoor decisions export``."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from frontdoor import REVIEW_NOTICE
+from frontdoor.command_support import (
+    console,
+    fail,
+    print_table,
+    settings_from,
+    settings_with,
+    sub_app,
+)
 
-console = Console()
-users_app = typer.Typer(help="Review app users (reviewer, data_scientist, governance, admin).")
-decisions_app = typer.Typer(help="Reviewers' decisions (append-only).")
+app = sub_app()
+users_app = sub_app("Review app users (reviewer, data_scientist, governance, admin).")
+decisions_app = sub_app("Reviewers' decisions (append-only).")
+app.add_typer(users_app, name="users")
+app.add_typer(decisions_app, name="decisions")
 
 
-def _settings(ctx: typer.Context):
-    from frontdoor.command_support import settings_from
-
-    return settings_from(ctx)
-
-
+@app.command("serve")
 def serve(
     ctx: typer.Context,
     host: str | None = typer.Option(None, help="Interface (default: review.host)."),
@@ -30,36 +33,14 @@ def serve(
     workers: int | None = typer.Option(None, help="Worker processes (default: review.workers)."),
 ) -> None:
     """Run the review web app (creates or upgrades its database first)."""
-    import uvicorn
+    from frontdoor.review import operations  # (start-up time)
 
-    from frontdoor.review.app import create_app
-
-    settings = _settings(ctx)
-    host = host or settings.review.host
-    port = port or settings.review.port
-    workers = workers or settings.review.workers
-    # creates or upgrades the schema once, before any worker starts; a single process also
-    # reads the canonical tables now (each worker process reads them as it starts)
-    app = create_app(settings, preload=workers == 1)
+    settings = settings_with(ctx, review={"host": host, "port": port, "workers": workers})
+    r = settings.review
     console.print(
-        f"frontdoor review on http://{host}:{port} ({workers} worker(s)). {REVIEW_NOTICE}"
+        f"frontdoor review on http://{r.host}:{r.port} ({r.workers} worker(s)). {REVIEW_NOTICE}"
     )
-    options = dict(
-        host=host,
-        port=port,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
-        timeout_keep_alive=75,  # as common reverse proxies; fewer reconnects for busy reviewers
-        timeout_worker_healthcheck=60,  # a busy worker on a shared machine is not a dead one
-    )
-    if workers == 1:
-        uvicorn.run(app, **options)
-        return
-    config = ctx.find_root().params.get("config")
-    if config is not None:  # the worker processes load the same configuration file
-        os.environ["FRONTDOOR_CONFIG"] = str(Path(config).resolve())
-    uvicorn.run("review.app:app_from_config", factory=True, workers=workers, **options)
+    operations.serve(settings, r.workers, ctx.find_root().params.get("config"))
 
 
 @users_app.command("add")
@@ -72,9 +53,9 @@ def users_add(
     ),
 ) -> None:
     """Add a user (the password is asked for, never passed on the command line)."""
-    from frontdoor.review import auth, store
+    from frontdoor.review import auth, store  # (start-up time)
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -82,26 +63,29 @@ def users_add(
     try:
         user_id = auth.add_user(settings, store.ready_engine(settings), username, role, password)
     except auth.UserError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(1) from err
+        fail(str(err), code=1, prefix="")
     console.print(f"Added {username.strip().lower()} ({role}), id {user_id}.")
 
 
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """List users and their roles."""
-    from frontdoor.review import auth, store
+    from frontdoor.review import auth, store  # (start-up time)
 
-    rows = auth.list_users(store.ready_engine(_settings(ctx)))
-    table = Table("username", "role", "active", "created (UTC)")
-    for r in rows:
-        table.add_row(
-            r["username"],
-            r["role"],
-            "yes" if r["active"] else "no",
-            f"{r['created_at']:%Y-%m-%d %H:%M}",
-        )
-    console.print(table)
+    rows = auth.list_users(store.ready_engine(settings_from(ctx)))
+    print_table(
+        None,
+        ("username", "role", "active", "created (UTC)"),
+        (
+            (
+                r["username"],
+                r["role"],
+                "yes" if r["active"] else "no",
+                f"{r['created_at']:%Y-%m-%d %H:%M}",
+            )
+            for r in rows
+        ),
+    )
 
 
 @decisions_app.command("export")
@@ -110,22 +94,10 @@ def decisions_export(
     out: Path = typer.Option(..., "--out", help="Output file: .csv or .parquet."),
 ) -> None:
     """Export every decision entry (no free text, reviewers as opaque ids) for monitoring."""
-    from frontdoor.review.store import export_decisions
+    from frontdoor.review.operations import export_decisions_file  # (start-up time)
 
-    frame = export_decisions(_settings(ctx))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    elif out.suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        console.print("[red]--out must end in .csv or .parquet[/red]")
-        raise typer.Exit(1)
-    console.print(f"Wrote {len(frame)} decision entries to {out}.")
-
-
-def register(app: typer.Typer) -> None:
-    """Add this room's commands to the frontdoor CLI."""
-    app.command("serve")(serve)
-    app.add_typer(users_app, name="users")
-    app.add_typer(decisions_app, name="decisions")
+    try:
+        written = export_decisions_file(settings_from(ctx), out)
+    except ValueError as error:
+        fail(str(error), code=1, prefix="")
+    console.print(f"Wrote {written} decision entries to {out}.")

@@ -43,10 +43,6 @@ class Event:
     child_id: str
     is_this_referral: bool = False
 
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
-
 
 @dataclass
 class Sibling:

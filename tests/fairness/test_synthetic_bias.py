@@ -25,7 +25,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import frontdoor.synth.council as council_mod
-from frontdoor.features.build import build_feature_table, model_input_columns
+from frontdoor.features.build import build_feature_table
+from frontdoor.features.declarations import model_input_columns
 from frontdoor.governance.fairness.audit import run_audit
 from frontdoor.governance.fairness.characteristics import derive_characteristics
 from frontdoor.governance.gate import evaluate_gate

@@ -12,9 +12,9 @@ from feature_helpers import T, child, make_tables, random_history
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from frontdoor.features.build import SENSITIVE_COLUMNS, build_feature_table, model_input_columns
+from frontdoor.features.build import SENSITIVE_COLUMNS, build_feature_table
 from frontdoor.features.catalogue import render_html, render_markdown
-from frontdoor.features.declarations import FEATURES, feature_names
+from frontdoor.features.declarations import FEATURES, feature_names, model_input_columns
 from frontdoor.records.store import write_tables
 
 REFERENCE = date(2022, 6, 30)

@@ -12,7 +12,7 @@ from feature_helpers import Oracle
 
 from frontdoor.features.build import build_feature_table, label_summary
 from frontdoor.features.declarations import FEATURES
-from frontdoor.synth import generate
+from frontdoor.synth.council import generate
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ def test_round_trip_csv_only_keeps_record_ids(tmp_path, settings):
 
 @pytest.mark.slow
 def test_round_trip_synthetic_council_with_its_ground_truth(tmp_path):
-    from frontdoor.synth import generate
+    from frontdoor.synth.council import generate
 
     s = make_settings(tmp_path, synth={"children": 1500, "years": 3})
     council = generate(s)

@@ -13,8 +13,8 @@ from frontdoor.features.declarations import describe, feature_names, get
 from frontdoor.models.bands import Bands
 from frontdoor.models.calibration import CalibratedModel, MarginCalibrator
 from frontdoor.models.estimators import CurrentPracticeRule, MonotoneLightGBM, ScorecardLogistic
-from frontdoor.models.evaluate import expected_calibration_error
 from frontdoor.models.explain import reasons_for_row, reasons_json
+from frontdoor.models.stats import expected_calibration_error
 from frontdoor.records.scores import reasons_from_json
 
 

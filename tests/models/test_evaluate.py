@@ -11,11 +11,9 @@ from frontdoor.models.evaluate import (
     brier,
     capacity_flags,
     evaluate_scorers,
-    expected_calibration_error,
     metric_set,
-    reliability_table,
-    roc_auc,
 )
+from frontdoor.models.stats import expected_calibration_error, reliability_table, roc_auc
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +93,7 @@ def test_flagging_at_a_threshold_instead_of_capacity():
 
 
 def test_resampling_children_keeps_their_referrals_together_and_widens_intervals():
-    from frontdoor.models.evaluate import cluster_sampler
+    from frontdoor.models.stats import cluster_sampler
 
     rng = np.random.default_rng(3)
     # five referrals each, one outcome and nearly one score per child (their histories match)

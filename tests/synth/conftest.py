@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from frontdoor.synth import generate
+from frontdoor.synth.council import generate
 
 HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from synth_helpers import council_settings
 
-from frontdoor.synth import generate, write_council
+from frontdoor.synth.council import generate, write_council
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -8,8 +8,8 @@ import pytest
 from synth_helpers import child_index, council_settings
 
 from frontdoor.records.codes import ETHNICITY_MAJOR_GROUP, FACTOR_GROUPS, factor_list
-from frontdoor.synth import generate
 from frontdoor.synth.chain import STATE_BITS, build_model
+from frontdoor.synth.council import generate
 
 KNOB_CHILDREN = 40_000
 CONCERN_CODES = {

@@ -8,8 +8,14 @@ import pandas as pd
 import pytest
 from synth_helpers import council_settings
 
-from frontdoor.synth import TARGETS, achieved_rates, generate, within_targets
-from frontdoor.synth.rates import rereferral_share, top_factor_groups
+from frontdoor.synth.council import generate
+from frontdoor.synth.rates import (
+    TARGETS,
+    achieved_rates,
+    rereferral_share,
+    top_factor_groups,
+    within_targets,
+)
 
 
 @pytest.mark.slow

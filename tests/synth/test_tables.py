@@ -10,8 +10,12 @@ import pytest
 
 from frontdoor.records.contract import TABLES, validate
 from frontdoor.records.store import read_manifest, read_tables, reference_date
-from frontdoor.synth import read_ground_truth, write_council
-from frontdoor.synth.council import GROUND_TRUTH_DIR, GROUND_TRUTH_FILE
+from frontdoor.synth.council import (
+    GROUND_TRUTH_DIR,
+    GROUND_TRUTH_FILE,
+    read_ground_truth,
+    write_council,
+)
 
 EVENT_DATE = {
     "contacts": "contact_date",
@@ -168,7 +172,7 @@ def test_ground_truth_has_one_probability_pair_per_referral(small_council):
 def test_tiny_councils_still_make_valid_tables(children, tmp_path):
     from synth_helpers import council_settings
 
-    from frontdoor.synth import generate
+    from frontdoor.synth.council import generate
 
     council = generate(council_settings(tmp_path, children, years=2))
     for name in TABLES:

@@ -1,0 +1,162 @@
+"""The statistics that evaluation and the fairness audit share: AUC, calibration, the cluster bootstrap.
+
+One home for each, so a model's AUC and interval in the evaluation and in the fairness audit are
+the same computation.
+
+Why home-made and not scikit-learn's:
+- ``roc_auc`` is the Mann-Whitney statistic; it equals ``sklearn.metrics.roc_auc_score`` (the tests
+  check it) but is called thousands of times inside the bootstrap, where sklearn's input
+  validation costs more than the statistic. ``replicate_auc`` is the same statistic for a whole
+  block of bootstrap replicates at once (rows of resampling counts), which sklearn has no form of.
+- The bootstrap resamples children, not referrals (``cluster_sampler``, ``cluster_counts``): a child
+  referred twice in a window is one child, and resampling referrals one by one would narrow every
+  interval. Neither scipy's ``bootstrap`` nor fairlearn's resample clusters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+
+def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
+    """Mann-Whitney AUC with average ranks for ties (equals sklearn's roc_auc_score)."""
+    pos = y == 1
+    n_pos = int(pos.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(p, kind="mergesort")
+    sp = p[order]
+    ranks = np.empty(len(p), dtype=float)
+    # average ranks over tied groups
+    boundaries = np.flatnonzero(np.diff(sp)) + 1
+    starts = np.concatenate([[0], boundaries])
+    ends = np.concatenate([boundaries, [len(sp)]])
+    avg = (starts + ends + 1) / 2.0
+    ranks[order] = np.repeat(avg, ends - starts)
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, NaN elsewhere (an undefined rate, never 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def replicate_auc(counts: np.ndarray, y: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """AUC for every replicate (rows of ``counts`` are resampling multiplicities), ties as 1/2."""
+    order = np.argsort(score, kind="stable")
+    s, yy, c = score[order], y[order], counts[:, order].astype(float)
+    pos, neg = c * yy, c * (1 - yy)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])  # blocks of tied scores
+    if starts.size < s.size:
+        pos = np.add.reduceat(pos, starts, axis=1)
+        neg = np.add.reduceat(neg, starts, axis=1)
+    neg_below = np.cumsum(neg, axis=1) - neg
+    total_pos, total_neg = pos.sum(axis=1), neg.sum(axis=1)
+    return divide((pos * (neg_below + 0.5 * neg)).sum(axis=1), total_pos * total_neg)
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Mean absolute gap between predicted and observed over 10 equal-width bins, row-weighted."""
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    counts = np.bincount(idx, minlength=bins)
+    sum_p = np.bincount(idx, weights=p, minlength=bins)
+    sum_y = np.bincount(idx, weights=y, minlength=bins)
+    used = counts > 0
+    return float(np.sum(np.abs(sum_p[used] - sum_y[used])) / len(y))
+
+
+def reliability_table(
+    y: np.ndarray, p: np.ndarray, bins: int = 10, strategy: str = "quantile"
+) -> pd.DataFrame:
+    """Observed against predicted per bin of the prediction: ``quantile`` bins (deciles of the
+    rows, for the evaluation's diagram) or ``uniform`` bins of width 1/bins (for the audit's,
+    with ``bin_low`` and ``bin_high``; empty bins are left out)."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if strategy == "quantile":
+        frame = pd.DataFrame({"y": y, "p": p})
+        frame["bin"] = pd.qcut(frame["p"].rank(method="first"), bins, labels=False)
+        out = frame.groupby("bin").agg(
+            predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size")
+        )
+        return out.reset_index()
+    if strategy != "uniform":
+        raise ValueError(f"Unknown strategy {strategy!r}; use 'quantile' or 'uniform'")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
+    n = np.bincount(which, minlength=bins)
+    observed = np.bincount(which, weights=y, minlength=bins)
+    predicted = np.bincount(which, weights=p, minlength=bins)
+    idx = np.flatnonzero(n > 0)
+    return pd.DataFrame(
+        {
+            "bin": idx,
+            "n": n[idx],
+            "observed": observed[idx] / n[idx],
+            "predicted": predicted[idx] / n[idx],
+            "bin_low": edges[idx],
+            "bin_high": edges[idx + 1],
+        }
+    )
+
+
+def cluster_sampler(
+    n: int, clusters: np.ndarray | None = None
+) -> Callable[[np.random.Generator], np.ndarray]:
+    """A function rng -> row indices of one bootstrap resample: n rows drawn with replacement,
+    or, with ``clusters`` (one id per row), as many clusters as there are, each with all of
+    its rows."""
+    if clusters is None:
+        return lambda rng: rng.integers(0, n, n)
+    codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        chosen = rng.integers(0, len(sizes), len(sizes))
+        lengths = sizes[chosen]
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return order[np.repeat(starts[chosen], lengths) + offsets]
+
+    return draw
+
+
+def cluster_counts(
+    n: int,
+    samples: int,
+    rng: np.random.Generator,
+    clusters: np.ndarray | None = None,
+    block: int = 50,
+) -> Iterator[np.ndarray]:
+    """Bootstrap replicates as blocks of resampling counts (replicates x rows): row r says how
+    often each row is drawn in replicate r. With ``clusters`` whole clusters are drawn (each row
+    counted as often as its cluster). Every count is then one matrix-vector product, with no
+    Python loop over rows or replicates; blocks bound the memory."""
+    of_row = np.arange(n) if clusters is None else np.unique(clusters, return_inverse=True)[1]
+    of_row = np.asarray(of_row).ravel()
+    k = int(of_row.max()) + 1 if n else 0
+    done = 0
+    while done < samples and n:
+        size = min(block, samples - done)
+        # k draws with replacement per replicate, counted with one flat bincount
+        draws = rng.integers(0, k, size=(size, k)) + (np.arange(size)[:, None] * k)
+        drawn = np.bincount(draws.ravel(), minlength=size * k).reshape(size, k).astype(float)
+        yield drawn[:, of_row]
+        done += size
+
+
+def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile bootstrap interval, ignoring undefined replicates (NaN when all are)."""
+    replicates = np.asarray(replicates, dtype=float)
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(finite, [tail, 100 - tail])
+    return float(lo), float(hi)
