@@ -14,8 +14,9 @@ times the fair false positive rate (1.5 in a group of 300 children, 2.0 in a gro
 Both gates judge the same sets, vectorised over sets with NumPy:
 
 * the new gate: `frontdoor.governance.gate` itself (`failing`) with its intervals
-  (`frontdoor.governance.fairness.intervals`: MOVER over Clopper-Pearson, Bonferroni over the
-  judged checks), judging FNR, FPR and flag-rate ratios and the calibration difference;
+  (`frontdoor.governance.fairness.intervals`: MOVER over exact Clopper-Pearson intervals,
+  Bonferroni over the judged checks), judging FNR, FPR and flag-rate ratios and the
+  calibration difference;
 * today's gate (main before this change): Katz's log interval (0.5 added to every cell when one
   is empty) for FNR and FPR ratios and a normal interval with the calibrated-null standard error
   for the calibration difference, Bonferroni over its checks. (Its bootstrap fallback only
@@ -179,7 +180,7 @@ def new_gate_fails(pop, draws, s: FairnessSettings) -> tuple[np.ndarray, dict]:
             num, base = RATES[metric]
             x, n = effective(c[num], c[base], c["n"], c["n_eff"])
             _, value = _ratio(c, metric, ref)
-            lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], alpha)
+            lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], alpha, exact=True)
             bad = failing(value[:, g], lo, hi, s.ratio_lower, s.ratio_upper, 1.0)
             per_check.update(
                 {(name, pop.names[name][j], metric): bad[:, i] for i, j in enumerate(g)}
@@ -189,7 +190,7 @@ def new_gate_fails(pop, draws, s: FairnessSettings) -> tuple[np.ndarray, dict]:
             x, n = effective(c["positives"], c["n"], c["n"], c["n_eff"])
             q = c["predicted_sum"] / c["n"]
             lo, hi = calibration_difference_interval(
-                x[:, g], n[:, g], q[:, g], x[:, [ref]], n[:, [ref]], q[:, [ref]], alpha
+                x[:, g], n[:, g], q[:, g], x[:, [ref]], n[:, [ref]], q[:, [ref]], alpha, exact=True
             )
             obs = c["positives"] / c["n"]
             diff = (obs[:, g] - q[:, g]) - (obs[:, [ref]] - q[:, [ref]])

@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--children", type=int, default=50_000)
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--reverse", action="store_true", help="newest seed first")
     args = parser.parse_args()
     from frontdoor.settings.synth import SynthSettings
 
@@ -123,7 +124,8 @@ def main() -> None:
         f"{base.under_recording_bias.recording_rate}"
     )
     tally = {k: [0, 0] for k in KNOBS}
-    for seed in range(base.seed, base.seed + args.seeds):
+    seeds = range(base.seed, base.seed + args.seeds)
+    for seed in reversed(seeds) if args.reverse else seeds:
         for knob, (_, group) in KNOBS.items():
             predictions, families = cached(args.cache, knob, seed, args.children)
             failed, on_group, line = judge(predictions, families, group, seed)

@@ -176,13 +176,15 @@ def gate_interval(
         a, b = check_counts(metric, group), check_counts(metric, reference)
         if a is None or b is None:
             return float("nan"), float("nan")
-        lo, hi = ratio_interval(a[0], a[1], b[0], b[1], alpha)
+        lo, hi = ratio_interval(a[0], a[1], b[0], b[1], alpha, exact=True)
         return float(lo), float(hi)
     a, b = check_counts("observed", group), check_counts("observed", reference)
     pg, pr = group.metrics.get("predicted"), reference.metrics.get("predicted")
     if pg is None or pr is None:
         return float("nan"), float("nan")
-    lo, hi = calibration_difference_interval(a[0], a[1], pg.value, b[0], b[1], pr.value, alpha)
+    lo, hi = calibration_difference_interval(
+        a[0], a[1], pg.value, b[0], b[1], pr.value, alpha, exact=True
+    )
     return float(lo), float(hi)
 
 

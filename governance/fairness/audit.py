@@ -18,12 +18,12 @@ from frontdoor.governance.fairness.metrics import (
     PROBABILITY_METRICS,
     bootstrap_replicates,
     confusion_counts,
-    percentile_interval,
     point_estimates,
     rate_counts,
     reliability,
     seed_for,
 )
+from frontdoor.models.stats import percentile_interval
 from frontdoor.settings.fairness import FairnessSettings
 
 # Disparities are ratios to the reference for rates; for calibration, a difference of gaps.

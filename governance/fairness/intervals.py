@@ -1,14 +1,18 @@
-"""Intervals that hold at small counts: Clopper-Pearson for a rate, MOVER for a ratio or a difference.
+"""Intervals that hold at small counts: Clopper-Pearson or Jeffreys for a rate, MOVER for a
+ratio or a difference of rates.
 
 Why these: the gate judges dozens of groups at once, so each check is made at a far tail
 (level 1 - 0.05 / checks). At such tails the asymptotic intervals fail small groups: Katz's log
-interval and Koopman's score interval reject a true ratio of 1 five to ten times too often when a
-group has 10-40 cases and a rate near 0 or 1, and a percentile bootstrap collapses to a point
-when every case in a small group is missed. Clopper-Pearson's interval for a rate is exact
-(its coverage is at least the level for every count), and the MOVER combination of two such
-intervals into one for their ratio (Donner & Zou 2012) keeps that: measured exactly, by
-enumerating every outcome, its false-rejection rate at level 1 - 0.05/60 stays below the
-nominal one for groups of 10 to 300 cases at rates from 0.03 to 0.9 (docs/fairness.md).
+interval and Koopman's score interval reject a true ratio of 1 five to ten times too often when
+a group has 10-40 cases and a rate near 0 or 1, and a percentile bootstrap collapses to a point
+when every case in a small group is missed. Clopper-Pearson's interval for a rate is exact (its
+coverage is at least the level for every count), and the MOVER combination of two such
+intervals into one for their ratio (Donner & Zou 2012) keeps that: computed exactly, by
+enumerating every outcome, its false-rejection rate at level 1 - 0.05/72 stays below the
+nominal one for groups of 10 to 300 cases at rates from 0.03 to 0.9 (tests/fairness/
+test_gate_calibration.py). The gate uses it (``exact=True``). The published 95% intervals use
+Jeffreys' (the beta-binomial posterior with Jeffreys' prior): closer to their nominal level,
+slightly above it at far tails, where the gate does not use them.
 
 Repeat referrals: a child's referrals share one outcome, so counts are deflated to the group's
 effective size (Kish, n^2 / sum of squared referrals per child) before any interval is built:
@@ -54,14 +58,15 @@ def effective(x, base, n, n_eff) -> tuple[np.ndarray, np.ndarray]:
     return x * shrink, base * shrink
 
 
-def ratio_interval(x1, n1, x2, n2, alpha) -> tuple[np.ndarray, np.ndarray]:
+def ratio_interval(x1, n1, x2, n2, alpha, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """MOVER-R interval of (x1/n1) / (x2/n2) from the two Clopper-Pearson intervals.
 
     Lower bound 0 when x1 is 0; upper bound infinite when x2 is 0 (the reference has no case);
     NaN when either base is empty."""
     x1, n1, x2, n2 = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (x1, n1, x2, n2)))
-    l1, u1 = jeffreys(x1, n1, alpha)
-    l2, u2 = jeffreys(x2, n2, alpha)
+    component = clopper_pearson if exact else jeffreys
+    l1, u1 = component(x1, n1, alpha)
+    l2, u2 = component(x2, n2, alpha)
     with np.errstate(all="ignore"):
         p1, p2 = x1 / n1, x2 / n2
         pp = p1 * p2
@@ -78,15 +83,16 @@ def ratio_interval(x1, n1, x2, n2, alpha) -> tuple[np.ndarray, np.ndarray]:
 
 
 def calibration_difference_interval(
-    x1, n1, predicted1, x2, n2, predicted2, alpha
+    x1, n1, predicted1, x2, n2, predicted2, alpha, exact: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """MOVER-D interval of (x1/n1 - predicted1) - (x2/n2 - predicted2), the mean predictions
     taken as known (they are averages of the model's own scores, not of outcomes)."""
     x1, n1, q1, x2, n2, q2 = (
         np.asarray(a, dtype=float) for a in (x1, n1, predicted1, x2, n2, predicted2)
     )
-    l1, u1 = jeffreys(x1, n1, alpha)
-    l2, u2 = jeffreys(x2, n2, alpha)
+    component = clopper_pearson if exact else jeffreys
+    l1, u1 = component(x1, n1, alpha)
+    l2, u2 = component(x2, n2, alpha)
     with np.errstate(all="ignore"):
         p1, p2 = x1 / n1, x2 / n2
         d = (p1 - q1) - (p2 - q2)

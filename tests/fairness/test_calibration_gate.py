@@ -45,13 +45,13 @@ def _calibration_check(gate, group: str):
 
 
 def test_the_calibration_interval_by_hand():
-    """MOVER-D over the two observed rates' Jeffreys intervals, mean predictions as known."""
+    """MOVER-D over the two observed rates' Clopper-Pearson intervals, mean predictions known."""
     audit, gate = _gate(_frame({"big": (1000, 0.35, 350), "small": (100, 0.2, 30)}))
     check = _calibration_check(gate, "small")
     alpha = gate.alpha
     assert alpha == audit.settings.family_error_rate / sum(c.gated for c in gate.checks)
-    l1, u1 = beta.ppf([alpha / 2, 1 - alpha / 2], 30.5, 70.5)
-    l2, u2 = beta.ppf([alpha / 2, 1 - alpha / 2], 350.5, 650.5)
+    l1, u1 = beta.ppf(alpha / 2, 30, 71), beta.ppf(1 - alpha / 2, 31, 70)
+    l2, u2 = beta.ppf(alpha / 2, 350, 651), beta.ppf(1 - alpha / 2, 351, 650)
     d = (0.3 - 0.2) - (0.35 - 0.35)
     assert check.value == pytest.approx(d)
     assert check.gate_lo == pytest.approx(d - np.sqrt((0.3 - l1) ** 2 + (u2 - 0.35) ** 2))
