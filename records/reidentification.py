@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +35,68 @@ CREATE TABLE IF NOT EXISTS lookups (
     who TEXT
 );
 """
+
+
+# Why a MASH manager may need the council's own id; "other" needs words of its own.
+PURPOSES = {
+    "strategy_discussion": "Strategy discussion",
+    "partner_agency": "Contacting a partner agency",
+    "safeguarding_check": "Safeguarding check",
+    "other": "Other (say why)",
+}
+# The one role that may re-identify: a MASH manager working the queue. Never IT (admin).
+ROLES_ALLOWED = frozenset({"reviewer", "team_manager"})
+MIN_OTHER_CHARS = 10
+MAX_OTHER_CHARS = 300
+
+
+class Refused(Exception):
+    """A re-identification that the policy does not allow; ``status`` is the HTTP answer."""
+
+    def __init__(self, reason: str, status: int = 403, field: str | None = None):
+        super().__init__(reason)
+        self.reason, self.status, self.field = reason, status, field
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the policy weighs: who asks, why, about which referral, and what they did today."""
+
+    role: str
+    purpose: str
+    other_text: str
+    in_queue: bool  # the referral's current score is in a flagged band
+    used_today: int  # look-ups this user made today (Europe/London), refused ones excluded
+    daily_cap: int
+
+
+def authorise(req: Request) -> str:
+    """The purpose as it will be logged, or Refused: only a reviewer, only for a referral in the
+    queue, only with a purpose from the list, and at most ``daily_cap`` a day per person."""
+    if req.role not in ROLES_ALLOWED:
+        raise Refused("Only MASH reviewers can see the council's child id.")
+    if not req.in_queue:
+        raise Refused(
+            "The council's child id is shown only for a referral in the review queue "
+            "(flagged by the current score)."
+        )
+    if req.purpose not in PURPOSES:
+        raise Refused("Choose why you need the council's child id.", 422, "purpose")
+    text = " ".join(req.other_text.split())
+    if req.purpose == "other" and not MIN_OTHER_CHARS <= len(text) <= MAX_OTHER_CHARS:
+        raise Refused(
+            f"Say why you need the council's child id ({MIN_OTHER_CHARS} to "
+            f"{MAX_OTHER_CHARS} characters).",
+            422,
+            "purpose-other",
+        )
+    if req.used_today >= req.daily_cap:
+        raise Refused(
+            f"You have reached today's limit of {req.daily_cap} look-ups. An administrator "
+            "has been alerted; ask your team manager if you need more today.",
+            429,
+        )
+    return PURPOSES[req.purpose] + (f": {text}" if req.purpose == "other" else "")
 
 
 def db_path(settings: Settings) -> Path:

@@ -6,16 +6,19 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontdoor import REVIEW_NOTICE
 from frontdoor.review import store
-from frontdoor.review.guard import Forbidden, NotLoggedIn, guard
+from frontdoor.review.guard import SESSION_COOKIE, Forbidden, NotLoggedIn, guard
 from frontdoor.review.history import history_source
-from frontdoor.review.routes import not_allowed, router
-from frontdoor.review.security import SecurityHeaders, secret_key
+from frontdoor.review.limits import BodyLimit, HashPool, HeadAsGet, SignInLimits
+from frontdoor.review.routes import error_page, not_allowed, router
+from frontdoor.review.security import SecurityHeaders, cookie_name, secret_key
 from frontdoor.settings import Settings
 
 HERE = Path(__file__).parent
@@ -39,6 +42,12 @@ def create_app(settings: Settings, *, preload: bool = False) -> FastAPI:
     app.state.engine = engine
     app.state.secret = secret_key(settings)
     app.state.history = history_source(settings)
+    review = settings.review
+    app.state.sign_in_limits = SignInLimits(
+        review.sign_in_per_ip_per_minute, review.sign_in_global_per_minute
+    )
+    app.state.hash_pool = HashPool(review.hash_workers, review.hash_queue)
+    app.state.session_cookie = cookie_name(settings, SESSION_COOKIE)
     if preload:
         app.state.history.index()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -57,14 +66,25 @@ def create_app(settings: Settings, *, preload: bool = False) -> FastAPI:
         else:
             response = not_allowed(request, 401, "Please sign in again.")
         if exc.expired:
-            response.delete_cookie("fd_session", path="/")
+            response.delete_cookie(app.state.session_cookie, path="/")
         return response
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):
         return not_allowed(request, 403, exc.reason)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return error_page(request, 422)
+
+    # outermost last: the body limit sees the request before anything else reads it
     app.add_middleware(SecurityHeaders, hsts=settings.review.secure_cookies)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(BodyLimit, max_bytes=settings.review.max_body_bytes)
     return app
 
 

@@ -6,8 +6,8 @@ holds a random token and the database keeps only its SHA-256.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import hmac
 import re
 import secrets
 import threading
@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from frontdoor.review.schema import ROLES, sessions, users
+from frontdoor.review.schema import ROLES, login_nonces, sessions, sign_in_throttle, users
 from frontdoor.review.store import utcnow, write_audit
 from frontdoor.settings import Settings
 
@@ -47,6 +47,7 @@ MIN_PASSWORD_CHARS = 12
 
 ROLE_LABELS = {
     "reviewer": "Reviewer (MASH manager)",
+    "team_manager": "Team manager (MASH)",
     "data_scientist": "Data scientist",
     "governance": "Governance",
     "admin": "Administrator",
@@ -54,13 +55,14 @@ ROLE_LABELS = {
 
 # What each role may do. Every route names one permission; a route naming none is refused.
 # "session" (signing out) belongs to everyone signed in.
+# Re-identification belongs to the reviewing roles only: administrators (IT) never have it.
+_REVIEWING = {"session", "queue", "case", "decide", "reidentify", "claim"}
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "reviewer": frozenset({"session", "queue", "case", "decide", "reidentify"}),
+    "reviewer": frozenset(_REVIEWING),
+    "team_manager": frozenset(_REVIEWING | {"allocate"}),
     "data_scientist": frozenset({"session", "reports", "summary"}),
     "governance": frozenset({"session", "reports", "summary"}),
-    "admin": frozenset(
-        {"session", "queue", "case", "reidentify", "reports", "summary", "users", "audit"}
-    ),
+    "admin": frozenset({"session", "queue", "case", "reports", "summary", "users", "audit"}),
 }
 
 
@@ -100,8 +102,7 @@ def add_user(
         )
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise UserError(f"Passwords must be at least {MIN_PASSWORD_CHARS} characters long.")
+    check_password(password)
     try:
         with engine.begin() as conn:
             user_id = conn.execute(
@@ -128,6 +129,142 @@ def add_user(
     return int(user_id)
 
 
+MAX_PASSWORD_CHARS = 1024
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise UserError(f"Passwords must be at least {MIN_PASSWORD_CHARS} characters long.")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise UserError(f"Passwords must be at most {MAX_PASSWORD_CHARS} characters long.")
+
+
+LIFECYCLE = ("disable", "enable", "unlock", "reset-password", "remove")
+
+
+def change_user(
+    settings: Settings,
+    engine: Engine,
+    username: str,
+    what: str,
+    *,
+    by: str,
+    by_id: int | None = None,
+    password: str | None = None,
+) -> str:
+    """disable | enable | unlock | reset-password | remove one user; audited; returns a message.
+
+    Disabling, removing and resetting a password end the user's sessions at once. A removed
+    user (a leaver) keeps their row, because decisions and the audit log name them, but can
+    never sign in again and is not listed. ``reset-password`` without a password generates one.
+    """
+    if what not in LIFECYCLE:
+        raise UserError(f"Unknown change {what!r}; choose one of {', '.join(LIFECYCLE)}.")
+    now = utcnow()
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(users).where(users.c.username == username.strip().lower())
+        ).first()
+        if row is None or row.removed_at is not None:
+            raise UserError(f"There is no user called {username!r}.")
+        if by_id is not None and row.id == by_id and what in ("disable", "remove"):
+            raise UserError("You cannot disable or remove your own account.")
+        values: dict = {}
+        message = ""
+        if what == "disable":
+            values, message = {"active": False}, f"Disabled {row.username}; their sessions ended."
+        elif what == "enable":
+            values, message = {"active": True}, f"Enabled {row.username}."
+        elif what == "unlock":
+            values, message = (
+                {"failed_logins": 0, "locked_until": None},
+                f"Unlocked {row.username}.",
+            )
+            conn.execute(
+                delete(sign_in_throttle).where(
+                    sign_in_throttle.c.key.like(f"acct-ip:{_short(row.username)}:%")
+                )
+            )
+        elif what == "remove":
+            values = {"active": False, "removed_at": now, "password_hash": "!removed"}
+            message = f"Removed {row.username}; their sessions ended."
+        else:
+            password = password or secrets.token_urlsafe(12)
+            check_password(password)
+            values = {
+                "password_hash": hasher(settings)[0].hash(password),
+                "password_changed_at": now,
+                "failed_logins": 0,
+                "locked_until": None,
+            }
+            message = f"New password for {row.username}: {password}"
+        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        if what in ("disable", "remove", "reset-password"):
+            conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
+        write_audit(
+            conn,
+            user_id=by_id,
+            username=by,
+            role=None,
+            action=f"user_{what.replace('-', '_')}",
+            target=row.username,
+        )
+    return message
+
+
+def change_own_password(
+    settings: Settings,
+    engine: Engine,
+    user: User,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_token_hash: str,
+) -> dict[str, str]:
+    """Errors by field (empty when changed). Other sessions of the user end; this one stays."""
+    errors: dict[str, str] = {}
+    _hasher, _dummy = hasher(settings)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(users.c.password_hash).where(users.c.id == user.id)
+        ).scalar_one()
+    try:
+        with HASH_SLOTS:
+            _hasher.verify(stored, current or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        errors["current"] = "Your current password is not right."
+    try:
+        check_password(new or "")
+    except UserError as err:
+        errors["new"] = str(err)
+    if not errors.get("new") and new != confirm:
+        errors["confirm"] = "The two new passwords are not the same."
+    if not errors.get("new") and new == current:
+        errors["new"] = "Choose a password that is different from your current one."
+    if errors:
+        return errors
+    with engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(password_hash=_hasher.hash(new), password_changed_at=utcnow())
+        )
+        conn.execute(
+            delete(sessions).where(
+                sessions.c.user_id == user.id, sessions.c.token_hash != keep_token_hash
+            )
+        )
+        write_audit(
+            conn,
+            user_id=user.id,
+            username=user.username,
+            role=user.role,
+            action="password_change",
+            target=user.username,
+        )
+    return {}
+
+
 def list_users(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         return [
@@ -140,55 +277,132 @@ def list_users(engine: Engine) -> list[dict]:
                     users.c.active,
                     users.c.created_at,
                     users.c.locked_until,
-                ).order_by(users.c.username)
+                    users.c.oidc_subject,
+                )
+                .where(users.c.removed_at.is_(None))
+                .order_by(users.c.username)
             )
         ]
 
 
-def authenticate(settings: Settings, engine: Engine, username: str, password: str) -> User | None:
-    """The user if the password is right and the account is active and not locked; audited."""
-    username = (username or "").strip().lower()
+@dataclass(frozen=True)
+class Attempt:
+    """Where a sign-in comes from: the address, and a key for hashing unknown usernames."""
+
+    ip: str = "unknown"
+    key: bytes = b""
+
+
+MAX_LOCK_MINUTES = 24 * 60
+IP_FAILURES_BEFORE_THROTTLE = 30  # across all usernames from one address (password spraying)
+
+
+def _lock_minutes(settings: Settings, lockouts: int) -> int:
+    """Each further lockout doubles the wait (15, 30, 60 ... minutes), up to a day."""
+    return min(settings.review.lockout_minutes * 2 ** max(0, lockouts - 1), MAX_LOCK_MINUTES)
+
+
+def _short(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:40]
+
+
+def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
+    """(account and address, address): hashed, so no typed name is stored here either."""
+    return f"acct-ip:{_short(username)}:{_short(ip)}", f"ip:{_short(ip)}"
+
+
+def _throttled(conn, keys: tuple[str, ...], now: datetime) -> bool:
+    rows = conn.execute(select(sign_in_throttle).where(sign_in_throttle.c.key.in_(keys))).all()
+    return any(r.locked_until is not None and r.locked_until > now for r in rows)
+
+
+def _count_failure(conn, settings: Settings, key: str, limit: int, now: datetime) -> bool:
+    """One more failure under ``key``; locks it (for longer each time) at ``limit``."""
+    row = conn.execute(select(sign_in_throttle).where(sign_in_throttle.c.key == key)).first()
+    failures = (row.failures if row else 0) + 1
+    locked_until = None
+    if failures % limit == 0:
+        locked_until = now + timedelta(minutes=_lock_minutes(settings, failures // limit))
+    values = {"failures": failures, "locked_until": locked_until, "updated_at": now}
+    if row is None:
+        conn.execute(insert(sign_in_throttle).values(key=key, **values))
+    else:
+        conn.execute(update(sign_in_throttle).where(sign_in_throttle.c.key == key).values(**values))
+    return locked_until is not None
+
+
+def unknown_name(username: str, key: bytes) -> str:
+    """What the audit log keeps of a name that is no account: a keyed hash, never the text
+    (people type passwords into the username box)."""
+    mac = hmac.new(key or b"frontdoor", username.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"unknown#{mac[:12]}"
+
+
+def authenticate(
+    settings: Settings,
+    engine: Engine,
+    username: str,
+    password: str,
+    attempt: Attempt | None = None,
+) -> User | None:
+    """The user if the password is right and the account is active and not throttled; audited.
+
+    Every path runs one argon2 verification (a dummy hash for unknown, disabled or removed
+    accounts), so the answer takes as long whatever the account's state. Failures are counted
+    per (account, address) and per address, never per account alone: a stranger elsewhere
+    cannot lock a named user out. Each repeated lockout doubles the wait.
+    """
+    attempt = attempt or Attempt()
+    username = (username or "").strip().lower()[:256]
     now = utcnow()
     _hasher, dummy = hasher(settings)
+    pair_key, ip_key = _throttle_keys(username, attempt.ip)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
-    if row is None or not row.active:
-        with contextlib.suppress(VerificationError), HASH_SLOTS:
-            _hasher.verify(dummy, password or "")
-        with engine.begin() as conn:
-            write_audit(
-                conn, user_id=None, username=username[:64], role=None, action="login_failed"
-            )
-        return None
-    locked = row.locked_until is not None and row.locked_until > now
+        throttled = _throttled(conn, (pair_key, ip_key), now)
+    usable = row is not None and row.active and row.removed_at is None
     try:
         with HASH_SLOTS:
-            ok = not locked and _hasher.verify(row.password_hash, password or "")
+            verified = _hasher.verify(row.password_hash if usable else dummy, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
+        verified = False
+    ok = usable and verified and not throttled
     with engine.begin() as conn:
         if ok:
             values: dict = {"failed_logins": 0, "locked_until": None}
             if _hasher.check_needs_rehash(row.password_hash):
                 values["password_hash"] = _hasher.hash(password)
             conn.execute(update(users).where(users.c.id == row.id).values(**values))
+            conn.execute(delete(sign_in_throttle).where(sign_in_throttle.c.key == pair_key))
             write_audit(conn, user_id=row.id, username=row.username, role=row.role, action="login")
             return User(row.id, row.username, row.role)
-        failures = 0 if locked else row.failed_logins + 1
-        values = {"failed_logins": failures}
-        if failures >= settings.review.max_login_failures:
-            values = {
-                "failed_logins": 0,
-                "locked_until": now + timedelta(minutes=settings.review.lockout_minutes),
-            }
-        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        locked_now = False
+        if not throttled:
+            locked_now = _count_failure(
+                conn, settings, pair_key, settings.review.max_login_failures, now
+            )
+            _count_failure(conn, settings, ip_key, IP_FAILURES_BEFORE_THROTTLE, now)
+        if row is not None:
+            conn.execute(
+                update(users)
+                .where(users.c.id == row.id)
+                .values(failed_logins=users.c.failed_logins + 1)
+            )
         write_audit(
             conn,
-            user_id=row.id,
-            username=row.username,
-            role=row.role,
+            user_id=row.id if row is not None else None,
+            username=row.username if row is not None else unknown_name(username, attempt.key),
+            role=row.role if row is not None else None,
             action="login_failed",
-            detail="locked" if locked or "locked_until" in values else None,
+            detail="; ".join(
+                part
+                for part in (
+                    f"from {attempt.ip}",
+                    "throttled" if throttled or locked_now else "",
+                    "" if row is None or usable else "account disabled",
+                )
+                if part
+            ),
         )
     return None
 
@@ -250,8 +464,28 @@ def end_session(engine: Engine, token: str) -> None:
 
 
 def expire_sessions(settings: Settings, engine: Engine, now: datetime | None = None) -> int:
-    """Remove sessions past their idle time-out (housekeeping; get_session checks anyway)."""
+    """Remove sessions past their idle or absolute time-out, and spent sign-in tokens.
+
+    Run by the app at most once a minute per process (``guard``) and at every sign-in."""
     now = now or utcnow()
-    cutoff = now - timedelta(minutes=settings.review.session_minutes)
+    idle = now - timedelta(minutes=settings.review.session_minutes)
+    born = now - timedelta(hours=settings.review.session_max_hours)
+    spent = now - timedelta(minutes=settings.review.login_token_minutes + 1)
     with engine.begin() as conn:
-        return conn.execute(delete(sessions).where(sessions.c.last_seen < cutoff)).rowcount
+        gone = conn.execute(
+            delete(sessions).where(or_(sessions.c.last_seen < idle, sessions.c.created_at < born))
+        ).rowcount
+        conn.execute(delete(login_nonces).where(login_nonces.c.used_at < spent))
+    return gone
+
+
+def spend_login_nonce(engine: Engine, nonce: str) -> bool:
+    """True the first time a sign-in form's nonce is used; False on a replay."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(login_nonces).values(nonce_hash=_token_hash(nonce), used_at=utcnow())
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -88,6 +88,84 @@ def users_list(ctx: typer.Context) -> None:
     )
 
 
+def _change(ctx: typer.Context, username: str, what: str, password: str | None = None) -> None:
+    from frontdoor.review import auth, store  # (start-up time)
+
+    settings = settings_from(ctx)
+    try:
+        message = auth.change_user(
+            settings, store.ready_engine(settings), username, what, by="cli", password=password
+        )
+    except auth.UserError as err:
+        fail(str(err), code=1, prefix="")
+    console.print(message)
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Disable a user: they cannot sign in, and their sessions end at once."""
+    _change(ctx, username, "disable")
+
+
+@users_app.command("enable")
+def users_enable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Enable a disabled user again."""
+    _change(ctx, username, "enable")
+
+
+@users_app.command("unlock")
+def users_unlock(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Clear a user's failed sign-ins and lockouts (from every address)."""
+    _change(ctx, username, "unlock")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input."
+    ),
+) -> None:
+    """Set a new password (asked for, or generated and printed once); sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt(
+            "New password (empty: generate one)", hide_input=True, default="", show_default=False
+        )
+    _change(ctx, username, "reset-password", password or None)
+
+
+@users_app.command("remove")
+def users_remove(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Remove a leaver: never signs in again; kept in decisions and the audit log."""
+    _change(ctx, username, "remove")
+
+
+@decisions_app.command("verify")
+def decisions_verify(
+    ctx: typer.Context,
+    expect_head: list[str] = typer.Option(
+        [],
+        "--expect-head",
+        help="TABLE:ROWS:HASH printed by an earlier run: rows cut from the end show.",
+    ),
+) -> None:
+    """Check the hash chains of the decisions and the audit log: any edit, deletion or
+    reordering is reported (exit 1). Keep the printed heads to catch rows cut from the end."""
+    from frontdoor.review.operations import verify_chains  # (start-up time)
+
+    try:
+        lines, failed = verify_chains(settings_from(ctx), expect_head)
+    except ValueError as error:
+        fail(str(error), code=2)
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 @decisions_app.command("export")
 def decisions_export(
     ctx: typer.Context,

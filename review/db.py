@@ -20,9 +20,13 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-def database_url(settings: Settings) -> str:
-    """The configured URL; a relative SQLite path is made absolute against the project root."""
-    url = make_url(settings.review.database_url.get_secret_value())
+def database_url(settings: Settings, *, migrations: bool = False) -> str:
+    """The configured URL (the migration role's with ``migrations`` when one is set); a relative
+    SQLite path is made absolute against the project root."""
+    secret = settings.review.database_url
+    if migrations and settings.review.migration_database_url is not None:
+        secret = settings.review.migration_database_url
+    url = make_url(secret.get_secret_value())
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)
         if not path.is_absolute():
@@ -38,6 +42,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # REPLACE then fires DELETE triggers too (the insert guards of migration 0003 refuse it anyway)
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
 
 
@@ -54,9 +60,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def engine_for(settings: Settings) -> Engine:
+def engine_for(settings: Settings, *, migrations: bool = False) -> Engine:
     """The shared engine for the configured database (created once per process)."""
-    url = database_url(settings)
+    url = database_url(settings, migrations=migrations)
     with _lock:
         if url not in _engines:
             _engines[url] = make_engine(url)
@@ -71,16 +77,43 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Create or upgrade the review schema to ``revision`` with alembic."""
-    command.upgrade(alembic_config(engine_for(settings)), revision)
+    """Create or upgrade the review schema to ``revision`` with alembic (as the migration role
+    when one is configured, then granting the app's role what it may do)."""
+    command.upgrade(alembic_config(engine_for(settings, migrations=True)), revision)
+    if settings.review.migration_database_url is not None:
+        grant_app_role(settings)
 
 
 def downgrade(settings: Settings, revision: str) -> None:
-    command.downgrade(alembic_config(engine_for(settings)), revision)
+    command.downgrade(alembic_config(engine_for(settings, migrations=True)), revision)
+
+
+# What the app's own role may do on PostgreSQL: decisions, the audit log and allocations are
+# INSERT and SELECT only, so neither a bug nor a stolen app password can change history; the
+# schema (and its triggers) belongs to the migration role, so the app cannot drop a trigger.
+APP_GRANTS = {
+    "SELECT, INSERT": ("decisions", "audit_log", "allocations"),
+    "SELECT, INSERT, UPDATE": ("scored_referrals",),
+    "SELECT, INSERT, UPDATE, DELETE": ("users", "sessions", "sign_in_throttle", "login_nonces"),
+    "SELECT": ("alembic_version",),
+}
+
+
+def grant_app_role(settings: Settings) -> None:
+    app_url = make_url(settings.review.database_url.get_secret_value())
+    if app_url.get_backend_name() != "postgresql" or not app_url.username:
+        return
+    owner = engine_for(settings, migrations=True)
+    role = owner.dialect.identifier_preparer.quote(app_url.username)
+    with owner.begin() as conn:
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {role}")
+        for privileges, tables in APP_GRANTS.items():
+            conn.exec_driver_sql(f"GRANT {privileges} ON {', '.join(tables)} TO {role}")
+        conn.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
 
 def current_revision(settings: Settings) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine_for(settings).connect() as conn:
+    with engine_for(settings, migrations=True).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -48,3 +48,38 @@ def export_decisions_file(settings: Settings, out: Path) -> int:
     else:
         frame.to_csv(out, index=False)
     return len(frame)
+
+
+def verify_chains(settings: Settings, expect_head: list[str]) -> tuple[list[str], bool]:
+    """Lines to print and whether any chain is broken (``frontdoor decisions verify``).
+
+    ``expect_head`` items are ``TABLE:ROWS:HASH`` as printed by an earlier run."""
+    from frontdoor.review import chain, store
+    from frontdoor.review.schema import audit_log, decisions
+
+    engine = store.ready_engine(settings)
+    expected: dict[str, tuple[int, str]] = {}
+    for item in expect_head:
+        table, rows, digest = (item.split(":") + ["", ""])[:3]
+        if table not in ("decisions", "audit_log") or not rows.isdigit() or len(digest) != 64:
+            raise ValueError(f"--expect-head {item!r}: give TABLE:ROWS:HASH as printed by verify")
+        expected[table] = (int(rows), digest)
+    lines: list[str] = []
+    failed = False
+    for table in (decisions, audit_log):
+        report = chain.verify(engine, table)
+        problems = list(report.problems)
+        if table.name in expected:
+            rows, digest = expected[table.name]
+            if report.rows < rows:
+                problems.append(f"{table.name}: {rows - report.rows} row(s) missing from the end")
+            elif chain.hash_at(engine, table, rows) != digest:
+                problems.append(f"{table.name}: the first {rows} rows are not the ones recorded")
+        lines.extend(problems[:50])
+        failed = failed or bool(problems)
+        state = "intact" if not problems else f"{len(problems)} problem(s)"
+        lines.append(
+            f"{table.name}: {report.rows} rows, {state}; "
+            f"head {table.name}:{report.rows}:{report.head}"
+        )
+    return lines, failed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from frontdoor.settings import Settings
 
@@ -45,8 +47,53 @@ def band_meaning(settings: Settings, band: str) -> str:
     )
 
 
-def waited(since: datetime, now: datetime) -> str:
-    """'3 days 4 hours', '45 minutes': time since a referral was flagged."""
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A stored naive-UTC time shown on the council's clock (GMT or BST)."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone(LONDON).strftime(fmt)
+
+
+def age_text(years: int | None) -> str:
+    if years is None:
+        return "not known"
+    if years < 1:
+        return "under 1 year"
+    return f"{years} year{'s' if years != 1 else ''}"
+
+
+_ZERO = re.compile(r"^0(\.0+)? ")
+_FLAG = re.compile(r"^(?P<what>.*): (?P<v>[01])(\.0+)?$")
+
+
+def reason_text(reason) -> str:
+    """A reason as a person would say it: 'No earlier contacts ...' rather than
+    '0 earlier contacts ...: lowers'; 'Child protection plan open: yes' rather than ': 1'."""
+    text = re.sub(r": (raises|lowers)$", "", reason.sentence.strip())
+    if _ZERO.match(text):
+        text = "No " + _ZERO.sub("", text, count=1)
+    flag = _FLAG.match(text)
+    if flag:
+        text = f"{flag['what']}: {'yes' if flag['v'] == '1' else 'no'}"
+    return text[:1].upper() + text[1:]
+
+
+def effect_text(reason) -> str:
+    return "raises the score" if reason.direction == "raises" else "lowers the score"
+
+
+def waited(since: datetime | date, now: datetime) -> str:
+    """'3 days 4 hours', '45 min': time since a referral arrived (a date: counted from its
+    London midnight) or since it was flagged (a naive-UTC time)."""
+    if not isinstance(since, datetime):
+        since = (
+            datetime.combine(since, datetime.min.time(), tzinfo=LONDON)
+            .astimezone(UTC)
+            .replace(tzinfo=None)
+        )
     delta = max(now - since, timedelta(0))
     days, hours, minutes = delta.days, delta.seconds // 3600, (delta.seconds % 3600) // 60
     if days:

@@ -31,7 +31,8 @@ metadata = MetaData(
     }
 )
 
-ROLES = ("reviewer", "data_scientist", "governance", "admin")
+# A team manager reviews like a reviewer and also releases or reassigns claimed cases.
+ROLES = ("reviewer", "team_manager", "data_scientist", "governance", "admin")
 ACTIONS = {
     "strategy_discussion": "Strategy discussion",
     "assessment": "Assessment",
@@ -39,7 +40,9 @@ ACTIONS = {
     "no_further_action": "No further action",
     "other": "Other",
 }
-APPEND_ONLY_TABLES = ("decisions", "audit_log")
+APPEND_ONLY_TABLES = ("decisions", "audit_log", "allocations")
+# Tables whose rows carry the hash of the row before (``review.chain``).
+CHAINED_TABLES = ("decisions", "audit_log")
 
 scored_referrals = Table(
     "scored_referrals",
@@ -60,6 +63,7 @@ scored_referrals = Table(
     Column("team", String(64), nullable=False),
     Column("is_current", Boolean, nullable=False, default=True),
     Column("loaded_at", DateTime, nullable=False),
+    Column("flagged_since", DateTime, nullable=True),  # first scoring that flagged it
     UniqueConstraint("decision_id", "label", "model_name", "model_version"),
     Index(None, "is_current", "label", "band_rank", "referral_date"),
     Index(None, "decision_id"),
@@ -77,6 +81,10 @@ users = Table(
     Column("created_at", DateTime, nullable=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", DateTime, nullable=True),
+    Column("removed_at", DateTime, nullable=True),  # a leaver: kept for the audit trail
+    Column("password_changed_at", DateTime, nullable=True),
+    Column("oidc_subject", String(255), nullable=True),  # issuer|sub, for OpenID Connect
+    Index(None, "oidc_subject", unique=True),
 )
 
 sessions = Table(
@@ -107,6 +115,8 @@ decisions = Table(
     Column("decided_at", DateTime, nullable=False),
     Column("supersedes", Integer, ForeignKey("decisions.id"), nullable=True),
     Column("form_token", String(64), nullable=False, unique=True),  # one submission, one entry
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
     Index(None, "decision_id"),
     Index(None, "decided_at"),
 )
@@ -122,6 +132,41 @@ audit_log = Table(
     Column("action", String(32), nullable=False),
     Column("target", String(128), nullable=True),
     Column("detail", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
     Index(None, "action", "target"),
     Index(None, "at"),
+    Index(None, "user_id", "action", "at"),
+)
+
+# Who works a flagged referral: each row claims it for someone (assignee) or releases it
+# (assignee NULL). The latest row per referral is in force; rows are never changed.
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(128), nullable=False),
+    Column("assignee_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("by_user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index(None, "decision_id", "id"),
+)
+
+# Failed sign-ins per (account, address) and per address: the lockout is never global to an
+# account, so a stranger cannot lock a named user out from elsewhere.
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Sign-in form tokens already used (their SHA-256): a token is good once, and only while fresh.
+login_nonces = Table(
+    "login_nonces",
+    metadata,
+    Column("nonce_hash", String(64), primary_key=True),
+    Column("used_at", DateTime, nullable=False),
 )

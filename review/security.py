@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 
 from frontdoor.settings import Settings
 from frontdoor.settings.local_secret import demo_secret_file
@@ -38,7 +39,9 @@ class SecurityHeaders:
         self.app = app
         self.headers = [(k.encode(), v.encode()) for k, v in BASE_HEADERS.items()]
         if hsts:
-            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+            self.headers.append(
+                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+            )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -73,14 +76,56 @@ def secret_key(settings: Settings) -> bytes:
     return demo_secret_file(settings.resolve(settings.paths.keys), "review-secret.key")
 
 
-def login_csrf_pair(secret: bytes) -> tuple[str, str]:
-    """(cookie value, form value) for the login form, before any session exists."""
+def login_csrf_pair(secret: bytes, now: float | None = None) -> tuple[str, str]:
+    """(cookie value, form value) for the sign-in form, before any session exists.
+
+    The form value carries when it was issued and an HMAC binding that time to the cookie's
+    nonce: it expires (``login_token_valid``) and the app spends each nonce once.
+    """
     nonce = secrets.token_urlsafe(24)
-    return nonce, login_csrf_for(secret, nonce)
+    issued = int(now if now is not None else time.time())
+    return nonce, f"{issued}.{login_csrf_for(secret, nonce, issued)}"
 
 
-def login_csrf_for(secret: bytes, nonce: str) -> str:
-    return hmac.new(secret, f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
+def login_csrf_for(secret: bytes, nonce: str, issued: int) -> str:
+    return hmac.new(secret, f"login:{nonce}:{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def login_token_valid(
+    secret: bytes, nonce: str, form_value: str, max_minutes: int, now: float | None = None
+) -> bool:
+    """The form value matches the cookie's nonce and was issued less than max_minutes ago."""
+    issued_text, _, mac = (form_value or "").partition(".")
+    if not nonce or len(nonce) > 64 or not issued_text.isdigit() or len(issued_text) > 12:
+        return False
+    issued = int(issued_text)
+    age = (now if now is not None else time.time()) - issued
+    if not 0 <= age <= max_minutes * 60:
+        return False
+    return tokens_match(login_csrf_for(secret, nonce, issued), mac)
+
+
+def same_origin(headers, scheme: str) -> bool:
+    """A state-changing request must come from the app's own pages.
+
+    Browsers that send Sec-Fetch-Site (all current ones) are judged by it: it cannot be set by
+    a page. Without it, an Origin header must name this host. ``Origin: null`` is what Chromium
+    sends from our own forms under ``Referrer-Policy: no-referrer``, so it is not judged alone.
+    Clients sending neither (scripts) still need the CSRF token.
+    """
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = headers.get("origin")
+    if origin is None or origin == "null":
+        return True
+    return origin == f"{scheme}://{headers.get('host', '')}"
+
+
+def cookie_name(settings: Settings, base: str) -> str:
+    """``__Host-`` names over HTTPS (the browser then insists on Secure, Path=/ and no Domain).
+    Over plain HTTP (the loopback demo) browsers refuse ``__Host-`` cookies, so the plain name."""
+    return f"__Host-{base}" if settings.review.secure_cookies else base
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:

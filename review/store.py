@@ -17,18 +17,29 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, exists, func, insert, select, update
+from sqlalchemy import Connection, Engine, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdoor.records.scores import SCORED_REFERRAL_SCHEMA, Reason, reasons_from_json
-from frontdoor.review import db
-from frontdoor.review.schema import ACTIONS, audit_log, decisions, scored_referrals, users
+from frontdoor.review import chain, db
+from frontdoor.review.schema import (
+    ACTIONS,
+    allocations,
+    audit_log,
+    decisions,
+    scored_referrals,
+    users,
+)
+from frontdoor.review.text import clean_text
 from frontdoor.settings import Settings
 
 MIN_RATIONALE_CHARS = 10
+MAX_RATIONALE_CHARS = 5000
 STATUSES = ("new", "in review", "decided")
+LONDON = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
@@ -138,7 +149,7 @@ def load_scored_referrals(settings: Settings, scored_df: pd.DataFrame) -> int:
             )
         for chunk in _chunks(records, 1000):
             conn.execute(insert(scored_referrals), chunk)
-        _refresh_current(conn, {r["decision_id"] for r in records})
+        _refresh_current(conn, {r["decision_id"] for r in records}, set(flagged_ranks(settings)))
     _families_cache.clear()
     _day_cache.clear()
     return len(records)
@@ -149,30 +160,52 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _refresh_current(conn: Connection, decision_ids: set[str]) -> None:
-    """Mark, per referral and label, the latest scoring (by scored_at, then load order) current."""
+def _refresh_current(conn: Connection, decision_ids: set[str], flagged: set[int]) -> None:
+    """Mark, per referral and label, the latest scoring (by scored_at, then load order) current,
+    and keep on it when a scoring first flagged the referral (``flagged_since``)."""
     t = scored_referrals
     for chunk in _chunks(sorted(decision_ids), 500):
         rows = conn.execute(
-            select(t.c.id, t.c.decision_id, t.c.label, t.c.scored_at, t.c.is_current).where(
-                t.c.decision_id.in_(chunk)
-            )
+            select(
+                t.c.id,
+                t.c.decision_id,
+                t.c.label,
+                t.c.scored_at,
+                t.c.is_current,
+                t.c.band_rank,
+                t.c.flagged_since,
+            ).where(t.c.decision_id.in_(chunk))
         ).all()
         latest: dict[tuple, tuple] = {}
+        first_flag: dict[tuple, datetime] = {}
         for r in rows:
             key = (r.decision_id, r.label)
             if key not in latest or (r.scored_at, r.id) > latest[key]:
                 latest[key] = (r.scored_at, r.id)
+            if r.band_rank in flagged and (key not in first_flag or r.scored_at < first_flag[key]):
+                first_flag[key] = r.scored_at
         current_ids = {v[1] for v in latest.values()}
-        to_true = [r.id for r in rows if r.id in current_ids and not r.is_current]
         to_false = [r.id for r in rows if r.id not in current_ids and r.is_current]
-        if to_true:
-            conn.execute(update(t).where(t.c.id.in_(to_true)).values(is_current=True))
+        for r in rows:
+            if r.id not in current_ids:
+                continue
+            since = first_flag.get((r.decision_id, r.label)) if r.band_rank in flagged else None
+            if not r.is_current or r.flagged_since != since:
+                conn.execute(
+                    update(t).where(t.c.id == r.id).values(is_current=True, flagged_since=since)
+                )
         if to_false:
             conn.execute(update(t).where(t.c.id.in_(to_false)).values(is_current=False))
 
 
 # --- the queue -----------------------------------------------------------------------------
+
+
+SORTS = {
+    "band": "Band, most urgent first",
+    "referral_date": "Referral date, oldest first",
+    "waited": "Waited since flagged, longest first",
+}
 
 
 @dataclass(frozen=True)
@@ -183,6 +216,8 @@ class QueueFilters:
     date_to: date | None = None
     family: str | None = None
     status: str | None = None
+    search: str | None = None  # a pseudonym, or its first characters (6 or more)
+    sort: str = "band"
     page: int = 1
 
 
@@ -196,7 +231,9 @@ class QueueItem:
     probability: float
     team: str
     scored_at: datetime
+    flagged_since: datetime | None
     status: str
+    assignee: str | None = None
     top_reasons: list[Reason] = field(default_factory=list)
 
 
@@ -204,13 +241,15 @@ def _decided_expr():
     return exists().where(decisions.c.decision_id == scored_referrals.c.decision_id)
 
 
-def _in_review_expr():
+def _claimed_expr():
+    """The referral's latest allocation names someone: it is in review."""
+    later = allocations.alias("later")
     return exists().where(
-        and_(
-            audit_log.c.action == "case_view",
-            audit_log.c.target == scored_referrals.c.decision_id,
-            audit_log.c.role == "reviewer",
-        )
+        allocations.c.decision_id == scored_referrals.c.decision_id,
+        allocations.c.assignee_id.is_not(None),
+        ~exists().where(
+            later.c.decision_id == allocations.c.decision_id, later.c.id > allocations.c.id
+        ),
     )
 
 
@@ -232,21 +271,51 @@ def _queue_where(settings: Settings, filters: QueueFilters) -> list:
         where.append(t.c.referral_date <= filters.date_to)
     if filters.family:
         where.append(t.c.families.contains(f",{filters.family},", autoescape=True))
+    if filters.search:
+        where.append(t.c.child_id.startswith(filters.search, autoescape=True))
     if filters.status == "decided":
         where.append(_decided_expr())
     elif filters.status == "in review":
-        where.extend([~_decided_expr(), _in_review_expr()])
+        where.extend([~_decided_expr(), _claimed_expr()])
     elif filters.status == "new":
-        where.extend([~_decided_expr(), ~_in_review_expr()])
+        where.extend([~_decided_expr(), ~_claimed_expr()])
     return where
 
 
-def _status(decided: bool, in_review: bool) -> str:
-    return "decided" if decided else "in review" if in_review else "new"
+def _status(decided: bool, claimed: bool) -> str:
+    return "decided" if decided else "in review" if claimed else "new"
+
+
+def _order(sort: str) -> list:
+    t = scored_referrals
+    if sort == "referral_date":
+        return [t.c.referral_date, t.c.band_rank, t.c.decision_id]
+    if sort == "waited":
+        return [t.c.flagged_since, t.c.band_rank, t.c.referral_date, t.c.decision_id]
+    return [t.c.band_rank, t.c.referral_date, t.c.decision_id]
+
+
+def assignees(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """decision id -> the username it is claimed for (only referrals claimed now)."""
+    if not ids:
+        return {}
+    a = allocations
+    latest = (
+        select(a.c.decision_id, func.max(a.c.id).label("last"))
+        .where(a.c.decision_id.in_(ids))
+        .group_by(a.c.decision_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(a.c.decision_id, users.c.username)
+        .join(latest, latest.c.last == a.c.id)
+        .join(users, users.c.id == a.c.assignee_id)
+    ).all()
+    return {r.decision_id: r.username for r in rows}
 
 
 def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[list[QueueItem], int]:
-    """One page of flagged referrals from the latest scoring, most urgent band first, oldest first."""
+    """One page of flagged referrals from the latest scoring, in the chosen order."""
     t = scored_referrals
     where = _queue_where(settings, filters)
     size = settings.review.page_size
@@ -263,10 +332,11 @@ def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[li
             t.c.probability,
             t.c.team,
             t.c.scored_at,
+            t.c.flagged_since,
             t.c.reasons_json,
         )
         .where(*where)
-        .order_by(t.c.band_rank, t.c.referral_date, t.c.decision_id)
+        .order_by(*_order(filters.sort))
         .limit(size)
         .offset((page - 1) * size)
     )
@@ -280,17 +350,7 @@ def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[li
                 select(decisions.c.decision_id).where(decisions.c.decision_id.in_(ids)).distinct()
             ).scalars()
         )
-        in_review = set(
-            conn.execute(
-                select(audit_log.c.target)
-                .where(
-                    audit_log.c.action == "case_view",
-                    audit_log.c.target.in_(ids),
-                    audit_log.c.role == "reviewer",
-                )
-                .distinct()
-            ).scalars()
-        )
+        claimed = assignees(conn, ids)
     items = [
         QueueItem(
             score_id=r.id,
@@ -301,7 +361,9 @@ def queue(settings: Settings, engine: Engine, filters: QueueFilters) -> tuple[li
             probability=r.probability,
             team=r.team,
             scored_at=r.scored_at,
-            status=_status(r.decision_id in decided, r.decision_id in in_review),
+            flagged_since=r.flagged_since or r.scored_at,
+            status=_status(r.decision_id in decided, r.decision_id in claimed),
+            assignee=claimed.get(r.decision_id),
             top_reasons=top_reasons(reasons_from_json(r.reasons_json), top_n),
         )
         for r in rows
@@ -357,7 +419,7 @@ def day_count(settings: Settings, engine: Engine, today: date | None = None) -> 
     Cached for two seconds per process (every queue page shows it); a decision recorded in
     this process clears the cache at once.
     """
-    today = today or utcnow().date()
+    today = today or london_today()
     key = (str(engine.url), today, tuple(settings.review.flagged_bands))
     cached = _day_cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < DAY_COUNT_TTL_SECONDS:
@@ -367,13 +429,28 @@ def day_count(settings: Settings, engine: Engine, today: date | None = None) -> 
     return result
 
 
+def london_today(now: datetime | None = None) -> date:
+    """Today's date in Europe/London (days, counts and caps follow the council's clock)."""
+    return (now or utcnow()).replace(tzinfo=UTC).astimezone(LONDON).date()
+
+
+def london_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The naive-UTC instants at which a Europe/London day starts and ends (23, 24 or 25 hours)."""
+
+    def start_of(d: date) -> datetime:
+        local = datetime.combine(d, datetime.min.time(), tzinfo=LONDON)
+        return local.astimezone(UTC).replace(tzinfo=None)
+
+    return start_of(day), start_of(day + timedelta(days=1))
+
+
 def _day_count(settings: Settings, engine: Engine, today: date) -> DayCount:
-    start = datetime.combine(today, datetime.min.time())
+    start, end = london_day_bounds(today)
     with engine.connect() as conn:
         decided = conn.execute(
             select(func.count(func.distinct(decisions.c.decision_id))).where(
                 decisions.c.decided_at >= start,
-                decisions.c.decided_at < start + timedelta(days=1),
+                decisions.c.decided_at < end,
                 decisions.c.supersedes.is_(None),
             )
         ).scalar_one()
@@ -395,6 +472,71 @@ class Case:
     reasons: list[Reason]
     history: list[dict]  # decisions, oldest first, with the reviewer's username
     status: str
+    assignee: str | None = None  # who has claimed it, if anyone
+    in_queue: bool = False  # its current score is in a flagged band
+
+
+# --- allocation ----------------------------------------------------------------------------
+
+
+class AllocationError(ValueError):
+    """A claim, release or reassignment that is not allowed (the message says why)."""
+
+
+def allocate(
+    engine: Engine,
+    *,
+    decision_id: str,
+    assignee_id: int | None,
+    by: dict,
+    manager: bool,
+) -> None:
+    """Claim a referral (assignee = by), release it (None) or reassign it (a manager only).
+
+    ``by`` is {"id", "username", "role"}. A reviewer may claim an unclaimed referral and
+    release their own claim; taking one claimed by someone else, or assigning it to another
+    person, needs a team manager. Appended, audited; nothing is overwritten.
+    """
+    with engine.begin() as conn:
+        chain.lock_for_append(conn, audit_log)
+        holder = conn.execute(
+            select(allocations.c.assignee_id)
+            .where(allocations.c.decision_id == decision_id)
+            .order_by(allocations.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        for_self = assignee_id == by["id"]
+        if not manager:
+            if assignee_id is not None and not for_self:
+                raise AllocationError("Only a team manager can assign a case to someone else.")
+            if holder is not None and holder != by["id"]:
+                raise AllocationError("Another reviewer has claimed this case; ask a team manager.")
+        if assignee_id is not None:
+            ok = conn.execute(
+                select(users.c.id).where(
+                    users.c.id == assignee_id,
+                    users.c.active.is_(True),
+                    users.c.role.in_(("reviewer", "team_manager")),
+                )
+            ).first()
+            if ok is None:
+                raise AllocationError("Cases can be assigned only to active reviewers.")
+        if holder == assignee_id:
+            return
+        conn.execute(
+            insert(allocations).values(
+                decision_id=decision_id, assignee_id=assignee_id, by_user_id=by["id"], at=utcnow()
+            )
+        )
+        write_audit(
+            conn,
+            user_id=by["id"],
+            username=by["username"],
+            role=by["role"],
+            action="allocate",
+            target=decision_id,
+            detail=json.dumps({"from": holder, "to": assignee_id}),
+        )
 
 
 def get_case(settings: Settings, engine: Engine, decision_id: str) -> Case | None:
@@ -419,22 +561,17 @@ def get_case(settings: Settings, engine: Engine, decision_id: str) -> Case | Non
                 .order_by(decisions.c.id)
             )
         ]
-        in_review = conn.execute(
-            select(
-                exists().where(
-                    audit_log.c.action == "case_view",
-                    audit_log.c.target == decision_id,
-                    audit_log.c.role == "reviewer",
-                )
-            )
-        ).scalar_one()
+        assignee = assignees(conn, [decision_id]).get(decision_id)
     score = primary[0]
+    flagged = score["band_rank"] in flagged_ranks(settings)
     return Case(
         score=score,
         other_scores=[r for r in rows if r["label"] != settings.models.primary_label],
         reasons=reasons_from_json(score["reasons_json"]),
         history=history,
-        status=_status(bool(history), bool(in_review)),
+        status=_status(bool(history), assignee is not None),
+        assignee=assignee,
+        in_queue=flagged,
     )
 
 
@@ -448,8 +585,9 @@ class DecisionError(ValueError):
 def record_decision(
     engine: Engine,
     *,
-    score_id: int,
     decision_id: str | None = None,
+    score_id: int | None = None,
+    label: str | None = None,
     user_id: int,
     username: str,
     role: str,
@@ -460,47 +598,59 @@ def record_decision(
 ) -> tuple[int, bool]:
     """Append a decision (and its audit entry) in one transaction; returns (id, newly stored).
 
+    The decision is judged against the referral's *current* score for ``label`` (the primary
+    label: the app passes it), never a score the form posted. ``score_id`` only names the
+    referral and label when ``decision_id`` or ``label`` is not given (scripts, tests).
     The same form submitted twice (same ``form_token``) is stored once. A later decision on the
-    same referral supersedes the previous one; nothing is overwritten. Raises LookupError when the
-    score does not exist (or is not one of ``decision_id``'s), DecisionError for bad input.
+    same referral supersedes the previous one; nothing is overwritten. Raises LookupError when
+    the referral has no current score, DecisionError for bad input.
     """
-    rationale = (rationale or "").strip()
+    rationale = clean_text(rationale)
     if agrees is None:
         raise DecisionError("Say whether you agree with the flag.")
     if action not in ACTIONS:
         raise DecisionError("Choose an action.")
     if len(rationale) < MIN_RATIONALE_CHARS:
         raise DecisionError(f"Give your rationale (at least {MIN_RATIONALE_CHARS} characters).")
+    if len(rationale) > MAX_RATIONALE_CHARS:
+        raise DecisionError(
+            f"The rationale must be {MAX_RATIONALE_CHARS:,} characters or fewer "
+            f"(it has {len(rationale):,})."
+        )
     if not form_token or len(form_token) > 64:
         raise DecisionError("The form has expired; open the case again.")
-    t = scored_referrals
     try:
         with engine.begin() as conn:
-            score = conn.execute(select(t).where(t.c.id == score_id)).first()
-            if score is None or (decision_id is not None and score.decision_id != decision_id):
-                raise LookupError(f"no score {score_id} for referral {decision_id}")
+            score = _current_score(conn, decision_id, score_id, label)
+            chain.lock_for_append(conn, decisions)
             previous = conn.execute(
                 select(func.max(decisions.c.id)).where(decisions.c.decision_id == score.decision_id)
             ).scalar_one()
+            if conn.execute(
+                select(decisions.c.id).where(decisions.c.form_token == form_token)
+            ).first():
+                raise IntegrityError("form_token", None, ValueError("form submitted twice"))
             now = utcnow()
-            new_id = conn.execute(
-                insert(decisions).values(
-                    decision_id=score.decision_id,
-                    score_id=score.id,
-                    label=score.label,
-                    model_name=score.model_name,
-                    model_version=score.model_version,
-                    band=score.band,
-                    probability=score.probability,
-                    agrees=bool(agrees),
-                    action=action,
-                    rationale=rationale,
-                    user_id=user_id,
-                    decided_at=now,
-                    supersedes=previous,
-                    form_token=form_token,
-                )
-            ).inserted_primary_key[0]
+            new_id = chain.append(
+                conn,
+                decisions,
+                {
+                    "decision_id": score.decision_id,
+                    "score_id": score.id,
+                    "label": score.label,
+                    "model_name": score.model_name,
+                    "model_version": score.model_version,
+                    "band": score.band,
+                    "probability": score.probability,
+                    "agrees": bool(agrees),
+                    "action": action,
+                    "rationale": rationale,
+                    "user_id": user_id,
+                    "decided_at": now,
+                    "supersedes": previous,
+                    "form_token": form_token,
+                },
+            )
             write_audit(
                 conn,
                 user_id=user_id,
@@ -514,6 +664,7 @@ def record_decision(
                         "agrees": bool(agrees),
                         "action": action,
                         "supersedes": previous,
+                        "band": score.band,
                     }
                 ),
                 at=now,
@@ -528,6 +679,21 @@ def record_decision(
         if existing is None:
             raise
         return int(existing), False
+
+
+def _current_score(conn: Connection, decision_id: str | None, score_id: int | None, label):
+    """The current score of a referral for a label (LookupError if there is none)."""
+    t = scored_referrals
+    if decision_id is None or label is None:
+        named = conn.execute(select(t).where(t.c.id == score_id)).first() if score_id else None
+        if named is None or (decision_id is not None and named.decision_id != decision_id):
+            raise LookupError(f"no score {score_id} for referral {decision_id}")
+        decision_id, label = named.decision_id, label or named.label
+    rows = conn.execute(select(t).where(t.c.decision_id == decision_id)).all()
+    current = [r for r in rows if r.is_current and r.label == label]
+    if not current:
+        raise LookupError(f"no current score for referral {decision_id}")
+    return current[0]
 
 
 EXPORT_COLUMNS = [
@@ -606,16 +772,18 @@ def write_audit(
     detail: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    conn.execute(
-        insert(audit_log).values(
-            at=at or utcnow(),
-            user_id=user_id,
-            username=username,
-            role=role,
-            action=action,
-            target=target,
-            detail=detail,
-        )
+    chain.append(
+        conn,
+        audit_log,
+        {
+            "at": at or utcnow(),
+            "user_id": user_id,
+            "username": username,
+            "role": role,
+            "action": action,
+            "target": target,
+            "detail": detail,
+        },
     )
 
 
@@ -623,6 +791,42 @@ def audit(engine: Engine, **entry) -> None:
     """Append one audit entry (who, what, when) in its own transaction."""
     with engine.begin() as conn:
         write_audit(conn, **entry)
+
+
+def reidentifications_today(engine: Engine, user_id: int, now: datetime | None = None) -> int:
+    """Look-ups this user made today (Europe/London day), refused ones not counted."""
+    start, end = london_day_bounds(london_today(now))
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(audit_log)
+                .where(
+                    audit_log.c.user_id == user_id,
+                    audit_log.c.action == "reidentify",
+                    audit_log.c.at >= start,
+                    audit_log.c.at < end,
+                )
+            ).scalar_one()
+        )
+
+
+ALERT_ACTIONS = ("reidentify_cap",)
+
+
+def recent_alerts(engine: Engine, days: int = 7) -> list[dict]:
+    """Alerts for administrators (a reviewer reaching the re-identification cap), newest first."""
+    since = utcnow() - timedelta(days=days)
+    with engine.connect() as conn:
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(audit_log)
+                .where(audit_log.c.action.in_(ALERT_ACTIONS), audit_log.c.at >= since)
+                .order_by(audit_log.c.id.desc())
+                .limit(50)
+            )
+        ]
 
 
 def read_audit(engine: Engine, *, action: str | None = None, page: int = 1, size: int = 100):

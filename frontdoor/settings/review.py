@@ -11,6 +11,9 @@ class ReviewSettings(Section):
     database_url: SecretStr = SecretStr(
         "sqlite:///data/review.db"
     )  # relative SQLite paths: from the project root
+    # PostgreSQL: the role that owns the schema and runs migrations (docs/deployment.md). The app
+    # then connects as database_url's role, which may only INSERT and SELECT decisions and audit.
+    migration_database_url: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     session_minutes: int = 30  # idle timeout: a session unused this long is over
@@ -29,3 +32,22 @@ class ReviewSettings(Section):
     # argon2id cost (RFC 9106's second recommended option); tests lower it to stay fast.
     password_time_cost: int = 3
     password_memory_kib: int = 65536
+    # Re-identification: look-ups per reviewer per day (Europe/London); reaching it alerts admins.
+    reidentify_daily_cap: int = Field(10, ge=1, le=1000)
+    # Abuse resistance (per worker process: a reverse proxy should limit too, docs/deployment.md)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)  # refused (413) before any byte is read
+    sign_in_per_ip_per_minute: int = Field(10, ge=1)
+    sign_in_global_per_minute: int = Field(120, ge=1)
+    hash_workers: int = Field(2, ge=1, le=16)  # argon2 runs here, off the request threads
+    hash_queue: int = Field(16, ge=1)  # sign-ins waiting for a hash slot; beyond it: 429
+    login_token_minutes: int = Field(20, ge=1, le=240)  # the sign-in form's token lives this long
+    # OpenID Connect (council sign-in); local passwords stay available unless turned off.
+    oidc_issuer: str | None = None  # e.g. https://login.council.example/realms/staff
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_group_claim: str = "groups"
+    oidc_roles: dict[str, str] = Field(default_factory=dict)  # group -> role
+    oidc_redirect_base: str | None = (
+        None  # the app's public URL, e.g. https://review.council.example
+    )
+    local_passwords: bool = True

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from frontdoor.review import auth, store
-from frontdoor.review.schema import audit_log, sessions, users
+from frontdoor.review.schema import audit_log, sessions, sign_in_throttle, users
 
 PASSWORD = "a-long-test-password-1"
 
@@ -44,10 +44,12 @@ def test_authenticate_and_lock_out(settings, engine):
     assert auth.authenticate(settings, engine, "nobody", PASSWORD) is None
     for _ in range(settings.review.max_login_failures):
         assert auth.authenticate(settings, engine, "rita", "wrong password!") is None
-    # locked now: even the right password is refused until the lock-out ends
+    # locked now (from this address): even the right password is refused until the lock-out ends
     assert auth.authenticate(settings, engine, "rita", PASSWORD) is None
     with engine.begin() as conn:
-        conn.execute(sa.update(users).values(locked_until=store.utcnow() - timedelta(seconds=1)))
+        conn.execute(
+            sa.update(sign_in_throttle).values(locked_until=store.utcnow() - timedelta(seconds=1))
+        )
     assert auth.authenticate(settings, engine, "rita", PASSWORD) is not None
     with engine.connect() as conn:
         actions = [

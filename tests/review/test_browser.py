@@ -34,7 +34,14 @@ def live(tmp_path_factory):
     from frontdoor.review.live import serve_in_thread
 
     root = tmp_path_factory.mktemp("review-live")
-    settings = make_settings(root, review={"password_time_cost": 1, "password_memory_kib": 8192})
+    settings = make_settings(
+        root,
+        review={
+            "password_time_cost": 1,
+            "password_memory_kib": 8192,
+            "sign_in_per_ip_per_minute": 1000,
+        },
+    )
     sample.populate(settings, children=40, users=USERS, now=datetime.now(), password=PASSWORD)
     reports = settings.resolve(settings.paths.reports) / "escalation_12m-v1"
     reports.mkdir(parents=True)
@@ -139,7 +146,7 @@ def test_case_page_and_recording_a_decision(page, live):
     decision_id = page.url.rsplit("/", 1)[1]
     # submitting without a rationale is refused with a clear message
     page.get_by_label("Yes, this referral needed a closer look").check()
-    page.get_by_label("Strategy discussion").check()
+    page.get_by_role("group", name="Action").get_by_label("Strategy discussion").check()
     page.get_by_role("button", name="Record decision").click()
     assert "rationale" in page.get_by_role("alert").inner_text().lower()
     page.get_by_label("Rationale").fill(
@@ -147,7 +154,7 @@ def test_case_page_and_recording_a_decision(page, live):
     )
     page.get_by_role("button", name="Record decision").click()
     assert page.get_by_role("heading", name="Decision recorded").is_visible()
-    assert "Third police DA notification" in page.locator("table").last.inner_text()
+    assert "Third police DA notification" in page.locator("#decisions table").inner_text()
     with store.ready_engine(settings).connect() as conn:
         rows = conn.execute(
             sa.select(decisions).where(decisions.c.decision_id == decision_id)

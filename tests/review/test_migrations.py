@@ -13,7 +13,7 @@ from frontdoor.review.schema import metadata
 def test_upgrade_creates_the_declared_schema(settings):
     assert db.current_revision(settings) is None
     db.upgrade(settings)
-    assert db.current_revision(settings) == "0002"
+    assert db.current_revision(settings) == "0003"
     with db.engine_for(settings).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         names = set(sa.inspect(conn).get_table_names())
@@ -23,6 +23,9 @@ def test_upgrade_creates_the_declared_schema(settings):
         "sessions",
         "decisions",
         "audit_log",
+        "allocations",
+        "sign_in_throttle",
+        "login_nonces",
         "alembic_version",
     } <= names
 
@@ -42,18 +45,41 @@ def test_step_by_step_upgrade_and_downgrade(settings):
     assert triggers == {
         "decisions_no_update",
         "decisions_no_delete",
+        "decisions_no_replace",
         "audit_log_no_update",
         "audit_log_no_delete",
+        "audit_log_no_replace",
+        "allocations_no_update",
+        "allocations_no_delete",
+        "allocations_no_replace",
     }
     db.downgrade(settings, "base")
     with engine.connect() as conn:
         assert set(sa.inspect(conn).get_table_names()) == {"alembic_version"}
     db.upgrade(settings)
-    assert db.current_revision(settings) == "0002"
+    assert db.current_revision(settings) == "0003"
 
 
 def test_the_app_creates_its_schema(settings):
     from frontdoor.review.app import create_app
 
     create_app(settings)
-    assert db.current_revision(settings) == "0002"
+    assert db.current_revision(settings) == "0003"
+
+
+def test_0003_chains_the_rows_already_there(settings):
+    """Decisions and audit entries written under 0002 get their hashes on upgrade."""
+    from frontdoor.review import chain
+    from frontdoor.review.schema import audit_log
+
+    db.upgrade(settings, "0002")
+    engine = db.engine_for(settings)
+    with engine.begin() as conn:
+        for i in range(3):
+            conn.exec_driver_sql(
+                "insert into audit_log (at, action, target) values (?, 'case_view', ?)",
+                ("2026-03-01 10:00:00.000000", f"d{i}"),
+            )
+    db.upgrade(settings)
+    report = chain.verify(engine, audit_log)
+    assert report.ok and report.rows == 3

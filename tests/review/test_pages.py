@@ -158,11 +158,17 @@ def test_reidentification_is_explicit_and_audited(app, client_for, review_settin
     refused = client.post(url, data={"csrf_token": h.csrf_of(page), "purpose": "x"})
     assert refused.status_code == 422 and "LA-000123" not in refused.text
     shown = client.post(
-        url, data={"csrf_token": h.csrf_of(page), "purpose": "Open the record in LCS"}
+        url,
+        data={
+            "csrf_token": h.csrf_of(page),
+            "purpose": "other",
+            "purpose_other": "Open the record in LCS",
+        },
     )
     assert shown.status_code == 200 and "LA-000123" in shown.text
     entry = [a for a in _audit(app) if a["action"] == "reidentify"][-1]
-    assert entry["username"] == "reviewer" and "purpose=Open the record in LCS" in entry["detail"]
+    assert entry["username"] == "reviewer"
+    assert "purpose=Other (say why): Open the record in LCS" in entry["detail"]
     assert "LA-000123" not in entry["detail"]
 
 
@@ -274,7 +280,8 @@ def test_a_timed_out_session_sends_the_user_back_to_sign_in(app, client_for, rev
     assert "timed out" in client.get(response.headers["location"]).text
 
 
-def test_a_decision_must_name_a_score_of_its_own_referral(app, client_for, review_settings, h):
+def test_a_posted_score_of_another_referral_is_ignored(app, client_for, review_settings, h):
+    """The decision is about the page's referral and its current score, whatever score_id says."""
     first, second = h.flagged(review_settings, app.state.engine)[:2]
     client = client_for("reviewer")
     page = client.get(f"/cases/{first.decision_id}").text
@@ -286,5 +293,7 @@ def test_a_decision_must_name_a_score_of_its_own_referral(app, client_for, revie
         "action": "assessment",
         "rationale": "A long enough rationale.",
     }
-    assert client.post(f"/cases/{first.decision_id}/decisions", data=data).status_code == 404
-    assert store.export_decisions(review_settings).empty
+    assert client.post(f"/cases/{first.decision_id}/decisions", data=data).status_code == 303
+    stored = store.export_decisions(review_settings)
+    assert list(stored["decision_id"]) == [first.decision_id]
+    assert list(stored["band"]) == [first.band]

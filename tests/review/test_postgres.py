@@ -40,7 +40,7 @@ def pg_settings(tmp_path, postgres_url):
 
 def test_migrations_build_the_declared_schema_on_postgresql(pg_settings):
     db.upgrade(pg_settings)
-    assert db.current_revision(pg_settings) == "0002"
+    assert db.current_revision(pg_settings) == "0003"
     with db.engine_for(pg_settings).connect() as conn:
         assert conn.dialect.name == "postgresql"
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -93,3 +93,83 @@ def test_scores_queue_decisions_and_append_only_on_postgresql(pg_settings):
         and out["decision_id"].iloc[0] == items[0].decision_id
     )
     assert store.queue(pg_settings, engine, store.QueueFilters(status="decided"))[1] == 1
+
+
+@pytest.fixture
+def split_roles(tmp_path, postgres_url):
+    """A migration role that owns the schema and an app role with only what it needs."""
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        for role in ("fd_owner", "fd_app"):
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")  # left by the tests above
+        conn.exec_driver_sql("CREATE ROLE fd_owner LOGIN")
+        conn.exec_driver_sql("CREATE ROLE fd_app LOGIN")
+        conn.exec_driver_sql("GRANT CREATE, USAGE ON SCHEMA public TO fd_owner")
+    admin.dispose()
+    base = postgres_url.rsplit("@", 1)[1]
+    settings = make_settings(
+        tmp_path,
+        review={
+            "database_url": f"postgresql+psycopg2://fd_app@{base}",
+            "migration_database_url": f"postgresql+psycopg2://fd_owner@{base}",
+            "password_time_cost": 1,
+            "password_memory_kib": 8192,
+        },
+    )
+    yield settings
+    db.downgrade(settings, "base")
+    db.engine_for(settings).dispose()
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("DROP OWNED BY fd_app, fd_owner")
+        conn.exec_driver_sql("DROP ROLE fd_app")
+        conn.exec_driver_sql("DROP ROLE fd_owner")
+    admin.dispose()
+
+
+def test_the_app_role_may_only_insert_and_select_history(split_roles):
+    """As the app's own role: decisions and audit can be added and read, never changed; the
+    triggers cannot be dropped or disabled; a migration role owns the schema."""
+    settings = split_roles
+    tables = sample.canonical_tables(children=30)
+    assert store.load_scored_referrals(settings, sample.scored_referrals(tables)) > 0
+    engine = store.ready_engine(settings)
+    assert engine.url.username == "fd_app"
+    items, _ = store.queue(settings, engine, store.QueueFilters())
+    uid = auth.add_user(settings, engine, "rita", "reviewer", "a-long-test-password-1")
+    store.record_decision(
+        engine,
+        decision_id=items[0].decision_id,
+        label=settings.models.primary_label,
+        user_id=uid,
+        username="rita",
+        role="reviewer",
+        agrees=True,
+        action="assessment",
+        rationale="Pattern of DA notifications.",
+        form_token="pg-roles-1",
+    )
+    for sql in (
+        "update decisions set action = 'other'",
+        "delete from audit_log",
+        "truncate decisions cascade",
+        "drop trigger decisions_append_only on decisions",
+        "alter table decisions disable trigger decisions_append_only",
+        "alter table audit_log drop column row_hash",
+        "drop table allocations",
+    ):
+        refused = pytest.raises(sa.exc.ProgrammingError, match="permission denied|must be owner")
+        with refused, engine.begin() as conn:
+            conn.execute(sa.text(sql))
+    from frontdoor.review import chain
+    from frontdoor.review.schema import audit_log, decisions
+
+    assert chain.verify(engine, decisions).ok and chain.verify(engine, audit_log).ok
+    with db.engine_for(settings, migrations=True).connect() as conn:
+        owners = set(
+            conn.execute(
+                sa.text("select tableowner from pg_tables where schemaname = 'public'")
+            ).scalars()
+        )
+    assert owners == {"fd_owner"}

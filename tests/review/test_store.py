@@ -135,6 +135,9 @@ def test_status_moves_from_new_to_in_review_to_decided(settings):
     store.audit(
         engine, user_id=uid, username="rev", role="reviewer", action="case_view", target="d1"
     )
+    assert store.queue(settings, engine, store.QueueFilters())[0][0].status == "new"  # a look
+    by = {"id": uid, "username": "rev", "role": "reviewer"}
+    store.allocate(engine, decision_id="d1", assignee_id=uid, by=by, manager=False)
     assert store.queue(settings, engine, store.QueueFilters())[0][0].status == "in review"
     assert store.queue(settings, engine, store.QueueFilters(status="in review"))[1] == 1
     score_id = store.queue(settings, engine, store.QueueFilters())[0][0].score_id
