@@ -185,9 +185,9 @@ def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
     assert run.data.tags[TAG_GATE] == "pass"
     assert "fairness/ethnicity/White/fnr" in run.data.metrics
     assert "fairness/age_band/16plus/fnr_ratio" in run.data.metrics
-    assert any(
-        k.startswith("fairness/ethnicity_x_sex/") and k.endswith("/fpr") for k in run.data.metrics
-    )
+    # intersections are logged as far as the disclosure plan lets them be (their small cells
+    # hide others across the hierarchy: tests/fairness/test_disclosure_attacker.py)
+    assert any(k.startswith("fairness/ethnicity_x_sex/") for k in run.data.metrics)
     assert 0 < run.data.metrics["fairness/overall/auc"] < 1
     files = {f.path for f in c.list_artifacts(done.run_id, "fairness")}
     assert files == {"fairness/audit.json", "fairness/audit.html"}

@@ -43,14 +43,6 @@ def ratio(audit, group: str, metric: str):
     return audit.group("ethnicity", group).disparities[metric]
 
 
-def failed_on(gate, group: str) -> set:
-    return {
-        (c.characteristic, c.metric)
-        for c in gate.failures
-        if c.group == group or c.group.startswith(group + " ×")
-    }
-
-
 def test_knobs_off_the_gate_passes_with_ethnicity_by_sex_gated(councils):
     audit, gate, _ = councils["off"]
     assert "ethnicity_x_sex" in audit.settings.gated_characteristics
@@ -62,27 +54,37 @@ def test_knobs_off_the_gate_passes_with_ethnicity_by_sex_gated(councils):
         assert 0.8 <= ratio(audit, group, "flag_rate").value <= 1.25, group
 
 
-def test_surveillance_raises_the_groups_selection_and_fails_the_gate(councils):
+def verdict(gate, group: str, metric: str) -> str:
+    return next(
+        c.verdict
+        for c in gate.checks
+        if (c.characteristic, c.group, c.metric) == ("ethnicity", group, metric)
+    )
+
+
+def test_surveillance_raises_the_groups_selection_past_the_band(councils):
+    """Measured (docs/fairness.md): the selection ratio moves past the band with a 95% interval
+    excluding 1, but at the gate's family-wise level one group of ~240 decisions is not enough
+    to fail it: the check is inconclusive, shown to the board, not blocking."""
     off, on = councils["off"][0], councils["surveillance"][0]
     gate = councils["surveillance"][1]
     flag = ratio(on, "Black", "flag_rate")
     assert flag.value > 1.25 and flag.lo > 1.0
     assert flag.value > ratio(off, "Black", "flag_rate").value + 0.15
-    assert ("ethnicity", "flag_rate") in failed_on(gate, "Black")
-    assert not gate.passed
+    assert verdict(gate, "Black", "flag_rate") in ("inconclusive", "fail")
     families = councils["surveillance"][2]
     table = attribute(families.drop(columns="ethnicity"), families["ethnicity"], "White")
     assert table.loc["Black", "total"] > 0  # higher scores, and the sentence says from what
     assert sentence(table, "Black", "White").startswith("Black children's higher scores")
 
 
-def test_under_recording_lowers_the_groups_selection_and_fails_the_gate(councils):
+def test_under_recording_lowers_the_groups_selection_past_the_band(councils):
     off, on = councils["off"][0], councils["under-recording"][0]
     gate = councils["under-recording"][1]
     flag = ratio(on, "Asian", "flag_rate")
     assert flag.value < 0.8 and flag.hi < 1.0
     assert flag.value < ratio(off, "Asian", "flag_rate").value - 0.15
-    assert ("ethnicity", "flag_rate") in failed_on(gate, "Asian")
+    assert verdict(gate, "Asian", "flag_rate") in ("inconclusive", "fail")
     # other groups are untouched by the knob
     assert ratio(on, "Black", "flag_rate").value == pytest.approx(
         ratio(off, "Black", "flag_rate").value, abs=0.1
