@@ -19,11 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from frontdoor.ingest.run import ingest_sources  # noqa: E402
-from frontdoor.ingest.testing import raw_council  # noqa: E402
 from frontdoor.records.export import export_council  # noqa: E402
 from frontdoor.settings import Settings  # noqa: E402
+from tests.support.tables import raw_council  # noqa: E402
 
-ROWS_PER_CHILD = 9  # Annex A rows per child in ingest.testing.raw_council (2 events per child)
+ROWS_PER_CHILD = (
+    9  # Annex A rows per child in tests.support.tables.raw_council (2 events per child)
+)
 REF = date(2025, 3, 31)
 
 

@@ -9,8 +9,10 @@ decision date, kind and id, so the table does not depend on the order of input r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ import pyarrow.compute as pc
 
 from frontdoor.features import labels as lab
 from frontdoor.features import timeline as tl
-from frontdoor.features.declarations import FEATURES, feature_names
+from frontdoor.features.declarations import FEATURES, Feature, feature_names
 from frontdoor.features.engine import Decisions, Engine, Population, age_in_years, arrow_strings
 from frontdoor.records import codes
 from frontdoor.records.contract import TABLES, empty_frame
@@ -92,7 +94,7 @@ def build_feature_table(
     reference_date: date,
     settings: Settings,
     truth: pd.DataFrame | None = None,
-    features=FEATURES,
+    features: Sequence[Feature] = FEATURES,
 ) -> pd.DataFrame:
     """Every declared feature, the labels and the sensitive characteristics per decision."""
     children = _table(tables, "children", needs=TABLES["children"].column_names)
@@ -153,7 +155,9 @@ def label_summary(table: pd.DataFrame) -> dict[str, float | int]:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _table(tables: dict[str, pd.DataFrame], name: str, needs=()) -> pd.DataFrame:
+def _table(
+    tables: dict[str, pd.DataFrame], name: str, needs: Sequence[str | None] = ()
+) -> pd.DataFrame:
     frame = tables.get(name)
     if frame is None:
         return empty_frame(name)
@@ -163,7 +167,7 @@ def _table(tables: dict[str, pd.DataFrame], name: str, needs=()) -> pd.DataFrame
     return frame
 
 
-def _children_by_code(children: pd.DataFrame, population: Population) -> dict:
+def _children_by_code(children: pd.DataFrame, population: Population) -> dict[str, Any]:
     """Characteristics per child code (row of the children table; missing when unknown)."""
     n = len(population.child_ids)
     at = population.codes_of(children["child_id"])
@@ -190,7 +194,7 @@ def _children_by_code(children: pd.DataFrame, population: Population) -> dict:
     }
 
 
-def _strings(values) -> pd.Series:
+def _strings(values: pa.Array | pa.ChunkedArray) -> pd.Series:
     """Arrow strings as a pandas string column, without a round trip through Python objects."""
     return pd.Series(values.to_pandas(), copy=False)
 
@@ -208,11 +212,13 @@ def _map_strings(values: pa.Array, mapping: dict[str, str]) -> pa.Array:
     return pc.take(mapped, encoded.indices)
 
 
-def _array(values) -> pa.Array:
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
+def _sensitive(
+    per_child: dict[str, Any], child: np.ndarray, age: Any, decisions: Decisions
+) -> dict[str, object]:
     rows = per_child["row"][child]
     ethnicity = _array(_take_strings(per_child["ethnicity"], rows))
     idaci = per_child["idaci_decile"][child]
@@ -234,7 +240,13 @@ def _sensitive(per_child, child, age, decisions) -> dict[str, object]:
 
 
 def _labels(
-    tables, population, child, day, reference_date, settings, own_referral_days
+    tables: dict[str, pd.DataFrame],
+    population: Population,
+    child: np.ndarray,
+    day: np.ndarray,
+    reference_date: date,
+    settings: Settings,
+    own_referral_days: np.ndarray | None,
 ) -> dict[str, np.ndarray]:
     def events(name: str) -> tuple[np.ndarray, np.ndarray]:
         frame = _table(tables, name, needs=("child_id", TABLES[name].event_date))

@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, SupportsFloat
 
 from frontdoor.records import codes
 from frontdoor.records.contract import TABLES
+
+if TYPE_CHECKING:
+    from frontdoor.settings import Settings
 
 AGGREGATIONS: dict[str, str] = {
     "count": "number of records",
@@ -69,7 +73,7 @@ class Feature:
     knowledge_date: str | None  # the source's knowledge-date column (None: characteristics)
     agg: str = "count"
     window_days: int | None = None  # None: all earlier history
-    where: Mapping[str, tuple] = field(default_factory=dict)  # column -> allowed values
+    where: Mapping[str, tuple[object, ...]] = field(default_factory=dict)  # column -> allowed
     scope: str = "child"
     monotone: int = 1  # +1: more means riskier, -1: more means less risky, 0: no constraint
     says_missing: str = ""  # the sentence when the value is missing (days since: none yet)
@@ -124,8 +128,8 @@ def _counts(
     noun: str,
     family: str,
     source: str,
-    windows,
-    where=None,
+    windows: Iterable[int | None],
+    where: Mapping[str, tuple[object, ...]] | None = None,
     scope: str = "child",
     subject: str = "",
 ) -> list[Feature]:
@@ -154,7 +158,7 @@ def _days_since(
     says: str,
     family: str,
     source: str,
-    where=None,
+    where: Mapping[str, tuple[object, ...]] | None = None,
     scope: str = "child",
     never: str = "",
 ) -> Feature:
@@ -176,7 +180,9 @@ def _days_since(
 _SIB = " in siblings' records"
 
 
-def _raising(stem: str, noun: str, family: str, concern_codes, siblings: bool = True):
+def _raising(
+    stem: str, noun: str, family: str, concern_codes: tuple[str, ...], siblings: bool = True
+) -> list[Feature]:
     """Contacts whose presenting concerns include one of the codes: the child's over 7, 90 and
     365 days, and (``siblings``) the siblings' over 365 days."""
     where = {"presenting_concerns": concern_codes}
@@ -549,32 +555,39 @@ def families() -> dict[str, list[str]]:
     return out
 
 
-def format_value(feature: Feature, value) -> str:
+def format_value(feature: Feature, value: SupportsFloat | None) -> str:
     """A value as a person would write it: integers without decimals, missing as words."""
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    number = _number(value)
     if feature.agg == "days_since_last":
-        if missing:
+        if number is None:
             return "no earlier record" if feature.scope == "child" else "never"
-        days = round(float(value))
+        days = round(number)
         return f"{days} day" if days == 1 else f"{days} days"
-    if missing:
+    if number is None:
         return "unknown"
     if feature.agg in ("any", "open"):
-        return "yes" if float(value) > 0 else "no"
-    number = float(value)
+        return "yes" if number > 0 else "no"
     if number.is_integer():
         return str(int(number))
     return f"{number:.1f}"
 
 
-def describe(name: str, value) -> str:
+def _number(value: SupportsFloat | None) -> float | None:
+    """The value as a float; None when it is missing (None or NaN)."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def describe(name: str, value: SupportsFloat | None) -> str:
     """The feature's sentence with its value, for reasons and the catalogue."""
     feature = get(name)
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    if missing and feature.says_missing:
+    number = _number(value)
+    if number is None and feature.says_missing:
         return feature.says_missing
     says = feature.says
-    if feature.agg == "count" and not missing and float(value) == 1:
+    if feature.agg == "count" and number == 1:
         says = singular(says)
     text = says.format(value=format_value(feature, value))
     return text[0].upper() + text[1:]
@@ -591,7 +604,7 @@ def singular(says: str) -> str:
     return _HEAD_NOUN.sub(lambda m: m[1] + m[2] + ("y" if m[3] == "ies" else ""), says, count=1)
 
 
-def validate_declarations(features=FEATURES) -> None:
+def validate_declarations(features: Iterable[Feature] = FEATURES) -> None:
     """Refuse declarations the engine could not honour (raised at import, so never silent)."""
     seen = set()
     for f in features:
@@ -636,7 +649,7 @@ def validate_declarations(features=FEATURES) -> None:
 validate_declarations()
 
 
-def model_input_columns(settings) -> list[str]:
+def model_input_columns(settings: Settings) -> list[str]:
     """The columns a model may read: every feature; sensitive characteristics only when
     ``features.use_sensitive_as_inputs`` is set."""
     columns = feature_names()

@@ -10,8 +10,9 @@ The only Python loop is over declared features.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ class Population:
     _table_codes: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_tables(cls, children: pd.DataFrame, *decision_child_ids) -> Population:
+    def from_tables(cls, children: pd.DataFrame, *decision_child_ids: pd.Series) -> Population:
         """Every child of the children table, then any decision's child missing from it."""
         listed = arrow_strings(children["child_id"])
         known = pc.unique(listed).drop_null()
@@ -68,13 +69,14 @@ class Population:
         population.household_of_child = household
         return population
 
-    def codes_of(self, ids) -> np.ndarray:
+    def codes_of(self, ids: Any) -> np.ndarray:
         """Child codes of an id column (-1 for unknown or missing ids).
 
         Hashes in Arrow (C++) rather than in Python objects: about 3 times faster for the
         10 million ids of a large extract, whether the column holds Arrow or object strings."""
         found = pc.index_in(arrow_strings(ids), value_set=self.child_ids)
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes_: np.ndarray = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+        return codes_.astype(np.int64)
 
     def table_codes(self, name: str, frame: pd.DataFrame) -> np.ndarray:
         """Child codes of a table's rows, computed once per table and reused."""
@@ -83,15 +85,15 @@ class Population:
         return self._table_codes[name]
 
 
-def _array(values) -> pa.Array:
+def _array(values: Any) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _dictionary_encode(array) -> pa.DictionaryArray:
+def _dictionary_encode(array: Any) -> pa.DictionaryArray:
     return _array(pc.dictionary_encode(_array(array)))
 
 
-def arrow_strings(values) -> pa.Array | pa.ChunkedArray:
+def arrow_strings(values: Any) -> pa.Array | pa.ChunkedArray:
     series = values.to_series() if isinstance(values, pd.Index) else pd.Series(values)
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
@@ -108,7 +110,7 @@ class SourceEvents:
     day: np.ndarray
     household: np.ndarray
     _timelines: dict[str, tl.Timeline] = field(default_factory=dict)
-    _factorized: dict[str, tuple[np.ndarray, list]] = field(default_factory=dict)
+    _factorized: dict[str, tuple[np.ndarray, list[Any]]] = field(default_factory=dict)
 
     @classmethod
     def from_table(
@@ -151,7 +153,7 @@ class SourceEvents:
             self._timelines["end"] = timeline
         return self._timelines["end"]
 
-    def factorized(self, column: str) -> tuple[np.ndarray, list]:
+    def factorized(self, column: str) -> tuple[np.ndarray, list[Any]]:
         """Codes (-1 for missing) and distinct values of a column, hashed in Arrow."""
         if column not in self._factorized:
             encoded = _dictionary_encode(pa.array(self.frame[column], from_pandas=True))
@@ -159,7 +161,7 @@ class SourceEvents:
             self._factorized[column] = (indices.astype(np.int64), encoded.dictionary.to_pylist())
         return self._factorized[column]
 
-    def mask(self, where) -> np.ndarray | None:
+    def mask(self, where: Mapping[str, tuple[object, ...]]) -> np.ndarray | None:
         """Rows passing a declarative filter: every column's value among the allowed ones
         (for the factors column: any of the listed factor codes identified). Each filter is
         decided once per distinct value, then spread to the rows by their codes."""
@@ -170,7 +172,7 @@ class SourceEvents:
         for column, allowed in where.items():
             wanted = set(allowed)
             if column == "is_rereferral":
-                mask &= np.isin(is_rereferral(self.child, self.day), list(wanted))
+                mask &= np.isin(is_rereferral(self.child, self.day), np.asarray(list(wanted)))
                 continue
             if column == "source_family":
                 codes_, uniques = self.factorized("source")
@@ -191,7 +193,8 @@ def is_rereferral(child: np.ndarray, day: np.ndarray) -> np.ndarray:
     timeline = tl.Timeline.build(child, day)
     before = tl.known_before(timeline.keys, child, day)
     start = tl.window_start(timeline.keys, child, day, REREFERRAL_WINDOW_DAYS)
-    return (before - start) > 0
+    rereferred: np.ndarray = (before - start) > 0
+    return rereferred
 
 
 class Engine:
@@ -201,8 +204,8 @@ class Engine:
         self.tables = tables
         self.population = population
         self._sources: dict[str, SourceEvents] = {}
-        self._bounds: dict[tuple, np.ndarray] = {}
-        self._subsets: dict[tuple, tl.Timeline] = {}
+        self._bounds: dict[tuple[Any, ...], np.ndarray] = {}
+        self._subsets: dict[tuple[Any, ...], tl.Timeline] = {}
         self._household_order = np.empty(0, dtype=np.int64)
         # Dated memberships, when the council supplies them: siblings as of each decision.
         frame = tables.get("household_memberships")
@@ -221,10 +224,11 @@ class Engine:
 
     def source(self, name: str, features: Sequence[Feature]) -> SourceEvents:
         if name not in self._sources:
-            columns = {"child_id", TABLES[name].knowledge_date}
+            known, end = TABLES[name].knowledge_date, TABLES[name].end_date
+            columns: set[str] = {"child_id", *([known] if known else [])}
             for f in features:
-                if f.source == name and f.agg == "open":
-                    columns.add(TABLES[name].end_date)
+                if f.source == name and f.agg == "open" and end:
+                    columns.add(end)
                 if f.source == name:
                     columns.update(c for c in f.where if c in TABLES[name].column_names)
                     if "source_family" in f.where:
@@ -261,7 +265,9 @@ class Engine:
             )
         return self._sources[name]
 
-    def compute(self, decisions: Decisions, features: Sequence[Feature] = FEATURES) -> dict:
+    def compute(
+        self, decisions: Decisions, features: Sequence[Feature] = FEATURES
+    ) -> dict[str, np.ndarray]:
         """Feature name -> values (one per decision, in the decisions' order).
 
         Features sharing a source and a filter are computed together, so their sorted
@@ -281,7 +287,7 @@ class Engine:
             self._sibling_pairs = self._memberships.sibling_pairs(d.child, d.day, homes=homes)
             # no siblings then: memberships that start late or cover part of the council
             self.decisions_without_household = len(d.child) - len(np.unique(homes[0]))
-        groups: dict[tuple, list[Feature]] = {}
+        groups: dict[tuple[Any, ...], list[Feature]] = {}
         for feature in features:
             groups.setdefault((feature.source, tuple(feature.where.items())), []).append(feature)
         out: dict[str, np.ndarray] = {}
@@ -312,7 +318,15 @@ class Engine:
             self._subsets[key] = events.timeline(scope).subset(events.mask(f.where))
         return self._subsets[key]
 
-    def _bound(self, kind: str, timeline: tl.Timeline, f: Feature, scope: str, d, window=None):
+    def _bound(
+        self,
+        kind: str,
+        timeline: tl.Timeline,
+        f: Feature,
+        scope: str,
+        d: Decisions,
+        window: int | None = None,
+    ) -> np.ndarray:
         key = (kind, f.source, tuple(f.where.items()), scope, window)
         if key not in self._bounds:
             if scope == "child":
@@ -325,6 +339,7 @@ class Engine:
             elif kind == "first":
                 value = tl.first_of(timeline.keys, entity)
             else:
+                assert window is not None  # "start" bounds are of a window
                 value = tl.window_start(timeline.keys, entity, day, window)
             if order is not None:
                 value[order] = value.copy()
@@ -338,7 +353,8 @@ class Engine:
             lo = self._bound("first", timeline, f, scope, d)
         else:
             lo = self._bound("start", timeline, f, scope, d, f.window_days)
-        return hi - lo
+        counts: np.ndarray = hi - lo
+        return counts
 
     def _child_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
         if f.agg == "count":
@@ -358,12 +374,14 @@ class Engine:
             started = self._count(f, events, d, "child")
             ends = events.end_timeline().subset(events.mask(f.where))
             ended = tl.known_before(ends.keys, d.child, d.day) - tl.first_of(ends.keys, d.child)
-            return ((started - ended) > 0).astype(np.int32)
+            is_open: np.ndarray = (started - ended) > 0
+            return is_open.astype(np.int32)
         raise ValueError(f"{f.name}: unknown aggregation {f.agg!r}")
 
     def _dated_household_value(self, f: Feature, events: SourceEvents, d: Decisions) -> np.ndarray:
         """Household scope from dated memberships: the records of each decision's siblings
         at the decision (``features.households``), searched in their own child timelines."""
+        assert self._sibling_pairs is not None  # set by compute() with dated memberships
         decision, sibling = self._sibling_pairs
         timeline = self._subset(events, f, "child")
         day = d.day[decision]
@@ -401,6 +419,7 @@ class Engine:
             last = hi - 1
             ok = has_household & (last >= first)
             mine = np.zeros(len(last), dtype=bool)
+            assert timeline.child is not None  # household timelines carry their children
             mine[ok] = timeline.child[last[ok]] == d.child[ok]
             last = np.where(mine, previous[np.maximum(last, 0)] if len(previous) else -1, last)
             ok &= last >= first

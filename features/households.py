@@ -53,7 +53,8 @@ class Memberships:
         )
 
     def _covering(self, rows: np.ndarray, day: np.ndarray) -> np.ndarray:
-        return (self.start[rows] < day) & (self.end[rows] >= day)
+        covering: np.ndarray = (self.start[rows] < day) & (self.end[rows] >= day)
+        return covering
 
     def homes_at(self, child: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(decision index, household code) for every household each decision's child lived in
@@ -88,8 +89,8 @@ class Memberships:
 
         by_start = np.lexsort((self.start, self.household))
         keys = tl.keys_of(self.household[by_start], self.start[by_start])
-        lo = np.searchsorted(keys, tl.keys_of(household, 0), "left")
-        hi = np.searchsorted(keys, tl.keys_of(household, day[decision]), "left")  # start < day
+        lo = np.searchsorted(keys, tl.keys_of(household, 0), side="left")
+        hi = np.searchsorted(keys, tl.keys_of(household, day[decision]), side="left")  # start < day
         sizes = np.maximum(hi - lo, 0)
         found_decision, found_sibling = [], []
         cum = np.cumsum(sizes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,7 +23,7 @@ class CanonicalFolderError(ValueError):
 @dataclass(frozen=True)
 class BuiltFeatures:
     path: Path
-    summary: dict
+    summary: dict[str, Any]
     truth_joined: bool
     seconds: float
     warning: str | None = None  # raw ids allowed in demo mode only
@@ -48,7 +49,7 @@ def check_canonical(folder: Path, demo_mode: bool) -> str | None:
 
 def build_and_write(
     canonical: Path, out: Path, settings: Settings, truth: pd.DataFrame | None
-) -> dict:
+) -> dict[str, Any]:
     """Read the canonical tables, build the table as of their reference date, write it to
     ``out``; returns the label summary with the reference date."""
     tables = store.read_tables(canonical)

@@ -11,6 +11,7 @@ No Python loop touches a row or a child.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,20 +21,20 @@ DAY_ZERO = np.datetime64("1900-01-01", "D")
 NO_DAY = -1
 
 
-def day_numbers(values) -> np.ndarray:
+def day_numbers(values: Any) -> np.ndarray:
     """Days since 1900-01-01 as int64; missing dates (NaT) become NO_DAY."""
     series = pd.Series(values)
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         series = pd.to_datetime(series)
     days = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    out = (days - DAY_ZERO).astype(np.int64)
+    out: np.ndarray = (days - DAY_ZERO).astype(np.int64)
     out[np.isnat(days)] = NO_DAY
     if (out[out != NO_DAY] < 0).any() or (out >= (1 << DAY_BITS)).any():
         raise ValueError("dates must fall between 1900-01-01 and 2617")
     return out
 
 
-def keys_of(entity: np.ndarray, day: np.ndarray) -> np.ndarray:
+def keys_of(entity: np.ndarray, day: np.ndarray | int) -> np.ndarray:
     return (np.asarray(entity, dtype=np.int64) << DAY_BITS) | np.asarray(day, dtype=np.int64)
 
 
@@ -91,7 +92,8 @@ def window_start(keys: np.ndarray, entity: np.ndarray, day: np.ndarray, days: in
 
 
 def day_of(keys: np.ndarray, index: np.ndarray) -> np.ndarray:
-    return keys[index] & ((1 << DAY_BITS) - 1)
+    days: np.ndarray = keys[index] & ((1 << DAY_BITS) - 1)
+    return days
 
 
 def previous_other_child(timeline: Timeline) -> np.ndarray:
@@ -101,6 +103,7 @@ def previous_other_child(timeline: Timeline) -> np.ndarray:
     if n == 0:
         return np.empty(0, dtype=np.int64)
     entity = timeline.keys >> DAY_BITS
+    assert timeline.child is not None, "a household timeline (built with its children)"
     new_run = np.ones(n, dtype=bool)
     new_run[1:] = (timeline.child[1:] != timeline.child[:-1]) | (entity[1:] != entity[:-1])
     run_start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))

@@ -1,27 +1,33 @@
-"""The UK Algorithmic Transparency Recording Standard (ATRS) record for a model version.
+"""The UK Algorithmic Transparency Recording Standard (ATRS) record for a model version, in the
+structure of the official template, version 3.0: Metadata, Tier 1 (overview for the public),
+Tier 2 in five sections (owner and responsibility; description and rationale; decision-making
+process; tool specification, with the model; risks, mitigations and impact assessments) and
+the optional dataset card. The JSON Schema is ``governance/schemas/atrs-3.0.schema.json``;
+every record is validated against it before it is written.
 
-Tier 1 is the short public summary; Tier 2 the detail in five areas (owner and responsibility;
-description and rationale; decision-making process and human oversight; tool specification;
-risks, mitigations and impact assessments). Each field says who filled it: ``pipeline`` for what
-frontdoor knows from the run, ``council`` for what only the council can write (left empty and
-marked "to be completed by the council"). Exported as JSON beside the report.
+Each attribute says who filled it: ``pipeline`` for what frontdoor knows from the run, ``council``
+for what only the council can write (value null, status "to be completed by the council",
+with guidance and sometimes a suggested wording).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+from dataclasses import dataclass
+from importlib import resources
 
 from frontdoor import REVIEW_NOTICE
 
 COUNCIL = "council"
 PIPELINE = "pipeline"
-TO_COMPLETE = "TO BE COMPLETED BY THE COUNCIL"
-STANDARD = "UK Algorithmic Transparency Recording Standard (ATRS), Tier 1 and Tier 2"
+TO_COMPLETE = "to be completed by the council"
+STANDARD = "UK Algorithmic Transparency Recording Standard"
+TEMPLATE_VERSION = "3.0"
+SCHEMA_FILE = "atrs-3.0.schema.json"
 
 
 @dataclass
 class Field:
-    key: str
     title: str
     value: str | None
     filled_by: str  # "pipeline" or "council"
@@ -32,205 +38,324 @@ class Field:
         return bool(self.value)
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "complete": self.complete, "value": self.value or TO_COMPLETE}
+        out = {
+            "title": self.title,
+            "value": self.value or None,
+            "filled_by": self.filled_by,
+            "status": "complete" if self.complete else TO_COMPLETE,
+        }
+        if self.guidance:
+            out["guidance"] = self.guidance
+        return out
 
 
-def council(key: str, title: str, guidance: str, draft: str | None = None) -> Field:
-    """A field only the council can complete (a pipeline draft may be offered as guidance)."""
-    text = guidance + (f" Suggested wording: {draft}" if draft else "")
-    return Field(key, title, None, COUNCIL, text)
+def council(title: str, guidance: str, draft: str | None = None) -> Field:
+    """An attribute only the council can complete (a pipeline draft may be offered)."""
+    return Field(title, None, COUNCIL, guidance + (f" Suggested wording: {draft}" if draft else ""))
 
 
-def pipeline(key: str, title: str, value: str) -> Field:
-    return Field(key, title, value, PIPELINE)
+def pipeline(title: str, value: str) -> Field:
+    return Field(title, value, PIPELINE)
 
 
-def build_atrs(facts: dict) -> dict[str, list[Field]]:
-    """The record's sections from what the pipeline knows (``facts``, see `models.report`)."""
-    label_text = facts["label_text"]
-    tier1 = [
-        pipeline(
-            "name", "Name", f"frontdoor: {label_text} flag for the children's services front door"
+def _records_text(facts: dict) -> str:
+    if facts["synthetic"]:
+        return "records of a synthetic council generated for demonstration (no real child)"
+    return "the council's own children's social care records"
+
+
+def metadata(facts: dict) -> dict[str, Field]:
+    return {
+        "title": pipeline("Title", f"frontdoor: {facts['label_text']} flag for the front door"),
+        "organisation": council("Organisation", "The local authority that uses the tool."),
+        "function": pipeline("Function", "Children's social care (front door / MASH)"),
+        "phase": council("Phase", "Pre-deployment, Beta/Pilot, Production or Retired."),
+        "geographic_region": council("Geographic region", "The area the council serves."),
+        "date_published": council("Date published", "When the council publishes the record."),
+        "date_updated": pipeline("Date updated", facts["today"]),
+        "standard_version": pipeline("Standard version", TEMPLATE_VERSION),
+    }
+
+
+def tier_1(facts: dict) -> dict[str, Field]:
+    return {
+        "name": pipeline(
+            "Name", f"frontdoor: {facts['label_text']} flag for the children's services front door"
         ),
-        pipeline(
-            "description",
-            "Plain-English description",
+        "description": pipeline(
+            "Description",
             "When a referral about a child reaches the front door (the multi-agency safeguarding "
-            "hub), frontdoor looks at what the council's own records already held about the child "
-            f"and their household before that day, estimates the chance of {label_text}, and "
-            "flags the referrals with the highest chance so that a manager looks at the child's "
-            f"history with the reasons shown. {REVIEW_NOTICE} It never decides, closes or "
-            "screens out a referral.",
+            f"hub), frontdoor looks at what {_records_text(facts)} already held about the child "
+            f"and their household before that day, estimates the chance of {facts['label_text']}, "
+            "and flags the referrals with the highest chance so that a manager looks at the "
+            f"child's history with the reasons shown. {REVIEW_NOTICE} It never decides, closes "
+            "or screens out a referral.",
         ),
-        council("website", "Website", "Where the public can read more about the tool."),
-        council("contact", "Contact email", "A contact for questions about the tool."),
-    ]
-    owner = [
-        council("organisation", "Organisation", "The local authority that uses the tool."),
-        council("team", "Team", "The team responsible (for example children's services data)."),
-        council(
-            "senior_responsible_owner",
-            "Senior responsible owner",
-            "A named role, not a person's private details.",
+        "website": council("Website", "Where the public can read more about the tool."),
+        "contact_email": council("Contact email", "A contact for questions about the tool."),
+    }
+
+
+def owner(facts: dict) -> dict[str, Field]:
+    return {
+        "organisation_or_department": council("Organisation or department", "The local authority."),
+        "team": council("Team", "The team responsible (for example children's services data)."),
+        "senior_responsible_owner": council(
+            "Senior responsible owner", "A named role, not a person's private details."
         ),
-        pipeline(
-            "third_parties",
-            "External supplier or third parties",
-            "Built with open-source software (frontdoor, scikit-learn, LightGBM, SHAP, fairlearn, "
-            "MLflow). No data leave the council's systems for training or scoring.",
+        "external_supplier_involvement": pipeline(
+            "External supplier involvement",
+            "No supplier: built with open-source software (frontdoor, scikit-learn, LightGBM, "
+            "SHAP, fairlearn, MLflow, Prefect). No data leave the council's systems.",
         ),
-        council(
-            "supplier_access",
-            "Supplier access to data",
-            "Who, if anyone, outside the council can access the data.",
+        "external_supplier": council("External supplier", "Any supplier the council uses."),
+        "companies_house_number": council("Companies House number", "The supplier's, if any."),
+        "external_supplier_role": council("External supplier role", "What the supplier does."),
+        "procurement_procedure_type": council(
+            "Procurement procedure type", "How any supplier was procured."
         ),
-    ]
-    description = [
-        pipeline("detailed_description", "Detailed description", facts["model_description"]),
-        pipeline(
-            "scope",
+        "data_access_terms": council(
+            "Data access terms for the external supplier", "Who outside the council sees data."
+        ),
+    }
+
+
+def description(facts: dict) -> dict[str, Field]:
+    return {
+        "detailed_description": pipeline("Detailed description", facts["model_description"]),
+        "scope": pipeline(
             "Scope",
-            "Referrals to children's social care at the front door of one English local authority. "
-            "Not for use outside the front door, for any other population, or to make or support a "
-            "decision about a person without professional review.",
+            "Referrals to children's social care at the front door of one English local "
+            "authority. Not for use outside the front door, for any other population, or to make "
+            "or support a decision about a person without professional review.",
         ),
-        council(
-            "benefit",
+        "benefit": council(
             "Benefit",
             "Why the council uses it.",
-            "Inspection found that a child's history was not analysed when a new referral arrived; "
-            "the flag brings repeat referrals, neglect and domestic-abuse history to a manager's "
-            "attention.",
+            "Inspection found that a child's history was not analysed when a new referral "
+            "arrived; the flag brings repeat referrals, neglect and domestic-abuse history to a "
+            "manager's attention.",
         ),
-        council("previous_process", "Previous process", "How referrals were prioritised before."),
-        pipeline(
-            "alternatives",
+        "previous_process": council("Previous process", "How referrals were prioritised before."),
+        "alternatives_considered": pipeline(
             "Alternatives considered",
             "An interpretable scorecard (regularised logistic regression) and a current-practice "
-            f"rule ({facts['rule_text']}) are evaluated beside the deployed model on the same test "
-            "periods; see the model card's performance table.",
+            f"rule ({facts['rule_text']}) are evaluated beside the deployed model on the same "
+            "test periods; see the governance report's performance table.",
         ),
-    ]
-    process = [
-        pipeline(
-            "process_integration",
+    }
+
+
+def process(facts: dict) -> dict[str, Field]:
+    return {
+        "process_integration": pipeline(
             "Process integration",
-            "Scores are written to a review queue. MASH managers open each flagged referral with its "
-            "reasons and the child's chronology and record their own decision and rationale. The "
-            "tool does not change what the front door must do with any referral.",
+            "Scores are written to a review queue. MASH managers open each flagged referral with "
+            "its reasons and the child's chronology and record their own decision and rationale. "
+            "The tool does not change what the front door must do with any referral.",
         ),
-        pipeline(
-            "provided_information",
-            "Information provided to the decision maker",
-            "A calibrated probability, a band, and the top reasons raising and lowering it, each in "
-            f"plain English from the feature catalogue. Every screen says: {REVIEW_NOTICE}",
+        "provided_information": pipeline(
+            "Provided information",
+            "A calibrated probability, a band, and the top reasons raising and lowering it, each "
+            f"in plain English from the feature catalogue. Every screen says: {REVIEW_NOTICE}",
         ),
-        pipeline("frequency_scale", "Frequency and scale of use", facts["scale_text"]),
-        pipeline(
-            "human_decisions",
+        "frequency_and_scale_of_usage": pipeline(
+            "Frequency and scale of usage", facts["scale_text"]
+        ),
+        "human_decisions_and_review": pipeline(
             "Human decisions and review",
-            "Every decision is made by a social work manager. Flags prompt review only; unflagged "
-            "referrals are handled exactly as before. Managers' decisions and their reasons are "
-            "recorded and monitored against the flags.",
+            "Every decision is made by a social work manager. Flags prompt review only; "
+            "unflagged referrals are handled exactly as before. Managers' decisions and their "
+            "reasons are recorded and monitored against the flags.",
         ),
-        council(
-            "required_training",
-            "Required training",
-            "Training managers receive before using the flags.",
+        "required_training": council(
+            "Required training", "Training managers receive before using the flags."
         ),
-        council(
-            "appeals",
-            "Appeals and review",
-            "How a family or professional can challenge the use of the tool.",
+        "appeals_and_review": council(
+            "Appeals and review", "How a family or professional can challenge the tool's use."
         ),
+    }
+
+
+def model_entry(facts: dict) -> dict[str, Field]:
+    return {
+        "model_name": pipeline("Model name", facts["model_name"]),
+        "model_version": pipeline("Model version", facts["model_version"]),
+        "model_task": pipeline("Model task", facts["model_task_text"]),
+        "model_input": pipeline("Model input", facts["features_text"]),
+        "model_output": pipeline("Model output", facts["output_text"]),
+        "model_architecture": pipeline("Model architecture", facts["model_type_text"]),
+        "model_performance": pipeline("Model performance", facts["performance_text"]),
+        "datasets": pipeline("Datasets", facts["dataset_name"]),
+        "dataset_purposes": pipeline(
+            "Dataset purposes",
+            "Training on the oldest periods, calibration on a later one, testing on rolling later "
+            "periods (temporal folds); the fairness audit on the test periods.",
+        ),
+    }
+
+
+def specification(facts: dict) -> dict:
+    return {
+        "system_architecture": pipeline("System architecture", facts["architecture_text"]),
+        "phase": council("Phase", "Pre-deployment, Beta/Pilot, Production or Retired."),
+        "maintenance": pipeline("Maintenance", facts["maintenance_text"]),
+        "models": [model_entry(facts)],
+    }
+
+
+def risks(facts: dict) -> dict:
+    assessments = [
+        {
+            "assessment_title": pipeline("Assessment title", "Fairness audit and promotion gate"),
+            "assessment_description": pipeline("Assessment description", facts["fairness_text"]),
+            "date_completed": pipeline("Date completed", facts["audit_date"]),
+            "link": pipeline("Link", "fairness/audit.html in the model's MLflow run"),
+        },
+        {
+            "assessment_title": pipeline("Assessment title", "Data protection impact assessment"),
+            "assessment_description": council("Assessment description", "The DPIA's scope."),
+            "date_completed": council("Date completed", "When the DPIA was signed off."),
+            "link": council("Link", "Where the DPIA is published or held."),
+        },
+        {
+            "assessment_title": pipeline("Assessment title", "Equality impact assessment"),
+            "assessment_description": council("Assessment description", "The EIA's scope."),
+            "date_completed": council("Date completed", "When the EIA was signed off."),
+            "link": council("Link", "Where the EIA is published or held."),
+        },
     ]
-    spec = [
-        pipeline("architecture", "System architecture", facts["architecture_text"]),
-        council("phase", "Phase", "Idea, design, development, pilot or production."),
-        pipeline("maintenance", "Maintenance", facts["maintenance_text"]),
-        pipeline("model_name", "Model name and version", facts["model_id_text"]),
-        pipeline("model_type", "Model type and task", facts["model_type_text"]),
-        pipeline("model_performance", "Model performance", facts["performance_text"]),
-        pipeline("data_sources", "Data sources", facts["data_text"]),
-        pipeline("data_description", "Data used, dates and counts", facts["data_dates_text"]),
-        pipeline("features", "Features (inputs)", facts["features_text"]),
-        pipeline(
-            "sensitive_data",
-            "Sensitive characteristics",
-            "Ethnicity, sex, age band, disability and deprivation (IDACI) are not model inputs; "
-            "they are kept beside the scores only to audit fairness.",
+    listed = [
+        (
+            "What the outcome measures",
+            "The outcome records how services responded as well as what the child needed. "
+            "Groups who are referred or watched more are labelled more, so the model can learn "
+            "and repeat that pattern.",
+            "A fairness audit compares error rates between groups before any promotion; the flag "
+            "is only ever a prompt for review.",
         ),
-        council("data_sharing", "Data sharing", "Any data sharing agreements that apply."),
-        pipeline(
-            "data_access_storage",
-            "Data access and storage",
-            "Identifiers are pseudonymised with a keyed hash before features, models, logs or "
-            "reports; no names, dates of birth or free text are kept in artifacts. Published tables "
-            "show counts from 1 to 5 as c.",
+        (
+            "Over-reliance on the flag",
+            "Managers may defer to a flag or overlook an unflagged referral.",
+            "Reasons with every flag, the review notice on every screen, decisions recorded with "
+            "rationale, and monitoring of agreement rates and drift.",
         ),
-    ]
-    risks = [
-        council("dpia", "Data protection impact assessment", "Reference and date of the DPIA."),
-        council(
-            "eia",
-            "Equality impact assessment",
-            "Reference and date of the equality impact assessment.",
-        ),
-        pipeline("fairness_audit", "Fairness audit", facts["fairness_text"]),
-        pipeline(
-            "label_limits",
-            "Risk: what the outcome measures",
-            "The outcome records how services responded as well as what the child needed. Groups "
-            "who are referred or watched more are labelled more, so the model can learn and repeat "
-            "that pattern. The fairness audit compares error rates between groups, and the flag is "
-            "only ever a prompt for review.",
-        ),
-        pipeline(
-            "automation_bias",
-            "Risk: over-reliance on the flag",
-            "Managers may defer to a flag or ignore an unflagged case. Mitigations: reasons with "
-            "every flag, the review notice on every screen, decisions recorded with rationale, and "
-            "monitoring of agreement rates and drift.",
-        ),
-        council(
-            "other_risks",
-            "Other risks and mitigations",
-            "Risks the council has identified locally and what it does about them.",
+        (
+            "A worse or unaudited model in use",
+            "A retrained model could be less accurate or less fair than the one in use.",
+            "Promotion requires the fairness gate (or a recorded override), non-inferiority to "
+            "the champion on the same test referrals and sane bands; every promotion and refusal "
+            "is in an append-only, signed log, and scoring refuses any version the log does not "
+            "name.",
         ),
     ]
     return {
-        "tier_1": tier1,
-        "owner_and_responsibility": owner,
-        "description_and_rationale": description,
-        "decision_making_process": process,
-        "tool_specification": spec,
-        "risks_mitigations_and_impact_assessments": risks,
+        "impact_assessments": assessments,
+        "risks": [
+            {
+                "risk_name": pipeline("Risk name", name),
+                "risk_description": pipeline("Risk description", text),
+                "risk_mitigation": pipeline("Risk mitigation", mitigation),
+            }
+            for name, text, mitigation in listed
+        ],
     }
+
+
+def dataset_card(facts: dict) -> dict[str, Field]:
+    return {
+        "name": pipeline("Name", facts["dataset_name"]),
+        "data_modality": pipeline("Data modality", "Tabular"),
+        "data_description": pipeline("Data description", facts["data_text"]),
+        "data_quantity": pipeline("Data quantity", facts["data_quantity_text"]),
+        "sensitive_attributes": pipeline(
+            "Sensitive attributes",
+            "Ethnicity, sex, age band, disability and deprivation (IDACI) are not model inputs; "
+            "they are kept beside the scores only to audit fairness. Identifiers are pseudonyms.",
+        ),
+        "data_completeness_and_representativeness": pipeline(
+            "Data completeness and representativeness", facts["completeness_text"]
+        ),
+        "source_data_url": council("Source data URL", "Where the source data are described."),
+        "data_collection": pipeline("Data collection", facts["collection_text"]),
+        "data_cleaning": pipeline("Data cleaning", facts["cleaning_text"]),
+        "data_sharing_agreements": council(
+            "Data sharing agreements", "Any data sharing agreements that apply."
+        ),
+        "data_access_and_storage": pipeline(
+            "Data access and storage",
+            "Identifiers are pseudonymised with a keyed hash before features, models, logs or "
+            "reports; no names, dates of birth or free text are kept in artifacts. Published "
+            "tables show counts from 1 to 5 as c.",
+        ),
+    }
+
+
+def build_atrs(facts: dict) -> dict:
+    """The record's parts (fields not yet serialised) from what the pipeline knows."""
+    return {
+        "metadata": metadata(facts),
+        "tier_1": tier_1(facts),
+        "tier_2": {
+            "owner_and_responsibility": owner(facts),
+            "description_and_rationale": description(facts),
+            "decision_making_process": process(facts),
+            "tool_specification": specification(facts),
+            "risks_mitigations_and_impact_assessments": risks(facts),
+        },
+        "dataset_cards": [dataset_card(facts)],
+    }
+
+
+def _serialise(value, path: str, fields: list[tuple[str, Field]]):
+    if isinstance(value, Field):
+        fields.append((path, value))
+        return value.as_dict()
+    if isinstance(value, dict):
+        return {k: _serialise(v, f"{path}.{k}" if path else k, fields) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_serialise(v, f"{path}[{i}]", fields) for i, v in enumerate(value)]
+    return value
+
+
+def atrs_json(parts: dict, meta: dict) -> dict:
+    """The record as JSON in the template's structure, with what the council must complete."""
+    fields: list[tuple[str, Field]] = []
+    body = _serialise(parts, "", fields)
+    record = {
+        "standard": STANDARD,
+        "template_version": TEMPLATE_VERSION,
+        "notice": REVIEW_NOTICE,
+        **meta,
+        **body,
+        "completion": {
+            "filled_by_pipeline": sum(f.filled_by == PIPELINE for _, f in fields),
+            "to_be_completed_by_council": [p for p, f in fields if not f.complete],
+        },
+    }
+    validate(record)
+    return record
+
+
+def schema() -> dict:
+    text = resources.files("frontdoor.governance").joinpath("schemas", SCHEMA_FILE).read_text()
+    return json.loads(text)
+
+
+def validate(record: dict) -> None:
+    """Raise ``jsonschema.ValidationError`` unless the record fits the ATRS v3.0 schema."""
+    import jsonschema
+
+    jsonschema.validate(record, schema(), format_checker=jsonschema.FormatChecker())
 
 
 SECTION_TITLES = {
-    "tier_1": "Tier 1: summary",
+    "metadata": "Metadata",
+    "tier_1": "Tier 1: overview",
     "owner_and_responsibility": "Tier 2 · 1. Owner and responsibility",
     "description_and_rationale": "Tier 2 · 2. Description and rationale",
-    "decision_making_process": "Tier 2 · 3. Decision-making process and human oversight",
+    "decision_making_process": "Tier 2 · 3. Decision-making process",
     "tool_specification": "Tier 2 · 4. Tool specification",
     "risks_mitigations_and_impact_assessments": "Tier 2 · 5. Risks, mitigations and impact assessments",
+    "dataset_cards": "Dataset card",
 }
-
-
-def atrs_json(sections: dict[str, list[Field]], meta: dict) -> dict:
-    """The record as JSON: every field with its value (or the to-complete marker) and filler."""
-    fields = [f for fs in sections.values() for f in fs]
-    return {
-        "standard": STANDARD,
-        "notice": REVIEW_NOTICE,
-        **meta,
-        "completion": {
-            "filled_by_pipeline": sum(f.filled_by == PIPELINE for f in fields),
-            "to_be_completed_by_council": [f.key for f in fields if not f.complete],
-        },
-        "sections": {
-            key: {"title": SECTION_TITLES[key], "fields": [f.as_dict() for f in fs]}
-            for key, fs in sections.items()
-        },
-    }

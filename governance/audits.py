@@ -3,6 +3,7 @@ tool's scores from a file, or a registered model version, written as audit.json 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def audit_scores_file(
     threshold: float,
     groups: list[str],
     out: Path,
-    references: list[str] = (),
+    references: Sequence[str] = (),
 ) -> dict:
     """Audit the scores in a file (flagged when ``score >= threshold``) over the ``groups``
     columns, gate every one of them, write the published audit to ``out``; returns it."""

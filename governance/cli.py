@@ -1,5 +1,5 @@
-"""Commands of the governance room: ``audit`` (any scores, or a registered model), ``promote``
-and ``report``."""
+"""Commands of the governance room: ``audit`` (any scores, or a registered model), ``promote``,
+``compare`` and ``report``."""
 
 from __future__ import annotations
 
@@ -129,23 +129,70 @@ def promote(
         "--override-rationale",
         help="Why a version that failed the gate may still be used.",
     ),
-    by: str | None = typer.Option(None, "--by", help="Who is promoting (required to override)."),
+    by: str | None = typer.Option(
+        None, "--by", help="Who is promoting (required; recorded in the promotion log)."
+    ),
+    features: Path | None = typer.Option(
+        None, "--features", help="Feature table whose latest referrals the band check uses."
+    ),
 ) -> None:
-    """Move the alias `champion` to VERSION, only if its fairness gate passed (or an override is recorded)."""
+    """Make VERSION champion if its gate passed (or an override is recorded), it is not worse
+    than the champion on the same test rows and its bands are sane; log it either way."""
     from frontdoor.governance import promotion  # (start-up time)
 
     settings = settings_from(ctx)
     try:
         p = promotion.promote(
-            settings, label or settings.models.primary_label, version, override_rationale, by
+            settings,
+            label or settings.models.primary_label,
+            version,
+            override_rationale,
+            by,
+            features,
         )
     except promotion.PromotionRefused as error:
-        fail(f"promotion refused. {error}", code=1)
-    how = "OVERRIDE of a failed gate (recorded)" if p.overridden else "gate passed"
-    console.print(
-        f"{p.model_name} version {p.version} is now champion ({how}); previous champion: "
-        f"{p.previous_champion or 'none'}; by {p.by} at {p.at}."
-    )
+        fail(f"promotion refused (recorded in the promotion log). {error}", code=1)
+    if p.already:
+        console.print(
+            f"{p.model_name} version {p.version} is already champion (promoted {p.at} by "
+            f"{p.by}); nothing was written."
+        )
+    else:
+        how = "OVERRIDE of a failed gate (recorded)" if p.overridden else "every guard passed"
+        console.print(
+            f"{p.model_name} version {p.version} is now champion ({how}); previous champion: "
+            f"{p.previous_champion or 'none'}; by {p.by} at {p.at}."
+        )
+        comparison = p.checks.get("comparison", {}).get("text")
+        if comparison:
+            console.print(f"compared with the champion: {comparison}")
+    print_notice()
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    challenger: str = typer.Argument(..., help="Version number or alias to compare."),
+    champion: str | None = typer.Argument(
+        None, help="Version to compare with (default: the champion the promotion log names)."
+    ),
+    label: str | None = typer.Option(None, "--label", help="The model's label (default: primary)."),
+) -> None:
+    """Two versions on the same test referrals: metrics with paired intervals, calibration, flags
+    in natural frequencies, fairness, settings and features that differ."""
+    from mlflow.exceptions import MlflowException  # (start-up time)
+
+    from frontdoor.governance import compare as comparing
+
+    settings = settings_from(ctx)
+    try:
+        found = comparing.compare(
+            settings, label or settings.models.primary_label, challenger, champion
+        )
+    except (LookupError, ValueError, MlflowException, OSError) as error:
+        fail(f"cannot compare {challenger} with {champion or 'the champion'}: {error}")
+    for line in comparing.comparison_text(found):
+        console.print(line, markup=False)
     print_notice()
 
 

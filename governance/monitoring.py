@@ -17,8 +17,10 @@ from frontdoor.governance.fairness.audit import AuditResult, run_audit
 from frontdoor.governance.fairness.publish import published_audit
 from frontdoor.governance.fairness.suppression import HIDDEN, disclosure_plan
 from frontdoor.governance.gate import GateResult, evaluate_gate
+from frontdoor.models.scoring import bands_and_flags
 from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, is_small, shown_count
 from frontdoor.settings.fairness import FairnessSettings
+from frontdoor.settings.governance import GovernanceSettings
 
 PSI_MODERATE = 0.1  # conventional reading: < 0.1 stable, 0.1-0.25 moderate, > 0.25 significant
 PSI_EPSILON = 1e-4  # share given to an empty bin so the logarithm stays finite
@@ -347,6 +349,119 @@ def published_fairness(audit: AuditResult, up_to: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns + FAIRNESS_COLUMNS + FAIRNESS_DISPARITIES)
 
 
+def calibration_drift(frame: pd.DataFrame, label: str, since: pd.Timestamp | None) -> pd.DataFrame:
+    """Per month of decision since ``since``: referrals, how many have a known (matured,
+    uncensored) outcome, the mean predicted probability and the observed rate among them.
+
+    Outcomes mature a label window after the decision, so recent months show few matured rows;
+    the gap (observed - predicted) is the calibration drift on the matured ones."""
+    columns = ["month", "referrals", "matured", "escalated", "predicted", "observed", "gap"]
+    if since is None or frame.empty:
+        return pd.DataFrame(columns=columns)
+    dates = pd.to_datetime(frame["decision_date"])
+    part = frame.loc[dates >= pd.Timestamp(since)].copy()
+    if part.empty:
+        return pd.DataFrame(columns=columns)
+    part["month"] = pd.to_datetime(part["decision_date"]).dt.to_period("M").astype(str)
+    known = part[label].notna()
+    if "censored" in part:
+        known &= ~part["censored"].astype(bool)
+    part["matured"] = known
+    part["y"] = part[label].where(known)
+    grouped = part.groupby("month", sort=True)
+    out = grouped.size().rename("referrals").to_frame()
+    out["matured"] = grouped["matured"].sum().astype(int)
+    out["escalated"] = grouped["y"].sum().astype(int)
+    matured = part[known].groupby("month")
+    out["predicted"] = matured["probability"].mean()
+    out["observed"] = matured["y"].mean()
+    out["gap"] = out["observed"] - out["predicted"]
+    return out.reset_index()[columns]
+
+
+def publish_calibration(frame: pd.DataFrame, up_to: int) -> pd.DataFrame:
+    """`calibration_drift` fit to publish: small counts (and the rates built on them) as ``c``."""
+    if frame.empty:
+        return frame.copy()
+    return publish_counts(
+        frame,
+        size="referrals",
+        parts=[["matured"]],
+        rates={"predicted": "matured", "observed": "matured", "gap": "matured"},
+        within=None,
+        up_to=up_to,
+    ).pipe(_hide_escalated, frame, up_to)
+
+
+def _hide_escalated(out: pd.DataFrame, frame: pd.DataFrame, up_to: int) -> pd.DataFrame:
+    """Escalations among matured rows: hidden when they or the non-escalated are small."""
+    for i in frame.index:
+        esc, mat = int(frame.at[i, "escalated"]), int(frame.at[i, "matured"])
+        if is_small(esc, up_to) or is_small(mat - esc, up_to) or out.at[i, "matured"] == SUPPRESSED:
+            out.at[i, "escalated"] = SUPPRESSED
+            for c in ("observed", "gap"):
+                out.at[i, c] = SUPPRESSED
+    return out
+
+
+def revisions(decisions: pd.DataFrame) -> dict:
+    """Managers' overrides of the model (decisions in force that disagree with the flag) and
+    revisions of their own earlier decisions (entries that supersede another)."""
+    if decisions.empty:
+        return {"decisions": 0, "overrides": 0, "revised": 0}
+    latest = decisions[decisions["is_latest"].astype(bool)]
+    return {
+        "decisions": int(len(latest)),
+        "overrides": int((~latest["agrees"].astype(bool)).sum()),
+        "revised": int(decisions["supersedes"].notna().sum()),
+    }
+
+
+@dataclass
+class MonitorWindow:
+    """Which decisions the monitor looks at.
+
+    Reference: the deployed model's training window. Recent: the last ``window_days`` before
+    ``as_of``. Fairness and calibration: decisions on or after ``calibration_end`` (earlier ones
+    were used to fit the model) whose outcome is known ``label_window_days`` later."""
+
+    label: str
+    as_of: pd.Timestamp
+    train_window: tuple[pd.Timestamp, pd.Timestamp]
+    window_days: int = 90
+    label_window_days: int = 365
+    calibration_end: pd.Timestamp | None = None
+
+
+@dataclass
+class MonitorRules:
+    """How the monitor flags, audits, publishes and alerts (all from the configuration)."""
+
+    flagged_bands: list[str]
+    band_order: list[str]
+    fairness: FairnessSettings
+    governance: GovernanceSettings
+    psi_alert: float = 0.25
+    up_to: int = 5
+    training_flag_rate: float | None = None  # share the flagged bands held in training
+
+    @classmethod
+    def from_settings(cls, settings) -> MonitorRules:
+        flagged = list(settings.review.flagged_bands)
+        names = list(settings.models.band_names)
+        edges = [0.0, *settings.models.band_edges, 1.0]
+        shares = dict(zip(names, np.diff(edges), strict=True))
+        return cls(
+            flagged_bands=flagged,
+            band_order=names,
+            fairness=settings.fairness,
+            governance=settings.governance,
+            psi_alert=settings.pipelines.psi_alert,
+            up_to=settings.privacy.suppress_counts_up_to,
+            training_flag_rate=float(sum(shares.get(b, 0.0) for b in flagged)),
+        )
+
+
 @dataclass
 class MonitorReport:
     """Everything one monitoring run found, ready to write and to summarise."""
@@ -362,6 +477,8 @@ class MonitorReport:
     fairness_gate: GateResult | None = None
     fairness_audit: AuditResult | None = None
     fairness_note: str = ""
+    calibration: pd.DataFrame | None = None
+    revisions: dict | None = None
 
     def headline(self) -> dict:
         shifted = self.feature_drift[self.feature_drift["status"] == "significant shift"]
@@ -410,136 +527,198 @@ def alerts_for(
     return alerts
 
 
+def use_alerts(report: MonitorReport, rules: MonitorRules) -> list[str]:
+    """Alerts on how the model is used: flag rates far from training, calibration drift on
+    matured outcomes, managers disagreeing with the flags (lines in ``governance`` settings);
+    none on fewer than ``min_alert_count`` rows, and no small count is quoted."""
+    g = rules.governance
+    out = []
+    expected = rules.training_flag_rate
+    for row in report.flag_rates.itertuples():
+        if expected and row.scored >= g.min_alert_count:
+            change = row.flag_rate / expected - 1
+            if abs(change) > g.flag_rate_change_alert:
+                out.append(
+                    f"{row.month}: {row.flag_rate:.0%} of referrals flagged, against "
+                    f"{expected:.0%} in training"
+                )
+    calibration = report.calibration if report.calibration is not None else pd.DataFrame()
+    for row in calibration.itertuples():
+        if row.matured >= g.min_alert_count and abs(row.gap) > g.calibration_drift_alert:
+            out.append(
+                f"{row.month}: observed rate {row.observed:.0%} against predicted "
+                f"{row.predicted:.0%} on matured outcomes (calibration drift)"
+            )
+    overall = report.agreement[report.agreement["dimension"] == "overall"]
+    if len(overall) and int(overall["decisions"].iloc[0]) >= g.min_alert_count:
+        rate = float(overall["agreement_rate"].iloc[0])
+        if rate < g.agreement_alert:
+            out.append(f"managers agreed with {rate:.0%} of the flags they reviewed")
+    return out
+
+
 def _suppressed_check(audit: AuditResult, check, up_to: int) -> bool:
     plan = disclosure_plan(audit, up_to)
     return plan.view((check.characteristic, check.group), check.metric) == HIDDEN
+
+
+def _drift(table, model, window: MonitorWindow, psi_alert: float) -> tuple[pd.DataFrame, dict]:
+    dates = pd.to_datetime(table["decision_date"])
+    start, end = window.train_window
+    reference = table[(dates >= start) & (dates <= end)]
+    recent = table[
+        (dates > window.as_of - pd.Timedelta(days=window.window_days)) & (dates <= window.as_of)
+    ]
+    drift = feature_drift(reference, recent, list(model.feature_names), alert=psi_alert)
+    scores = score_drift(
+        model.predict_proba(reference) if len(reference) else [],
+        model.predict_proba(recent) if len(recent) else [],
+        alert=psi_alert,
+    )
+    return drift, scores
+
+
+def scored_year(table: pd.DataFrame, model, window: MonitorWindow, rules: MonitorRules):
+    """The last year of referrals with band and flag exactly as scoring computes them."""
+    from frontdoor.governance.fairness.characteristics import derive_characteristics
+
+    dates = pd.to_datetime(table["decision_date"])
+    year = table[(dates > window.as_of - pd.Timedelta(days=365)) & (dates <= window.as_of)].copy()
+    if "decision_kind" in year:
+        year = year[year["decision_kind"] == "referral"]
+    year, groups = derive_characteristics(year)
+    scored = bands_and_flags(model, year, rules.flagged_bands)
+    year["probability"] = scored["probability"].to_numpy()
+    year["band"] = scored["band"].to_numpy()
+    year["referral_date"] = year["decision_date"]
+    return year, groups
+
+
+def monthly_flag_rates(year: pd.DataFrame, groups: dict, rules: MonitorRules):
+    """Flag rates per month, overall and per group (one row per month and group)."""
+    rates = flag_rates(year, rules.band_order, rules.flagged_bands)
+    if not len(year):
+        return rates, pd.DataFrame()
+    by_group = pd.concat(
+        [
+            flag_rates(year, rules.band_order, rules.flagged_bands, by=column)
+            .rename(columns={column: "group"})
+            .assign(characteristic=name)
+            for name, column in groups.items()
+            if name != "ethnicity_x_sex"
+        ],
+        ignore_index=True,
+    )
+    return rates, by_group
+
+
+def labelled_since_calibration(
+    table: pd.DataFrame, window: MonitorWindow, min_rows: int, up_to: int
+) -> tuple[pd.DataFrame, str]:
+    """The most recent decisions with a known outcome decided after the calibration end (the
+    model never saw them), and a note when there are none or too few."""
+    labelled = recent_labelled(
+        table, window.label, window.as_of, window.label_window_days, max(window.window_days, 180)
+    )
+    if window.calibration_end is None:
+        return labelled.iloc[0:0], (
+            "recent fairness not audited: the model's calibration end is not recorded on its "
+            "training run, so recent labelled decisions could be the ones it was fitted on"
+        )
+    cal_end = pd.Timestamp(window.calibration_end)
+    labelled = labelled[pd.to_datetime(labelled["decision_date"]) >= cal_end].reset_index(drop=True)
+    if len(labelled) < min_rows:
+        return labelled, (
+            f"recent fairness not audited yet: {shown_count(len(labelled), up_to)} labelled "
+            f"decisions after the model's calibration end ({cal_end.date()}), fewer than "
+            f"{min_rows}; decisions before it were used to fit the model"
+        )
+    return labelled, ""
+
+
+def fairness_in_use(table, model, window: MonitorWindow, rules: MonitorRules):
+    """The fairness audit (and gate) on recent labelled decisions, flagged as the queue flags."""
+    from frontdoor.governance.fairness.characteristics import derive_characteristics
+
+    labelled, note = labelled_since_calibration(
+        table, window, rules.fairness.min_group_size, rules.up_to
+    )
+    if note:
+        return None, None, None, note
+    labelled, characteristics = derive_characteristics(labelled)
+    scored = bands_and_flags(model, labelled, rules.flagged_bands)
+    labelled["probability"] = scored["probability"].to_numpy()
+    labelled["flagged"] = scored["flagged"].astype(int).to_numpy()
+    labelled["y"] = labelled[window.label].astype(int)
+    try:
+        audit = recent_fairness(
+            labelled,
+            label="y",
+            score="probability",
+            characteristics=characteristics,
+            settings=rules.fairness,
+            flagged="flagged",
+        )
+    except ValueError as exc:  # e.g. a reference group too small in a short window
+        return None, None, None, f"recent fairness not audited: {exc}"
+    return published_fairness(audit, rules.up_to), evaluate_gate(audit, rules.fairness), audit, ""
+
+
+def agreement_by_group(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Managers' agreement with the flags, by band and group."""
+    from frontdoor.governance.fairness.characteristics import derive_characteristics
+
+    if decisions.empty:
+        return decision_agreement(decisions)
+    people, group_cols = derive_characteristics(
+        table[table["decision_id"].isin(decisions["decision_id"])]
+    )
+    cols = [c for n, c in group_cols.items() if n != "ethnicity_x_sex"]
+    return decision_agreement(decisions, people, cols)
 
 
 def build_monitor_report(
     table: pd.DataFrame,
     model,
     decisions: pd.DataFrame,
-    *,
-    label: str,
-    as_of: pd.Timestamp,
-    train_window: tuple[pd.Timestamp, pd.Timestamp],
-    flagged_bands: list[str],
-    band_order: list[str],
-    window_days: int,
-    label_window_days: int,
-    fairness: FairnessSettings,
-    alert: float = 0.25,
-    calibration_end: pd.Timestamp | None = None,
-    up_to: int = 5,
+    window: MonitorWindow,
+    rules: MonitorRules,
 ) -> MonitorReport:
-    """Everything the monitor measures, from the feature table, the model in use and the
-    managers' decisions.
+    """Everything the monitor measures, from the feature table, the model in use (a
+    ``FrontDoorModel`` or its pyfunc) and the managers' decisions."""
+    from frontdoor.models.scoring import native_model
 
-    ``model`` is the deployed ``FrontDoorModel`` (``feature_names``, ``predict_proba``,
-    ``bands``). Reference: decisions in the model's training window. Recent: the last
-    ``window_days`` before ``as_of``. Fairness: the most recent decisions whose outcome is known
-    *and* that were decided on or after ``calibration_end`` (the deployed model's calibration
-    window ends there; earlier decisions are in-sample). Without it, no fairness is audited.
-    """
-    from frontdoor.governance.fairness.characteristics import derive_characteristics
-
-    dates = pd.to_datetime(table["decision_date"])
-    as_of = pd.Timestamp(as_of)
-    reference = table[(dates >= train_window[0]) & (dates <= train_window[1])]
-    recent = table[(dates > as_of - pd.Timedelta(days=window_days)) & (dates <= as_of)]
-    columns = list(model.feature_names)
-    drift = feature_drift(reference, recent, columns, alert=alert)
-    scores = score_drift(
-        model.predict_proba(reference) if len(reference) else [],
-        model.predict_proba(recent) if len(recent) else [],
-        alert=alert,
-    )
-
-    # Flag rates over the last year of referrals, overall and by group.
-    year = table[(dates > as_of - pd.Timedelta(days=365)) & (dates <= as_of)].copy()
-    if "decision_kind" in year:
-        year = year[year["decision_kind"] == "referral"]
-    year, groups = derive_characteristics(year)
-    p = model.predict_proba(year) if len(year) else np.array([])
-    year["band"] = model.bands.transform(p).astype(str) if len(year) else []
-    year["referral_date"] = year["decision_date"]
-    rates = flag_rates(year, band_order, flagged_bands)
-    by_group = (
-        pd.concat(
-            [
-                flag_rates(year, band_order, flagged_bands, by=column)
-                .rename(columns={column: "group"})
-                .assign(characteristic=name)
-                for name, column in groups.items()
-                if name != "ethnicity_x_sex"
-            ],
-            ignore_index=True,
-        )
-        if len(year)
-        else pd.DataFrame()
-    )
-
-    # Fairness on the most recent decisions whose outcome is now known.
-    fairness_frame, gate, audit, note = None, None, None, ""
-    labelled = recent_labelled(table, label, as_of, label_window_days, max(window_days, 180))
-    if calibration_end is None:
-        labelled = labelled.iloc[0:0]
-        note = (
-            "recent fairness not audited: the model's calibration end is not recorded on its "
-            "training run, so recent labelled decisions could be the ones it was fitted on"
-        )
-    else:
-        cal_end = pd.Timestamp(calibration_end)
-        labelled = labelled[pd.to_datetime(labelled["decision_date"]) >= cal_end]
-        labelled = labelled.reset_index(drop=True)
-        if len(labelled) < fairness.min_group_size:
-            note = (
-                f"recent fairness not audited yet: {shown_count(len(labelled), up_to)} labelled "
-                f"decisions after the model's calibration end ({cal_end.date()}), fewer than "
-                f"{fairness.min_group_size}; decisions before it were used to fit the model"
-            )
-    if len(labelled) >= fairness.min_group_size:
-        labelled, characteristics = derive_characteristics(labelled)
-        labelled["probability"] = model.predict_proba(labelled)
-        labelled["flagged"] = np.isin(
-            model.bands.transform(labelled["probability"].to_numpy()).astype(str), flagged_bands
-        ).astype(int)
-        labelled["y"] = labelled[label].astype(int)
-        try:
-            audit = recent_fairness(
-                labelled,
-                label="y",
-                score="probability",
-                characteristics=characteristics,
-                settings=fairness,
-                flagged="flagged",
-            )
-            fairness_frame = published_fairness(audit, up_to)
-            gate = evaluate_gate(audit, fairness)
-        except ValueError as exc:  # e.g. a reference group too small in a short window
-            fairness_frame, gate, audit = None, None, None
-            note = f"recent fairness not audited: {exc}"
-
-    # Managers' agreement with the flags, by band and group.
-    if decisions.empty:
-        agreement = decision_agreement(decisions)
-    else:
-        people, group_cols = derive_characteristics(
-            table[table["decision_id"].isin(decisions["decision_id"])]
-        )
-        cols = [c for n, c in group_cols.items() if n != "ethnicity_x_sex"]
-        agreement = decision_agreement(decisions, people, cols)
-
-    return MonitorReport(
-        as_of=as_of.date().isoformat(),
+    model = native_model(model)
+    window.as_of = pd.Timestamp(window.as_of)
+    drift, scores = _drift(table, model, window, rules.psi_alert)
+    year, groups = scored_year(table, model, window, rules)
+    rates, by_group = monthly_flag_rates(year, groups, rules)
+    fairness_frame, gate, audit, note = fairness_in_use(table, model, window, rules)
+    matured = year if window.calibration_end is None else _with_probability(table, model, window)
+    report = MonitorReport(
+        as_of=window.as_of.date().isoformat(),
         feature_drift=drift,
         score_drift=scores,
         flag_rates=rates,
         flag_rates_by_group=by_group,
         fairness=fairness_frame,
-        agreement=agreement,
-        alerts=alerts_for(drift, scores, gate, audit, up_to),
+        agreement=agreement_by_group(table, decisions),
+        alerts=alerts_for(drift, scores, gate, audit, rules.up_to),
         fairness_gate=gate,
         fairness_audit=audit,
         fairness_note=note,
+        calibration=calibration_drift(matured, window.label, window.calibration_end),
+        revisions=revisions(decisions),
     )
+    report.alerts += use_alerts(report, rules)
+    return report
+
+
+def _with_probability(table: pd.DataFrame, model, window: MonitorWindow) -> pd.DataFrame:
+    """Referrals decided since the calibration end, with the model's probability."""
+    dates = pd.to_datetime(table["decision_date"])
+    part = table[(dates >= pd.Timestamp(window.calibration_end)) & (dates <= window.as_of)].copy()
+    if "decision_kind" in part:
+        part = part[part["decision_kind"] == "referral"]
+    part["probability"] = model.predict_proba(part) if len(part) else []
+    return part

@@ -1,6 +1,10 @@
-"""The governance report for one model version: a model card and an ATRS record in one HTML file.
+"""The governance report for one model version, for a board to read in ten minutes.
 
-Self-contained (CSS and images inlined as base64), readable offline and printable. Written to
+Page one: what it predicts, for whom, how well (natural frequencies), the fairness gate with
+what failed, the comparison with the champion and the promotion record. Then the comparison in
+full (`governance.compare`), the model card (Mitchell et al. 2019 sections) and the ATRS record
+(template 3.0, validated against its schema). A banner on every page when the data are
+synthetic. The review app's look, printable to A4. Self-contained (CSS and images inlined as base64), readable offline and printable. Written to
 ``paths.reports`` (or ``--out``), with the ATRS record as JSON beside it, and both logged to the
 model's MLflow run under ``governance/``. It shows only pseudonyms, no free text, and small
 counts as ``c``; every page carries ``frontdoor.REVIEW_NOTICE``.
@@ -22,13 +26,25 @@ import pandas as pd
 from frontdoor import REVIEW_NOTICE, __version__
 from frontdoor.features.declarations import FEATURES
 from frontdoor.governance.atrs import SECTION_TITLES, atrs_json, build_atrs
+from frontdoor.governance.board import (
+    RECOMMENDATIONS,
+    card_facts,
+    caveats,
+    gate_lines,
+    how_well,
+    preprocessing_text,
+    promotion_record,
+    training_by_group,
+)
+from frontdoor.governance.compare import compare
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
-from frontdoor.governance.fairness.render import css, environment, figures
+from frontdoor.governance.fairness.render import TEMPLATES, css, environment, figures
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
+from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
-from frontdoor.models.tracking import CHAMPION, client
+from frontdoor.models.tracking import client
 from frontdoor.records.disclosure import restricted_dir, shown_count, shown_parts
 from frontdoor.settings import Settings
 
@@ -44,6 +60,10 @@ PLOTS = {
     "shap": ("plots/shap_summary.png", "SHAP summary (global explanations)"),
 }
 PERFORMANCE_METRICS = METRICS  # the evaluation's metrics, in its order
+KIND_TEXT = {
+    "lightgbm": "gradient-boosted decision trees (LightGBM)",
+    "logistic": "regularised logistic regression (a scorecard)",
+}
 
 
 @dataclass
@@ -216,85 +236,75 @@ def example_cases(
     )
 
 
-def champion_changes(settings: Settings, label: str, mv, run, metrics: pd.DataFrame | None) -> dict:
-    """What differs from the current champion: version, estimator, windows, metrics, gate."""
-    try:
-        champ = registry.get_version(settings, label, CHAMPION)
-    except Exception:
-        return {
-            "text": "There is no champion yet: this would be the first model promoted.",
-            "rows": [],
-        }
-    if str(champ.version) == str(mv.version):
-        return {"text": "This version is the current champion.", "rows": []}
-    c = client(settings)
-    crun = c.get_run(champ.run_id)
-    rows = [
-        {"what": "version", "champion": str(champ.version), "this": str(mv.version)},
-        {
-            "what": "estimator",
-            "champion": crun.data.tags.get("estimator", "?"),
-            "this": run.data.tags.get("estimator", "?"),
-        },
-        {
-            "what": "training window",
-            "champion": crun.data.params.get("deployed_train_window", "?"),
-            "this": run.data.params.get("deployed_train_window", "?"),
-        },
-        {
-            "what": "features",
-            "champion": crun.data.params.get("n_features", "?"),
-            "this": run.data.params.get("n_features", "?"),
-        },
-        {
-            "what": "fairness gate",
-            "champion": champ.tags.get(TAG_GATE, "not audited"),
-            "this": mv.tags.get(TAG_GATE, "not audited"),
-        },
+def humanised_importance(importance: pd.DataFrame | None, top: int = 15) -> list[dict]:
+    """Global importance with each feature as a phrase with its unit (no column names)."""
+    return [
+        {"phrase": feature_phrase(r["feature"]), "importance": r["importance"]}
+        for r in feature_rows(importance, top)
     ]
-    kind = run.data.tags.get("estimator", "lightgbm")
-    for m in ("auc", "average_precision", "brier", "ece", "precision_at_capacity"):
-        key = f"{kind}_{m}"
-        ckey = f"{crun.data.tags.get('estimator', kind)}_{m}"
-        rows.append(
-            {
-                "what": m,
-                "champion": _fmt(crun.data.metrics.get(ckey)),
-                "this": _fmt(run.data.metrics.get(key)),
-            }
-        )
-    return {"text": f"Compared with the current champion, version {champ.version}.", "rows": rows}
 
 
-def gather(settings: Settings, label: str, ref: str, features: Path | None = None) -> dict:
-    """Everything the report shows, read from the registry, the run and its artifacts."""
+def atrs_view(record: dict) -> list[tuple[str, list[list[tuple[str, dict]]]]]:
+    """The record's sections as (title, tables of (attribute, field)) for the template."""
+
+    def fields(block: dict) -> list[tuple[str, dict]]:
+        return [(k, v) for k, v in block.items() if isinstance(v, dict) and "status" in v]
+
+    def blocks(section: dict) -> list[list[tuple[str, dict]]]:
+        out = [fields(section)] if fields(section) else []
+        for value in section.values():
+            if isinstance(value, list):
+                out += [fields(item) for item in value]
+        return out
+
+    view = [(SECTION_TITLES["metadata"], blocks(record["metadata"]))]
+    view.append((SECTION_TITLES["tier_1"], blocks(record["tier_1"])))
+    for key, section in record["tier_2"].items():
+        view.append((SECTION_TITLES[key], blocks(section)))
+    view.append((SECTION_TITLES["dataset_cards"], [fields(c) for c in record["dataset_cards"]]))
+    return view
+
+
+def _scorer_text(scorer: str, kind: str) -> str:
+    if scorer == kind:
+        return "this model"
+    if scorer == "rule":
+        return "current-practice rule"
+    if scorer.startswith("gap:"):
+        return "oracle minus this model"
+    return {"logistic": "scorecard", "lightgbm": "gradient-boosted trees", "oracle": "oracle"}.get(
+        scorer, scorer
+    )
+
+
+def _evidence(settings: Settings, label: str, ref: str):
+    """The version, its run, its test predictions and its audit (re-run on the same data and
+    seed when it was audited: the same figures as logged)."""
     mv = registry.get_version(settings, label, ref)
-    c = client(settings)
-    run = c.get_run(mv.run_id)
-    up_to = settings.privacy.suppress_counts_up_to
     pred = registry.test_predictions(settings, mv.run_id)
     if mv.tags.get(TAG_GATE) in ("pass", "fail") and mv.tags.get(TAG_AUDIT_RUN) == mv.run_id:
-        audit, gate = audit_predictions(pred, settings)  # same data and seed: the logged numbers
+        audit, gate = audit_predictions(pred, settings)
     else:
         done = audit_model_version(settings, label, mv.version)
         audit, gate = done.audit, done.gate
         mv = registry.get_version(settings, label, mv.version)
-    record = published_audit(audit, up_to, gate)
-    record["method"]["gated_metrics"] = list(settings.fairness.gated_metrics)
+    return mv, client(settings).get_run(mv.run_id), pred, audit, gate
+
+
+def _run_files(mv) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         images = {k: (_image(mv.run_id, p, folder), title) for k, (p, title) in PLOTS.items()}
         importance = _csv(mv.run_id, "model_card/global_importance.csv", folder)
         bands = _csv(mv.run_id, "model_card/bands.csv", folder)
-        splits = _csv(mv.run_id, "metrics/splits.csv", folder)
-    try:
-        metrics = registry.run_metrics(settings, mv.run_id)
-    except Exception:
-        metrics = None
-    synthetic = run.data.tags.get("has_oracle") == "True" or "oracle_probability" in pred
-    examples, examples_note = example_cases(
-        settings, label, str(mv.version), pred, features, synthetic
-    )
+    return images, importance, bands
+
+
+def _facts(
+    settings: Settings, label: str, mv, run, pred: pd.DataFrame, gate, synthetic: bool
+) -> dict:
+    """What the ATRS record and the card say, from the run."""
+    up_to = settings.privacy.suppress_counts_up_to
     kind = run.data.tags.get("estimator", "unknown")
     auc = run.data.metrics.get(f"{kind}_auc")
     label_text = LABEL_TEXT.get(label, label)
@@ -305,78 +315,161 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
             n_rows = json.loads(d.dataset.profile).get("num_rows")
     n_features = run.data.params.get("n_features", "?")
     rule_n = settings.models.current_practice_rule_min_referrals_12m
-    facts = {
+    records = (
+        "records of a synthetic council generated for demonstration (no real child)"
+        if synthetic
+        else "the council's own children's social care records"
+    )
+    return {
+        "title": f"{label_text[0].upper()}{label_text[1:]} flag",
+        "synthetic": synthetic,
+        "today": datetime.now(UTC).date().isoformat(),
         "label_text": label_text,
         "rule_text": f"flag when {rule_n} or more referrals in the previous 12 months",
         "model_description": (
-            f"A {kind} model estimates, for each referral, the probability of {label_text}, from "
-            f"{n_features} features of the child's and household's earlier records (only what was "
-            "known before the referral date). Probabilities are calibrated on a later period than "
-            "the model was fitted on and grouped in bands; each score carries the reasons that "
-            "raise and lower it (SHAP contributions rendered as sentences)."
+            f"A {KIND_TEXT.get(kind, kind)} estimates, for each referral, the probability of "
+            f"{label_text}, from {n_features} features of the child's and household's earlier "
+            "records (only what was known before the referral date). Probabilities are calibrated "
+            "on a later period than the model was fitted on and grouped in bands; each score "
+            "carries the reasons that raise and lower it."
         ),
         "scale_text": (
-            f"Every new referral is scored (nightly by default). Review capacity is "
-            f"{settings.models.review_capacity_per_week} referrals a week; the highest scores up to "
-            "that capacity are flagged."
+            "Every new referral is scored (nightly by default); referrals in the bands "
+            f"{', '.join(settings.review.flagged_bands)} go to the review queue (review capacity "
+            f"{settings.models.review_capacity_per_week} referrals a week)."
         ),
         "architecture_text": (
             "Council extracts (Annex A, CIN census, police notifications) are ingested, validated "
             "and pseudonymised; point-in-time features are computed; the model is trained, "
-            "calibrated, audited and registered in MLflow; Prefect flows score new referrals into "
-            "a review queue used in a browser by MASH managers."
+            "calibrated, audited and registered in MLflow; promotion is guarded and logged; "
+            "Prefect flows score new referrals into a review queue used by MASH managers."
         ),
         "maintenance_text": (
             "Retrained monthly on the newest complete outcomes; every version is audited for "
-            "fairness and promoted only through the gate (or a recorded override); drift and "
-            "managers' agreement are monitored weekly."
+            "fairness and promoted only through its guards (the gate or a recorded override, "
+            "non-inferiority to the champion, sane bands); drift, calibration, flag rates by group "
+            "and managers' agreement are monitored weekly."
         ),
-        "model_id_text": f"{mv.name}, version {mv.version} (MLflow run {mv.run_id})",
-        "model_type_text": f"{kind} binary classifier (calibrated); task: flag referrals for review by predicted {label_text}.",
+        "model_name": mv.name,
+        "model_version": str(mv.version),
+        "model_task_text": f"Flag referrals for professional review by the predicted chance of {label_text}.",
+        "output_text": "A calibrated probability, a band (low, medium, high, very high) and the top reasons raising and lowering it.",
+        "model_type_text": f"{KIND_TEXT.get(kind, kind)}, calibrated ({settings.models.calibration_method}), banded on the training distribution.",
         "performance_text": (
-            f"Overall test AUC {_fmt(auc)} across {pred['fold'].nunique()} rolling test periods; "
-            "see the model card for intervals, calibration and the comparison with the "
-            "current-practice rule."
+            f"Test AUC {_fmt(auc)} across {pred['fold'].nunique()} rolling test periods; see the "
+            "governance report for intervals, calibration and the comparison with the "
+            "current-practice rule and with the champion."
         ),
-        "data_text": "The council's own children's social care records: contacts, referrals, assessments (with factors), Section 47 enquiries, child protection plans, early help and police domestic-abuse notifications.",
+        "dataset_name": f"Front-door feature table ({records})",
+        "data_text": f"From {records}: contacts, referrals, assessments (with factors), Section 47 enquiries, child protection plans, early help and police domestic-abuse notifications.",
+        "data_quantity_text": (
+            f"{n_rows if n_rows is not None else 'see the run'} decisions with {n_features} "
+            f"features; {shown_count(len(pred), up_to)} test decisions."
+        ),
+        "completeness_text": (
+            "Every referral in the extract's period; referrals whose 12-month outcome had not ended "
+            "are left out of training and testing (censored). Groups and their outcome rates are in "
+            "the model card; sensitive characteristics with missing values are audited as 'Not "
+            "recorded'."
+        ),
+        "collection_text": "Recorded by council staff in the case management system in the course of their work, and exported as statutory returns (Annex A, CIN census).",
+        "cleaning_text": preprocessing_text(settings),
         "data_dates_text": (
             f"Test decisions from {dates.min().date()} to {dates.max().date()} "
             f"({shown_count(len(pred), up_to)} decisions); labelled decisions used: "
-            f"{n_rows if n_rows is not None else 'see the run'}; the deployed model's training window: "
-            f"{run.data.params.get('deployed_train_window', 'see the run')}."
+            f"{n_rows if n_rows is not None else 'see the run'}; the deployed model's training "
+            f"window: {run.data.params.get('deployed_train_window', 'see the run').replace('..', ' to ')}."
         ),
-        "features_text": f"{n_features} declared features (see the feature catalogue): repeat contacts and re-referrals, cumulative neglect, prior domestic abuse, other history, household history, the child's age.",
+        "features_text": f"{n_features} declared features (see the feature catalogue): repeat contacts and re-referrals, cumulative neglect, prior domestic abuse, other history, household history, the child's age. Sensitive characteristics are not inputs.",
         "fairness_text": f"Gate {'passed' if gate.passed else 'FAILED'}: {gate.summary()}. Rule: {gate.rule}",
+        "audit_date": str(mv.tags.get("fairness.audited_at", datetime.now(UTC).isoformat()))[:10],
+        "kind": kind,
+        "auc": auc,
     }
-    sections = build_atrs(facts)
+
+
+def _board(settings: Settings, run, pred: pd.DataFrame, facts: dict) -> dict:
+    up_to = settings.privacy.suppress_counts_up_to
+    flags, _ = audit_flags(pred, settings)
+    kind = facts["kind"]
+    dates = pd.to_datetime(pred["decision_date"])
+    return {
+        "test_referrals": shown_count(len(pred), up_to),
+        "test_from": str(dates.min().date()),
+        "test_to": str(dates.max().date()),
+        "how_well": how_well(
+            pred, flags, list(settings.review.flagged_bands), up_to, facts["label_text"]
+        ),
+        "auc": facts["auc"],
+        "auc_low": run.data.metrics.get(f"{kind}_auc_ci_low"),
+        "auc_high": run.data.metrics.get(f"{kind}_auc_ci_high"),
+    }
+
+
+def gather(settings: Settings, label: str, ref: str, features: Path | None = None) -> dict:
+    """Everything the report shows, read from the registry, the run, its artifacts and the
+    promotion log."""
+    mv, run, pred, audit, gate = _evidence(settings, label, ref)
+    up_to = settings.privacy.suppress_counts_up_to
+    record = published_audit(audit, up_to, gate)
+    record["method"]["gated_metrics"] = list(settings.fairness.gated_metrics)
+    images, importance, bands = _run_files(mv)
+    try:
+        metrics = registry.run_metrics(settings, mv.run_id)
+    except Exception:
+        metrics = None
+    synthetic = run.data.tags.get("has_oracle") == "True" or "oracle_probability" in pred
+    examples, examples_note = example_cases(
+        settings, label, str(mv.version), pred, features, synthetic
+    )
+    facts = _facts(settings, label, mv, run, pred, gate, synthetic)
+    board = _board(settings, run, pred, facts)
     meta = {
+        "synthetic_data": synthetic,
         "model": {"name": mv.name, "version": str(mv.version), "run_id": mv.run_id, "label": label},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "frontdoor_version": __version__,
     }
+    atrs = atrs_json(build_atrs(facts), meta)
+    performance = performance_rows(metrics)
+    for r in performance:
+        r["scorer_text"] = _scorer_text(r["scorer"], facts["kind"])
     return {
         "mv": mv,
         "run": run,
         "label": label,
-        "label_text": label_text,
-        "kind": kind,
+        "label_text": facts["label_text"],
+        "kind_text": KIND_TEXT.get(facts["kind"], facts["kind"]),
+        "synthetic": synthetic,
         "audit": audit,
         "gate": gate,
+        "gate_lines": gate_lines(gate),
         "record": record,
         "figures": figures(audit, up_to),
         "images": images,
-        "importance": feature_rows(importance),
-        "bands": bands.round(3).to_dict("records") if bands is not None else [],
-        "splits": splits.to_dict("records") if splits is not None else [],
+        "importance": humanised_importance(importance),
+        "bands": bands.to_dict("records") if bands is not None else [],
         "data": data_summary(pred, up_to),
-        "performance": performance_rows(metrics),
+        "by_group": training_by_group(pred, up_to),
+        "performance": performance,
+        "performance_metrics": list(PERFORMANCE_METRICS),
+        "metric_names": {m: metric_name(m) for m in PERFORMANCE_METRICS},
         "examples": examples,
         "examples_note": examples_note,
-        "changes": champion_changes(settings, label, mv, run, metrics),
+        "comparison": compare(settings, label, str(mv.version)).as_dict(),
+        "promotions": promotion_record(settings, mv.name, str(mv.version)),
+        "board": board,
+        "card": card_facts(settings, run, synthetic),
+        "caveats": caveats(synthetic, board["how_well"].get("rules_differ")),
+        "recommendations": RECOMMENDATIONS,
+        "preprocessing": facts["cleaning_text"],
         "facts": facts,
-        "atrs_sections": sections,
-        "atrs": atrs_json(sections, meta),
+        "atrs": atrs,
+        "atrs_view": atrs_view(atrs),
         "meta": meta,
+        "up_to": up_to,
+        "rule_n": settings.models.current_practice_rule_min_referrals_12m,
+        "flagged_bands": list(settings.review.flagged_bands),
     }
 
 
@@ -385,9 +478,8 @@ def render(context: dict) -> str:
     return template.render(
         **context,
         css=css(),
+        report_css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
         notice=REVIEW_NOTICE,
-        section_titles=SECTION_TITLES,
-        promotion={k: v for k, v in context["mv"].tags.items() if k.startswith("promotion.")},
     )
 
 

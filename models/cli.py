@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from frontdoor.command_support import console, print_frame, print_notice, settings_from, sub_app
+from frontdoor.command_support import (
+    console,
+    fail,
+    print_frame,
+    print_notice,
+    settings_from,
+    sub_app,
+)
 
 app = sub_app()
 FEATURES_HELP = "Feature table (Parquet)."
@@ -73,12 +80,15 @@ def score(
     out: Path | None = typer.Option(None, "--out", help="Output Parquet file."),
 ) -> None:
     """Score referrals with a registered model: probability, band and reasons for review."""
-    from frontdoor.models.run import score_file  # (start-up time)
+    from frontdoor.models.registry import NotPromoted  # (start-up time)
+    from frontdoor.models.run import score_file
 
     settings = settings_from(ctx)
     path = _features(settings, features)
     try:
         done = score_file(settings, path, label or settings.models.primary_label, model, since, out)
+    except NotPromoted as refused:  # only the champion the promotion log names scores
+        fail(str(refused), code=1)
     except LookupError as error:
         raise typer.BadParameter(str(error), param_hint="--model") from None
     console.print(

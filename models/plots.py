@@ -1,18 +1,22 @@
-"""The run's plots: ROC, precision-recall, reliability diagram and the SHAP beeswarm (PNG)."""
+"""The run's plots: ROC, precision-recall, reliability diagram and the SHAP beeswarm.
+
+Each plot is built as a ``matplotlib.figure.Figure`` without pyplot (``roc_figure``, ...), so
+that drawing in a flow's worker thread needs no GUI backend and importing this module chooses
+no backend: a notebook shows the same figures inline. ``roc_curves`` and friends write them as
+PNG files for the run's artifacts.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
-from frontdoor.models.stats import reliability_table  # noqa: E402
+from frontdoor.models.stats import reliability_table
 
 SCORERS = {
     "probability_lightgbm": "LightGBM",
@@ -28,35 +32,48 @@ def _scorers(pred: pd.DataFrame, with_oracle: bool):
             yield column, name
 
 
-def roc_curves(pred: pd.DataFrame, path: Path, with_oracle: bool = True) -> Path:
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+def roc_figure(pred: pd.DataFrame, with_oracle: bool = True) -> Figure:
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
     for column, name in _scorers(pred, with_oracle):
         fpr, tpr, _ = roc_curve(pred["y"], pred[column])
         ax.plot(fpr, tpr, label=name, lw=1.5)
     ax.plot([0, 1], [0, 1], ls=":", c="grey")
     ax.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC, test folds")
     ax.legend(loc="lower right", fontsize=8)
-    return _save(fig, path)
+    return fig
 
 
-def pr_curves(pred: pd.DataFrame, path: Path, with_oracle: bool = True) -> Path:
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+def pr_figure(pred: pd.DataFrame, with_oracle: bool = True) -> Figure:
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
     for column, name in _scorers(pred, with_oracle):
         precision, recall, _ = precision_recall_curve(pred["y"], pred[column])
         ax.plot(recall, precision, label=name, lw=1.5)
     ax.axhline(pred["y"].mean(), ls=":", c="grey", label="base rate")
     ax.set(xlabel="Recall", ylabel="Precision", title="Precision-recall, test folds")
     ax.legend(loc="upper right", fontsize=8)
-    return _save(fig, path)
+    return fig
 
 
-def reliability(pred: pd.DataFrame, path: Path, bins: int = 10) -> Path:
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+def reliability_figure(
+    pred: pd.DataFrame, bins: int = 10, columns: dict[str, str] | None = None
+) -> Figure:
+    """Observed rate against mean predicted probability per decile of prediction.
+
+    ``columns`` maps prediction columns to legend names (default: LightGBM, logistic, oracle).
+    """
+    columns = columns or {
+        c: SCORERS[c]
+        for c in ("probability_lightgbm", "probability_logistic", "oracle_probability")
+    }
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
     top = 0.0
-    for column in ("probability_lightgbm", "probability_logistic", "oracle_probability"):
+    for column, name in columns.items():
         if column in pred.columns:
             t = reliability_table(pred["y"].to_numpy(float), pred[column].to_numpy(float), bins)
-            ax.plot(t["predicted"], t["observed"], marker="o", label=SCORERS[column], lw=1.2)
+            ax.plot(t["predicted"], t["observed"], marker="o", label=name, lw=1.2)
             top = max(top, float(t[["predicted", "observed"]].to_numpy().max()))
     top = min(1.0, top * 1.05 + 0.01)
     ax.plot([0, top], [0, top], ls=":", c="grey", label="perfect calibration")
@@ -68,25 +85,56 @@ def reliability(pred: pd.DataFrame, path: Path, bins: int = 10) -> Path:
         ylim=(0, top),
     )
     ax.legend(loc="upper left", fontsize=8)
-    return _save(fig, path)
+    return fig
 
 
-def shap_beeswarm(contributions: np.ndarray, X: pd.DataFrame, path: Path, top: int = 20) -> Path:
+def shap_beeswarm_figure(contributions: np.ndarray, X: pd.DataFrame, top: int = 20) -> Figure:
+    """shap's beeswarm (it draws on pyplot's current figure, so pyplot is needed here)."""
     import shap
 
+    plt = _pyplot()
     plt.figure()
     shap.summary_plot(
         contributions, X, max_display=top, show=False, plot_size=(8, 0.35 * top + 1.5)
     )
     fig = plt.gcf()
     fig.suptitle("Contributions to the log-odds (SHAP), newest test window", fontsize=10)
-    return _save(fig, path)
+    fig.tight_layout()
+    plt.close(fig)  # handed back, not left open in pyplot's list (a notebook displays it)
+    return fig
 
 
-def _save(fig, path: Path) -> Path:
+def roc_curves(pred: pd.DataFrame, path: Path, with_oracle: bool = True) -> Path:
+    return _save(roc_figure(pred, with_oracle), path)
+
+
+def pr_curves(pred: pd.DataFrame, path: Path, with_oracle: bool = True) -> Path:
+    return _save(pr_figure(pred, with_oracle), path)
+
+
+def reliability(pred: pd.DataFrame, path: Path, bins: int = 10) -> Path:
+    return _save(reliability_figure(pred, bins), path)
+
+
+def shap_beeswarm(contributions: np.ndarray, X: pd.DataFrame, path: Path, top: int = 20) -> Path:
+    return _save(shap_beeswarm_figure(contributions, X, top), path)
+
+
+def _pyplot():
+    """pyplot, for shap. Outside IPython (the CLI, flows, workers) Agg is chosen first, so no
+    GUI window is ever opened from a worker thread; a notebook keeps its inline backend."""
+    import matplotlib
+
+    if "IPython" not in sys.modules and "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

@@ -16,6 +16,7 @@ from mlflow.entities.model_registry import ModelVersion
 
 from frontdoor.models import tracking
 from frontdoor.models.bundle import FrontDoorModel
+from frontdoor.models.promotion_log import promotion_log
 from frontdoor.models.tracking import CHALLENGER, CHAMPION, METRICS_ARTIFACT, PREDICTIONS_ARTIFACT
 from frontdoor.settings import Settings
 
@@ -26,6 +27,9 @@ __all__ = [
     "get_version",
     "run_id_of",
     "load_pyfunc",
+    "load_promoted",
+    "promoted_version",
+    "NotPromoted",
     "load_native",
     "set_version_tags",
     "set_alias",
@@ -68,6 +72,47 @@ def load_pyfunc(settings: Settings, label: str, ref: str | int = CHALLENGER):
     """The logged pyfunc: ``predict(features)`` -> probability, band, reasons_json."""
     tracking.client(settings)
     return mlflow.pyfunc.load_model(_uri(settings, label, ref))
+
+
+class NotPromoted(RuntimeError):
+    """A version the promotion log does not name as champion was asked for scoring."""
+
+
+def promoted_version(settings: Settings, label: str, ref: str | int = CHAMPION) -> ModelVersion:
+    """The version ``ref`` names, if and only if the promotion log says it is the champion.
+
+    The alias alone proves nothing (anyone with registry access can move it); the log is
+    append-only and keyed (`models.promotion_log`). Raises `NotPromoted` with what to do."""
+    c = tracking.client(settings)
+    name = model_name(settings, label)
+    mv = get_version(settings, label, ref)
+    entry = promotion_log(settings, c).champion(name)
+    if entry is None:
+        raise NotPromoted(
+            f"No version of {name} has ever been promoted (the promotion log holds no promotion), "
+            f"so version {mv.version} cannot score referrals. Promote one with `frontdoor promote`."
+        )
+    if str(entry["version"]) == str(mv.version):
+        return mv
+    said = f"the alias {ref!r} points at" if not str(ref).isdigit() else "you asked for"
+    raise NotPromoted(
+        f"Refused: {said} version {mv.version} of {name}, but the promotion log says the champion "
+        f"is version {entry['version']} (promoted {entry['at']} by {entry['by']}). "
+        + (
+            "The alias was moved by hand, outside `frontdoor promote`, so the gate, the "
+            "comparison with the champion and the band check were never applied. "
+            if not str(ref).isdigit()
+            else ""
+        )
+        + f"Promote version {mv.version} with `frontdoor promote`, or point {CHAMPION!r} back "
+        f"at version {entry['version']}."
+    )
+
+
+def load_promoted(settings: Settings, label: str, ref: str | int = CHAMPION):
+    """The pyfunc of the promoted champion (see `promoted_version`), and its version."""
+    mv = promoted_version(settings, label, ref)
+    return load_pyfunc(settings, label, mv.version), mv
 
 
 def load_native(settings: Settings, label: str, ref: str | int = CHALLENGER) -> FrontDoorModel:

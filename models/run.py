@@ -93,7 +93,8 @@ def score_file(
         raise LookupError(
             f"No model {registry.model_name(settings, label)} at {model!r}: {exc}"
         ) from exc
-    loaded = registry.load_pyfunc(settings, label, version.version)
+    # only the version the promotion log names as champion scores (registry.NotPromoted)
+    loaded, version = registry.load_promoted(settings, label, model)
     scored = score_referrals(
         loaded, rows, label=label, model_name=version.name, model_version=version.version
     )

@@ -8,12 +8,46 @@ professional review, never a decision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from frontdoor.models.bundle import OUTPUT_COLUMNS, FrontDoorModel
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, SCORED_REFERRAL_SCHEMA
+
+
+def flag_mask(bands: Iterable[str], flagged_bands: Iterable[str]) -> np.ndarray:
+    """Which referrals the queue flags for review: those whose band is one of ``flagged_bands``.
+
+    The one flag rule: the score flow, the review queue's counts and the monitor all call it."""
+    return np.isin(np.asarray(list(bands), dtype=object).astype(str), list(flagged_bands))
+
+
+def native_model(model) -> FrontDoorModel:
+    """The ``FrontDoorModel`` behind a loaded pyfunc (or the model itself)."""
+    if isinstance(model, FrontDoorModel):
+        return model
+    return model.unwrap_python_model().model
+
+
+def bands_and_flags(model, frame: pd.DataFrame, flagged_bands: Iterable[str]) -> pd.DataFrame:
+    """Probability, band and flag per row (index preserved), computed exactly as scoring does:
+    the band from the model's margin (log-odds) against its training edges, the probability from
+    its calibration map, the flag from `flag_mask`. No reasons (the monitor needs none)."""
+    if len(frame) == 0:
+        return pd.DataFrame(
+            {
+                "probability": pd.Series(dtype="float64"),
+                "band": pd.Series(dtype="str"),
+                "flagged": pd.Series(dtype="bool"),
+            },
+            index=frame.index,
+        )
+    out = native_model(model).score_frame(frame, with_reasons=False)
+    out["flagged"] = flag_mask(out["band"], flagged_bands)
+    return out
 
 
 def _outputs(model, frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,9 +2,12 @@
 
 One experiment per label (``<prefix>-<label>``). Each run records the parameters and full
 configuration, the data's digest and source, the git commit and package versions, metrics
-per fold and overall (with CI bounds), the plots, the scorecard, the feature catalogue, the
-test-fold predictions (pseudonymised ids only) and the model as a pyfunc. Each run registers
-a new version of ``<prefix>-<label>`` and points the alias ``challenger`` at it.
+overall (with CI bounds for the registered estimator's headline metrics) and per fold (one
+key per metric, the fold as its step, so they plot), the plots, the scorecard, the feature catalogue, the
+test-fold predictions (pseudonymised ids only) and the model as a pyfunc. Each run has a readable
+name and a description, registers a new version of ``<prefix>-<label>`` (logged as models from
+code) and points the alias ``challenger`` at it; the version's description is rewritten when it
+is audited and when it is promoted (`describe_version`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities import Metric
 from mlflow.models import infer_signature
 
 from frontdoor import REVIEW_NOTICE
@@ -29,7 +33,7 @@ from frontdoor.models.artifacts import (  # noqa: F401 - the artifact paths are 
     PREDICTIONS_ARTIFACT,
     write_run_artifacts,
 )
-from frontdoor.models.pyfunc import FrontDoorPyfunc, pip_requirements
+from frontdoor.models.pyfunc import BUNDLE, CODE_FILE, pip_requirements, write_bundle
 from frontdoor.models.train import Backtest
 from frontdoor.records.disclosure import redact_url
 from frontdoor.settings import Settings
@@ -161,7 +165,12 @@ def log_run(
     name = model_name(settings, result.label)
     deployed = result.deployed
     commit = git_commit(settings)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+    name_of_run = run_name or readable_run_name(result, settings)
+    with mlflow.start_run(
+        experiment_id=experiment_id,
+        run_name=name_of_run,
+        description=run_description(result, settings),
+    ) as run:
         run_id = run.info.run_id
         params: dict[str, str] = {}
         _flat("models", settings.models.model_dump(mode="json"), params)
@@ -194,37 +203,17 @@ def log_run(
             name=f"feature-table-{result.label}",
         )
         mlflow.log_input(dataset, context="training")
-        metrics = result.metrics
-        overall: dict[str, float] = {}
-        per_fold: dict[str, float] = {}
-        for r in metrics.itertuples(index=False):
-            for suffix, v in (("", r.value), ("_ci_low", r.ci_low), ("_ci_high", r.ci_high)):
-                if v is not None and np.isfinite(v):
-                    key = _metric_key(r.fold, r.scorer, r.metric, suffix)
-                    (overall if r.fold == "overall" else per_fold)[key] = float(v)
-        overall["training_seconds"] = float(result.seconds.get("total", 0.0))
+        overall, per_fold = split_metrics(result)
         # overall metrics before the model (MLflow links them to it); per-fold ones after, as
-        # linking copies each metric's history (seconds for hundreds of metrics)
+        # linking copies each metric's history
         mlflow.log_metrics(overall)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             write_run_artifacts(result, folder, settings)
             mlflow.log_artifacts(str(folder))
-        example = result.explain_rows[deployed.input_columns].head(5).reset_index(drop=True)
-        example = example.astype(
-            {c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c])}
-        )
-        output = deployed.score_frame(example)
-        signature = infer_signature(example, output)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=FrontDoorPyfunc(deployed),
-            signature=signature,
-            input_example=example,
-            pip_requirements=pip_requirements(),
-            registered_model_name=name,
-        )
-        mlflow.log_metrics(per_fold)
+        info = log_model_from_code(result, name)
+        for start in range(0, len(per_fold), 900):  # at most 1000 metrics per batch
+            c.log_batch(run_id, metrics=per_fold[start : start + 900])
         version = str(info.registered_model_version)
     c.set_registered_model_alias(name, CHALLENGER, version)
     overall_auc = result.metric(deployed.kind, "auc")["value"]
@@ -240,17 +229,103 @@ def log_run(
         tags["oracle_auc_gap"] = f"{result.metric('gap:' + deployed.kind, 'auc')['value']:.4f}"
     for k, v in tags.items():
         c.set_model_version_tag(name, version, k, v)
-    c.update_model_version(
+    c.set_model_version_tag(
         name,
         version,
-        description=(
-            f"{deployed.kind} for {result.label}, calibrated ({settings.models.calibration_method})"
-            f" and banded on its training window; backtest AUC {overall_auc:.3f} on "
-            f"{len(result.folds)} temporal folds (run {run_id}). Fairness audit pending. "
-            + REVIEW_NOTICE
-        ),
+        DESCRIPTION_BASE_TAG,
+        f"{deployed.kind} for {result.label}, calibrated ({settings.models.calibration_method})"
+        f" and banded on its training window; backtest AUC {overall_auc:.3f} on "
+        f"{len(result.folds)} temporal folds (run {name_of_run}, {run_id}).",
     )
+    describe_version(settings, name, version, "Fairness audit pending.", part="audit")
     return RunRecord(run_id, experiment_id, name, version, f"models:/{name}/{version}")
+
+
+def log_model_from_code(result: Backtest, name: str):
+    """Log the deployed model as models from code (its code file, and the fitted model as the
+    ``bundle`` artifact) with signature and input example, registering a version of ``name``."""
+    deployed = result.deployed
+    example = result.explain_rows[deployed.input_columns].head(5).reset_index(drop=True)
+    example = example.astype(
+        {c: "float64" for c in example.columns if pd.api.types.is_numeric_dtype(example[c])}
+    )
+    signature = infer_signature(example, deployed.score_frame(example))
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = write_bundle(deployed, Path(tmp) / "frontdoor-model.pkl")
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(CODE_FILE),
+            artifacts={BUNDLE: str(bundle)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=name,
+        )
+
+
+DESCRIPTION_BASE_TAG = "description.base"
+HEADLINE_CI_METRICS = ("auc", "average_precision", "precision_at_capacity", "recall_at_capacity")
+
+
+def readable_run_name(result: Backtest, settings: Settings) -> str:
+    """E.g. "escalation_12m lightgbm, 3 folds to 2026-06 (seed 7)": what the run is, at a glance."""
+    last = max((f.fold.test_end for f in result.folds), default=None)
+    until = f" to {pd.Timestamp(last):%Y-%m}" if last is not None else ""
+    return (
+        f"{result.label} {result.deployed.kind}, {len(result.folds)} folds{until} "
+        f"(seed {settings.models.seed})"
+    )
+
+
+def run_description(result: Backtest, settings: Settings) -> str:
+    """The run's description in the MLflow UI (markdown)."""
+    kind = result.deployed.kind
+    auc = result.metric(kind, "auc")
+    return (
+        f"**{result.label}**: {kind}, calibrated ({settings.models.calibration_method}), "
+        f"{len(result.columns)} features, {len(result.folds)} temporal folds. Backtest AUC "
+        f"{auc['value']:.3f} (95% interval {auc['ci_low']:.3f} to {auc['ci_high']:.3f}). "
+        "Per-fold metrics are logged with the fold as the step (`fold/...`); the full table is "
+        "`metrics/metrics.parquet`. " + REVIEW_NOTICE
+    )
+
+
+def split_metrics(result: Backtest) -> tuple[dict[str, float], list[Metric]]:
+    """Overall metrics (intervals for the deployed estimator's headline ones only) and per-fold
+    metrics as one key per scorer and metric, the fold being the step, so they plot."""
+    deployed = result.deployed.kind
+    overall: dict[str, float] = {}
+    per_fold: list[Metric] = []
+    stamp = 0
+    for r in result.metrics.itertuples(index=False):
+        if r.value is None or not np.isfinite(r.value):
+            continue
+        if r.fold == "overall":
+            key = _metric_key("overall", r.scorer, r.metric)
+            overall[key] = float(r.value)
+            if r.scorer == deployed and r.metric in HEADLINE_CI_METRICS:
+                for suffix, v in (("_ci_low", r.ci_low), ("_ci_high", r.ci_high)):
+                    if v is not None and np.isfinite(v):
+                        overall[key + suffix] = float(v)
+        else:
+            key = "fold/" + _metric_key("overall", r.scorer, r.metric)
+            per_fold.append(Metric(key, float(r.value), stamp, int(r.fold)))
+    overall["training_seconds"] = float(result.seconds.get("total", 0.0))
+    return overall, per_fold
+
+
+def describe_version(
+    settings: Settings, name: str, version: str, status: str, part: str = "promotion"
+) -> None:
+    """Rewrite a version's description from its parts: what it is (set at training), its audit
+    and its promotion status (kept as ``description.<part>`` tags), and the review notice."""
+    c = client(settings)
+    c.set_model_version_tag(name, version, f"description.{part}", status)
+    tags = dict(c.get_model_version(name, version).tags)
+    parts = [tags.get(DESCRIPTION_BASE_TAG, "")]
+    parts += [tags.get(f"description.{p}", "") for p in ("audit", "promotion")]
+    text = " ".join(p for p in parts if p) + " " + REVIEW_NOTICE
+    c.update_model_version(name, version, description=text.strip())
 
 
 def _redact(value):

@@ -9,12 +9,14 @@
 # ---
 
 # %% [markdown]
-# # Comparing models and calibration
+# # Comparing model versions and calibration
 #
-# The logistic scorecard, monotone LightGBM, the current-practice rule ("two or more
-# referrals in the last 12 months") and the oracle, on the same test folds, with bootstrap 95%
-# confidence intervals. Then isotonic against Platt calibration, and how far the features
-# themselves can go (the "feature ceiling").
+# Reads the MLflow runs that `frontdoor demo` / `frontdoor train` logged and the model versions
+# they registered: every version's test-fold metrics side by side (with bootstrap 95% confidence
+# intervals), then the newest version's logistic scorecard, monotone LightGBM, the
+# current-practice rule ("two or more referrals in the last 12 months") and, on a synthetic
+# council, the oracle: ROC, precision-recall and reliability. Then Platt against isotonic
+# calibration (the other method refitted on the same feature table) and the learning curve.
 #
 # *This flag is a prompt for professional review, not a decision.*
 
@@ -23,69 +25,121 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from frontdoor.features.build import build_feature_table
+from frontdoor.models import plots, registry, tracking
+from frontdoor.records.feature_table import default_feature_path, read_feature_table
 from frontdoor.settings import load_settings
 from frontdoor.settings.base import merge_section
 from frontdoor.models.stats import reliability_table
-from frontdoor.models.train import backtest, summary_table
-from frontdoor.synth.council import generate
 
 settings = load_settings()
 label = settings.models.primary_label
-council = generate(settings)
-table = build_feature_table(
-    council.tables, settings.synth.end_date, settings, truth=council.ground_truth
-)
-result = backtest(table, label, settings)
-summary_table(result)
+versions = registry.list_versions(settings, label)
+if not versions:
+    raise LookupError(
+        f"no registered version of {registry.model_name(settings, label)} in "
+        f"{settings.tracking.tracking_uri}: run `frontdoor demo` or `frontdoor train` first"
+    )
+aliases = {v.version: ", ".join(v.aliases) for v in versions}
+pd.DataFrame(
+    {
+        "version": [v.version for v in versions],
+        "aliases": [aliases[v.version] for v in versions],
+        "fairness audit": [v.tags.get("fairness_audit", "") for v in versions],
+        "run": [v.run_id[:8] for v in versions],
+    }
+).set_index("version")
 
 # %% [markdown]
-# ## Every metric, every scorer (pooled test folds)
+# ## Every version, every scorer (pooled test folds, 95% CIs)
 
 # %%
-overall = result.metrics[result.metrics.fold == "overall"]
-overall.pivot(index="metric", columns="scorer", values="value").round(3)
+metrics = pd.concat(
+    [
+        registry.run_metrics(settings, v.run_id).assign(version=f"v{v.version}")
+        for v in versions
+    ]
+)
+overall = metrics[(metrics.fold == "overall") & ~metrics.scorer.str.startswith("gap:")]
+wide = overall.pivot_table(index=["metric", "scorer"], columns="version", values="value")
+wide.round(3)
 
 # %%
-auc = overall[(overall.metric == "auc") & ~overall.scorer.str.startswith("gap:")]
-fig, ax = plt.subplots(figsize=(6, 3))
+auc = overall[overall.metric == "auc"].reset_index(drop=True)
+fig, ax = plt.subplots(figsize=(7, 0.35 * len(auc) + 1))
 ax.errorbar(
     auc["value"],
     range(len(auc)),
     xerr=[auc["value"] - auc["ci_low"], auc["ci_high"] - auc["value"]],
     fmt="o",
 )
-ax.set_yticks(range(len(auc)), auc["scorer"])
-ax.set_xlabel("ROC AUC (95% bootstrap CI)")
+ax.set_yticks(range(len(auc)), auc["version"] + "  " + auc["scorer"])
+ax.set(xlabel="ROC AUC (95% bootstrap CI)", title="ROC AUC by version and scorer")
 plt.show()
 
 # %% [markdown]
-# ## Calibration: isotonic against Platt, fitted on a later window than training
+# ## The newest version: ROC, precision-recall and reliability (pooled test folds)
 
 # %%
-platt = settings.model_copy(
-    update={"models": merge_section(settings.models, calibration_method="sigmoid")}
-)
-result_platt = backtest(table, label, platt)
-pred = {"isotonic": result.predictions, "sigmoid (Platt)": result_platt.predictions}
-fig, ax = plt.subplots(figsize=(5, 5))
-for name, p in pred.items():
-    t = reliability_table(p["y"].to_numpy(float), p["probability"].to_numpy(float))
-    ax.plot(t["predicted"], t["observed"], marker="o", label=name)
-ax.plot([0, 1], [0, 1], ls=":", c="grey")
-ax.set(xlabel="predicted", ylabel="observed", title="Reliability, pooled test folds")
-ax.legend()
-plt.show()
-pd.DataFrame(
-    {
-        name: r.metrics[(r.metrics.fold == "overall") & (r.metrics.scorer == "lightgbm")]
-        .set_index("metric")["value"]
-        for name, r in (("isotonic", result), ("sigmoid", result_platt))
-    }
-).round(4)
+newest = versions[-1]
+pred = registry.test_predictions(settings, newest.run_id)
+plots.roc_figure(pred)
+
+# %%
+plots.pr_figure(pred)
+
+# %%
+plots.reliability_figure(pred)
 
 # %% [markdown]
-# ## The feature ceiling
+# ## Calibration: Platt against isotonic, fitted on a later window than training
+# The registered run used `models.calibration_method` as it was configured then (logged as a
+# parameter). The other method is refitted here on the same feature table, the same folds and
+# the same seed, so the two differ only in the calibrator.
+
+# %%
+from frontdoor.models.train import backtest  # noqa: E402
+
+run = tracking.client(settings).get_run(newest.run_id)
+logged = run.data.params.get("models.calibration_method", settings.models.calibration_method)
+other = "isotonic" if logged == "sigmoid" else "sigmoid"
+table = read_feature_table(default_feature_path(settings))
+refit = backtest(
+    table,
+    label,
+    settings.model_copy(
+        update={"models": merge_section(settings.models, calibration_method=other)}
+    ),
+)
+names = {"sigmoid": "Platt (sigmoid)", "isotonic": "isotonic"}
+by_method = {names[logged]: pred, names[other]: refit.predictions}
+assert not np.allclose(
+    np.sort(pred["probability"].to_numpy(float)),
+    np.sort(refit.predictions["probability"].to_numpy(float)),
+), "the two calibrations gave the same probabilities"
+fig, ax = plt.subplots(figsize=(5, 5))
+for name, p in by_method.items():
+    t = reliability_table(p["y"].to_numpy(float), p["probability"].to_numpy(float))
+    ax.plot(t["predicted"], t["observed"], marker="o", label=name)
+top = max(ax.get_xlim()[1], ax.get_ylim()[1])
+ax.plot([0, top], [0, top], ls=":", c="grey")
+ax.set(xlabel="predicted", ylabel="observed", title="Reliability of the deployed kind, test folds")
+ax.legend()
+plt.show()
+refit_overall = refit.metrics[
+    (refit.metrics.fold == "overall") & (refit.metrics.scorer == refit.deployed.kind)
+]
+logged_overall = overall[
+    (overall.version == f"v{newest.version}") & (overall.scorer == refit.deployed.kind)
+]
+pd.DataFrame(
+    {
+        names[logged]: logged_overall.set_index("metric")["value"],
+        names[other]: refit_overall.set_index("metric")["value"],
+    }
+).loc[lambda d: d.index.isin(["auc", "average_precision", "brier", "ece"])].round(4)
+
+# %% [markdown]
+# ## The feature ceiling (synthetic councils only)
 # How well could *any* model on these features do? Regress the oracle's probability on the
 # features (5-fold cross-validation on all labelled rows) and score the outcomes with it.
 # The gap between this and the oracle is information the features do not hold; the gap between
@@ -98,30 +152,48 @@ from sklearn.model_selection import KFold, cross_val_predict  # noqa: E402
 from frontdoor.models.stats import roc_auc  # noqa: E402
 
 rows = table[table[label].notna()]
-X = rows[result.columns].astype(float)
-ceiling = cross_val_predict(
-    lgb.LGBMRegressor(n_estimators=200, num_leaves=15, verbose=-1, n_jobs=1),
-    X,
-    rows[f"truth_{label}"],
-    cv=KFold(5, shuffle=True, random_state=0),
-)
-y = rows[label].to_numpy(float)
-pd.Series(
-    {
-        "oracle (true probability)": roc_auc(y, rows[f"truth_{label}"].to_numpy(float)),
-        "feature ceiling (features -> truth)": roc_auc(y, ceiling),
-        "LightGBM, test folds": result.metric("lightgbm", "auc")["value"],
-    },
-    name="ROC AUC",
-).round(3)
+if f"truth_{label}" in rows:
+    X = rows[refit.columns].astype(float)
+    ceiling = cross_val_predict(
+        lgb.LGBMRegressor(n_estimators=200, num_leaves=15, verbose=-1, n_jobs=1),
+        X,
+        rows[f"truth_{label}"],
+        cv=KFold(5, shuffle=True, random_state=0),
+    )
+    y = rows[label].to_numpy(float)
+    shown = pd.Series(
+        {
+            "oracle (true probability)": roc_auc(y, rows[f"truth_{label}"].to_numpy(float)),
+            "feature ceiling (features -> truth)": roc_auc(y, ceiling),
+            "LightGBM, test folds": refit.metric("lightgbm", "auc")["value"],
+        },
+        name="ROC AUC",
+    ).round(3)
+else:
+    shown = "no ground truth: this is not a synthetic council"
+shown
 
 # %% [markdown]
 # ## At the review capacity
 # Precision, recall and flag rate when managers review `review_capacity_per_week` referrals
-# a week, and the lift over the rule (precision at the rule's own workload).
+# a week, and the lift over the rule (precision at the rule's own workload), per version.
 
 # %%
 cap = overall[overall.metric.str.endswith("capacity") | (overall.metric == "lift_over_rule")]
-table_cap = cap.pivot(index="scorer", columns="metric", values="value").round(3)
-assert np.isfinite(table_cap.loc["lightgbm", "precision_at_capacity"])
+table_cap = cap.pivot_table(index=["version", "scorer"], columns="metric", values="value").round(3)
+assert np.isfinite(table_cap.loc[(f"v{newest.version}", "lightgbm"), "precision_at_capacity"])
 table_cap
+
+# %% [markdown]
+# ## Learning curve
+# How test-fold performance grows with the amount of training history.
+
+# %%
+try:
+    from frontdoor.models.learning import learning_curve  # noqa: E402
+except ImportError:
+    learning_curve = None
+    print(
+        "No learning-curve function in frontdoor.models yet (frontdoor.models.learning): "
+        "this plot is skipped."
+    )

@@ -269,11 +269,23 @@ def _audit_and_promote(
     override_rationale: str | None,
     by: str | None,
 ) -> tuple[dict, dict, dict]:
-    """Audit (fairness + gate), write the governance report, then promote through the gate."""
+    """Audit (fairness + gate), promote through the guards, then write the governance report
+    (after the promotion, so the report carries the promotion record)."""
     w = _where(settings)
     out = w["reports"] / f"{label}-v{version}"
     audited = run_step(
         ledger, t.audit_step, settings, note=label, label=label, version=str(version), out=str(out)
+    )
+    promoted = run_step(
+        ledger,
+        t.promote_step,
+        settings,
+        note=label,
+        label=label,
+        version=str(version),
+        features=w["features"],
+        override_rationale=override_rationale,
+        by=by,
     )
     reported = run_step(
         ledger,
@@ -284,17 +296,6 @@ def _audit_and_promote(
         version=str(version),
         features=w["features"],
         out=str(out / "governance-report.html"),
-    )
-    promoted = run_step(
-        ledger,
-        t.promote_step,
-        settings,
-        note=label,
-        label=label,
-        version=str(version),
-        gate_passed=audited["gate_passed"],
-        override_rationale=override_rationale,
-        by=by,
     )
     return audited, reported, promoted
 
@@ -331,6 +332,9 @@ def audit_flow(
     return {"audit": audited, "report": reported, "promotion": promoted, "steps": ledger.rows()}
 
 
+RETRAIN_BY = "scheduled retrain flow (automatic: promoted only if every guard passed)"
+
+
 @flow(name="retrain")
 def retrain_flow(settings: dict | None = None, config: str | None = None) -> dict:
     """The monthly job: features from the newest extract, training, the audit and the gate.
@@ -343,7 +347,7 @@ def retrain_flow(settings: dict | None = None, config: str | None = None) -> dic
     results = []
     for own, tr in trained:
         audited, reported, promoted = _audit_and_promote(
-            own, ledger, tr["label"], tr["model_version"], None, None
+            own, ledger, tr["label"], tr["model_version"], None, RETRAIN_BY
         )
         results.append({"train": tr, "audit": audited, "report": reported, "promotion": promoted})
     artifacts.train_summary([tr for _, tr in trained], ledger)

@@ -238,8 +238,8 @@ def latest_month(dates: pd.Series, as_of: date | None = None) -> tuple[pd.Timest
 )
 def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
     """Score the newest month of referrals with a registered model version; write the scores."""
-    from frontdoor.models.registry import load_pyfunc, model_name
-    from frontdoor.models.scoring import score_referrals
+    from frontdoor.models.registry import load_promoted, model_name
+    from frontdoor.models.scoring import flag_mask, score_referrals
     from frontdoor.records.feature_table import read_feature_table
     from frontdoor.records.store import atomic_write_parquet
 
@@ -248,7 +248,7 @@ def score_step(settings: Settings, features: Path, label: str, version: str, out
         table = table[table["decision_kind"] == "referral"]
     start, end = latest_month(table["decision_date"])
     newest = table[(table["decision_date"] >= start) & (table["decision_date"] <= end)]
-    model = load_pyfunc(settings, label, version)
+    model, _ = load_promoted(settings, label, version)  # only the log's champion scores
     scored = score_referrals(
         model,
         newest,
@@ -267,7 +267,7 @@ def score_step(settings: Settings, features: Path, label: str, version: str, out
             "month": start.strftime("%Y-%m"),
             "scored": int(len(scored)),
             "bands": {str(k): int(v) for k, v in bands.items()},
-            "flagged": int(scored["band"].isin(settings.review.flagged_bands).sum()),
+            "flagged": int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),
         }
     )
 
@@ -275,16 +275,20 @@ def score_step(settings: Settings, features: Path, label: str, version: str, out
 @step("fill-review-queue", sections=("review",), cache=False)
 def queue_step(settings: Settings, scores: Path) -> dict:
     """Load scored referrals into the review store (idempotent: known rows are skipped)."""
+    from frontdoor.models.registry import promoted_version
+    from frontdoor.models.scoring import flag_mask
     from frontdoor.records.disclosure import redact_url
     from frontdoor.review.store import load_scored_referrals
 
     scored = pd.read_parquet(scores)
+    for (label, version), _ in scored.groupby(["label", "model_version"]):
+        promoted_version(settings, str(label), str(version))  # the queue takes the champion's only
     added = load_scored_referrals(settings, scored)
     return {
         "outputs": {},
         "loaded": int(added),
         "offered": int(len(scored)),
-        "flagged": int(scored["band"].isin(settings.review.flagged_bands).sum()),
+        "flagged": int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),
         "database": redact_url(settings.review.database_url.get_secret_value()).split("///")[-1],
     }
 
@@ -292,9 +296,10 @@ def queue_step(settings: Settings, scores: Path) -> dict:
 @step("resolve-model", sections=("tracking",), cache=False)
 def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
     """The version an alias points at now (read every run: an alias moves on promotion)."""
-    from frontdoor.models.registry import get_version
+    from frontdoor.models.registry import CHAMPION, get_version, promoted_version
 
-    version = get_version(settings, label, alias)
+    # the champion is the version the promotion log names: a hand-moved alias is refused here
+    version = (promoted_version if alias == CHAMPION else get_version)(settings, label, alias)
     return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}
 
 
@@ -367,172 +372,38 @@ def report_step(settings: Settings, label: str, version: str, features: Path, ou
     )
 
 
-@step("promote", sections=("tracking",), cache=False)
+@step("promote", sections=("tracking", "governance", "review"), cache=False)
 def promote_step(
     settings: Settings,
     label: str,
     version: str,
-    gate_passed: bool,
+    features: Path,
     override_rationale: str | None = None,
     by: str | None = None,
 ) -> dict:
-    """Point ``champion`` at the version if its gate passed; with a failed gate, only with a
-    written override rationale (recorded on the version and its run)."""
-    from frontdoor.governance.promotion import promote
+    """Promote the version through its guards (``governance.promotion.promote_or_refuse``):
+    the gate (or a recorded override), non-inferiority to the champion, sane bands."""
+    from frontdoor.governance.promotion import promote_or_refuse
 
-    if not gate_passed and not override_rationale:
-        return {
-            "outputs": {},
-            "label": label,
-            "model_version": str(version),
-            "promoted": False,
-            "how": "not promoted: the fairness gate failed and no override was given",
-        }
-    done = promote(settings, label, version, override_rationale=override_rationale, by=by)
-    how = (
-        f"promoted by OVERRIDE of a failed fairness gate ({done.by}): {override_rationale}"
-        if done.overridden
-        else "promoted: the fairness gate passed"
-    )
     return {
         "outputs": {},
-        "label": label,
-        "model_version": done.version,
-        "previous_champion": done.previous_champion,
-        "promoted": True,
-        "overridden": bool(done.overridden),
-        "how": how,
+        **promote_or_refuse(settings, label, version, features, override_rationale, by),
     }
 
 
 # ---------------------------------------------------------------------------- monitoring
 
 
-def _train_window(settings: Settings, run_id: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    from frontdoor.models.tracking import client
-
-    params = client(settings).get_run(run_id).data.params
-    start, end = params["deployed_train_window"].split("..")
-    return pd.Timestamp(start), pd.Timestamp(end)
-
-
-def _calibration_end(settings: Settings, run_id: str) -> pd.Timestamp | None:
-    """The end of the deployed model's calibration window, as logged on its training run (None
-    for a run logged before it was recorded: the monitor then audits no fairness)."""
-    from frontdoor.models.tracking import client
-
-    value = client(settings).get_run(run_id).data.params.get("deployed_calibration_end")
-    return pd.Timestamp(value) if value else None
-
-
-@step("monitor", sections=("pipelines", "fairness", "review", "tracking"), cache=False)
+@step(
+    "monitor", sections=("pipelines", "fairness", "review", "tracking", "governance"), cache=False
+)
 def monitor_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
-    """Drift, flag rates, recent fairness and agreement for a model version; written to ``out``
-    as tables fit to publish (small counts shown as ``c``)."""
-    import json
-
-    from frontdoor import REVIEW_NOTICE
-    from frontdoor.governance.fairness.publish import published_audit
-    from frontdoor.governance.monitoring import (
-        build_monitor_report,
-        publish_agreement,
-        publish_flag_rates,
-    )
-    from frontdoor.models.registry import get_version, load_native
-    from frontdoor.records.disclosure import shown_count
-    from frontdoor.records.feature_table import read_feature_table
-    from frontdoor.records.store import atomic_write_text
+    """Drift, flag rates, calibration, recent fairness and agreement for a model version
+    (``governance.monitor_run``); written to ``out`` as tables fit to publish."""
+    from frontdoor.governance.monitor_run import run_monitor
     from frontdoor.review.store import export_decisions
 
-    table = read_feature_table(features)
-    mv = get_version(settings, label, version)
-    model = load_native(settings, label, version)
-    decisions = export_decisions(settings)
-    decisions = decisions[decisions["label"] == label] if len(decisions) else decisions
-    as_of = pd.to_datetime(table["decision_date"]).max()
-    up_to = settings.privacy.suppress_counts_up_to
-    calibration_end = _calibration_end(settings, mv.run_id)
-    report = build_monitor_report(
-        table,
-        model,
-        decisions,
-        label=label,
-        as_of=as_of,
-        train_window=_train_window(settings, mv.run_id),
-        flagged_bands=list(settings.review.flagged_bands),
-        band_order=list(settings.models.band_names),
-        window_days=settings.pipelines.monitor_window_days,
-        label_window_days=settings.features.label_window_days,
-        fairness=settings.fairness,
-        alert=settings.pipelines.psi_alert,
-        calibration_end=calibration_end,
-        up_to=up_to,
-    )
-    folder = Path(out) / f"{report.as_of}-{label}-v{mv.version}"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {
-        "feature_drift": folder / "feature_drift.csv",
-        "flag_rates": folder / "flag_rates.csv",
-        "flag_rates_by_group": folder / "flag_rates_by_group.csv",
-        "agreement": folder / "agreement.csv",
-        "summary": folder / "summary.json",
-    }
-
-    def write_csv(frame: pd.DataFrame, path: Path) -> None:  # every table carries the notice
-        atomic_write_text(path, frame.assign(notice=REVIEW_NOTICE).to_csv(index=False))
-
-    bands = list(settings.models.band_names)
-    write_csv(report.feature_drift, written["feature_drift"])
-    write_csv(publish_flag_rates(report.flag_rates, bands, up_to), written["flag_rates"])
-    by_group = report.flag_rates_by_group
-    write_csv(
-        publish_flag_rates(by_group, bands, up_to, within=["month", "characteristic"])
-        if len(by_group)
-        else pd.DataFrame(),
-        written["flag_rates_by_group"],
-    )
-    write_csv(publish_agreement(report.agreement, up_to), written["agreement"])
-    fairness_rows = None
-    if report.fairness is not None and report.fairness_audit is not None:
-        written["fairness"] = folder / "fairness_recent.csv"
-        write_csv(report.fairness, written["fairness"])
-        written["fairness_audit"] = folder / "fairness_recent.json"
-        atomic_write_text(
-            written["fairness_audit"],
-            json.dumps(
-                published_audit(report.fairness_audit, up_to, report.fairness_gate),
-                indent=2,
-                default=str,
-                ensure_ascii=False,
-            ),
-        )
-        fairness_rows = len(report.fairness)
-    headline = report.headline()
-    headline["decisions_reviewed"] = shown_count(headline["decisions_reviewed"], up_to)
-    summary = {
-        "notice": REVIEW_NOTICE,
-        **headline,
-        "label": label,
-        "model_version": str(mv.version),
-        "score_drift": {
-            **report.score_drift,
-            **{k: shown_count(report.score_drift[k], up_to) for k in ("reference_n", "recent_n")},
-        },
-        "alerts": report.alerts,
-        "fairness_groups": fairness_rows,
-        "fairness_calibration_end": calibration_end.date().isoformat()
-        if calibration_end is not None
-        else None,
-        "fairness_note": report.fairness_note,
-        "fairness_gate": report.fairness_gate.summary() if report.fairness_gate else None,
-    }
-    atomic_write_text(written["summary"], json.dumps(summary, indent=2, default=str))
-    top = report.feature_drift.head(10)
-    return {
-        "outputs": {k: str(v) for k, v in written.items()},
-        **summary,
-        "top_drift": top[["feature", "psi", "status"]].to_dict("records"),
-    }
+    return run_monitor(settings, features, label, version, out, export_decisions(settings))
 
 
 # ---------------------------------------------------------------------------- demo users

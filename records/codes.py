@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 ETHNICITY_CODES: dict[str, str] = {
     "WBRI": "White British",
     "WIRI": "White Irish",
@@ -205,7 +207,7 @@ def factor_list(value: str | None) -> list[str]:
     return [code for code in str(value).split(",") if code]
 
 
-def join_factors(codes) -> str:
+def join_factors(codes: Iterable[str]) -> str:
     """Store factors as one sorted, de-duplicated, comma-separated string."""
     return ",".join(sorted(set(codes), key=_factor_sort_key))
 

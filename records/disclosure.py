@@ -35,8 +35,11 @@ def shown_count(count: int, up_to: int) -> int | str:
 
 
 def hidden_parts(
-    total: int, parts: dict, up_to: int, already: set | frozenset = frozenset()
-) -> set:
+    total: int,
+    parts: dict[str, int],
+    up_to: int,
+    already: set[str] | frozenset[str] = frozenset(),
+) -> set[str]:
     """Names of the parts of ``total`` that must be hidden (primary, complement, secondary).
 
     Parts need not cover the total: the rest (total - sum of parts) counts as one more unnamed

@@ -17,8 +17,9 @@ synthetic council writes them), never pseudonyms of a live council.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from lxml import etree
@@ -249,11 +250,13 @@ def export_folder(
     """A folder of canonical tables (raw ids) exported as ``export_council`` does; the reference
     date defaults to the folder's manifest."""
     ref = reference_date or store.reference_date(source)
-    tables = {name: store.read_table(source, name) for name in store.TABLES}
+    tables = {name: store.read_table(source, name) for name in TABLES}
     return export_council(tables, out_dir, formats=formats, reference_date=ref)
 
 
-def _write_truth(tables, truth: pd.DataFrame, out_dir: Path, formats) -> Path:
+def _write_truth(
+    tables: dict[str, pd.DataFrame], truth: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]
+) -> Path:
 
     truth = truth.copy()
     if "annex_a" in formats or "cin_xml" in formats:
@@ -270,7 +273,7 @@ def _empty(name: str) -> pd.DataFrame:
     return empty_frame(name)
 
 
-def _dt(value):
+def _dt(value: Any) -> datetime | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 
@@ -296,7 +299,7 @@ def write_annex_a(tables: dict[str, pd.DataFrame], path: Path, reference: date) 
             }
         )
 
-    def sheet(number: int, rows: list[list]) -> None:
+    def sheet(number: int, rows: list[list[Any]]) -> None:
         title, headers = LIST_LAYOUT[number]
         ws = wb.create_sheet(f"List_{number}")
         ws.append([title])
@@ -306,7 +309,7 @@ def write_annex_a(tables: dict[str, pd.DataFrame], path: Path, reference: date) 
                 [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in row]
             )
 
-    def base(c, i):
+    def base(c: pd.DataFrame, i: int) -> list[Any]:
         return [
             c["id"][i],
             c["sex"][i],
@@ -448,7 +451,7 @@ def _episodes(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Series]:
     return out
 
 
-def _iso(value) -> str | None:
+def _iso(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
@@ -498,7 +501,14 @@ def write_cin_xml(
     return path, placed
 
 
-def _child_xml(child_id, kid, refs, tables, by_ref, sex_code):
+def _child_xml(
+    child_id: str,
+    kid: pd.Series | None,
+    refs: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    by_ref: dict[str, Any],
+    sex_code: dict[str, str],
+) -> Any:
     child = etree.Element("Child")
     ids = etree.SubElement(child, "ChildIdentifiers")
     etree.SubElement(ids, "LAchildID").text = str(child_id)
@@ -544,7 +554,9 @@ def _child_xml(child_id, kid, refs, tables, by_ref, sex_code):
     return child
 
 
-def write_extra_csvs(tables, out_dir: Path, formats, placed: pd.Series) -> list[Path]:
+def write_extra_csvs(
+    tables: dict[str, pd.DataFrame], out_dir: Path, formats: tuple[str, ...], placed: pd.Series
+) -> list[Path]:
     """Canonical CSVs for what the statutory returns do not hold."""
     written = []
 
@@ -572,7 +584,7 @@ def write_extra_csvs(tables, out_dir: Path, formats, placed: pd.Series) -> list[
         )
         if len(k):
             csv(k, "contacts.extra.csv")
-    mentioned: set = set()
+    mentioned: set[str] = set()
     if "annex_a" in formats:
         for name in (
             "contacts",

@@ -131,7 +131,7 @@ def record(settings: Settings, identities: pd.DataFrame) -> int:
             rows,
         )
         after = conn.execute("SELECT COUNT(*) FROM identities").fetchone()[0]
-    return after - before
+    return int(after) - int(before)
 
 
 def lookup(settings: Settings, child_pseudonym: str, who: str | None = None) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -25,7 +26,7 @@ class Reason:
     sentence: str  # rendered from the feature's declared description, e.g. "4 police ...: raises"
     family: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -1,4 +1,9 @@
-"""Shared fixtures: isolated settings per test (own folder, own key, own MLflow store)."""
+"""Shared fixtures: isolated settings per test (own folder, own key, own MLflow store), and one
+small council, its features and a trained model per test session (built on first use).
+
+Helpers live in ``tests.support`` (import them from there). ``make_settings`` and ``TEST_KEY``
+are re-exported here only so that older ``from conftest import make_settings`` keeps working.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +16,31 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 from frontdoor.settings import Settings  # noqa: E402
-
-TEST_KEY = "test-key-not-secret-0123456789abcdef"
-
-
-def make_settings(root: Path, **overrides) -> Settings:
-    """Settings rooted in a temporary folder, with a fixed test key and a local MLflow store."""
-    base = {
-        "paths": {"root": str(root)},
-        "privacy": {"pseudonym_key": TEST_KEY},
-        "tracking": {"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
-        "review": {"database_url": f"sqlite:///{root / 'review.db'}"},
-    }
-    for section, values in overrides.items():
-        if isinstance(values, dict):
-            base[section] = {**base.get(section, {}), **values}
-        else:
-            base[section] = values
-    return Settings(**base)
+from tests.support.councils import SmallCouncil, TrainedModel, build_small_council, train_small  # noqa: E402
+from tests.support.settings import TEST_KEY, make_settings  # noqa: E402, F401
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_council(tmp_path_factory: pytest.TempPathFactory) -> SmallCouncil:
+    """A small synthetic council, written, ingested and turned into features, once a session.
+
+    Read-only for tests: copy what you change (``shared_council.settings`` points at its folder).
+    """
+    return build_small_council(tmp_path_factory.mktemp("shared-council"))
+
+
+@pytest.fixture(scope="session")
+def shared_features(shared_council: SmallCouncil):
+    """The shared council's feature table (with the oracle's truth columns); do not modify."""
+    return shared_council.features
+
+
+@pytest.fixture(scope="session")
+def shared_model(shared_council: SmallCouncil) -> TrainedModel:
+    """A model trained, logged and registered (``challenger``) on the shared council, once."""
+    return train_small(shared_council)

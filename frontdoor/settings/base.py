@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from frontdoor.settings.sections import (
     FairnessSettings,
     FeatureSettings,
+    GovernanceSettings,
     IngestSettings,
     ModelSettings,
     PathSettings,
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     fairness: FairnessSettings = Field(default_factory=FairnessSettings)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     pipelines: PipelineSettings = Field(default_factory=PipelineSettings)

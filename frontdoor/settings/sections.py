@@ -2,6 +2,7 @@
 
 from frontdoor.settings.fairness import FairnessSettings
 from frontdoor.settings.features import FeatureSettings
+from frontdoor.settings.governance import GovernanceSettings
 from frontdoor.settings.ingest import IngestSettings
 from frontdoor.settings.models import ModelSettings
 from frontdoor.settings.paths import PathSettings
@@ -14,6 +15,7 @@ from frontdoor.settings.tracking import TrackingSettings
 __all__ = [
     "FairnessSettings",
     "FeatureSettings",
+    "GovernanceSettings",
     "IngestSettings",
     "ModelSettings",
     "PathSettings",

@@ -18,6 +18,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
@@ -89,6 +90,51 @@ def audit_metrics(audit: AuditResult, up_to: int, record: dict | None = None) ->
     return out
 
 
+TABLE_ARTIFACT = "fairness/audit_table.json"
+HEADLINE_METRICS = ("flag_rate", "fnr", "fpr")
+
+
+def audit_table(metrics: dict[str, float]) -> pd.DataFrame:
+    """`audit_metrics` as rows: characteristic, group, metric, value, low, high (publishable)."""
+    rows: dict[tuple[str, str, str], dict] = {}
+    for key, value in metrics.items():
+        parts = key.split("/")
+        if parts[1] == "overall":
+            characteristic, group, name = "overall", "all", parts[2]
+        else:
+            characteristic, group, name = parts[1], parts[2], parts[3]
+        bound = "low" if name.endswith("_lo") else "high" if name.endswith("_hi") else "value"
+        name = name.removesuffix("_lo").removesuffix("_hi")
+        row = rows.setdefault(
+            (characteristic, group, name),
+            {"characteristic": characteristic, "group": group, "metric": name},
+        )
+        row[bound] = value
+    columns = ["characteristic", "group", "metric", "value", "low", "high"]
+    return pd.DataFrame(list(rows.values()), columns=columns)
+
+
+def headline_metrics(metrics: dict[str, float], gate: GateResult) -> dict[str, float]:
+    """The few figures worth a chart: overall rates, the worst gated ratios, the gate."""
+    out = {
+        f"fairness_overall_{m}": metrics[f"fairness/overall/{m}"]
+        for m in HEADLINE_METRICS
+        if f"fairness/overall/{m}" in metrics
+    }
+    for m in ("fnr", "fpr"):
+        ratios = [
+            v
+            for k, v in metrics.items()
+            if k.endswith(f"/{m}_ratio") and k.count("/") == 3 and v > 0
+        ]
+        if ratios:
+            out[f"fairness_max_{m}_ratio"] = max(ratios)
+            out[f"fairness_min_{m}_ratio"] = min(ratios)
+    out["fairness_gate_passed"] = 1.0 if gate.passed else 0.0
+    out["fairness_gate_failures"] = float(len(gate.failures))
+    return out
+
+
 def gate_tags(gate: GateResult, audit: AuditResult, audit_run_id: str) -> dict[str, str]:
     return {
         TAG_GATE: "pass" if gate.passed else "fail",
@@ -113,9 +159,11 @@ def log_audit(
 ) -> dict[str, float]:
     """Log metrics, ``fairness/audit.json`` and ``fairness/audit.html`` and the gate tags."""
     metrics = audit_metrics(audit, up_to, record)
-    items = [Metric(k, v, 0, 0) for k, v in sorted(metrics.items())]
-    for start in range(0, len(items), 900):  # MLflow accepts at most 1000 metrics per batch
-        client.log_batch(run_id, metrics=items[start : start + 900])
+    # the per-group table as one table artifact (a wall of ~1,600 one-point metric charts is
+    # unreadable); a few headline figures stay metrics, so runs can be compared on them
+    client.log_table(run_id, data=audit_table(metrics), artifact_file=TABLE_ARTIFACT)
+    headline = headline_metrics(metrics, gate)
+    client.log_batch(run_id, metrics=[Metric(k, v, 0, 0) for k, v in sorted(headline.items())])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "audit.json").write_text(

@@ -6,8 +6,6 @@ import json
 import re
 
 import pytest
-from conftest import make_settings
-from fairness_helpers import predictions, register_predictions
 from typer.testing import CliRunner
 
 import frontdoor.synth.council as council_mod
@@ -20,6 +18,8 @@ from frontdoor.governance.report import build_report
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.records.feature_table import default_feature_path, write_feature_table
+from tests.support import make_settings
+from tests.support.fairness import predictions, register_predictions
 
 pytestmark = pytest.mark.slow
 LABEL = "escalation_12m"
@@ -56,37 +56,51 @@ def test_report_is_self_contained_complete_and_logged(trained, tmp_path):
     assert "@media print" in html
     assert html.count(REVIEW_NOTICE) >= 2
     for heading in (
-        "Model details",
+        "What it predicts",
+        "How well",
+        "Fairness gate",
+        "Against the champion",
+        "Promotion record",
+        "Comparison with the champion",
+        "Model card",
+        "Owner",
+        "Licence",
+        "Contact",
         "Intended use and non-uses",
         "Training and evaluation data",
+        "Referrals and outcome rates by group",
+        "pre-processing and quarantine",
         "The limits of the labels",
-        "Performance and calibration",
+        "Performance on the test periods",
         "Fairness",
-        "Explanations",
-        "What changed against the current champion",
-        "Tier 1: summary",
+        "What the model relies on most",
+        "Caveats",
+        "Recommendations",
+        "Tier 1: overview",
         "Owner and responsibility",
-        "Decision-making process and human oversight",
+        "Decision-making process",
         "Tool specification",
         "Risks, mitigations and impact assessments",
+        "Dataset card",
     ):
         assert heading in html, heading
     assert "must not be used to" in html and "screen out" in html
     assert "watched more" in html
-    assert "TO BE COMPLETED BY THE COUNCIL" in html
-    assert "Example cases (synthetic data)" in html and "Decision " in html
+    assert "to be completed by the council" in html
+    assert "Example cases (synthetic)" in html and "Referral " in html
     # No identifiers beyond (shortened) pseudonyms: no full 64-hex pseudonyms, no raw ids.
     assert not re.search(r"\b[0-9a-f]{64}\b", html)
     atrs = json.loads(result.atrs_path.read_text(encoding="utf-8"))
     assert atrs["notice"] == REVIEW_NOTICE
-    fields = {f["key"]: f for s in atrs["sections"].values() for f in s["fields"]}
-    assert fields["senior_responsible_owner"]["value"] == TO_COMPLETE
-    assert fields["senior_responsible_owner"]["filled_by"] == "council"
-    assert (
-        fields["model_name"]["filled_by"] == "pipeline"
-        and record.model_version in fields["model_name"]["value"]
+    owner = atrs["tier_2"]["owner_and_responsibility"]["senior_responsible_owner"]
+    assert owner["value"] is None and owner["status"] == TO_COMPLETE
+    assert owner["filled_by"] == "council"
+    model = atrs["tier_2"]["tool_specification"]["models"][0]
+    assert model["model_version"]["filled_by"] == "pipeline"
+    assert model["model_version"]["value"] == record.model_version
+    assert any(
+        "impact_assessments[1]" in p for p in atrs["completion"]["to_be_completed_by_council"]
     )
-    assert "dpia" in atrs["completion"]["to_be_completed_by_council"]
     logged = {f.path for f in client(settings).list_artifacts(record.run_id, "governance")}
     assert logged == {"governance/report.html", "governance/report-atrs.json"}
 
@@ -137,7 +151,7 @@ def test_report_compares_with_the_champion_and_degrades_gracefully(trained, tmp_
     )
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    assert f"Compared with the current champion, version {record.model_version}" in html
+    assert f"champion version {record.model_version}" in html
     assert (
         "Example cases are shown only" in html
         or "not in the feature table" in html

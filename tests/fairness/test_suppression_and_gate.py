@@ -6,7 +6,6 @@ import json
 
 import pandas as pd
 import pytest
-from fairness_helpers import predictions
 
 from frontdoor.governance.fairness.audit import run_audit
 from frontdoor.governance.fairness.characteristics import derive_characteristics
@@ -20,6 +19,7 @@ from frontdoor.governance.fairness.suppression import (
 )
 from frontdoor.governance.gate import FAIL, INCONCLUSIVE, NOT_ASSESSED, PASS, evaluate_gate, judge
 from frontdoor.settings.fairness import FairnessSettings
+from tests.support.fairness import predictions
 
 
 def audit_of(frame: pd.DataFrame, **settings):
@@ -142,9 +142,8 @@ def test_gate_fails_a_calibration_gap_and_skips_it_for_non_probabilities():
 
 
 def test_audit_flags_fall_back_to_a_share_when_capacity_flags_nearly_everyone(tmp_path):
-    from conftest import make_settings
-
     from frontdoor.governance.promotion import audit_flags
+    from tests.support import make_settings
 
     settings = make_settings(tmp_path)
     frame = predictions(n=1000, seed=3)

@@ -7,8 +7,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
-from feature_helpers import T, child, make_tables, random_history
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
@@ -16,6 +14,9 @@ from frontdoor.features.build import SENSITIVE_COLUMNS, build_feature_table
 from frontdoor.features.catalogue import render_html, render_markdown
 from frontdoor.features.declarations import FEATURES, feature_names, model_input_columns
 from frontdoor.records.store import write_tables
+from tests.support import make_settings
+from tests.support.features import random_history
+from tests.support.tables import T, child, make_tables
 
 REFERENCE = date(2022, 6, 30)
 

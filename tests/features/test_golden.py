@@ -13,11 +13,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from feature_helpers import T, child, make_tables
 
 from frontdoor.features.build import build_feature_table
 from frontdoor.features.declarations import FEATURES, families
 from frontdoor.settings import Settings
+from tests.support.tables import T, child, make_tables
 
 DAY = "2021-03-01"
 

@@ -7,12 +7,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from feature_helpers import T, child, make_tables
 
 from frontdoor.features.build import build_feature_table, label_summary
 from frontdoor.features.households import Memberships
 from frontdoor.records.contract import conform
 from frontdoor.settings import Settings
+from tests.support.tables import T, child, make_tables
 
 DAY = "2021-03-01"
 REFERENCE = date(2022, 6, 30)

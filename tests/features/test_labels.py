@@ -7,10 +7,10 @@ from datetime import date
 
 import numpy as np
 import pytest
-from feature_helpers import T, child, make_tables
 
 from frontdoor.features.build import build_feature_table, label_summary
 from frontdoor.settings import Settings
+from tests.support.tables import T, child, make_tables
 
 REFERENCE = date(2022, 6, 30)
 

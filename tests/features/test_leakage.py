@@ -13,7 +13,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from feature_helpers import Oracle, random_history
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from frontdoor.features.build import build_feature_table
 from frontdoor.features.declarations import FEATURES, feature_names
 from frontdoor.records.contract import TABLES, conform
 from frontdoor.settings import Settings
+from tests.support.features import Oracle, random_history
 
 REFERENCE = date(2022, 6, 30)
 SETTINGS = Settings()

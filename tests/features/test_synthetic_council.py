@@ -7,12 +7,12 @@ from datetime import date
 
 import numpy as np
 import pytest
-from conftest import make_settings
-from feature_helpers import Oracle
 
 from frontdoor.features.build import build_feature_table, label_summary
 from frontdoor.features.declarations import FEATURES
 from frontdoor.synth.council import generate
+from tests.support import make_settings
+from tests.support.features import Oracle
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from ingest_workbooks import set_cached_values, template_lists, workbook
 
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.readers.annex_a import list_number
 from frontdoor.ingest.run import ingest_sources
 from frontdoor.records import store
+from tests.support.ingest_workbooks import set_cached_values, template_lists, workbook
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "annex_a_template.xlsx"
 NBSP = "\u00a0"
@@ -41,7 +41,7 @@ def test_the_official_template_reads_with_lists_8_to_11_skipped(tmp_path, settin
     # An empty template states no reference date and holds no event to take one from.
     with pytest.raises(IngestError, match="gives no reference date"):
         ingest_sources([TEMPLATE], tmp_path / "out", settings)
-    from conftest import make_settings
+    from tests.support import make_settings
 
     settings = make_settings(tmp_path, ingest={"reference_date": date(2025, 3, 31)})
     report = ingest_sources([TEMPLATE], tmp_path / "out", settings)
@@ -154,8 +154,8 @@ def test_title_rows_header_variants_and_cached_formulas(tmp_path, settings):
 
 
 def test_lists_1_to_7_map_to_their_tables(tmp_path, settings):
-    from frontdoor.ingest.testing import raw_council
     from frontdoor.records.export import export_council
+    from tests.support.tables import raw_council
 
     ref = date(2025, 3, 31)
     tables = raw_council(children=10, seed=2, reference_date=ref)
@@ -188,7 +188,7 @@ def test_missing_sheet_is_one_clear_error(tmp_path, settings):
 
 
 def test_partial_workbook_allowed_by_setting(tmp_path):
-    from conftest import make_settings
+    from tests.support import make_settings
 
     s = make_settings(tmp_path, ingest={"require_all_lists": False})
     lists = template_lists(
@@ -228,9 +228,8 @@ def test_missing_required_column_names_file_sheet_and_column(tmp_path, settings)
 
 
 def test_both_xlsx_engines_read_the_same_rows(tmp_path):
-    from conftest import make_settings
-
     from frontdoor.ingest.readers.annex_a import read_annex_a
+    from tests.support import make_settings
 
     wb = openpyxl.load_workbook(TEMPLATE)
     wb["List_1"].append(["C1", "b) Female", "a) WBRI", datetime(2015, 3, 4), 9, 45400, "6"])

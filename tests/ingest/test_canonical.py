@@ -9,15 +9,15 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.run import ingest_sources
-from frontdoor.ingest.testing import pseudonymised, raw_council, write_canonical_folder
 from frontdoor.records import reidentification, store
 from frontdoor.records.pseudonymise import is_pseudonym, load_key, pseudonymise_value
+from tests.support import make_settings
+from tests.support.tables import pseudonymised, raw_council, write_canonical_folder
 
 REF = date(2025, 3, 31)
 

@@ -95,8 +95,8 @@ def test_upns_and_exact_birth_dates_never_written(tmp_path, settings):
 def test_same_child_in_workbook_and_return_is_one_child(tmp_path, settings):
     from datetime import date
 
-    from frontdoor.ingest.testing import raw_council
     from frontdoor.records.export import export_council
+    from tests.support.tables import raw_council
 
     ref = date(2025, 3, 31)
     tables = raw_council(children=12, seed=5, reference_date=ref)

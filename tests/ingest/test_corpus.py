@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from ingest_corpus import CASES, REF, Case, council
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.run import ingest_sources
-from frontdoor.ingest.testing import write_canonical_folder
 from frontdoor.records import store
+from tests.support.ingest_corpus import CASES, REF, Case, council
+from tests.support.tables import write_canonical_folder
 
 
 def test_corpus_is_large_enough():

@@ -7,16 +7,16 @@ import stat
 from datetime import date
 
 import pandas as pd
-from conftest import make_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from frontdoor.ingest.run import ingest_sources
-from frontdoor.ingest.testing import raw_council, write_canonical_folder
 from frontdoor.records import store
 from frontdoor.records.contract import validate
 from frontdoor.records.export import export_council
+from tests.support import make_settings
+from tests.support.tables import raw_council, write_canonical_folder
 
 
 def test_next_months_workbook_adds_and_updates(tmp_path, settings):

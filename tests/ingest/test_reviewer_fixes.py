@@ -6,15 +6,15 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from conftest import make_settings
-from ingest_workbooks import template_lists, workbook
 
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.run import ingest_sources
 from frontdoor.ingest.staging import WITHHELD
-from frontdoor.ingest.testing import raw_council, write_canonical_folder
 from frontdoor.ingest.write import QUARANTINE_CSV
 from frontdoor.records import store
+from tests.support import make_settings
+from tests.support.ingest_workbooks import template_lists, workbook
+from tests.support.tables import raw_council, write_canonical_folder
 
 REF = date(2025, 3, 31)
 

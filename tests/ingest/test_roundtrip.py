@@ -6,13 +6,13 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.ingest.run import ingest_sources
-from frontdoor.ingest.testing import pseudonymised, raw_council, with_derived_ids
 from frontdoor.records import store
 from frontdoor.records.export import export_council
 from frontdoor.records.pseudonymise import load_key
+from tests.support import make_settings
+from tests.support.tables import pseudonymised, raw_council, with_derived_ids
 
 REF = date(2025, 3, 31)
 
@@ -89,7 +89,7 @@ def test_export_command_then_ingest_command(tmp_path):
     from typer.testing import CliRunner
 
     from frontdoor.cli import app
-    from frontdoor.ingest.testing import write_canonical_folder
+    from tests.support.tables import write_canonical_folder
 
     tables = raw_council(children=15, seed=4, reference_date=REF)
     write_canonical_folder(tables, tmp_path / "raw", REF)

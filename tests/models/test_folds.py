@@ -8,9 +8,9 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.models.train import backtest, combine_folds, fit_fold, training_data
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 

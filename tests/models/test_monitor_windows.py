@@ -7,12 +7,13 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 
-from frontdoor.governance.monitoring import build_monitor_report
+from frontdoor.governance.monitoring import MonitorRules, MonitorWindow, build_monitor_report
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.settings.fairness import FairnessSettings
+from frontdoor.settings.governance import GovernanceSettings
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -47,20 +48,21 @@ def test_run_logs_the_deployment_windows_and_no_password(trained, tmp_path):
 def _report(result, table, calibration_end):
     model = result.deployed
     dates = pd.to_datetime(table["decision_date"])
-    return build_monitor_report(
-        table,
-        model,
-        pd.DataFrame(),
+    window = MonitorWindow(
         label="escalation_12m",
         as_of=dates.max(),
         train_window=(result.deployment.train_start, result.deployment.train_end),
-        flagged_bands=["high", "very high"],
-        band_order=list(model.bands.names),
         window_days=3650,
         label_window_days=365,
-        fairness=FairnessSettings(bootstrap_samples=20, min_group_size=30),
         calibration_end=calibration_end,
     )
+    rules = MonitorRules(
+        flagged_bands=["high", "very high"],
+        band_order=list(model.bands.names),
+        fairness=FairnessSettings(bootstrap_samples=20, min_group_size=30),
+        governance=GovernanceSettings(),
+    )
+    return build_monitor_report(table, model, pd.DataFrame(), window, rules)
 
 
 def test_monitor_never_audits_the_models_own_calibration_rows(trained, toy_table):

@@ -1,46 +1,115 @@
-"""The three notebooks run top to bottom on a small council, so they never rot (jupytext + nbclient)."""
+"""The notebooks run top to bottom on a tiny demo's output and show their figures.
+
+A tiny `frontdoor demo` (then a second `frontdoor train`, so that there are two versions to
+compare) writes the tables, the feature table and the MLflow runs the notebooks read; each
+notebook is executed by a real Jupyter kernel (jupytext + nbclient) with the backend a notebook
+gets (inline: no MPLBACKEND forced), and must leave PNG figures in its outputs.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
-from conftest import TEST_KEY
 from nbclient import NotebookClient
 
-pytestmark = pytest.mark.slow
+from tests.support.settings import TEST_KEY
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("notebooks")]
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9]*.py"))
+# The figures each notebook draws (a notebook that shows fewer has lost its plots).
+FIGURES = {"01": 4, "02": 6, "03": 4}
+
+
+def png_outputs(notebook: nbformat.NotebookNode) -> int:
+    """How many figures an executed notebook shows (image/png outputs)."""
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str]) -> None:
+    """Run every cell in a real kernel started with ``env`` (an error in a cell raises)."""
+    client = NotebookClient(
+        notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    client.execute(env=env)
+
+
+def _frontdoor(config: Path, env: dict[str, str], *args: str) -> str:
+    cli = Path(sys.executable).with_name("frontdoor")
+    done = subprocess.run(
+        [str(cli), "--config", str(config), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_output(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A tiny demo's folder (synthetic council, features, two registered versions), its
+    configuration and the environment a notebook of it runs in."""
+    root = tmp_path_factory.mktemp("demo")
+    config = root / "frontdoor.yaml"
+    config.write_text(
+        f"paths: {{root: '{root}'}}\n"
+        f"privacy: {{pseudonym_key: {TEST_KEY}}}\n"
+        f"tracking: {{tracking_uri: 'sqlite:///{root}/mlflow.db'}}\n"
+        f"review: {{database_url: 'sqlite:///{root}/review.db'}}\n"
+        "synth: {children: 3000}\n"
+        "models: {bootstrap_samples: 20, explain_sample: 300, "
+        "lightgbm: {n_estimators: 60, min_child_samples: 20}}\n"
+        "fairness: {bootstrap_samples: 20}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTDOOR_", "MPLBACKEND"))}
+    env |= {
+        "FRONTDOOR_CONFIG": str(config),
+        "PREFECT_HOME": str(root / ".prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    }
+    _frontdoor(config, env, "demo")
+    _frontdoor(config, env, "train")
+    return root, env
 
 
 def test_there_are_three_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03"]
+    assert [p.name[:2] for p in NOTEBOOKS] == sorted(FIGURES)
+
+
+def test_a_notebook_without_figures_is_caught(tmp_path):
+    """The check below can fail: the same plot under a non-interactive backend shows nothing."""
+    source = "# %%\nimport matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()\n"
+    env = dict(os.environ)
+    shown = jupytext.reads(source, fmt="py:percent")
+    execute(shown, tmp_path, {k: v for k, v in env.items() if k != "MPLBACKEND"})
+    hidden = jupytext.reads(source, fmt="py:percent")
+    execute(hidden, tmp_path, env | {"MPLBACKEND": "Agg"})
+    assert png_outputs(shown) == 1
+    assert png_outputs(hidden) == 0
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    small = {
-        "FRONTDOOR_CONFIG": str(tmp_path / "none.yaml"),
-        "FRONTDOOR_PATHS__ROOT": str(tmp_path),
-        "FRONTDOOR_PRIVACY__PSEUDONYM_KEY": TEST_KEY,
-        "FRONTDOOR_TRACKING__TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "FRONTDOOR_SYNTH__CHILDREN": "6000",
-        "FRONTDOOR_MODELS__BOOTSTRAP_SAMPLES": "20",
-        "FRONTDOOR_MODELS__LIGHTGBM__N_ESTIMATORS": "60",
-        "FRONTDOOR_MODELS__LIGHTGBM__MIN_CHILD_SAMPLES": "20",
-        "MPLBACKEND": "Agg",
-    }
-    for key, value in small.items():
-        monkeypatch.setenv(key, value)
+def test_notebook_runs_on_the_demo_output_and_shows_its_figures(path: Path, demo_output):
+    root, env = demo_output
     notebook = jupytext.read(path)
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    )
-    client.execute()
+    execute(notebook, root, env)
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert any(o.get("output_type") in ("execute_result", "display_data") for o in outputs)
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, errors
+    figures = png_outputs(notebook)
+    assert figures >= FIGURES[path.name[:2]], f"{path.name} shows {figures} figures"

@@ -4,44 +4,25 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 from typer.testing import CliRunner
 
 from frontdoor.cli import app
-from frontdoor.features.build import build_feature_table
-from frontdoor.ingest.run import ingest_sources
 from frontdoor.models import registry
 from frontdoor.models.splits import make_folds
 from frontdoor.models.train import backtest, labelled
-from frontdoor.records import store
-from frontdoor.records.feature_table import read_truth
 from frontdoor.records.pseudonymise import is_pseudonym
-from frontdoor.synth.council import generate, write_council
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 
-SMALL = {
-    "bootstrap_samples": 30,
-    "lightgbm": {"n_estimators": 80, "min_child_samples": 20},
-    "explain_sample": 300,
-}
-
 
 @pytest.fixture(scope="module")
-def council(tmp_path_factory):
-    root = tmp_path_factory.mktemp("council")
-    settings = make_settings(root, synth={"children": 6000}, models=SMALL)
-    raw = write_council(generate(settings), root / "raw")
-    ingest_sources([raw], root / "canonical", settings)
-    tables = store.read_tables(root / "canonical")
-    table = build_feature_table(
-        tables, settings.synth.end_date, settings, truth=read_truth(settings)
-    )
+def council(shared_council):
+    """The session's small council (6,000 children) through synth -> ingest -> features."""
+    table = shared_council.features
     assert table["decision_id"].map(is_pseudonym).all()
     assert table["truth_escalation_12m"].notna().all()
-    path = root / "features.parquet"
-    table.to_parquet(path)
-    return settings, table, path
+    return shared_council.settings, table, shared_council.features_path
 
 
 def test_folds_on_the_council_keep_every_label_out_of_the_test_window(council):
@@ -103,9 +84,9 @@ def test_cli_splits_train_score(council, tmp_path):
             str(target),
         ],
     )
-    assert out.exit_code == 0, out.output
-    scored = pd.read_parquet(target)
-    assert len(scored) > 0 and scored["model_version"].eq("1").all()
+    # a challenger never promoted does not score referrals (tests/governance: the champion does)
+    assert out.exit_code == 1 and "has ever been promoted" in out.output, out.output
+    assert not target.exists()
     missing = runner.invoke(
         app, ["--config", str(config), "score", "--features", str(path), "--model", "champion"]
     )

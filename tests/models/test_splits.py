@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from frontdoor.models.splits import SplitError, deployment_fold, folds_table, make_folds
+from tests.support import make_settings
 
 
 def _dates(start="2020-04-01", end="2025-03-31", n=2000):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.models import registry
 from frontdoor.models.run import train_and_register
@@ -13,6 +12,7 @@ from frontdoor.models.scoring import score_referrals
 from frontdoor.models.train import backtest, labelled, summary_table
 from frontdoor.records.pseudonymise import is_pseudonym
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, reasons_from_json
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 

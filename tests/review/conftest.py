@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from datetime import datetime
 
 import pytest
-from conftest import make_settings
 
 from frontdoor.records.store import write_tables
 from frontdoor.review import auth, sample, store
+from tests.support.review import FAST_HASHING, PASSWORD, ROLES, Helpers, login
+from tests.support.settings import make_settings
 
 warnings.filterwarnings("ignore", message=".*httpx.*")
-
-PASSWORD = "a-long-test-password-1"
-ROLES = ("reviewer", "team_manager", "data_scientist", "governance", "admin")
-
-
-# Cheap argon2 so that tests which sign in stay fast; sign-in rate limits out of the way (the
-# tests of the limits build their own app with the defaults).
-FAST_HASHING = {
-    "password_time_cost": 1,
-    "password_memory_kib": 8192,
-    "sign_in_per_ip_per_minute": 100_000,
-    "sign_in_global_per_minute": 100_000,
-}
 
 
 @pytest.fixture
@@ -57,20 +44,6 @@ def app(review_settings):
     return app
 
 
-def login(client, username: str, password: str = PASSWORD):
-    page = client.get("/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "login_token": token, "next": ""},
-        follow_redirects=False,
-    )
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 def client_for(app):
     """client_for(role) -> a TestClient signed in as that role (None: anonymous)."""
@@ -89,20 +62,6 @@ def client_for(app):
     yield make
     for c in clients:
         c.close()
-
-
-def flagged_items(settings, engine) -> list:
-    items, _ = store.queue(settings, engine, store.QueueFilters())
-    return items
-
-
-class Helpers:
-    """Plain helpers handed to tests as a fixture (test modules here are not importable)."""
-
-    login = staticmethod(login)
-    csrf_of = staticmethod(csrf_of)
-    flagged = staticmethod(flagged_items)
-    password = PASSWORD
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
 from fastapi.testclient import TestClient
 
 from frontdoor.review import auth, store
 from frontdoor.review.schema import audit_log, sessions, sign_in_throttle
+from tests.support import make_settings
 
 
 def _client(app, ip: str = "198.51.100.7", **kw) -> TestClient:

@@ -95,7 +95,7 @@ def test_disabled_user_loses_their_session(settings, engine):
 
 
 def test_hashes_made_at_another_cost_verify_and_are_upgraded(settings, engine):
-    from conftest import make_settings
+    from tests.support import make_settings
 
     auth.add_user(settings, engine, "rita", "reviewer", PASSWORD)
     stronger = make_settings(

@@ -7,11 +7,11 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
 
 from frontdoor import REVIEW_NOTICE
 from frontdoor.review import sample, store
 from frontdoor.review.schema import decisions
+from tests.support import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("review-browser")]
 

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
 from fastapi.testclient import TestClient
 
 from frontdoor.review import auth, oidc
 from frontdoor.review.schema import audit_log, users
+from tests.support import make_settings
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from conftest import make_settings
 
 from frontdoor.records import reidentification
 from frontdoor.review import auth, sample, store
+from tests.support import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("review-browser")]
 

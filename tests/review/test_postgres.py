@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import make_settings
-from postgres_cluster import postgres_bin, postgres_cluster
 
 from frontdoor.review import auth, db, sample, store
 from frontdoor.review.schema import metadata
+from tests.support import make_settings
+from tests.support.postgres import postgres_bin, postgres_cluster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("review-postgres")]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
 
 from frontdoor.records import reidentification
 from frontdoor.review import auth, store
 from frontdoor.review.schema import audit_log, scored_referrals
+from tests.support import make_settings
 
 
 def _record_ids(settings, pseudonyms) -> None:

@@ -8,11 +8,11 @@ import pandas as pd
 import pandera.errors
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
 
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
 from frontdoor.review import auth, sample, store
 from frontdoor.review.schema import decisions
+from tests.support import make_settings
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -1,22 +1,11 @@
-"""Shared synthetic councils for the synth tests (generated once per session, kept small).
-
-Also makes this folder's helpers (``synth_helpers.py``) importable by its tests.
-"""
+"""Shared synthetic councils for the synth tests (generated once per session, kept small)."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import pytest
 
 from frontdoor.synth.council import generate
-
-HERE = str(Path(__file__).resolve().parent)
-if HERE not in sys.path:
-    sys.path.append(HERE)  # after tests/, so `conftest` stays the shared one
-
-from synth_helpers import MID, SMALL, council_settings  # noqa: E402
+from tests.support.synth import MID, SMALL, council_settings
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synth_helpers import council_settings
-
 from frontdoor.synth.council import generate, write_council
+from tests.support.synth import council_settings
 
 
 def _files(folder: Path) -> dict[str, bytes]:

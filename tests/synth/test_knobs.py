@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synth_helpers import child_index, council_settings
 
 from frontdoor.records.codes import ETHNICITY_MAJOR_GROUP, FACTOR_GROUPS, factor_list
 from frontdoor.synth.chain import STATE_BITS, build_model
 from frontdoor.synth.council import generate
+from tests.support.synth import child_index, council_settings
 
 KNOB_CHILDREN = 40_000
 CONCERN_CODES = {

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
-from synth_helpers import realised_labels, uncensored
 
 from frontdoor.synth.chain import build_model
 from frontdoor.synth.tables import scheduled_escalation
 from frontdoor.synth.truth import chain_step, s47_delay_pmf, window_fractions
+from tests.support.synth import realised_labels, uncensored
 
 LABELS = (("rereferral_12m", "p_rereferral_12m"), ("escalation_12m", "p_escalation_12m"))
 

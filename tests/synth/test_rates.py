@@ -6,7 +6,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from synth_helpers import council_settings
 
 from frontdoor.synth.council import generate
 from frontdoor.synth.rates import (
@@ -16,6 +15,7 @@ from frontdoor.synth.rates import (
     top_factor_groups,
     within_targets,
 )
+from tests.support.synth import council_settings
 
 
 @pytest.mark.slow

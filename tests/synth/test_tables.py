@@ -170,9 +170,8 @@ def test_ground_truth_has_one_probability_pair_per_referral(small_council):
 
 @pytest.mark.parametrize("children", [1, 40])
 def test_tiny_councils_still_make_valid_tables(children, tmp_path):
-    from synth_helpers import council_settings
-
     from frontdoor.synth.council import generate
+    from tests.support.synth import council_settings
 
     council = generate(council_settings(tmp_path, children, years=2))
     for name in TABLES:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-from ingest_workbooks import template_lists, workbook
 
-from frontdoor.ingest.testing import raw_council, write_canonical_folder
 from frontdoor.records.export import export_council
+from tests.support.ingest_workbooks import template_lists, workbook
+from tests.support.tables import raw_council, write_canonical_folder
 
 REF = date(2025, 3, 31)
 TEN_MB = "x" * (10 * 1024 * 1024)

@@ -1,8 +1,12 @@
-"""A small, valid raw council (raw ids, canonical columns) for tests, the corpus and benchmarks.
+"""Contract-valid canonical tables for tests and benchmarks: the one place that makes them.
 
-Not the synthetic council (``synth``): no ground truth and no realism, just every table filled
-with valid, distinct records that respect the contract, so that round trips and malformed
-variants can be built from it quickly.
+- ``raw_council``: a small valid council (raw ids, every table filled with distinct records
+  that respect the contract), so that round trips and malformed variants are quick to build;
+- ``make_tables`` / ``child``: tables from a few hand-written rows (missing columns empty);
+- ``pseudonymised``, ``sort_table``, ``with_derived_ids``, ``write_canonical_folder``: what
+  ingestion should make of raw tables, and a folder as ``frontdoor synth`` writes it.
+
+Not the synthetic council (``frontdoor.synth``: realism and ground truth, a product feature).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from frontdoor.records import codes
-from frontdoor.records.contract import TABLES, conform
+from frontdoor.records.contract import TABLES, conform, empty_frame
 
 
 def raw_council(
@@ -217,3 +221,36 @@ def with_derived_ids(
             f[TABLES[name].key] = derived_ids(f, name)
         out[name] = f
     return out
+
+
+T = pd.Timestamp
+
+
+def make_tables(**frames: list[dict]) -> dict[str, pd.DataFrame]:
+    """Canonical tables from lists of row dicts; missing columns are left empty (None/NaT)."""
+    out = {}
+    for name in TABLES:
+        rows = frames.get(name, [])
+        if not rows:
+            out[name] = empty_frame(name)
+            continue
+        frame = pd.DataFrame(rows)
+        for column in TABLES[name].columns:
+            if column.name not in frame.columns:
+                frame[column.name] = None
+        out[name] = conform(frame, name)
+    return out
+
+
+def child(child_id, household_id="h1", birth="2015-01-01", **extra) -> dict:
+    row = {
+        "child_id": child_id,
+        "sex": "F",
+        "ethnicity": "WBRI",
+        "birth_month": T(birth),
+        "disability": False,
+        "household_id": household_id,
+        "idaci_decile": 3,
+    }
+    row.update(extra)
+    return row

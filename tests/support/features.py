@@ -1,5 +1,5 @@
-"""Helpers for the feature tests: tiny canonical tables by hand, random histories, and a
-slow, obviously-correct reference implementation of every declaration (the oracle)."""
+"""Helpers for the feature tests: random histories and a slow, obviously-correct reference
+implementation of every declaration (the oracle). Tables by hand: ``tests.support.tables``."""
 
 from __future__ import annotations
 
@@ -9,39 +9,6 @@ import pandas as pd
 from frontdoor.features.declarations import Feature
 from frontdoor.records import codes
 from frontdoor.records.contract import TABLES, conform, empty_frame
-
-T = pd.Timestamp
-
-
-def make_tables(**frames: list[dict]) -> dict[str, pd.DataFrame]:
-    """Canonical tables from lists of row dicts; missing columns are left empty (None/NaT)."""
-    out = {}
-    for name in TABLES:
-        rows = frames.get(name, [])
-        if not rows:
-            out[name] = empty_frame(name)
-            continue
-        frame = pd.DataFrame(rows)
-        for column in TABLES[name].columns:
-            if column.name not in frame.columns:
-                frame[column.name] = None
-        out[name] = conform(frame, name)
-    return out
-
-
-def child(child_id, household_id="h1", birth="2015-01-01", **extra) -> dict:
-    row = {
-        "child_id": child_id,
-        "sex": "F",
-        "ethnicity": "WBRI",
-        "birth_month": T(birth),
-        "disability": False,
-        "household_id": household_id,
-        "idaci_decile": 3,
-    }
-    row.update(extra)
-    return row
-
 
 # --- random histories ---------------------------------------------------------------------
 FACTOR_POOL = ("16A", "3A", "3B", "3C", "4B", "1B", "2B", "11A", "21", "17A")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import make_settings
+
+from tests.support import make_settings
 
 SMALL = 3_000  # children: schema, integrity, determinism
 MID = 20_000  # children: oracle and knobs (a few seconds each)

@@ -1,0 +1,127 @@
+"""The board's report and `frontdoor compare`, on real runs.
+
+Findings of issue 14: no summary on page one, no natural frequencies, raw column names and
+"-inf", "N since the last ..." without its unit, no synthetic banner, the comparison with the
+champion lost after promotion and without intervals or hyperparameters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from governance_helpers import LABEL
+
+from frontdoor.governance.compare import compare, comparison_text
+from frontdoor.governance.report import build_report
+from frontdoor.governance.wording import feature_phrase
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pages(governed, tmp_path_factory):
+    settings, features, good, poor, _ = governed
+    folder = tmp_path_factory.mktemp("pages")
+    built = {
+        v: build_report(settings, LABEL, v, folder / f"v{v}.html", features=features)
+        for v in (good, poor)
+    }
+    return {v: b.html_path.read_text() for v, b in built.items()}
+
+
+def _page_one(html: str) -> str:
+    return html.split('<section class="page-break">')[0]
+
+
+def test_page_one_answers_the_boards_questions(governed, pages):
+    _, _, good, _, _ = governed
+    one = _page_one(pages[good])
+    for heading in (
+        "What it predicts",
+        "For whom",
+        "How well",
+        "Fairness gate",
+        "Against the champion",
+        "Promotion record",
+    ):
+        assert heading in one
+    assert re.search(r"Of every 100 flagged referrals, about \d+ had", one)
+    assert "Head of data, test" in one  # the promotion record, from the log
+    assert "never decides" in one
+
+
+def test_the_comparison_survives_promotion(governed, pages):
+    _, _, good, poor, _ = governed
+    # the poor version is compared with the champion; the champion's own report, written after
+    # its promotion, still says what it was compared with (here: none before it)
+    assert "against version" in _page_one(pages[poor]) and f"version {good}" in pages[poor]
+    assert "first promoted" in pages[good] or "compared" in pages[good]
+
+
+def test_no_raw_column_names_and_units_in_feature_phrases(governed, pages):
+    _, _, good, _, _ = governed
+    for html in pages.values():
+        body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+        body = re.sub(r"<img [^>]*>", "", body)
+        for raw in (
+            "training_share",
+            "from_score",
+            "days_since_last",
+            "gap_days",
+            "referrals_365d",
+        ):
+            assert raw not in body, raw
+        assert not re.search(r"(?<![A-Za-z])-?inf(?![A-Za-z-])", body)  # no -inf/inf edges
+    assert feature_phrase("days_since_last_referral") == "days since the child's last referral"
+    assert feature_phrase("referrals_365d").startswith("number of referrals")
+
+
+def test_a_synthetic_banner_on_every_page(governed, pages):
+    _, _, good, _, _ = governed
+    html = pages[good]
+    sections = html.count('class="page-break"') + 1
+    assert html.count('<div class="synthetic-banner">') == sections
+    assert "synthetic-banner repeat" in html and "position: fixed" in html  # printed pages
+
+
+def test_compare_has_paired_intervals_frequencies_fairness_and_settings(governed):
+    settings, _, good, poor, _ = governed
+    c = compare(settings, LABEL, poor, good)
+    auc = next(m for m in c.metrics if m["metric"] == "auc")
+    assert auc["difference"] == pytest.approx(auc["challenger"] - auc["champion"])
+    assert auc["difference_low"] <= auc["difference"] <= auc["difference_high"] < 0
+    assert c.rows > 500 and c.children <= c.rows
+    assert c.frequencies["challenger"]["flagged"] == c.frequencies["champion"]["flagged"]
+    assert c.frequencies["champion"]["of_flagged"] >= c.frequencies["challenger"]["of_flagged"]
+    assert c.fairness and c.gates["champion"] in ("pass", "fail")
+    changed = {p["parameter"] for p in c.parameters}
+    assert {"models.lightgbm.n_estimators", "models.lightgbm.num_leaves"} <= changed
+    assert c.contributions and all("_" not in r["feature"] for r in c.contributions)
+    lines = comparison_text(c)
+    assert any("of 100 flagged" in line for line in lines)
+
+
+def test_frontdoor_compare_prints_the_comparison(governed, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from frontdoor.cli import app
+
+    settings, _, good, poor, _ = governed
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "paths": {"root": str(settings.paths.root)},
+                "tracking": {"tracking_uri": settings.tracking.tracking_uri},
+                "governance": {"comparison_bootstrap_samples": 50},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["--config", str(config), "compare", poor])
+    assert result.exit_code == 0, result.output
+    assert f"Version {poor} against version {good}" in result.output  # the log's champion
+    assert "of 100 flagged referrals about" in result.output
+    assert "models.lightgbm.n_estimators" in result.output
