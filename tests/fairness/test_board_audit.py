@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-from test_disclosure_attacker import small_council
-
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.records.disclosure import RESTRICTED, restricted_dir
 from frontdoor.settings import Settings
+from tests.fairness.test_disclosure_attacker import small_council
 
 
 def test_the_board_sees_every_figure_the_public_sees_c(tmp_path):

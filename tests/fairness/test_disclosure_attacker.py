@@ -16,7 +16,6 @@ import re
 
 import numpy as np
 import pytest
-from fairness_helpers import predictions
 
 from frontdoor.governance.fairness.audit import run_audit
 from frontdoor.governance.fairness.characteristics import INTERSECTION, derive_characteristics
@@ -25,6 +24,7 @@ from frontdoor.governance.fairness.render import render_audit_html
 from frontdoor.governance.fairness.tracking import audit_metrics
 from frontdoor.governance.gate import evaluate_gate
 from frontdoor.settings.fairness import FairnessSettings
+from tests.support.fairness import predictions
 
 UP_TO = 5
 # kind -> its value from (n, positives, flagged, tp)
