@@ -2,9 +2,10 @@
 ratio or a difference of rates.
 
 Why these: the gate judges dozens of groups at once, so each check is made at a far tail
-(level 1 - 0.05 / checks). At such tails the asymptotic intervals fail small groups: Katz's log
-interval and Koopman's score interval reject a true ratio of 1 five to ten times too often when
-a group has 10-40 cases and a rate near 0 or 1, and a percentile bootstrap collapses to a point
+(level 1 - 0.05 / checks). At such tails the asymptotic intervals fail small groups: Koopman's
+score interval rejects a true ratio of 1 up to nine times its share when a group has 10-40
+cases and a rate near 0 or 1 (computed exactly), Katz's log interval failed 13% of fair score
+sets (benchmarks/gate_calibration.py), and a percentile bootstrap collapses to a point
 when every case in a small group is missed. Clopper-Pearson's interval for a rate is exact (its
 coverage is at least the level for every count), and the MOVER combination of two such
 intervals into one for their ratio (Donner & Zou 2012) keeps that: computed exactly, by

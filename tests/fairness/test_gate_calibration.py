@@ -97,8 +97,8 @@ def test_a_planted_disparity_is_caught():
 @pytest.mark.parametrize("p", [0.03, 0.3, 0.9])
 def test_a_fair_check_rejects_at_most_about_its_share_at_the_far_tail(n1, p):
     """Exactly, over every outcome: the chance that a group with the reference's rate is judged
-    different, at the level the gate uses for ~70 checks. Katz's interval rejects up to nine
-    times its share here; the gate's (MOVER over Clopper-Pearson) never more than its share."""
+    different, at the level the gate uses for ~70 checks. Koopman's score interval rejects up to
+    nine times its share here; the gate's (MOVER over Clopper-Pearson) never more than its share."""
     alpha, n2 = 0.05 / 72, 2000
     x1 = np.arange(n1 + 1)[:, None]
     lo, hi = stats.binom.ppf([1e-9, 1 - 1e-9], n2, p)
