@@ -1,6 +1,7 @@
 """Load on the review app: N simulated reviewers at once on loopback, browsing and deciding.
 
     .venv/bin/python benchmarks/bench_review_load.py [--reviewers 50] [--seconds 60] [--think 1.0]
+    .venv/bin/python benchmarks/bench_review_load.py --flood 60    # plus 60 anonymous sign-in floods
 
 Starts ``frontdoor serve`` (a separate process, SQLite in WAL mode) on a free loopback port over
 sample records (``review.sample``), signs in N reviewers (argon2 at the production cost), then for
@@ -8,6 +9,12 @@ sample records (``review.sample``), signs in N reviewers (argon2 at the producti
 40% of cases record a decision. Prints p50/p95/p99 latency per kind of request, errors, and
 afterwards counts the decisions in the database against the ones the clients saw accepted
 (none may be lost or duplicated). Targets: p95 <= 200 ms, 0 errors.
+
+With ``--flood N``, N anonymous clients post wrong passwords to the sign-in form as fast as they
+are answered for the whole window (the measured reviewers are already signed in); the target for
+the reviewers is then p95 <= 300 ms. All clients come from 127.0.0.1, so the per-address sign-in
+limit is raised for the run (the overall limit, review.sign_in_global_per_minute, stays at its
+default and is what answers the flood).
 """
 
 from __future__ import annotations
@@ -41,7 +48,6 @@ from frontdoor.settings import load_settings  # noqa: E402
 PASSWORD = "load-test-password-1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FORM = re.compile(r'name="form_token" value="([^"]+)"')
-SCORE = re.compile(r'name="score_id" value="(\d+)"')
 CASES = re.compile(r'href="/cases/([^"]+)"')
 LOGIN = re.compile(r'name="login_token" value="([^"]+)"')
 ACTIONS = ["strategy_discussion", "assessment", "early_help", "no_further_action", "other"]
@@ -152,7 +158,6 @@ async def reviewer(
                 data = {
                     "csrf_token": CSRF.search(case.text).group(1),
                     "form_token": form_token,
-                    "score_id": SCORE.search(case.text).group(1),
                     "agrees": rng.choice(["yes", "no"]),
                     "action": rng.choice(ACTIONS),
                     "rationale": f"Load test rationale {secrets.token_hex(4)}: history weighed.",
@@ -165,6 +170,24 @@ async def reviewer(
                 )
                 if posted is not None:
                     stats.accepted.append(form_token)
+
+
+async def flooder(url: str, window: Window, outcomes: dict, rng: random.Random) -> None:
+    """An anonymous client posting wrong passwords to the sign-in form, without pause."""
+    async with httpx.AsyncClient(base_url=url, timeout=120, follow_redirects=False) as client:
+        await window.opened.wait()
+        while time.monotonic() < window.stop_at:
+            try:
+                page = await client.get("/login")
+                token = LOGIN.search(page.text).group(1)
+                name = rng.choice(["admin", "reviewer00", f"guess{rng.randint(0, 999)}"])
+                answer = await client.post(
+                    "/login",
+                    data={"username": name, "password": secrets.token_hex(8), "login_token": token},
+                )
+                outcomes[answer.status_code] = outcomes.get(answer.status_code, 0) + 1
+            except (httpx.HTTPError, AttributeError) as err:
+                outcomes[type(err).__name__] = outcomes.get(type(err).__name__, 0) + 1
 
 
 def percentiles(values: list[float]) -> dict:
@@ -190,6 +213,9 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=3000, help="children in the sample council")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--flood", type=int, default=0, help="anonymous clients flooding the sign-in form"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
@@ -197,7 +223,11 @@ def main() -> None:
         "paths": {"root": str(tmp)},
         "privacy": {"pseudonym_key": "bench-key-0123456789abcdef"},
         "tracking": {"tracking_uri": f"sqlite:///{tmp / 'mlflow.db'}"},
-        "review": {"database_url": f"sqlite:///{tmp / 'review.db'}"},
+        "review": {
+            "database_url": f"sqlite:///{tmp / 'review.db'}",
+            # every simulated person signs in from 127.0.0.1: only the per-address limit is lifted
+            "sign_in_per_ip_per_minute": 100_000,
+        },
     }
     config_file = tmp / "frontdoor.yaml"
     config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -214,6 +244,7 @@ def main() -> None:
     )
 
     port = free_port()
+    stderr_file = open(tmp / "server.log", "wb")  # noqa: SIM115 - a file, never a full pipe
     env = {**os.environ, "FRONTDOOR_CONFIG": str(config_file)}
     server = subprocess.Popen(
         [
@@ -229,11 +260,11 @@ def main() -> None:
         cwd=tmp,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr_file,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a shared machine can take minutes to start two workers
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -241,16 +272,21 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"server did not start: {server.stderr.read().decode()[-2000:]}")
+                server.terminate()  # first: reading stderr waits for the server to end
+                server.wait(timeout=30)
+                log = (tmp / "server.log").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"server did not start: {log}")
             time.sleep(0.1)
         # warm up: the first case page loads the canonical tables into the server's memory
-        with httpx.Client(base_url=url, follow_redirects=False) as warm:
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=120) as warm:
             token = LOGIN.search(warm.get("/login").text).group(1)
             data = {"username": "reviewer00", "password": PASSWORD, "login_token": token}
+            # (the warm-up's own session; the reviewers below sign in for themselves)
             warm.post("/login", data=data)
             first = CASES.search(warm.get("/queue").text).group(1)
             warm.get(f"/cases/{first}")
         stats = Stats()
+        flood_outcomes: dict = {}
 
         async def run() -> None:
             window = Window(len(users), args.seconds)
@@ -269,6 +305,10 @@ def main() -> None:
                     random.Random(rng.random()),
                 )
                 for name in users
+            ]
+            tasks += [
+                flooder(url, window, flood_outcomes, random.Random(1000 + i))
+                for i in range(args.flood)
             ]
             await asyncio.gather(*tasks)
 
@@ -310,16 +350,20 @@ def main() -> None:
         "lost": len(lost),
         "duplicated": duplicated,
         "unexpected_in_db": unexpected,
+        "flood_clients": args.flood,
+        "flood_answers": {str(k): v for k, v in sorted(flood_outcomes.items(), key=str)},
     }
     print(json.dumps(figures, indent=2))
+    target = 300 if args.flood else 200
     ok = (
-        figures["all"].get("p95_ms", 1e9) <= 200
+        figures["all"].get("p95_ms", 1e9) <= target
         and not stats.errors
         and not lost
         and not duplicated
     )
     print(
-        f"targets (p95 <= 200 ms, 0 errors, none lost or duplicated): {'met' if ok else 'NOT met'}"
+        f"targets (p95 <= {target} ms, 0 errors, none lost or duplicated): "
+        f"{'met' if ok else 'NOT met'}"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")

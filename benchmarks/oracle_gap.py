@@ -41,21 +41,45 @@ def main() -> None:
     parser.add_argument("--decompose", action="store_true")
     args = parser.parse_args()
 
+    from frontdoor.models.train import backtest
+
+    table, settings = council_table(args.children, args.cache)
+    for label in args.labels or settings.models.labels:
+        result = backtest(table, label, settings)
+        m = result.metrics
+        auc = m[m.metric == "auc"]
+        print(f"\n== {label} (AUC, 95% paired bootstrap CI; gap = oracle - model)")
+        for fold in [*sorted(set(auc.fold) - {"overall"}), "overall"]:
+            rows = auc[auc.fold == fold].set_index("scorer")
+            cells = []
+            for scorer in ("lightgbm", "logistic", "oracle", "gap:lightgbm", "gap:logistic"):
+                if scorer in rows.index:
+                    r = rows.loc[scorer]
+                    cells.append(f"{scorer} {r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+            print(f"  fold {fold}: " + "; ".join(cells))
+    if args.decompose:
+        decompose(table, settings, Path(settings.paths.root), args.labels or settings.models.labels)
+
+
+def council_table(children: int, cache: Path | None = None):
+    """The default synthetic council (``children`` of them) as a feature table, with its settings.
+
+    With ``cache`` the raw and canonical council is kept there and reused."""
     from frontdoor.features.build import build_feature_table
     from frontdoor.ingest.run import ingest_sources
-    from frontdoor.models.train import backtest, feature_columns
+    from frontdoor.models.train import feature_columns
     from frontdoor.records import store
     from frontdoor.records.feature_table import read_truth
     from frontdoor.settings import Settings
     from frontdoor.synth.council import generate, write_council
 
-    root = args.cache or Path(tempfile.mkdtemp(prefix="oracle_gap_"))
+    root = cache or Path(tempfile.mkdtemp(prefix="oracle_gap_"))
     root.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         paths={"root": str(root)},
         privacy={"pseudonym_key": "bench-key-not-secret-0123456789"},
         tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
-        synth={"children": args.children},
+        synth={"children": children},
     )
     t0 = time.perf_counter()
     canonical = root / "canonical"
@@ -72,26 +96,13 @@ def main() -> None:
         truth=read_truth(settings),
     )
     t_features = time.perf_counter() - t0
+    table.to_parquet(root / "features.parquet")  # for `frontdoor splits --features`
     n_features = len(feature_columns(table, settings))
     print(
-        f"council: {args.children:,} children, {len(table):,} decisions, {n_features} features "
+        f"council: {children:,} children, {len(table):,} decisions, {n_features} features "
         f"(synth + ingest {t_data:.1f} s, features {t_features:.1f} s)"
     )
-    for label in args.labels or settings.models.labels:
-        result = backtest(table, label, settings)
-        m = result.metrics
-        auc = m[m.metric == "auc"]
-        print(f"\n== {label} (AUC, 95% paired bootstrap CI; gap = oracle - model)")
-        for fold in [*sorted(set(auc.fold) - {"overall"}), "overall"]:
-            rows = auc[auc.fold == fold].set_index("scorer")
-            cells = []
-            for scorer in ("lightgbm", "logistic", "oracle", "gap:lightgbm", "gap:logistic"):
-                if scorer in rows.index:
-                    r = rows.loc[scorer]
-                    cells.append(f"{scorer} {r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
-            print(f"  fold {fold}: " + "; ".join(cells))
-    if args.decompose:
-        decompose(table, settings, root, args.labels or settings.models.labels)
+    return table, settings
 
 
 STATE_BITS = ("neglect", "domestic_abuse", "mental_health", "substance", "exploitation", "plan")

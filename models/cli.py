@@ -1,4 +1,4 @@
-"""Commands of the models room: ``splits``, ``train`` and ``score``."""
+"""Commands of the models room: ``splits``, ``train``, ``tune`` and ``score``."""
 
 from __future__ import annotations
 
@@ -65,6 +65,34 @@ def train(
             f"registered {record.model_name} version {record.model_version} "
             f"(alias challenger); {result.seconds['total']:.1f} s"
         )
+    print_notice()
+
+
+@app.command("tune")
+def tune(
+    ctx: typer.Context,
+    features: Path | None = typer.Option(None, "--features", help=FEATURES_HELP),
+    label: list[str] | None = typer.Option(  # noqa: B006
+        None, "--label", help="Label(s) to tune (default: every configured label)."
+    ),
+    trials: int = typer.Option(12, "--trials", help="Settings tried per test fold."),
+    seed: int | None = typer.Option(None, "--seed", help="Search seed (default: models.seed)."),
+    space: str = typer.Option("trees", "--space", help="trees (trees, learning rate) or wide."),
+) -> None:
+    """Choose LightGBM's settings on each test window's past; log and backtest them beside the untuned."""
+    from frontdoor.models.run import tune_labels  # (start-up time)
+
+    settings = settings_from(ctx)
+    path = _features(settings, features)
+    for result, run_id in tune_labels(
+        settings, path, label or list(settings.models.labels), trials, seed, space
+    ):
+        print_frame(
+            result.comparison.round(4),
+            f"{result.label}: AUC untuned vs tuned, same test rows (paired 95% CI)",
+        )
+        chosen = "; ".join(f"fold {f}: {c}" for f, c in result.chosen.items())
+        console.print(f"untuned {result.untuned}; chosen {chosen}; MLflow run {run_id}")
     print_notice()
 
 

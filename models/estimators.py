@@ -61,6 +61,39 @@ def _impute_and_standardise(columns: list[str]) -> Pipeline:
     return Pipeline(steps).set_output(transform="pandas")
 
 
+def sign_constrained_logistic(
+    z: np.ndarray, y: np.ndarray, signs: list[int], C: float, max_iter: int
+) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression (scikit-learn's objective: C x log-loss + |w|^2 / 2)
+    with each coefficient kept on its declared side (+1: >= 0, -1: <= 0, 0: free).
+
+    Why: overlapping windows (7, 90, 365 days) are collinear, and an unconstrained fit gives some
+    of them the opposite sign ("8 contacts from the police: lowers"). scikit-learn's
+    LogisticRegression has no bounds, so the same objective goes to scipy's L-BFGS-B."""
+    from scipy.optimize import minimize
+
+    y = np.asarray(y, dtype=float)
+    n_features = z.shape[1]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        m = z @ w + b
+        value = C * float(np.sum(np.logaddexp(0.0, m) - y * m)) + 0.5 * float(w @ w)
+        residual = C * (1.0 / (1.0 + np.exp(-m)) - y)
+        return value, np.r_[z.T @ residual + w, residual.sum()]
+
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
+    fitted = minimize(
+        loss,
+        np.zeros(n_features + 1),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[*bounds, (None, None)],
+        options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-12},
+    )
+    return fitted.x[:-1].copy(), float(fitted.x[-1])
+
+
 def _sigmoid(margin: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-margin))
 
@@ -88,9 +121,16 @@ class ScorecardLogistic(_MarginModel):
     value is the intercept (the margin of an average referral) and the sum is exact.
     """
 
-    def __init__(self, C: float = 0.5, max_iter: int = 2000, random_state: int | None = None):
+    def __init__(
+        self,
+        C: float = 0.5,
+        max_iter: int = 2000,
+        sign_constrained: bool = True,
+        random_state: int | None = None,
+    ):
         self.C = C
         self.max_iter = max_iter
+        self.sign_constrained = sign_constrained
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -109,12 +149,25 @@ class ScorecardLogistic(_MarginModel):
         self.fill_values_ = fills.reindex(frame.columns)
         scaler = self.prepare_.named_steps["scale"]
         self.mean_, self.scale_ = scaler.mean_, scaler.scale_
+        z, target = self._standardised(frame), np.asarray(y, dtype=int)
+        if self.sign_constrained:
+            signs = [declared.monotone(c) for c in frame.columns]
+            self.coef_, self.intercept_ = sign_constrained_logistic(
+                z, target, signs, self.C, self.max_iter
+            )
+            self.classes_ = np.array([0, 1])
+            return self
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
-        lr.fit(self._standardised(frame), np.asarray(y, dtype=int))
+        lr.fit(z, target)
         self.classes_ = lr.classes_
         self.coef_ = lr.coef_[0].copy()
         self.intercept_ = float(lr.intercept_[0])
         return self
+
+    def reference_values(self) -> np.ndarray:
+        """The referral every contribution is measured against: the training means (a feature
+        above its mean raises the score exactly when its coefficient is positive)."""
+        return np.asarray(self.mean_, dtype=float)
 
     def _standardised(self, X) -> np.ndarray:
         frame = _frame(X, list(self.feature_names_in_))
@@ -187,6 +240,12 @@ class MonotoneLightGBM(_MarginModel):
         frame = _frame(X)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
+        # "never" (a missing "days since") is longer ago than anything seen, so the constraint
+        # orders it too; LightGBM would otherwise send missing values to either side.
+        never = [c for c in frame.columns if declared.missing_means_never(c)]
+        self.never_fill_ = (frame[never].max().fillna(0.0) + 1.0).to_dict()
+        frame = frame.fillna(self.never_fill_)
+        self.reference_ = frame.median().fillna(0.0).to_numpy()
         self.monotone_constraints_ = [
             declared.monotone(n) if self.monotone else 0 for n in frame.columns
         ]
@@ -213,25 +272,47 @@ class MonotoneLightGBM(_MarginModel):
         self.classes_ = self.model_.classes_
         return self
 
+    def _inputs(self, X) -> pd.DataFrame:
+        return _frame(X, list(self.feature_names_in_)).fillna(self.never_fill_)
+
     def decision_function(self, X) -> np.ndarray:
-        frame = _frame(X, list(self.feature_names_in_))
-        return self.model_.predict(frame, raw_score=True)
+        return self.model_.predict(self._inputs(X), raw_score=True)
+
+    def reference_values(self) -> np.ndarray:
+        """The referral every contribution is measured against: the training medians."""
+        return np.asarray(self.reference_, dtype=float)
 
     def _explainer(self):
+        """TreeSHAP against one reference referral (the training medians), interventional.
+
+        Why not the default (path-dependent) TreeSHAP: with one reference point each SHAP value
+        averages differences f(x with this feature) - f(x with the reference's), and the model
+        is monotone in every constrained feature, so a feature above the reference never
+        lowers the score when declared to raise it (and vice versa): no reason contradicts its
+        declared direction. The sum is still exact: base value f(reference) + contributions =
+        margin."""
         cached = self.__dict__.get("_shap_explainer")
         if cached is None:
             import shap
 
-            cached = shap.TreeExplainer(self.model_.booster_)
+            reference = pd.DataFrame([self.reference_], columns=list(self.feature_names_in_))
+            cached = shap.TreeExplainer(
+                self.model_.booster_,
+                data=reference,
+                feature_perturbation="interventional",
+                model_output="raw",
+            )
             self.__dict__["_shap_explainer"] = cached
         return cached
 
     def contributions(self, X) -> tuple[np.ndarray, float]:
-        frame = _frame(X, list(self.feature_names_in_))
+        frame = self._inputs(X)
         explainer = self._explainer()
-        values = explainer.shap_values(frame)
-        if isinstance(values, list):  # older shap: one array per class
-            values = values[-1]
+        # called, not .shap_values(): the current API (the old one warns for every LightGBM
+        # binary model); the same numbers, as an Explanation
+        values = explainer(frame).values
+        if values.ndim == 3:  # one slice per class: keep the positive class
+            values = values[..., -1]
         base = explainer.expected_value
         base = float(np.ravel(base)[-1])
         return np.asarray(values, dtype=float), base

@@ -34,7 +34,7 @@ def reasons_for_row(
         reasons.append(
             Reason(
                 feature=name,
-                value=v,
+                value=None if np.isnan(v) else v,  # JSON null: strict parsers refuse NaN
                 contribution=round(c, 6),
                 direction=direction,
                 sentence=f"{declared.describe(name, v)}: {direction}",

@@ -1,4 +1,4 @@
-"""What the ``splits``, ``train`` and ``score`` commands call: one function each.
+"""What the ``splits``, ``train``, ``tune`` and ``score`` commands call: one function each.
 
 The pipelines train fold by fold in parallel (``models.train.fit_fold``, ``combine_folds``,
 then ``models.tracking.log_run``); ``train_and_register`` does the same in one process.
@@ -17,6 +17,7 @@ from frontdoor.models.scoring import score_referrals
 from frontdoor.models.splits import deployment_fold, folds_table, make_folds
 from frontdoor.models.tracking import RunRecord, log_run
 from frontdoor.models.train import Backtest, backtest, labelled
+from frontdoor.models.tune import TuneResult, log_tuning, tune
 from frontdoor.records.feature_table import default_feature_path
 from frontdoor.records.store import atomic_write_parquet
 from frontdoor.settings import Settings
@@ -61,6 +62,21 @@ def train_labels(
     table = pd.read_parquet(features)
     for label in labels:
         yield train_and_register(table, label, settings, source=features)
+
+
+def tune_labels(
+    settings: Settings,
+    features: Path,
+    labels: list[str],
+    trials: int = 12,
+    seed: int | None = None,
+    space: str = "trees",
+) -> Iterator[tuple[TuneResult, str]]:
+    """``tune`` for each label, each logged to MLflow beside the label's runs (run id given)."""
+    table = pd.read_parquet(features)
+    for label in labels:
+        result = tune(table, label, settings, trials=trials, seed=seed, space=space)
+        yield result, log_tuning(result, settings)
 
 
 @dataclass(frozen=True)

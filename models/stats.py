@@ -105,6 +105,12 @@ def reliability_table(
     )
 
 
+def cluster_codes(clusters: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... per cluster in order of first appearance. Not ``np.unique``'s sorted order:
+    sorting pseudonyms would make the resamples depend on the pseudonym key."""
+    return pd.factorize(pd.Series(np.asarray(clusters).ravel()), sort=False)[0]
+
+
 def cluster_sampler(
     n: int, clusters: np.ndarray | None = None
 ) -> Callable[[np.random.Generator], np.ndarray]:
@@ -113,7 +119,7 @@ def cluster_sampler(
     its rows."""
     if clusters is None:
         return lambda rng: rng.integers(0, n, n)
-    codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
+    codes = cluster_codes(clusters)
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -138,8 +144,7 @@ def cluster_counts(
     often each row is drawn in replicate r. With ``clusters`` whole clusters are drawn (each row
     counted as often as its cluster). Every count is then one matrix-vector product, with no
     Python loop over rows or replicates; blocks bound the memory."""
-    of_row = np.arange(n) if clusters is None else np.unique(clusters, return_inverse=True)[1]
-    of_row = np.asarray(of_row).ravel()
+    of_row = np.arange(n) if clusters is None else cluster_codes(clusters)
     k = int(of_row.max()) + 1 if n else 0
     done = 0
     while done < samples and n:
@@ -160,3 +165,52 @@ def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[fl
     tail = (1 - level) / 2 * 100
     lo, hi = np.percentile(finite, [tail, 100 - tail])
     return float(lo), float(hi)
+
+
+def calibration_line(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Intercept and slope of the logistic recalibration of the outcomes on the model's log-odds
+    (0 and 1 when the probabilities can be read literally)."""
+    from sklearn.linear_model import LogisticRegression
+
+    q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    logit = np.log(q / (1 - q)).reshape(-1, 1)
+    y = np.asarray(y, dtype=int)
+    if y.min(initial=1) == y.max(initial=0):
+        return float("nan"), float("nan")
+    fit = LogisticRegression(C=np.inf, max_iter=1000).fit(logit, y)
+    return float(fit.intercept_[0]), float(fit.coef_[0, 0])
+
+
+def calibration_summary(
+    y: np.ndarray,
+    p: np.ndarray,
+    oracle: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
+    samples: int = 200,
+    seed: int = 0,
+) -> dict[str, float | tuple[float, float]]:
+    """ECE (and, with the oracle's probabilities, the oracle's ECE on the same rows and the
+    paired excess), calibration intercept and slope, each with a 95% interval resampling
+    children (``clusters``)."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+
+    def measures(idx: np.ndarray | None) -> dict[str, float]:
+        yy, pp = (y, p) if idx is None else (y[idx], p[idx])
+        intercept, slope = calibration_line(yy, pp)
+        out = {"ece": expected_calibration_error(yy, pp), "intercept": intercept, "slope": slope}
+        if oracle is not None:
+            oo = np.asarray(oracle, dtype=float)
+            oo = oo if idx is None else oo[idx]
+            out["oracle_ece"] = expected_calibration_error(yy, oo)
+            out["ece_excess"] = out["ece"] - out["oracle_ece"]
+        return out
+
+    point = measures(None)
+    draw = cluster_sampler(len(y), clusters)
+    rng = np.random.default_rng(seed)
+    draws = [measures(draw(rng)) for _ in range(samples)]
+    summary: dict[str, float | tuple[float, float]] = dict(point)
+    for name in point:
+        summary[f"{name}_ci"] = percentile_interval(np.array([d[name] for d in draws]))
+    return summary

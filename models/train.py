@@ -50,7 +50,10 @@ def make_estimator(kind: str, settings: Settings):
         return MonotoneLightGBM(**params, random_state=cfg.seed, n_jobs=cfg.n_jobs)
     if kind == "logistic":
         return ScorecardLogistic(
-            C=cfg.logistic.C, max_iter=cfg.logistic.max_iter, random_state=cfg.seed
+            C=cfg.logistic.C,
+            max_iter=cfg.logistic.max_iter,
+            sign_constrained=cfg.logistic.sign_constrained,
+            random_state=cfg.seed,
         )
     raise ValueError(f"Unknown estimator {kind!r}; use one of {ESTIMATORS}")
 
@@ -63,15 +66,36 @@ def make_rule(settings: Settings) -> CurrentPracticeRule:
     )
 
 
+IDENTIFIERS = ("decision_id", "child_id")
+
+
+def canonical_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows by decision date, kind, then a rank of their content (every column but the
+    pseudonyms): the same records give the same order, and so the same model (LightGBM's
+    bagging reads rows in order), whatever the pseudonym key. Rows equal in every column but the
+    pseudonyms are interchangeable to every model."""
+    content = rows.drop(columns=[c for c in rows.columns if c in IDENTIFIERS or c.endswith("_id")])
+    rank = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    keys = pd.DataFrame(
+        {
+            "date": pd.to_datetime(rows["decision_date"]).to_numpy(),
+            "kind": rows["decision_kind"].astype(str).to_numpy()
+            if "decision_kind" in rows.columns
+            else "",
+            "rank": rank,
+        }
+    )
+    order = keys.sort_values(["date", "kind", "rank"], kind="mergesort").index.to_numpy()
+    return rows.iloc[order].reset_index(drop=True)
+
+
 def labelled(table: pd.DataFrame, label: str) -> pd.DataFrame:
-    """Rows whose label is known (not censored), sorted by date then id for determinism."""
+    """Rows whose label is known (not censored), in the canonical order (``canonical_order``)."""
     if label not in table.columns:
         raise ValueError(f"The feature table has no label column {label!r}")
     rows = table[table[label].notna()].copy()
     rows["decision_date"] = pd.to_datetime(rows["decision_date"])
-    return rows.sort_values(["decision_date", "decision_id"], kind="mergesort").reset_index(
-        drop=True
-    )
+    return canonical_order(rows)
 
 
 def fit_model(
@@ -170,7 +194,7 @@ class TrainingData:
     (a Dask worker rebuilds it from the feature table), so only a fold's index travels."""
 
     label: str
-    rows: pd.DataFrame  # labelled, sorted by date then id
+    rows: pd.DataFrame  # labelled, in the canonical order
     columns: list[str]
     folds: list[Fold]
     rule: CurrentPracticeRule

@@ -81,6 +81,10 @@ def create_app(settings: Settings, *, preload: bool = False) -> FastAPI:
     async def _invalid(request: Request, exc: RequestValidationError):
         return error_page(request, 422)
 
+    @app.exception_handler(Exception)
+    async def _failed(request: Request, exc: Exception):  # logged by uvicorn; no traceback shown
+        return error_page(request, 500)
+
     # outermost last: the body limit sees the request before anything else reads it
     app.add_middleware(SecurityHeaders, hsts=settings.review.secure_cookies)
     app.add_middleware(HeadAsGet)

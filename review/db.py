@@ -41,7 +41,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # writers queue for the lock (the hash chains serialise appends); a starved machine can
+    # take seconds per request, so wait up to 30 s rather than fail the request
+    cursor.execute("PRAGMA busy_timeout=30000")
     # REPLACE then fires DELETE triggers too (the insert guards of migration 0003 refuse it anyway)
     cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
@@ -51,7 +53,7 @@ def make_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 10},
+            connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=20,
             max_overflow=40,
         )

@@ -51,6 +51,7 @@ ERRORS = {
     404: ("Page not found", "There is no such page. Check the address, or go to your start page."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too large", "The request is too large."),
+    500: ("Sorry, something went wrong", "Something went wrong on our side. Please try again."),
     422: ("There is a problem", "Some of what was sent is not valid. Go back and try again."),
     429: ("Too many attempts", "Too many attempts. Wait a minute, then try again."),
     502: ("Sign-in service unavailable", "The council's sign-in service cannot be reached."),

@@ -20,6 +20,7 @@ class LightGBMParams(Section):
 class LogisticParams(Section):
     C: float = 0.1  # inverse L2 strength on standardised features
     max_iter: int = 2000
+    sign_constrained: bool = True  # each coefficient on its feature's declared side
 
 
 class SplitSettings(Section):

@@ -14,6 +14,10 @@ class ReviewSettings(Section):
     # PostgreSQL: the role that owns the schema and runs migrations (docs/deployment.md). The app
     # then connects as database_url's role, which may only INSERT and SELECT decisions and audit.
     migration_database_url: SecretStr | None = None
+    # The reverse proxy's address(es), trusted for X-Forwarded-For/-Proto (uvicorn's
+    # forwarded_allow_ips): without it every person seems to come from the proxy, and the
+    # per-address sign-in limits would apply to the whole council at once.
+    forwarded_allow_ips: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     session_minutes: int = 30  # idle timeout: a session unused this long is over

@@ -1,0 +1,143 @@
+"""Benchmark: can a manager read the probabilities literally? Calibration on the default council.
+
+Prints, per label and per candidate (``--variants``), on the pooled test folds and per fold:
+the registered model's expected calibration error against the oracle's on the same rows (with
+the paired bootstrap interval of the difference), the calibration intercept and slope (logistic
+recalibration of the outcomes on the model's log-odds) with 95% intervals resampling children,
+and the observed outcome rate per band. Run:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/calibration.py [--children 50000] [--cache DIR]
+        [--variants current windowed visible ...]
+
+Targets (issue 15): ECE within 0.005 of the oracle's; the intercept's interval covers 0 and the
+slope's covers 1; observed rates rise strictly from band to band. Candidates:
+- ``current``: the model as configured;
+- ``windowed``: without the "all history" features (they grow with the age of the extract);
+- ``visible``: with a feature for the length of history the extract can see at the decision;
+- ``isotonic``: isotonic instead of Platt calibration;
+- ``loose_scorecard``: the scorecard without sign constraints (what they cost in AUC);
+- ``monotone_off``: LightGBM without monotone constraints (what they are worth in AUC).
+Each also prints both models' AUC and the oracle's, per fold and pooled.
+No timing is asserted; this prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VARIANTS = ("current", "windowed", "visible", "isotonic", "loose_scorecard", "monotone_off")
+
+
+def _with(settings, **models):
+    return settings.model_copy(update={"models": settings.models.model_copy(update=models)})
+
+
+def _run(table: pd.DataFrame, label: str, settings, variant: str):
+    from frontdoor.models.train import combine_folds, fit_fold, training_data
+
+    cfg = settings.models
+    if variant == "isotonic":
+        settings = _with(settings, calibration_method="isotonic")
+    elif variant == "loose_scorecard":
+        settings = _with(
+            settings, logistic=cfg.logistic.model_copy(update={"sign_constrained": False})
+        )
+    elif variant == "monotone_off":
+        settings = _with(settings, lightgbm=cfg.lightgbm.model_copy(update={"monotone": False}))
+    data = training_data(table, label, settings)
+    if variant == "windowed":
+        data = replace(data, columns=[c for c in data.columns if not c.endswith("_all")])
+    elif variant == "visible":
+        first = pd.to_datetime(table["decision_date"]).min()
+        rows = data.rows.assign(
+            visible_history_days=(data.rows["decision_date"] - first).dt.days.astype(float)
+        )
+        data = replace(data, rows=rows, columns=[*data.columns, "visible_history_days"])
+    return combine_folds(data, [fit_fold(data, f, settings) for f in data.folds], settings)
+
+
+def _fmt(value: float, interval: tuple[float, float]) -> str:
+    return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def report(pred: pd.DataFrame, band_names: list[str], samples: int, seed: int) -> list[str]:
+    from frontdoor.models.stats import calibration_summary
+
+    s = calibration_summary(
+        pred["y"].to_numpy(float),
+        pred["probability"].to_numpy(float),
+        pred["oracle_probability"].to_numpy(float),
+        pred["child_id"].to_numpy(),
+        samples=samples,
+        seed=seed,
+    )
+    lines = [
+        f"ECE model {_fmt(s['ece'], s['ece_ci'])}; oracle {_fmt(s['oracle_ece'], s['oracle_ece_ci'])}; "
+        f"model - oracle {_fmt(s['ece_excess'], s['ece_excess_ci'])}",
+        f"intercept {_fmt(s['intercept'], s['intercept_ci'])}; slope {_fmt(s['slope'], s['slope_ci'])}; "
+        f"mean predicted {pred['probability'].mean():.3f}, observed {pred['y'].mean():.3f}",
+    ]
+    rates = pred.groupby("band")["y"].agg(["mean", "size"]).reindex(band_names)
+    cells = [f"{b} {r['mean']:.3f} (n={int(r['size'])})" for b, r in rates.iterrows()]
+    rising = bool(np.all(np.diff(rates["mean"].to_numpy()) > 0))
+    lines.append("observed by band: " + "; ".join(cells) + f"; strictly rising: {rising}")
+    return lines
+
+
+def auc_lines(result) -> list[str]:
+    m = result.metrics
+    auc = m[m.metric == "auc"]
+    lines = []
+    for fold in [*sorted(set(auc.fold) - {"overall"}), "overall"]:
+        rows = auc[auc.fold == fold].set_index("scorer")
+        cells = [
+            f"{s} {_fmt(rows.loc[s].value, (rows.loc[s].ci_low, rows.loc[s].ci_high))}"
+            for s in ("lightgbm", "logistic", "oracle", "gap:lightgbm")
+            if s in rows.index
+        ]
+        n = (
+            len(result.predictions)
+            if fold == "overall"
+            else len(result.folds[int(fold)].predictions)
+        )
+        lines.append(f"AUC fold {fold} (n={n}): " + "; ".join(cells))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--children", type=int, default=50_000)
+    parser.add_argument("--labels", nargs="*", default=None)
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--bootstrap", type=int, default=200)
+    args = parser.parse_args()
+
+    from benchmarks.oracle_gap import council_table
+
+    table, settings = council_table(args.children, args.cache)
+    for label in args.labels or settings.models.labels:
+        for variant in args.variants:
+            t0 = time.perf_counter()
+            result = _run(table, label, settings, variant)
+            pred = result.predictions
+            print(f"\n== {label}, {variant} ({time.perf_counter() - t0:.0f} s)")
+            for line in auc_lines(result):
+                print(f"  {line}")
+            bands = list(settings.models.band_names)
+            seed = settings.models.seed
+            for line in report(pred, bands, args.bootstrap, seed):
+                print(f"  pooled: {line}")
+            for fold, part in pred.groupby("fold"):
+                for line in report(part, bands, args.bootstrap, seed + int(fold)):
+                    print(f"  fold {fold}: {line}")
+
+
+if __name__ == "__main__":
+    main()
