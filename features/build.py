@@ -25,6 +25,7 @@ from frontdoor.features.declarations import FEATURES, Feature, feature_names
 from frontdoor.features.engine import Decisions, Engine, Population, age_in_years, arrow_strings
 from frontdoor.records import codes
 from frontdoor.records.contract import TABLES, empty_frame
+from frontdoor.records.versions import boundaries, known_before
 from frontdoor.settings import Settings
 
 ID_COLUMNS = ["decision_id", "child_id", "decision_date", "decision_kind"]
@@ -95,8 +96,13 @@ def build_feature_table(
     settings: Settings,
     truth: pd.DataFrame | None = None,
     features: Sequence[Feature] = FEATURES,
+    versions: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Every declared feature, the labels and the sensitive characteristics per decision."""
+    """Every declared feature, the labels and the sensitive characteristics per decision.
+
+    ``versions``: earlier versions of records corrected by later extracts
+    (``records.store.read_versions``); each decision then reads the version known strictly
+    before it, never a correction made afterwards."""
     children = _table(tables, "children", needs=TABLES["children"].column_names)
     asked = [_table(tables, "referrals", needs=("child_id",))["child_id"]]
     if settings.features.include_contacts_as_decisions:
@@ -114,6 +120,8 @@ def build_feature_table(
     )
     engine = Engine(tables, population)
     values = engine.compute(decisions, features)
+    if versions:
+        _as_known_before(values, tables, versions, population, decisions, features)
 
     out: dict[str, object] = {
         "decision_id": _strings(points.decision_id),
@@ -136,6 +144,39 @@ def build_feature_table(
     if engine.decisions_without_household is not None:
         table.attrs["decisions_without_household"] = engine.decisions_without_household
     return table
+
+
+def _as_known_before(
+    values: dict[str, np.ndarray],
+    tables: dict[str, pd.DataFrame],
+    versions: dict[str, pd.DataFrame],
+    population: Population,
+    decisions: Decisions,
+    features: Sequence[Feature],
+) -> None:
+    """Recompute the features of decisions taken before a correction on the tables as known
+    then. Versions change only at extract dates, so decisions fall into a few epochs, each
+    computed once; the decisions after the last correction keep the current values."""
+    cuts = (boundaries(versions) - tl.DAY_ZERO).astype(np.int64)
+    if not len(cuts):
+        return
+    epoch = np.searchsorted(cuts, decisions.day, side="left")  # corrections before the day
+    for k in np.unique(epoch[epoch < len(cuts)]):
+        # any day of the epoch selects the same versions: cuts[k-1] < day <= cuts[k]
+        day = tl.DAY_ZERO + (cuts[k - 1] + 1 if k > 0 else cuts[0])
+        known = {
+            name: known_before(frame, versions[name], name, day) if name in versions else frame
+            for name, frame in tables.items()
+        }
+        mask = epoch == k
+        subset = Decisions(
+            child=decisions.child[mask],
+            household=decisions.household[mask],
+            day=decisions.day[mask],
+            birth_day=decisions.birth_day[mask],
+        )
+        for name, column in Engine(known, population).compute(subset, features).items():
+            values[name][mask] = column
 
 
 def label_summary(table: pd.DataFrame) -> dict[str, float | int]:

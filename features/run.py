@@ -54,7 +54,9 @@ def build_and_write(
     ``out``; returns the label summary with the reference date."""
     tables = store.read_tables(canonical)
     reference = store.reference_date(canonical)
-    table = build_feature_table(tables, reference, settings, truth)
+    # Records corrected by later extracts: each decision reads the version known before it.
+    versions = store.read_versions(canonical)
+    table = build_feature_table(tables, reference, settings, truth, versions=versions)
     write_feature_table(table, Path(out))
     return {"reference_date": reference.isoformat(), **label_summary(table)}
 

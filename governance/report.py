@@ -483,6 +483,16 @@ def render(context: dict) -> str:
     )
 
 
+def report_folder(settings: Settings, label: str, version: str) -> Path:
+    """One folder per model version for what governance publishes about it (the audit, the
+    report and its ATRS record): the same names from the flows and from `frontdoor report`."""
+    return settings.resolve(settings.paths.reports) / f"{label}-v{version}"
+
+
+def report_path(settings: Settings, label: str, version: str) -> Path:
+    return report_folder(settings, label, version) / "governance-report.html"
+
+
 def build_report(
     settings: Settings, label: str, ref: str, out: Path | None = None, features: Path | None = None
 ) -> ReportResult:
@@ -497,7 +507,7 @@ def build_report(
         raise
     mv = context["mv"]
     if out is None:
-        out = settings.resolve(settings.paths.reports) / f"{mv.name}-v{mv.version}.html"
+        out = report_path(settings, label, str(mv.version))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(context), encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pandera.errors as pa_errors
 
@@ -24,6 +25,10 @@ ORDER_RULES: dict[str, list[tuple[str, str]]] = {
     "household_memberships": [("end_date", "start_date")],
 }
 UNBORN_MONTHS = 9  # an expected date of birth may lie up to this far after the reference date
+# Before these, a date is a typing or conversion slip ("2020" read as Excel serial 2020 is
+# 1905-07-12; serial 60 is 1900-02-29): no front-door record of a child is that old.
+EARLIEST_EVENT = pd.Timestamp("1990-01-01")
+EARLIEST_BIRTH = pd.Timestamp("1980-01-01")
 
 
 def _failures(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
@@ -86,8 +91,14 @@ def _readable_check(check: object) -> str:
     return text
 
 
-def dates(frame: pd.DataFrame, table: str, reference: date) -> list[pd.DataFrame]:
-    """No date after the extract's reference date; no end before its start."""
+def dates(
+    frame: pd.DataFrame, table: str, reference: date, births: pd.Series | None = None
+) -> list[pd.DataFrame]:
+    """Plausible dates: none after the extract's reference date, none before 1990 (births
+    before 1980), no end before its start, and no event more than UNBORN_MONTHS before the
+    child's month of birth (work before an expected birth is allowed: unborn children).
+
+    ``births``: month of birth by child id (unknown births are not checked)."""
     t = TABLES[table]
     ref = pd.Timestamp(reference)
     out = []
@@ -102,6 +113,14 @@ def dates(frame: pd.DataFrame, table: str, reference: date) -> list[pd.DataFrame
                 f"{reference.isoformat()}",
             )
         )
+        out.append(
+            _failures(
+                frame,
+                frame["birth_month"] < EARLIEST_BIRTH,
+                "birth_month",
+                f"implausible date of birth (before {EARLIEST_BIRTH.date().isoformat()})",
+            )
+        )
         return out
     for col in t.date_columns:
         out.append(
@@ -112,9 +131,30 @@ def dates(frame: pd.DataFrame, table: str, reference: date) -> list[pd.DataFrame
                 f"date after the extract's reference date {reference.isoformat()}",
             )
         )
+        out.append(
+            _failures(
+                frame,
+                frame[col] < EARLIEST_EVENT,
+                col,
+                f"implausible date (before {EARLIEST_EVENT.date().isoformat()})",
+            )
+        )
     for later, earlier in ORDER_RULES.get(table, []):
         mask = frame[later].notna() & frame[earlier].notna() & (frame[later] < frame[earlier])
         out.append(_failures(frame, mask, later, f"{later} before {earlier}"))
+    if births is not None and t.event_date and "child_id" in frame.columns and len(frame):
+        birth = pd.to_datetime(frame["child_id"].map(births)).astype("datetime64[ns]")
+        months = birth.to_numpy().astype("datetime64[M]") - np.timedelta64(UNBORN_MONTHS, "M")
+        earliest = pd.Series(months.astype("datetime64[ns]"), index=frame.index)
+        mask = birth.notna() & frame[t.event_date].notna() & (frame[t.event_date] < earliest)
+        out.append(
+            _failures(
+                frame,
+                mask,
+                t.event_date,
+                f"{t.event_date} more than {UNBORN_MONTHS} months before the child's birth",
+            )
+        )
     return out
 
 

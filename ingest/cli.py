@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from frontdoor.command_support import console, fail, settings_from, sub_app
 
@@ -22,19 +24,35 @@ def ingest(
     out: Path | None = typer.Option(
         None, "--out", help="Canonical folder (default: paths.canonical); merged into."
     ),
+    extract_date: str | None = typer.Option(
+        None,
+        "--extract-date",
+        help="YYYY-MM-DD the extracts were taken (default: each file's own; the newest wins).",
+    ),
 ) -> None:
     """Validate, pseudonymise and load council extracts into the canonical tables."""
     from frontdoor.ingest.errors import IngestError  # (start-up time)
+    from frontdoor.ingest.report import TABLE_WIDTH
     from frontdoor.ingest.run import ingest_sources
     from frontdoor.records.pseudonymise import MissingKeyError
 
     settings = settings_from(ctx)
+    if extract_date is not None:
+        when = date.fromisoformat(extract_date)
+        settings = settings.model_copy(
+            update={"ingest": settings.ingest.model_copy(update={"extract_date": when})}
+        )
     out_dir = out if out is not None else settings.resolve(settings.paths.canonical)
     try:
         report = ingest_sources(list(sources), out_dir, settings)
     except (IngestError, MissingKeyError) as exc:
         fail(f"{exc}\nNothing was written.", prefix="ingest failed:")
-    console.print(report.rich_table())
+    # Full width when not a terminal (a log file): counts are never cut at 80 columns.
+    out_console = console if sys.stdout.isatty() else Console(width=TABLE_WIDTH)
+    err = Console(stderr=True, soft_wrap=True)
+    for line in report.gap_lines():
+        err.print(f"[bold yellow]{line}[/]", highlight=False)
+    out_console.print(report.rich_table())
     console.print("rows read = rows loaded + rows quarantined + duplicates removed (checked)")
     for reason, n in list(report.reasons().items())[:10]:
         console.print(f"  quarantined {n:>8,}  {reason}", highlight=False)

@@ -11,7 +11,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from frontdoor.ingest.merge import TableCounts
+from frontdoor.ingest.merge import DUPLICATE_COLUMNS, SUPERSEDED_COLUMNS, TableCounts
+from frontdoor.ingest.staging import empty_cell_notes
+
+TABLE_WIDTH = 120  # wide enough for every column of the counts table, even in a log file
 
 
 class UnbalancedCountsError(AssertionError):
@@ -30,6 +33,22 @@ class IngestReport:
     quarantine_dir: Path | None = None
     ground_truth_rows: int | None = None
     reference_date_from: str = ""
+    column_gaps: list[dict] = field(default_factory=list)
+    cell_notes: pd.DataFrame = field(default_factory=empty_cell_notes)
+    duplicates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DUPLICATE_COLUMNS)
+    )
+    superseded: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=SUPERSEDED_COLUMNS)
+    )
+
+    def gap_lines(self) -> list[str]:
+        """Expected columns absent or empty: loud, because features would read 0."""
+        return [
+            f"WARNING: {g['file']} sheet {g['sheet']!r}: expected column {g['column']!r} is "
+            f"{g['state']}; features that use it will see no values"
+            for g in self.column_gaps
+        ]
 
     def check_balanced(self) -> None:
         for c in self.counts.values():
@@ -82,6 +101,10 @@ class IngestReport:
             },
             "quarantine_reasons": self.reasons(),
             "notes": self.notes,
+            "column_gaps": self.column_gaps,
+            "cells_loaded_as_missing_or_normalised": len(self.cell_notes),
+            "conflicting_duplicates": len(self.duplicates),
+            "superseded_for_review": len(self.superseded),
             "ground_truth_rows": self.ground_truth_rows,
             "balanced": all(c.balanced() for c in self.counts.values()),
         }
@@ -121,7 +144,9 @@ class IngestReport:
 
     def render(self) -> str:
         """The readable summary: counts per table, top quarantine reasons, notes."""
-        console = Console(record=True, width=110, file=io.StringIO())
+        console = Console(record=True, width=TABLE_WIDTH, file=io.StringIO())
+        for line in self.gap_lines():
+            console.print(line, highlight=False)
         console.print(self.rich_table())
         console.print("rows read = rows loaded + rows quarantined + duplicates removed, per table")
         console.print(

@@ -16,6 +16,12 @@ READABLE = {
     ".parquet": "canonical",
 }
 GROUND_TRUTH = Path("ground_truth") / "ground_truth.parquet"
+# Formats a council may hold that are not read: say what to do, not only "unknown".
+RESAVE = {
+    ".xls": "an old Excel 97-2003 workbook: open it in Excel and save it as .xlsx",
+    ".xlsb": "a binary Excel workbook: open it in Excel and save it as .xlsx",
+    ".ods": "an OpenDocument spreadsheet: save it as .xlsx",
+}
 
 
 def expand(sources: list[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
@@ -38,7 +44,9 @@ def expand(sources: list[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
                     continue
                 kind = READABLE.get(path.suffix.lower())
                 if kind is None:
-                    if path.name != "manifest.json":
+                    if path.suffix.lower() in RESAVE:
+                        notes.append(f"{path}: skipped, {RESAVE[path.suffix.lower()]}")
+                    elif path.name != "manifest.json":
                         notes.append(f"{path}: skipped (not a readable extract)")
                     continue
                 files.append((path, kind))
@@ -51,6 +59,10 @@ def expand(sources: list[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
                 )
             continue
         kind = READABLE.get(source.suffix.lower())
+        if source.suffix.lower() in RESAVE:
+            raise IngestError(
+                source, f"is {RESAVE[source.suffix.lower()]}", ".xlsx (Annex A), .xml (CIN census)"
+            )
         if kind is None:
             raise IngestError(
                 source,

@@ -7,7 +7,8 @@ its place and carries its reason to the quarantine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -17,6 +18,7 @@ from frontdoor.records.contract import TABLES
 
 PROVENANCE = ["_source", "_sheet", "_row"]
 PROBLEM = ["_pcolumn", "_pvalue", "_preason"]
+CELL_NOTE_COLUMNS = ["table", "source", "sheet", "row", "column", "rule"]
 VALUE_PREVIEW_CHARS = 80
 
 # Columns whose raw values never reach a quarantine file (they identify a child or a date of birth).
@@ -32,6 +34,10 @@ class Batch:
     table: str
     frame: pd.DataFrame  # contract columns (subset) + PROVENANCE + PROBLEM
     priority: int  # lower wins when the same record comes from several sources
+    # Cells loaded as missing (an off-spec value in an optional column) or changed (a
+    # lookalike identifier normalised): CELL_NOTE_COLUMNS, never the value itself.
+    cell_notes: pd.DataFrame = field(default_factory=lambda: empty_cell_notes())
+    extract_date: date | None = None  # when the extract was taken (set by ingest.run)
 
     @property
     def rows(self) -> int:
@@ -43,11 +49,38 @@ def is_identifying(table: str, column: str) -> bool:
     return column in {"child_id", "household_id", t.key, "birth_month"} or column.startswith("_")
 
 
+def empty_cell_notes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "row" else object) for c in CELL_NOTE_COLUMNS}
+    )
+
+
 def preview(value: object) -> str:
     text = "" if value is None else str(value)
     if len(text) > VALUE_PREVIEW_CHARS:
         return f"{text[:VALUE_PREVIEW_CHARS]}… ({len(text):,} characters)"
     return text
+
+
+def describe(value: object) -> str:
+    """What an off-spec value looks like, never the value: it may be a name, an identifier
+    or free text typed into the wrong column (a shifted row), and the quarantine is opened
+    by people who must not see it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "[not shown: true/false]"
+    if isinstance(value, (int, float)):
+        return "[not shown: a number]"
+    text = str(value)
+    kind = (
+        "digits"
+        if text.strip().isdigit()
+        else "letters"
+        if text.replace(" ", "").isalpha()
+        else "text"
+    )
+    return f"[not shown: {kind}, {len(text):,} characters]"
 
 
 def _code_map(table: str, column: str) -> dict[str, str]:
@@ -66,17 +99,39 @@ def build_batch(
     max_cell_chars: int,
     code_maps: dict[str, dict[str, str]] | None = None,
     long_cells: pd.Series | None = None,
+    date1904: bool = False,
 ) -> Batch:
     """Type the contract columns present in ``raw`` and note every cell problem per row.
 
     ``raw`` holds values as read (text, numbers, datetimes), with contract column names.
     ``code_maps`` adds format-specific spellings ('b) Female' -> 'F') to a column's code list.
     ``long_cells`` names, per row, a source column whose cell is over the length limit.
+    An off-spec value in an optional (nullable) column is loaded as missing with a cell
+    note; only required columns quarantine the row. Values are never shown (``describe``).
     """
     t = TABLES[table]
     raw = raw.reset_index(drop=True)
     out: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
+    cell_notes: list[pd.DataFrame] = []
+    row_numbers = pd.Series(list(rows), index=raw.index, dtype="int64")
+
+    def cell_note(column: str, reason: pd.Series) -> None:
+        reason = reason.astype(object).where(reason.notna(), None)
+        hit = reason.notna()
+        if hit.any():
+            cell_notes.append(
+                pd.DataFrame(
+                    {
+                        "table": table,
+                        "source": source,
+                        "sheet": sheet,
+                        "row": row_numbers[hit],
+                        "column": column,
+                        "rule": reason[hit],
+                    }
+                )
+            )
 
     def note(column: str, reason: pd.Series, shown: pd.Series) -> None:
         bad = reason.notna()
@@ -86,7 +141,7 @@ def build_batch(
                 pd.DataFrame(
                     {
                         "column": column,
-                        "value": WITHHELD if withheld else shown[bad].map(preview),
+                        "value": WITHHELD if withheld else shown[bad].map(describe_shown),
                         "reason": reason[bad],
                     },
                     index=reason[bad].index,
@@ -99,11 +154,12 @@ def build_batch(
         series = raw[column.name]
         reason = pd.Series(None, index=raw.index, dtype=object)
         if column.dtype == "id":
-            typed = values.clean_text(series)
+            typed, changed = values.clean_ids(series)
+            cell_note(column.name, changed)
             too_long_id = typed.map(lambda v: v is not None and 128 < len(v) <= max_cell_chars)
             reason = reason.where(~too_long_id, "identifier longer than 128 characters")
         elif column.dtype == "date":
-            typed, reason = values.parse_dates(series)
+            typed, reason = values.parse_dates(series, date1904=date1904)
             if table == "children" and column.name == "birth_month":
                 typed = values.month_start(typed)
         elif column.dtype == "bool":
@@ -138,7 +194,14 @@ def build_batch(
             reason = reason.where(~too_long, f"cell longer than {max_cell_chars:,} characters")
             # A cell that long is free text (a case note pasted into a code column): not shown.
             shown = shown.where(~too_long.astype(bool), NOT_SHOWN)
-        note(column.name, reason, shown)
+        if column.nullable:
+            # Optional: the cell is loaded as missing and noted; the record is kept.
+            bad = reason.notna()
+            cell_note(
+                column.name, reason.where(~bad, reason[bad].astype(str) + ": loaded as missing")
+            )
+        else:
+            note(column.name, reason, shown)
         out[column.name] = pd.Series(typed, index=raw.index).where(reason.isna(), None)
 
     frame = pd.DataFrame(out, index=raw.index)
@@ -157,9 +220,14 @@ def build_batch(
             )
     frame["_source"] = source
     frame["_sheet"] = sheet
-    frame["_row"] = pd.Series(list(rows), index=raw.index, dtype="int64")
+    frame["_row"] = row_numbers
     _attach_problems(frame, problems)
-    return Batch(table=table, frame=frame, priority=priority)
+    notes = pd.concat(cell_notes, ignore_index=True) if cell_notes else empty_cell_notes()
+    return Batch(table=table, frame=frame, priority=priority, cell_notes=notes)
+
+
+def describe_shown(value: object) -> str:
+    return value if value in (NOT_SHOWN, WITHHELD) else describe(value)
 
 
 def _attach_problems(frame: pd.DataFrame, problems: list[pd.DataFrame]) -> None:
@@ -218,9 +286,20 @@ def mark_rows(frame: pd.DataFrame, reasons: pd.Series, column, value) -> None:
     for idx in reasons[reasons.notna()].index:
         old = frame.at[idx, "_preason"]
         has_old = isinstance(old, str)
-        shown = preview(val[idx])
+        shown = _safe_shown(val[idx])
         frame.at[idx, "_preason"] = f"{old}; {reasons[idx]}" if has_old else reasons[idx]
         frame.at[idx, "_pcolumn"] = (
             f"{frame.at[idx, '_pcolumn']}; {col[idx]}" if has_old else col[idx]
         )
         frame.at[idx, "_pvalue"] = f"{frame.at[idx, '_pvalue']}; {shown}" if has_old else shown
+
+
+def _safe_shown(value: object) -> str:
+    """A value for a row-level reason: a readable date is shown as a date, markers as they
+    are, anything else only described."""
+    if value is None or (isinstance(value, str) and (not value or value.startswith("["))):
+        return "" if value is None else value
+    parsed, bad = values.parse_dates(pd.Series([value], dtype=object))
+    if bad.iloc[0] is None and parsed.notna().iloc[0]:
+        return parsed.iloc[0].date().isoformat()
+    return describe(value)

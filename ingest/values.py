@@ -7,6 +7,7 @@ per-row reason (``None`` when the value is fine), so readers never drop a row si
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 import numpy as np
@@ -33,6 +34,7 @@ MISSING_MARKERS = {
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 _PREFIX = re.compile(r"^[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_EPOCH_1904 = pd.Timestamp("1904-01-01")  # Mac workbooks: <workbookPr date1904="1"/>
 MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_DATE = pd.Timestamp("2100-12-31")
 
@@ -61,6 +63,48 @@ def _scalar_text(value: object) -> str | None:
     if isinstance(value, (datetime, date)):
         return value.isoformat()[:10]
     return str(value)
+
+
+# Characters that look like nothing or like another character: zero-width spaces and joiners,
+# bidirectional overrides, the byte-order mark, soft hyphens (Unicode category Cf) and controls.
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cf", "Cc")
+
+
+_NUMERIC_POINT_ZERO = re.compile(r"^(\d+)\.0+$")
+
+
+def clean_id(value: str) -> str:
+    """One identifier as a council means it: NFKC (full-width digits, NBSP), invisible
+    characters removed, whitespace collapsed, a trailing '.0' of numeric text dropped."""
+    # Spaces other than the plain one (no-break, figure, ideographic...) are as invisible
+    # in a spreadsheet as a zero-width space: dropped, not turned into a space.
+    text = "".join(ch for ch in value if not (ch != " " and ch.isspace() and ch not in "\t\n\r"))
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if not _invisible(ch))
+    text = _SPACES.sub(" ", text).strip()
+    match = _NUMERIC_POINT_ZERO.match(text)
+    return match.group(1) if match else text
+
+
+def clean_ids(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Identifiers cleaned (``clean_id``), and per row a note when the text changed."""
+    text = clean_text(series)
+    note = pd.Series(None, index=series.index, dtype=object)
+    raw = series.astype(object)
+    is_str = raw.map(lambda v: isinstance(v, str))
+    if not is_str.any():
+        return text, note
+    uniques = pd.unique(raw[is_str])
+    mapping = {u: clean_id(u) for u in uniques}
+    cleaned = raw[is_str].map(mapping)
+    cleaned = cleaned.where(~cleaned.str.lower().isin(MISSING_MARKERS), None)
+    out = text.copy()
+    out[is_str] = cleaned
+    changed = is_str & (raw.map(lambda v: v.strip(" ") if isinstance(v, str) else v) != out)
+    changed &= out.notna()
+    note[changed] = "identifier normalised (lookalike characters or a trailing .0)"
+    return out.where(out.notna(), None), note
 
 
 def strip_prefix(value: str) -> str:
@@ -107,7 +151,7 @@ def _key(text: str) -> str:
     return _SPACES.sub(" ", str(text)).strip().lower()
 
 
-def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_dates(series: pd.Series, date1904: bool = False) -> tuple[pd.Series, pd.Series]:
     """Dates from datetimes, Excel serial numbers or text (ISO, UK day-first, '5 March 2024').
 
     Returns (dates at midnight, reason) where reason is None for good or missing values and
@@ -138,7 +182,7 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     num_mask = kinds == "num"
     if num_mask.any():
         nums = pd.to_numeric(values[num_mask], errors="coerce")
-        result[num_mask] = _from_serial(nums)
+        result[num_mask] = _from_serial(nums, date1904)
     str_mask = kinds == "str"
     if str_mask.any():
         text = clean_text(values[str_mask])
@@ -184,14 +228,17 @@ def _to_timestamp(value: object) -> object:
     return stamp
 
 
-def _from_serial(nums: pd.Series) -> pd.Series:
-    ok = nums.notna() & (nums >= 1) & (nums < 109_575)  # up to 2199-12-31
+def _from_serial(nums: pd.Series, date1904: bool = False) -> pd.Series:
+    ok = nums.notna() & (nums >= (0 if date1904 else 1)) & (nums < 109_575)  # up to ~2199
     out = pd.Series(pd.NaT, index=nums.index, dtype="datetime64[ns]")
     if ok.any():
         days = np.floor(nums[ok].astype(float)).astype("int64")
-        # Lotus 1-2-3's phantom 29 February 1900: serials below 61 are one day earlier.
-        days = days.where(days >= 61, days + 1)
-        out[ok] = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).to_numpy()
+        if date1904:
+            out[ok] = (EXCEL_EPOCH_1904 + pd.to_timedelta(days, unit="D")).to_numpy()
+        else:
+            # Lotus 1-2-3's phantom 29 February 1900: serials below 61 are one day earlier.
+            days = days.where(days >= 61, days + 1)
+            out[ok] = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).to_numpy()
     out[nums.notna() & ~ok] = pd.Timestamp("1800-01-01")  # flagged impossible below
     return out
 
@@ -205,6 +252,12 @@ _TEXT_FORMATS = (
     "%d/%m/%y",
     "%d %B %Y",
     "%d %b %Y",
+    "%d-%b-%y",  # 16-Sep-20, as Excel shows a date typed as text
+    "%d-%b-%Y",
+    "%d %b %y",
+    "%B %d, %Y",  # September 16, 2020
+    "%b %d, %Y",
+    "%B %d %Y",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
     "%d/%m/%Y %H:%M:%S",

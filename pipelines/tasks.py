@@ -78,7 +78,8 @@ def features_step(settings: Settings, canonical: Path, truth: Path, out: str) ->
     reference = store.reference_date(canonical)
     truth_file = truth / TRUTH_FILE
     truth_frame = pd.read_parquet(truth_file) if truth_file.exists() else None
-    table = build_feature_table(tables, reference, settings, truth_frame)
+    versions = store.read_versions(canonical)
+    table = build_feature_table(tables, reference, settings, truth_frame, versions=versions)
     write_feature_table(table, Path(out))
     return with_output_digests(
         {
@@ -297,7 +298,9 @@ def queue_step(settings: Settings, scores: Path) -> dict:
 def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
     """The version an alias points at now (read every run: an alias moves on promotion)."""
     from frontdoor.models.registry import CHAMPION, get_version, promoted_version
+    from frontdoor.pipelines.preflight import require_model
 
+    require_model(settings, label, alias)  # a missing store, model or alias: say which, fail
     # the champion is the version the promotion log names: a hand-moved alias is refused here
     version = (promoted_version if alias == CHAMPION else get_version)(settings, label, alias)
     return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}

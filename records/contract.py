@@ -86,7 +86,11 @@ CHILDREN = Table(
             sensitive=True,
         ),
         Column(
-            "birth_month", "date", "First day of the month of birth (exact dates are never kept)"
+            "birth_month",
+            "date",
+            "First day of the month of birth (exact dates are never kept); for an unborn child "
+            "the expected month, empty when not even that is known (age unknown)",
+            nullable=True,
         ),
         Column("disability", "bool", "Whether the child has a recorded disability", sensitive=True),
         Column("household_id", "id", "Pseudonymised household identifier; siblings share it"),

@@ -26,6 +26,7 @@ from lxml import etree
 
 from frontdoor.records import codes, store
 from frontdoor.records.contract import TABLES, derived_ids, empty_frame, latest_event_date
+from frontdoor.records.csvsafe import safe_frame
 
 ANNEX_A_FILE = "annex_a.xlsx"
 CIN_FILE = "cin_census.xml"
@@ -563,7 +564,7 @@ def write_extra_csvs(
     def csv(frame: pd.DataFrame, name: str) -> None:
         path = out_dir / name
         tmp = path.with_name(f".{name}.tmp")
-        frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+        safe_frame(frame).to_csv(tmp, index=False, date_format="%Y-%m-%d")
         tmp.replace(path)
         written.append(path)
 

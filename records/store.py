@@ -19,6 +19,8 @@ import pandas as pd
 from frontdoor.records.contract import TABLES, conform, empty_frame
 
 MANIFEST = "manifest.json"
+VERSIONS = "versions"  # <folder>/versions/<table>.parquet: records with several versions
+OBSERVATIONS = "observations"  # <folder>/observations/<table>.parquet: each extract's view
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -94,3 +96,33 @@ def folder_digest(folder: Path) -> str:
             h.update(path.name.encode())
             h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def write_history(
+    folder: Path, versions: dict[str, pd.DataFrame], observations: dict[str, pd.DataFrame]
+) -> None:
+    """The versions (read by the features) and observations (read by the next ingest run)."""
+    for sub, frames in ((VERSIONS, versions), (OBSERVATIONS, observations)):
+        for name, frame in frames.items():
+            if frame is not None and len(frame):
+                atomic_write_parquet(
+                    frame.reset_index(drop=True), Path(folder) / sub / f"{name}.parquet"
+                )
+
+
+def read_versions(folder: Path) -> dict[str, pd.DataFrame]:
+    """Versions of records corrected by later extracts, per table (empty when none)."""
+    return _read_sub(folder, VERSIONS)
+
+
+def read_observations(folder: Path) -> dict[str, pd.DataFrame]:
+    return _read_sub(folder, OBSERVATIONS)
+
+
+def _read_sub(folder: Path, sub: str) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in TABLES:
+        path = Path(folder) / sub / f"{name}.parquet"
+        if path.exists():
+            out[name] = pd.read_parquet(path)
+    return out

@@ -187,7 +187,7 @@ class HistoryIndex:
 
     def age(self, child_id: str, as_of: date) -> int | None:
         birth = _date(self.birth.get(child_id))
-        if birth is None:
+        if birth is None or as_of < birth:  # unknown, or not yet born (an expected date)
             return None
         return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
 

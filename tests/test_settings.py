@@ -39,7 +39,7 @@ def test_missing_key_outside_demo_mode_is_a_clear_error(tmp_path):
 
 
 def test_demo_mode_generates_and_keeps_a_local_key(tmp_path):
-    s = load_settings(tmp_path / "absent.yaml", paths={"root": str(tmp_path)})
+    s = load_settings(tmp_path / "absent.yaml", demo_mode=True, paths={"root": str(tmp_path)})
     first = pseudonymise.load_key(s)
     assert pseudonymise.load_key(s) == first
     assert Path(pseudonymise.default_key_path(s)).stat().st_mode & 0o077 == 0

@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     )
 
     demo_mode: bool = Field(
-        default=True,
-        description="Demo mode generates a local pseudonymisation key when none is configured.",
+        default=False,
+        description="Demo mode (opt-in; `frontdoor demo` turns it on and says so) generates "
+        "local keys and secrets when none is configured. Never for real records.",
     )
     paths: PathSettings = Field(default_factory=PathSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)

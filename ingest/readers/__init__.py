@@ -21,3 +21,11 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)  # what was skipped or ignored, and why
     rows_read: int = 0
     ground_truth: pd.DataFrame | None = None
+    extract_date: date | None = None  # when the extract was taken (set by ingest.run)
+    saved_date: date | None = None  # the file's own metadata (an .xlsx's last save)
+    date1904: bool = False  # the workbook counts serial dates from 1904-01-01
+    # Expected columns a sheet lacks or leaves entirely empty: {"file", "sheet", "column",
+    # "state"}; printed loudly and kept in the manifest (features would silently read 0).
+    column_gaps: list[dict] = field(default_factory=list)
+    # Cells of optional columns loaded as missing (off-spec value): file/sheet/row/column/rule.
+    cell_notes: list[pd.DataFrame] = field(default_factory=list)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +23,8 @@ from lxml import etree
 
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.readers import PRIORITY, ReadResult
-from frontdoor.ingest.readers.xlsx_fast import FastWorkbook, UnsupportedLayout
-from frontdoor.ingest.staging import build_batch, long_cell_columns, mark_rows
+from frontdoor.ingest.readers.xlsx_fast import FastWorkbook, LimitExceeded, UnsupportedLayout
+from frontdoor.ingest.staging import build_batch
 from frontdoor.ingest.values import SEX_MAP, parse_bool
 from frontdoor.records import codes
 
@@ -244,8 +245,10 @@ def read_annex_a(path: Path, settings, engine: str = "auto") -> ReadResult:
     """Read Lists 1 to 7. ``engine``: "fast" (lxml), "openpyxl" (read-only), or "auto"."""
     if path.stat().st_size == 0:
         raise IngestError(path, "the file is empty", "an Annex A .xlsx workbook")
-    book = _open(path, engine)
+    book = _open(path, engine, settings)
     result = ReadResult(path=str(path), kind="annex_a")
+    result.date1904 = book.date1904
+    result.saved_date = saved_date(path)
     try:
         # A list split over several sheets ('List 1', 'List 1 (cont)') is read from all of
         # them; rows that are true copies are merged as duplicates later.
@@ -285,9 +288,15 @@ def read_annex_a(path: Path, settings, engine: str = "auto") -> ReadResult:
             result.notes.append(f"{path.name}: no {names}")
         for number in sorted(n for n in sheets if n in LISTS):
             for name in sheets[number]:
-                _read_list(book.rows(name), name, LISTS[number], path, result, settings)
+                keep: set[int] = set()  # filled once the header row is found
+                rows = book.rows(name, keep)
+                _read_list(rows, keep, name, LISTS[number], path, result, settings)
     except IngestError:
         raise
+    except LimitExceeded as exc:
+        raise IngestError(
+            path, f"stopped: {exc}", "a workbook within the configured limits (raise them if so)"
+        ) from exc
     except (
         zipfile.BadZipFile,
         KeyError,
@@ -310,23 +319,34 @@ def read_annex_a(path: Path, settings, engine: str = "auto") -> ReadResult:
 class _OpenpyxlBook:
     """openpyxl in read-only mode behind the same small interface as FastWorkbook."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_rows: int):
         import openpyxl
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
         self.wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         self.sheetnames = self.wb.sheetnames
+        self.date1904 = self.wb.epoch == CALENDAR_MAC_1904
+        self.max_rows = max_rows
 
-    def rows(self, sheet: str):
+    def rows(self, sheet: str, keep: set[int] | None = None):
         ws = self.wb[sheet]
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()
-        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if number > self.max_rows:
+                raise LimitExceeded(
+                    f"sheet {sheet!r} has more than {self.max_rows:,} rows "
+                    "(ingest.max_rows_per_sheet)"
+                )
+            if keep:
+                row = tuple(v if i in keep else None for i, v in enumerate(row))
+            yield number, row
 
     def close(self) -> None:
         self.wb.close()
 
 
-def _open(path: Path, engine: str):
+def _open(path: Path, engine: str, settings):
     from openpyxl.utils.exceptions import InvalidFileException
 
     errors = (
@@ -339,8 +359,20 @@ def _open(path: Path, engine: str):
         etree.XMLSyntaxError,
     )
     if engine in ("auto", "fast"):
+        limits = settings.ingest
         try:
-            return FastWorkbook(path)
+            return FastWorkbook(
+                path,
+                max_rows=limits.max_rows_per_sheet,
+                max_string_chars=limits.max_shared_string_chars,
+                max_cell_chars=limits.max_cell_chars,
+            )
+        except LimitExceeded as exc:
+            raise IngestError(
+                path,
+                f"stopped: {exc}",
+                "a workbook within the configured limits (raise them if the file is genuine)",
+            ) from exc
         except UnsupportedLayout:
             if engine == "fast":
                 raise
@@ -351,7 +383,7 @@ def _open(path: Path, engine: str):
                 "an Annex A .xlsx workbook (Lists 1 to 7)",
             ) from exc
     try:
-        return _OpenpyxlBook(path)
+        return _OpenpyxlBook(path, settings.ingest.max_rows_per_sheet)
     except errors as exc:
         raise IngestError(
             path,
@@ -360,26 +392,84 @@ def _open(path: Path, engine: str):
         ) from exc
 
 
+# Words that identify a heading whatever the template version (normalised: lower case,
+# letters and digits only, "authorization" spelt "authorisation"). Tried only for a field no
+# exact spelling matched, and only when exactly one heading of the row carries them all.
+KEYWORDS: dict[int, dict[str, tuple[tuple[str, ...], ...]]] = {
+    0: {
+        "child_id": (("child", "id"), ("unique", "id")),
+        "sex": (("gender",), ("sex",)),
+        "ethnicity": (("ethnic",),),
+        "birth_month": (("birth",), ("dob",)),
+        "disability": (("disab",),),
+    },
+    1: {"contact_date": (("contact", "date"),), "source": (("contact", "source"),)},
+    2: {"start_date": (("start",),), "end_date": (("complet",), ("end", "date"))},
+    3: {
+        "referral_date": (("referral", "date"),),
+        "source": (("referral", "source"), ("source",)),
+        "outcome": (("nfa",), ("nofurtheraction",)),
+    },
+    4: {
+        "start_date": (("start",),),
+        "authorisation_date": (("authorisation",), ("authorised",), ("completion",)),
+        "outcome": (("assessed",), ("requiring", "support"), ("inneed",)),
+    },
+    5: {
+        "start_date": (("47", "start"), ("strategy",)),
+        "icpc_date": (("conference", "date"), ("icpc", "date")),
+        "_icpc_unnecessary": (("unnecessary",),),
+        "_icpc_plan": (("result", "plan"),),
+    },
+    7: {
+        "start_date": (("plan", "start"),),
+        "end_date": (("plan", "end"),),
+        "initial_category": (("initial", "category"), ("category",)),
+    },
+}
+
+
+def _norm_words(text: object) -> str:
+    return norm_header(text).replace("authoriz", "authoris")
+
+
 def _find_header(rows: list[tuple], spec: ListSpec) -> tuple[int, dict[str, int]] | None:
     """The header row among the first rows (index) and field -> column position."""
     wanted = {**CHILD_FIELDS, **spec.fields}
-    aliases = {norm_header(a): f for f, names in wanted.items() for a in names}
+    aliases = {_norm_words(a): f for f, names in wanted.items() for a in names}
+    keywords = {**KEYWORDS[0], **KEYWORDS.get(spec.number, {})}
     best: tuple[int, dict[str, int]] | None = None
     for i, row in enumerate(rows):
         found: dict[str, int] = {}
         for pos, cell in enumerate(row):
             if cell is None:
                 continue
-            hit = aliases.get(norm_header(cell))
+            hit = aliases.get(_norm_words(cell))
             if hit is not None and hit not in found:
                 found[hit] = pos
+        taken = set(found.values())
+        for f, options in keywords.items():
+            if f in found:
+                continue
+            for words in options:
+                hits = [
+                    pos
+                    for pos, cell in enumerate(row)
+                    if cell is not None
+                    and pos not in taken
+                    and all(w in _norm_words(cell) for w in words)
+                ]
+                if len(hits) == 1:
+                    found[f] = hits[0]
+                    taken.add(hits[0])
+                    break
         if "child_id" in found and (best is None or len(found) > len(best[1])):
             best = (i, found)
     return best
 
 
 def _read_list(
-    rows_iter, sheet: str, spec: ListSpec, path: Path, result: ReadResult, settings
+    rows_iter, keep: set[int], sheet: str, spec: ListSpec, path: Path, result: ReadResult, settings
 ) -> None:
     head: list[tuple] = []
     head_numbers: list[int] = []
@@ -408,58 +498,45 @@ def _read_list(
             f"sheet {sheet!r} (List {spec.number}) lacks column {names}",
             "columns " + ", ".join(repr(c) for c in expected_cols),
         )
-    header_row = head[header_index]
-    width = len(header_row)
-    records, numbers, stray = [], [], []
+    # Only the columns read are parsed from here on: a note right of the header, a long
+    # cell in a column never read (Allocated Worker), never touch a row.
+    keep.update(columns.values())
+    records, numbers = [], []
+    positions = sorted(columns.values())
 
     def data():
         yield from zip(head_numbers[header_index + 1 :], head[header_index + 1 :], strict=True)
         yield from rows_iter
 
     for number, row in data():
-        if row is None or all(_blank(v) for v in row):
+        cells = tuple(row[p] if p < len(row) else None for p in positions)
+        if all(_blank(v) for v in cells):
             continue
-        records.append(tuple(row[:width]) + (None,) * max(0, width - len(row)))
+        records.append(cells)
         numbers.append(number)
-        # Cells right of the header are never dropped silently: the row is quarantined, as a
-        # CSV row with a stray delimiter is (their values are not shown: free text, maybe).
-        beyond = sum(not _blank(v) for v in row[width:])
-        stray.append(
-            f"row has {beyond} value{'s' if beyond > 1 else ''} beyond the header's last "
-            f"column (stray cell or shifted row)"
-            if beyond
-            else None
-        )
-    labels = [f"col{i}" if h is None else str(h) for i, h in enumerate(header_row)]
     raw = (
-        pd.DataFrame.from_records(records, columns=range(width))
+        pd.DataFrame.from_records(records, columns=positions)
         if records
-        else pd.DataFrame(columns=range(width))
+        else pd.DataFrame(columns=positions)
     )
     result.rows_read += len(raw)
-    used = set(columns.values())
-    dropped = raw[[c for c in raw.columns if c not in used]]
-    dropped.columns = [labels[c] for c in dropped.columns]
+    _note_gaps(raw, columns, spec, sheet, path, result)
     limit = settings.ingest.max_cell_chars
-    long_cells = long_cell_columns(dropped, limit) if len(dropped.columns) else None
     prio = PRIORITY["annex_a"]
-
+    common = dict(
+        source=str(path),
+        sheet=sheet,
+        rows=numbers,
+        priority=prio,
+        max_cell_chars=limit,
+        date1904=result.date1904,
+    )
     child = pd.DataFrame({f: raw[columns[f]] for f in CHILD_FIELDS if f in columns})
     result.batches.append(
         build_batch(
-            "children",
-            child,
-            source=str(path),
-            sheet=sheet,
-            rows=numbers,
-            priority=prio,
-            max_cell_chars=limit,
-            code_maps={"sex": SEX_MAP, "ethnicity": ETHNICITY_MAP},
-            long_cells=long_cells,
+            "children", child, code_maps={"sex": SEX_MAP, "ethnicity": ETHNICITY_MAP}, **common
         )
     )
-    if any(stray):
-        mark_rows(result.batches[-1].frame, pd.Series(stray, dtype=object), "(row)", "")
     if spec.table is None:
         return
     event = pd.DataFrame({"child_id": raw[columns["child_id"]]})
@@ -468,21 +545,41 @@ def _read_list(
             event[f] = raw[columns[f]]
     if spec.number == 5:
         event["outcome"] = _s47_outcome(raw, columns)
-    result.batches.append(
-        build_batch(
-            spec.table,
-            event,
-            source=str(path),
-            sheet=sheet,
-            rows=numbers,
-            priority=prio,
-            max_cell_chars=limit,
-            code_maps=spec.code_maps,
-            long_cells=long_cells,
+    result.batches.append(build_batch(spec.table, event, code_maps=spec.code_maps, **common))
+
+
+def _note_gaps(raw, columns, spec: ListSpec, sheet: str, path: Path, result: ReadResult) -> None:
+    """Every expected column the sheet lacks, or leaves empty in every row, is listed: the
+    features that read it would otherwise be 0 without a word."""
+    if raw.empty:
+        return
+    for f, names in {**CHILD_FIELDS, **spec.fields}.items():
+        if f not in columns:
+            state = "absent"
+        elif raw[columns[f]].map(_blank).all():
+            state = "empty in every row"
+        else:
+            continue
+        result.column_gaps.append(
+            {"file": path.name, "sheet": sheet, "column": names[0], "state": state}
         )
-    )
-    if any(stray):
-        mark_rows(result.batches[-1].frame, pd.Series(stray, dtype=object), "(row)", "")
+
+
+def saved_date(path: Path) -> date | None:
+    """The workbook's last-saved date from its metadata (docProps/core.xml), if readable."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "docProps/core.xml" not in z.namelist():
+                return None
+            root = etree.fromstring(z.read("docProps/core.xml"))
+    except (zipfile.BadZipFile, OSError, KeyError, etree.XMLSyntaxError):
+        return None
+    for elem in root.iter("{http://purl.org/dc/terms/}modified"):
+        try:
+            return date.fromisoformat((elem.text or "").strip()[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def _blank(value: object) -> bool:

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.readers import PRIORITY, ReadResult
-from frontdoor.ingest.staging import build_batch, long_cell_columns, mark_rows
+from frontdoor.ingest.staging import build_batch, mark_rows
 from frontdoor.records.contract import TABLES
 
 csv.field_size_limit(sys.maxsize)
@@ -87,9 +87,8 @@ def read_canonical(path: Path, settings) -> ReadResult:
         result.notes.append(
             f"{path.name}: ignored columns not in the contract: {', '.join(map(str, ignored))}"
         )
+    # Columns not read (ignored above) never quarantine a row, whatever they hold.
     frame = pd.DataFrame(mapped, index=raw.index)
-    unmapped = raw[[c for c in raw.columns if c in ignored]]
-    problems = long_cell_columns(unmapped, settings.ingest.max_cell_chars)
     rows = raw.attrs.get("lines") or list(raw.index + 1)
     batch = build_batch(
         table,
@@ -99,7 +98,6 @@ def read_canonical(path: Path, settings) -> ReadResult:
         rows=rows,
         priority=PRIORITY["canonical"] + (1 if extra else 0),
         max_cell_chars=settings.ingest.max_cell_chars,
-        long_cells=problems,
     )
     if "_stray" in raw.columns:
         mark_rows(batch.frame, raw["_stray"], "(row)", "")

@@ -83,7 +83,8 @@ def read_cin_xml(path: Path, settings) -> ReadResult:
                     result.reference_date = date.fromisoformat(elem.text.strip()[:10])
                 except ValueError:
                     result.notes.append(
-                        f"{path.name}: unreadable ReferenceDate {elem.text.strip()!r} ignored"
+                        f"{path.name}: unreadable ReferenceDate ({len(elem.text.strip())} "
+                        "characters, not shown) ignored"
                     )
             elif name == "Child":
                 _child(elem, rows)

@@ -20,11 +20,15 @@ from lxml import etree
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_COL = re.compile(r"([A-Z]+)")
+_COL = re.compile(r"([A-Za-z]+)")
 
 
 class UnsupportedLayout(Exception):
     """The package does not look like a plain workbook; use openpyxl instead."""
+
+
+class LimitExceeded(Exception):
+    """A configured bound (rows per sheet, shared-string characters) was reached: stop."""
 
 
 _COLUMN_CACHE: dict[str, int] = {}
@@ -35,19 +39,50 @@ def _col_index(ref: str) -> int:
     hit = _COLUMN_CACHE.get(letters)
     if hit is None:
         n = 0
-        for ch in _COL.match(letters).group(1):
+        for ch in _COL.match(letters).group(1).upper():  # r="a2" is valid too
             n = n * 26 + (ord(ch) - 64)
         hit = _COLUMN_CACHE[letters] = n - 1
     return hit
 
 
+def _number(text: str) -> object:
+    """A numeric cell's value; text in a numeric cell (a damaged or hand-edited file) stays
+    text, so the reader judges it like any cell (never echoed in an error message)."""
+    try:
+        num = float(text)
+    except ValueError:
+        return text
+    return int(num) if num.is_integer() and abs(num) < 2**53 else num
+
+
 class FastWorkbook:
-    def __init__(self, path: Path):
+    """Cell values of a workbook's sheets, within bounds.
+
+    ``max_rows``: rows per sheet; ``max_string_chars``: characters of shared strings kept in
+    memory (a few kilobytes of compressed XML can hold gigabytes of text); ``max_cell_chars``:
+    a longer string is kept cut to one character over the limit (still over it, so the
+    reader sees it as too long, without holding it).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_rows: int = 1_048_576,
+        max_string_chars: int = 100_000_000,
+        max_cell_chars: int = 10_000,
+    ):
+        self.max_rows = max_rows
+        self.max_string_chars = max_string_chars
+        self.max_cell_chars = max_cell_chars
         self.zip = zipfile.ZipFile(path)
         names = set(self.zip.namelist())
         if "xl/workbook.xml" not in names:
             raise UnsupportedLayout("no xl/workbook.xml")
         wb = etree.fromstring(self.zip.read("xl/workbook.xml"))
+        props = wb.find(f"{{{MAIN}}}workbookPr")
+        # Workbooks saved with the Mac 1904 date system count serial days from 1904-01-01.
+        self.date1904 = props is not None and props.get("date1904", "0").lower() in ("1", "true")
         rels_name = "xl/_rels/workbook.xml.rels"
         rels = etree.fromstring(self.zip.read(rels_name)) if rels_name in names else None
         targets = {}
@@ -74,45 +109,81 @@ class FastWorkbook:
 
     def _shared_strings(self) -> list[str]:
         out = []
+        total = 0
+        cut = self.max_cell_chars + 1
+        try:
+            return self._read_strings(out, total, cut)
+        except etree.XMLSyntaxError as exc:
+            if "huge" in str(exc).lower():
+                raise LimitExceeded(
+                    "a shared string is longer than the XML parser's 10 MB limit"
+                ) from None
+            raise
+
+    def _read_strings(self, out: list[str], total: int, cut: int) -> list[str]:
         with self.zip.open("xl/sharedStrings.xml") as fh:
-            for _, si in etree.iterparse(fh, tag=f"{{{MAIN}}}si", huge_tree=True):
-                out.append("".join(t.text or "" for t in si.iter(f"{{{MAIN}}}t")))
+            # No huge_tree: one text node over 10 MB is refused by the parser itself.
+            for _, si in etree.iterparse(fh, tag=f"{{{MAIN}}}si"):
+                text = "".join(t.text or "" for t in si.iter(f"{{{MAIN}}}t"))
+                total += len(text) + 1  # every character parsed counts, kept or not
+                text = text[:cut]
+                if total > self.max_string_chars:
+                    raise LimitExceeded(
+                        f"its shared strings exceed {self.max_string_chars:,} characters "
+                        "(ingest.max_shared_string_chars)"
+                    )
+                out.append(text)
                 si.clear()
+                while si.getprevious() is not None:
+                    del si.getparent()[0]
         return out
 
-    def rows(self, sheet: str) -> Iterator[tuple[int, tuple]]:
-        """(Excel row number, cell values) for every row that has a cell."""
+    def rows(self, sheet: str, keep: set[int] | None = None) -> Iterator[tuple[int, tuple]]:
+        """(Excel row number, cell values) for every row that has a cell.
+
+        ``keep``: a set of column positions; when it holds any, other columns' cells are
+        skipped unread (a caller may fill it once it has found the header row).
+        """
         strings = self.strings
         tag_c, tag_v, tag_t = f"{{{MAIN}}}c", f"{{{MAIN}}}v", f"{{{MAIN}}}t"
         tag_is = f"{{{MAIN}}}is"
         number = 0
+        seen = 0
+        cut = self.max_cell_chars + 1
         with self.zip.open(self.sheets[sheet]) as fh:
-            for _, row in etree.iterparse(fh, tag=f"{{{MAIN}}}row", huge_tree=True):
+            for _, row in etree.iterparse(fh, tag=f"{{{MAIN}}}row"):
                 r = row.get("r")
                 number = int(r) if r else number + 1
+                seen += 1
+                if seen > self.max_rows:
+                    raise LimitExceeded(
+                        f"sheet {sheet!r} has more than {self.max_rows:,} rows "
+                        "(ingest.max_rows_per_sheet)"
+                    )
                 cells: dict[int, object] = {}
                 position = -1
                 for c in row.iterchildren(tag_c):
                     ref = c.get("r")
                     position = _col_index(ref) if ref else position + 1
+                    if keep and position not in keep:
+                        continue
                     kind = c.get("t", "n")
                     value: object = None
                     if kind == "inlineStr":
                         inline = c.find(tag_is)
                         if inline is not None:
-                            value = "".join(t.text or "" for t in inline.iter(tag_t))
+                            value = "".join(t.text or "" for t in inline.iter(tag_t))[:cut]
                     else:
                         text = c.findtext(tag_v)
                         if text:
                             if kind == "s":
                                 value = strings[int(text)]
                             elif kind == "n":
-                                num = float(text)
-                                value = int(num) if num.is_integer() and abs(num) < 2**53 else num
+                                value = _number(text)
                             elif kind == "b":
                                 value = text == "1"
                             else:  # str (formula text), e (error such as #N/A), d (ISO date)
-                                value = text
+                                value = text[:cut]
                     if value is not None:
                         cells[position] = value
                 row.clear()

@@ -222,7 +222,8 @@ def test_promote_command_refuses_with_a_clear_message_and_exit_code(tmp_path):
     version = register_predictions(settings, predictions(n=400, seed=5))
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
+        f"demo_mode: true\npaths:\n  root: {tmp_path}\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
         f"tracking:\n  tracking_uri: sqlite:///{tmp_path / 'mlflow.db'}\n"
         "fairness:\n  bootstrap_samples: 50\n",
         encoding="utf-8",

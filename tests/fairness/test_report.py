@@ -126,6 +126,7 @@ def test_report_compares_with_the_champion_and_degrades_gracefully(trained, tmp_
     config.write_text(
         "\n".join(
             [
+                "demo_mode: true",
                 f"paths:\n  root: {settings.paths.root}",
                 "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef",
                 f"tracking:\n  tracking_uri: {settings.tracking.tracking_uri}",

@@ -134,7 +134,8 @@ def test_cli_build_and_catalogue(tmp_path):
     ).to_parquet(truth_dir / "ground_truth.parquet")
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: test-key-not-secret-0123456789\n"
+        f"demo_mode: true\npaths:\n  root: {tmp_path}\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
     )
     runner = CliRunner()
     result = runner.invoke(app, ["--config", str(config), "features", "build"])
@@ -227,7 +228,7 @@ def test_cli_refuses_tables_that_are_not_pseudonymised_outside_demo_mode(tmp_pat
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
         f"demo_mode: false\npaths:\n  root: {tmp_path}\n"
-        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
     )
     args = ["--config", str(config), "features", "build", "--canonical", str(canonical)]
     result = CliRunner().invoke(app, args)

@@ -88,7 +88,7 @@ def test_identifiers_and_dates_of_birth_never_written(tmp_path, settings, counci
     kids["birth_month"] = kids["birth_month"] + pd.Timedelta(days=13)  # an exact date of birth
     write_canonical_folder({**council, "children": kids}, tmp_path / "src", REF, fmt="csv")
     report = ingest_sources([tmp_path / "src"], tmp_path / "out", settings)
-    blob = b"".join(p.read_bytes() for p in (tmp_path / "out").iterdir())
+    blob = b"".join(p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file())
     for raw in list(kids["child_id"][:5]) + ["Child Name 3"] + list(kids["household_id"][:3]):
         assert raw.encode() not in blob
     got = store.read_table(tmp_path / "out", "children")
@@ -147,7 +147,7 @@ def test_missing_key_outside_demo_mode_is_a_clear_error(tmp_path, council):
 def test_cli_prints_the_summary_and_writes_the_quarantine(tmp_path, settings, council):
     write_canonical_folder(council, tmp_path / "src", REF)
     (tmp_path / "frontdoor.yaml").write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'test-key-not-secret-0123'\n"
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'test-key-not-secret-0123456789abcdef'\n"
     )
     result = CliRunner().invoke(
         app,
@@ -171,7 +171,9 @@ def test_cli_prints_the_summary_and_writes_the_quarantine(tmp_path, settings, co
 def test_different_key_cannot_merge_into_the_same_folder(tmp_path, settings, council):
     write_canonical_folder(council, tmp_path / "src", REF)
     ingest_sources([tmp_path / "src"], tmp_path / "out", settings)
-    other = make_settings(tmp_path, privacy={"pseudonym_key": "another-key-0123456789abcdef"})
+    other = make_settings(
+        tmp_path, privacy={"pseudonym_key": "another-key-0123456789abcdef-0123456789"}
+    )
     with pytest.raises(IngestError, match="different key"):
         ingest_sources([tmp_path / "src"], tmp_path / "out", other)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.run import ingest_sources, quarantine_folder
 from frontdoor.records import store
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
@@ -88,7 +88,7 @@ def test_upns_and_exact_birth_dates_never_written(tmp_path, settings):
         b"child_fails_assessments",
     ):
         assert secret not in blob
-    quarantine = (settings.resolve(settings.paths.quarantine) / "quarantine.csv").read_bytes()
+    quarantine = (quarantine_folder(settings, tmp_path / "out") / "quarantine.csv").read_bytes()
     assert b"DfEX0000001" not in quarantine and b"A123456789123" not in quarantine
 
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from frontdoor.cli import app
 from frontdoor.ingest.errors import IngestError
-from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.run import ingest_sources, quarantine_folder
 from frontdoor.records import store
 from tests.support.ingest_corpus import CASES, REF, Case, council
 from tests.support.tables import write_canonical_folder
@@ -28,7 +28,7 @@ def test_unreadable_input_is_one_clear_error_and_nothing_is_written(case: Case, 
     write_canonical_folder(council(), tmp_path / "before", REF)
     ingest_sources([tmp_path / "before"], tmp_path / "out", settings)
     previous = store.folder_digest(tmp_path / "out")
-    summary = settings.resolve(settings.paths.quarantine) / "ingest_summary.json"
+    summary = quarantine_folder(settings, tmp_path / "out") / "ingest_summary.json"
     summary_before = summary.read_bytes()
     work = tmp_path / "case"
     work.mkdir()
@@ -76,7 +76,7 @@ def test_cli_exit_code_and_message_for_a_bad_file(tmp_path):
     (tmp_path / "referrals.csv").write_bytes(b"")
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef'\n"
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef0123456789abcdef'\n"
     )
     result = CliRunner().invoke(
         app,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from frontdoor.ingest.errors import IngestError
-from frontdoor.ingest.run import ingest_sources
+from frontdoor.ingest.run import ingest_sources, quarantine_folder
 from frontdoor.ingest.staging import WITHHELD
 from frontdoor.ingest.write import QUARANTINE_CSV
 from frontdoor.records import store
@@ -48,7 +48,7 @@ def test_bad_new_row_for_a_stored_child_keeps_the_stored_records(tmp_path):
     assert q.iloc[0]["source"].endswith("children.csv")
     assert "date of birth more than 9 months after" in q.iloc[0]["reason"]
     assert q.iloc[0]["value"] == WITHHELD  # a date of birth never reaches the quarantine
-    written = pd.read_csv(s.resolve(s.paths.quarantine) / QUARANTINE_CSV)
+    written = pd.read_csv(quarantine_folder(s, tmp_path / "out") / QUARANTINE_CSV)
     assert len(written) == 1
 
 
@@ -108,7 +108,9 @@ def test_every_sheet_of_a_list_is_read_with_its_own_row_numbers(tmp_path, settin
     assert len(contacts) == 3
 
 
-def test_cells_beyond_the_header_are_quarantined_not_dropped(tmp_path, settings):
+def test_cells_beyond_the_header_never_quarantine_a_row(tmp_path, settings):
+    # Issue 16 reversed the earlier rule: a note typed right of the header is in a column
+    # that is never read, and dropped the whole record; it is now skipped unread.
     lists = template_lists()
     header = lists["List_1"][0]
     secret = "case note: " + "x" * 200
@@ -116,14 +118,9 @@ def test_cells_beyond_the_header_are_quarantined_not_dropped(tmp_path, settings)
     path = workbook(tmp_path / "wb.xlsx", lists)
     report = ingest_sources([path], tmp_path / "out", settings)
     c = report.counts["contacts"]
-    assert (c.read, c.loaded, c.quarantined) == (2, 1, 1)
-    q = report.quarantine[report.quarantine["table"] == "contacts"]
-    assert list(q["row"]) == [4]
-    assert "beyond the header" in q.iloc[0]["reason"]
-    assert q.iloc[0]["column"] == "(row)"
-    assert report.counts["children"].quarantined == 1
-    written = (settings.resolve(settings.paths.quarantine) / QUARANTINE_CSV).read_text()
-    assert "case note" not in written
+    assert (c.read, c.loaded, c.quarantined) == (2, 2, 0)
+    assert report.counts["children"].quarantined == 0
+    assert secret not in (tmp_path / "out" / "contacts.parquet").read_bytes().decode("latin-1")
 
 
 def test_long_cell_in_a_contract_text_column_is_not_shown(tmp_path, settings):
@@ -138,7 +135,7 @@ def test_long_cell_in_a_contract_text_column_is_not_shown(tmp_path, settings):
     q = report.quarantine[report.quarantine["table"] == "contacts"]
     assert len(q) == 1 and "cell longer than 10,000 characters" in q.iloc[0]["reason"]
     assert q.iloc[0]["value"] == "[not shown]"
-    written = (settings.resolve(settings.paths.quarantine) / QUARANTINE_CSV).read_text()
+    written = (quarantine_folder(settings, tmp_path / "out") / QUARANTINE_CSV).read_text()
     assert "case note" not in written
 
 
@@ -200,16 +197,14 @@ def test_export_without_a_reference_date_uses_the_latest_event(tmp_path):
     assert f"<ReferenceDate>{_latest_event(council).isoformat()}</ReferenceDate>" in xml
 
 
-def test_cells_beyond_the_header_are_quarantined_by_the_openpyxl_engine_too(tmp_path):
+def test_cells_beyond_the_header_are_skipped_by_the_openpyxl_engine_too(tmp_path):
     s = make_settings(tmp_path, ingest={"xlsx_engine": "openpyxl"})
     lists = template_lists()
     header = lists["List_1"][0]
     lists["List_1"] = (header, [_contact("K1", 2), _contact("K2", 3, note=7)])
     report = ingest_sources([workbook(tmp_path / "wb.xlsx", lists)], tmp_path / "out", s)
     c = report.counts["contacts"]
-    assert (c.read, c.loaded, c.quarantined) == (2, 1, 1)
-    q = report.quarantine[report.quarantine["table"] == "contacts"]
-    assert "beyond the header" in q.iloc[0]["reason"] and q.iloc[0]["row"] == 4
+    assert (c.read, c.loaded, c.quarantined) == (2, 2, 0)
 
 
 def test_a_second_sheet_of_a_list_without_a_header_is_a_clear_error(tmp_path, settings):

@@ -95,7 +95,7 @@ def test_export_command_then_ingest_command(tmp_path):
     write_canonical_folder(tables, tmp_path / "raw", REF)
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef'\n"
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef0123456789abcdef'\n"
     )
     runner = CliRunner()
     result = runner.invoke(
@@ -111,7 +111,7 @@ def test_export_command_then_ingest_command(tmp_path):
         ["--config", str(config), "ingest", str(tmp_path / "x"), "--out", str(tmp_path / "out")],
     )
     assert result.exit_code == 0, result.output
-    s = make_settings(tmp_path, privacy={"pseudonym_key": "k-0123456789abcdef"})
+    s = make_settings(tmp_path, privacy={"pseudonym_key": "k-0123456789abcdef0123456789abcdef"})
     _assert_same(tmp_path / "out", pseudonymised(with_derived_ids(tables), load_key(s)))
 
 
@@ -122,7 +122,7 @@ def test_synth_export_option_then_ingest(tmp_path):
 
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef'\n"
+        f"paths:\n  root: {tmp_path}\nprivacy:\n  pseudonym_key: 'k-0123456789abcdef0123456789abcdef'\n"
     )
     runner = CliRunner()
     result = runner.invoke(

@@ -65,6 +65,7 @@ def demo_output(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("demo")
     config = root / "frontdoor.yaml"
     config.write_text(
+        "demo_mode: true\n"  # the demo's own setting (demo mode is opt-in, issue 16)
         f"paths: {{root: '{root}'}}\n"
         f"privacy: {{pseudonym_key: {TEST_KEY}}}\n"
         f"tracking: {{tracking_uri: 'sqlite:///{root}/mlflow.db'}}\n"

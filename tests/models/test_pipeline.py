@@ -52,7 +52,7 @@ def test_cli_splits_train_score(council, tmp_path):
     settings, _, path = council
     config = tmp_path / "frontdoor.yaml"
     config.write_text(
-        f"paths: {{root: '{tmp_path}'}}\n"
+        f"demo_mode: true\npaths: {{root: '{tmp_path}'}}\n"
         "privacy: {pseudonym_key: test-key-not-secret-0123456789abcdef}\n"
         f"tracking: {{tracking_uri: 'sqlite:///{tmp_path}/mlflow.db'}}\n"
         "models: {bootstrap_samples: 20, explain_sample: 200, "

@@ -15,8 +15,9 @@ def _config(tmp_path, settings) -> str:
     path.write_text(
         yaml.safe_dump(
             {
+                "demo_mode": True,  # as before demo mode became opt-in (issue 16)
                 "paths": {"root": str(tmp_path)},
-                "privacy": {"pseudonym_key": "cli-test-key-0123456789"},
+                "privacy": {"pseudonym_key": "cli-test-key-0123456789-0123456789abcdef"},
                 "review": {
                     "database_url": settings.review.database_url.get_secret_value(),
                     "password_time_cost": 1,

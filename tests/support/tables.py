@@ -31,7 +31,9 @@ def raw_council(
     ref = pd.Timestamp(reference_date)
     n = children
     child_ids = np.array([f"LA{seed:02d}{i:07d}" for i in range(n)], dtype=object)
-    birth = ref - pd.to_timedelta(rng.integers(400, 6000, n), unit="D")
+    # born before any of their events (events go back up to 1,500 days): valid under the
+    # rule that no event comes more than 9 months before birth
+    birth = ref - pd.to_timedelta(rng.integers(1_600, 6_000, n), unit="D")
     kids = pd.DataFrame(
         {
             "child_id": child_ids,
