@@ -56,6 +56,7 @@ ERRORS = {
     422: ("There is a problem", "Some of what was sent is not valid. Go back and try again."),
     429: ("Too many attempts", "Too many attempts. Wait a minute, then try again."),
     502: ("Sign-in service unavailable", "The council's sign-in service cannot be reached."),
+    503: ("The service is busy", "The service is busy. Wait a few seconds, then try again."),
 }
 
 
