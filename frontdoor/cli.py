@@ -42,8 +42,21 @@ def _root(
         "--config",
         help="YAML configuration file (default: frontdoor.yaml in the project root).",
     ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Also show what the libraries say (Prefect, Dask, MLflow); always in the log file.",
+    ),
 ) -> None:
-    ctx.obj = load_settings(config)
+    from frontdoor.logs import route_output
+    from frontdoor.pipelines.environment import prefect_environment
+
+    settings = load_settings(config)
+    prefect_environment(settings)  # before Prefect is imported: PREFECT_HOME from the settings
+    route_output(settings, verbose)
+    ctx.obj = settings
+    ctx.meta["verbose"] = verbose
 
 
 @app.command("version")

@@ -308,9 +308,11 @@ class MonotoneLightGBM(_MarginModel):
     def contributions(self, X) -> tuple[np.ndarray, float]:
         frame = self._inputs(X)
         explainer = self._explainer()
-        values = explainer.shap_values(frame)
-        if isinstance(values, list):  # older shap: one array per class
-            values = values[-1]
+        # called, not .shap_values(): the current API (the old one warns for every LightGBM
+        # binary model); the same numbers, as an Explanation
+        values = explainer(frame).values
+        if values.ndim == 3:  # one slice per class: keep the positive class
+            values = values[..., -1]
         base = explainer.expected_value
         base = float(np.ravel(base)[-1])
         return np.asarray(values, dtype=float), base

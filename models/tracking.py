@@ -24,6 +24,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.data.digest_utils import compute_pandas_digest
 from mlflow.entities import Metric
 from mlflow.models import infer_signature
 
@@ -196,9 +197,11 @@ def log_run(
             }
         )
         mlflow.log_dict(redacted_settings(settings), "config/settings.json")
+        learned = _digest_frame(table, result)
         dataset = mlflow.data.from_pandas(
-            _digest_frame(table, result),
-            source=source or "in-memory feature table",
+            as_doubles(learned),  # the schema: counts may be missing in other data
+            digest=compute_pandas_digest(learned),  # the digest: the records as they are
+            source=dataset_source(source),
             targets=result.label,
             name=f"feature-table-{result.label}",
         )
@@ -239,6 +242,31 @@ def log_run(
     )
     describe_version(settings, name, version, "Fairness audit pending.", part="audit")
     return RunRecord(run_id, experiment_id, name, version, f"models:/{name}/{version}")
+
+
+def dataset_source(source: str | None):
+    """The training data's source, named explicitly: a local feature table is a file (a plain
+    path is ambiguous to MLflow, which warns), anything else is described by code."""
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.dataset_source_registry import get_registered_sources
+
+    if source and "://" not in source:
+        local = next(s for s in get_registered_sources() if s._get_source_type() == "local")
+        return local(Path(source).resolve().as_uri())
+    if source:
+        return CodeDatasetSource(tags={"uri": source})
+    return CodeDatasetSource(tags={"frontdoor": "in-memory feature table"})
+
+
+def as_doubles(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns as doubles for a logged schema: an integer column cannot hold a missing
+    value (MLflow warns), and a count or a label may be missing in other data."""
+    numeric = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    return frame.astype({c: "float64" for c in numeric})
 
 
 def log_model_from_code(result: Backtest, name: str):

@@ -4,6 +4,7 @@ steps ran or came from the cache. No identifiers, names or free text; counts 1..
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -156,8 +157,9 @@ def audit_summary(
     ]
     if reported:
         lines.append(f"- governance report: {reported['outputs']['report_html']}")
+    key = artifact_key("audit", audited["model_name"])  # one per model: labels never collide
     create_table_artifact(
-        key="audit-gate",
+        key=f"{key}-gate",
         table=[
             {
                 "model": audited["model_name"],
@@ -170,7 +172,28 @@ def audit_summary(
         ],
         description="the fairness gate and the promotion",
     )
-    _markdown("audit", "Fairness audit and promotion", lines, ledger)
+    _markdown(key, f"Fairness audit and promotion: {audited['model_name']}", lines, ledger)
+
+
+def artifact_key(*parts: str) -> str:
+    """A Prefect artifact key (lowercase letters, digits and dashes) from names and labels."""
+    text = "-".join(parts).lower()
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", text)).strip("-")
+
+
+def retrain_summary(results: list[dict], ledger: Ledger) -> None:
+    """The retraining run's own summary: each label's new version, its gate and promotion."""
+    lines = []
+    for r in results:
+        tr, au, pr = r["train"], r["audit"], r["promotion"]
+        verdict = "PASSED" if au["gate_passed"] else "FAILED"
+        lines.append(
+            f"- {tr['label']}: {tr['model_name']} version {tr['model_version']}, backtest AUC "
+            f"{tr['metrics']['auc']:.3f}; fairness gate **{verdict}**; {pr['how']}"
+        )
+        if r.get("report"):
+            lines.append(f"  - governance report: {r['report']['outputs']['report_html']}")
+    _markdown("retrain", "Monthly retraining", lines, ledger)
 
 
 def score_summary(scored: dict, queued: dict, ledger: Ledger, up_to: int) -> None:

@@ -54,8 +54,25 @@ def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
     return known.get(name)
 
 
-def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, float]:
-    """Run a flow with an overall bar and one line per step (a moving bar while it runs)."""
+def _run_with_progress(
+    name: str, settings, verbose: bool = False, **parameters: Any
+) -> tuple[dict, float]:
+    """Run a flow with an overall bar and one line per step (a moving bar while it runs).
+    What the libraries say goes to the log file (shown with --verbose); a run that finds no
+    data or no model ends with what is missing, not a traceback."""
+    try:
+        return _progress_bars(name, settings, verbose, **parameters)
+    except LookupError as error:  # preflight.NothingToRunOn, a missing version, ...
+        fail(f"flow {name} stopped: {error}. Details in {log_file(settings)}", code=1, prefix="")
+
+
+def log_file(settings) -> Path:
+    from frontdoor.logs import log_file as path
+
+    return path(settings)
+
+
+def _progress_bars(name: str, settings, verbose: bool, **parameters: Any) -> tuple[dict, float]:
     from frontdoor.pipelines.progress import listening  # (start-up time)
     from frontdoor.pipelines.runners import run_flow
 
@@ -85,7 +102,7 @@ def _run_with_progress(name: str, settings, **parameters: Any) -> tuple[dict, fl
                 progress.advance(overall)
 
         with listening(listen):
-            result = run_flow(name, settings, **parameters)
+            result = run_flow(name, settings, verbose=verbose, **parameters)
         progress.update(
             overall, total=len(result.get("steps", [])), completed=len(result.get("steps", []))
         )
@@ -117,7 +134,7 @@ def _outputs(value: Any, found: dict[str, str] | None = None) -> dict[str, str]:
     return found
 
 
-def _summary(name: str, result: dict, seconds: float) -> None:
+def _summary(name: str, result: dict, seconds: float, settings) -> None:
     console.print(_steps_table(result))
     produced = _outputs(result)
     if produced:
@@ -128,6 +145,7 @@ def _summary(name: str, result: dict, seconds: float) -> None:
             table.add_row(k, v)
         console.print(table)
     console.print(f"flow [bold]{name}[/bold] finished in {seconds:.0f} s.")
+    console.print(f"Prefect, Dask and MLflow output: {log_file(settings)}")
 
 
 def _mlflow_ui(settings) -> str:
@@ -180,6 +198,7 @@ def _demo_epilogue(settings, result: dict, seconds: float) -> None:
     console.print(
         f"  Review app:  FRONTDOOR_DEMO_MODE=true frontdoor serve   (then http://{settings.review.host}:{settings.review.port})"
     )
+    console.print(f"  Log:         {log_file(settings)}   (Prefect, Dask, MLflow; or --verbose)")
     users_file = Path(result["users"]["outputs"]["users_file"])
     saved = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
     if saved:
@@ -216,9 +235,9 @@ def demo(
         "pseudonymisation key and demo users; never for real records."
     )
     labels = list(settings.models.labels) if all_labels else None
-    result, seconds = _run_with_progress("demo", settings, labels=labels)
-    console.print(_steps_table(result))
-    _demo_epilogue(settings, result, seconds)
+    verbose = ctx.find_root().meta.get("verbose", False)
+    result, seconds = _run_with_progress("demo", settings, verbose, labels=labels)
+    _demo_epilogue(settings, result, seconds)  # the progress lines above list the steps
 
 
 @flow_app.command("list")
@@ -268,12 +287,13 @@ def flow_run(
     parameters = flow_parameters(
         name, label, version, alias, not no_promote, override_rationale, by
     )
-    result, seconds = _run_with_progress(name, settings, **parameters)
+    verbose = ctx.find_root().meta.get("verbose", False)
+    result, seconds = _run_with_progress(name, settings, verbose, **parameters)
     if name == "demo":
         console.print(_steps_table(result))
         _demo_epilogue(settings, result, seconds)
         return
-    _summary(name, result, seconds)
+    _summary(name, result, seconds, settings)
     if name in ("audit", "retrain"):
         for audited in [result.get("audit")] + [m["audit"] for m in result.get("models", [])]:
             if audited:
@@ -317,6 +337,11 @@ def deploy(
 
     settings = settings_from(ctx)
     where = d.worker_source(settings, source)
+    try:
+        if d.ensure_work_pool(work_pool):
+            console.print(f"Created the work pool {work_pool!r} (type process).")
+    except d.NoWorkPool as error:
+        fail(f"nothing registered: {error}.", code=2, prefix="")
     ids = d.register_for_worker(settings, where, work_pool, config=str(config) if config else None)
     print_table(
         f"registered for work pool {work_pool!r} (source {where})",

@@ -14,10 +14,12 @@ from typing import Any
 
 from prefect import flow
 
+from frontdoor.governance.report import report_folder, report_path
 from frontdoor.pipelines import artifacts
 from frontdoor.pipelines import tasks as t
+from frontdoor.pipelines.preflight import require_extracts, scheduled_settings
 from frontdoor.pipelines.steps import Ledger, run_step, submit_steps
-from frontdoor.settings import Settings, load_settings
+from frontdoor.settings import Settings
 
 
 def _shown(count: int, settings: Settings) -> str:
@@ -25,11 +27,12 @@ def _shown(count: int, settings: Settings) -> str:
     return artifacts._fmt(artifacts.shown(count, settings.privacy.suppress_counts_up_to))
 
 
-def _settings(settings: dict | None, config: str | None) -> Settings:
+def _settings(settings: dict | None, config: str | None, root: str | None = None) -> Settings:
     """Flows take the settings as a plain mapping (``Settings.model_dump()``; secrets stay
-    ``SecretStr`` and show masked in Prefect) or the path of a YAML configuration."""
+    ``SecretStr`` and show masked in Prefect) or the path of a YAML configuration, read in
+    the project ``root`` a deployment names (``pipelines.preflight.scheduled_settings``)."""
     if settings is None:
-        return load_settings(config)
+        return scheduled_settings(config, root)
     return Settings.model_validate(settings)
 
 
@@ -84,6 +87,8 @@ def _labels(settings: Settings, labels: list[str] | None) -> list[str]:
 def ingest_and_features(settings: Settings, ledger: Ledger) -> dict[str, Any]:
     """Ingest then build features: for one council, or for every council in parallel."""
     councils = settings.pipelines.councils
+    for _, own in _scopes(settings):
+        require_extracts(own, _where(own)["raw"])
     if not councils:
         w = _where(settings)
         ing = run_step(ledger, t.ingest_step, settings, sources=w["raw"], out=str(w["canonical"]))
@@ -175,12 +180,11 @@ def build_features_flow(settings: dict | None = None, config: str | None = None)
         )
         for council, own in _scopes(settings)
     ]
-    if len(jobs) == 1:
-        kw = dict(jobs[0][1])
-        result = run_step(ledger, t.features_step, kw.pop("settings"), **kw)
-        artifacts.features_summary(result, ledger, settings.privacy.suppress_counts_up_to)
-        return {"features": result, "steps": ledger.rows()}
+    # submitted even for one council, so it runs where the task runner says (Dask included)
     results = submit_steps(ledger, t.features_step, jobs)
+    if len(jobs) == 1:
+        artifacts.features_summary(results[0], ledger, settings.privacy.suppress_counts_up_to)
+        return {"features": results[0], "steps": ledger.rows()}
     return {
         "councils": {c: r for (c, _), r in zip(jobs, results, strict=True)},
         "steps": ledger.rows(),
@@ -272,7 +276,7 @@ def _audit_and_promote(
     """Audit (fairness + gate), promote through the guards, then write the governance report
     (after the promotion, so the report carries the promotion record)."""
     w = _where(settings)
-    out = w["reports"] / f"{label}-v{version}"
+    out = report_folder(settings, label, str(version))
     audited = run_step(
         ledger, t.audit_step, settings, note=label, label=label, version=str(version), out=str(out)
     )
@@ -295,7 +299,7 @@ def _audit_and_promote(
         label=label,
         version=str(version),
         features=w["features"],
-        out=str(out / "governance-report.html"),
+        out=str(report_path(settings, label, str(version))),
     )
     return audited, reported, promoted
 
@@ -342,7 +346,7 @@ def audit_flow(
             settings, ledger, label, number, override_rationale, by
         )
     else:
-        out = _where(settings)["reports"] / f"{label}-v{number}"
+        out = report_folder(settings, label, number)
         audited = run_step(
             ledger, t.audit_step, settings, label=label, version=number, out=str(out)
         )
@@ -356,11 +360,13 @@ RETRAIN_BY = "scheduled retrain flow (automatic: promoted only if every guard pa
 
 
 @flow(name="retrain")
-def retrain_flow(settings: dict | None = None, config: str | None = None) -> dict:
+def retrain_flow(
+    settings: dict | None = None, config: str | None = None, root: str | None = None
+) -> dict:
     """The monthly job: features from the newest extract, training, the audit and the gate.
 
     Promotion here never overrides a failed gate: a person does that, with a rationale."""
-    settings = _settings(settings, config)
+    settings = _settings(settings, config, root)
     ledger = Ledger()
     built = ingest_and_features(settings, ledger)
     trained = _train(settings, ledger, _labels(settings, settings.models.labels))
@@ -373,6 +379,7 @@ def retrain_flow(settings: dict | None = None, config: str | None = None) -> dic
     artifacts.train_summary([tr for _, tr in trained], ledger)
     for r in results:
         artifacts.audit_summary(r["audit"], r["promotion"], ledger, r["report"])
+    artifacts.retrain_summary(results, ledger)
     return {"built": built, "models": results, "steps": ledger.rows()}
 
 
@@ -400,10 +407,11 @@ def score_flow(
     config: str | None = None,
     label: str | None = None,
     alias: str = "champion",
+    root: str | None = None,
 ) -> dict:
     """The nightly job: score the newest referrals with the champion (probability, band,
     reasons) and put them in the review queue. The flag is a prompt for review, not a decision."""
-    settings = _settings(settings, config)
+    settings = _settings(settings, config, root)
     ledger = Ledger()
     built = ingest_and_features(settings, ledger)
     done = {}
@@ -422,10 +430,11 @@ def monitor_flow(
     config: str | None = None,
     label: str | None = None,
     alias: str = "champion",
+    root: str | None = None,
 ) -> dict:
     """The weekly job: drift of inputs and scores, flag rates, fairness on recently labelled
     referrals, and managers' agreement with the flags, by band and group."""
-    settings = _settings(settings, config)
+    settings = _settings(settings, config, root)
     ledger = Ledger()
     label = label or settings.models.primary_label
     done = {}

@@ -1,20 +1,27 @@
-"""Where a flow's tasks run: threads in the flow's process, or a Dask cluster (scale-out)."""
+"""Where a flow's tasks run: threads in the flow's process, or a Dask cluster (scale-out); and
+the one temporary Prefect server a run uses when no Prefect server is configured."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from prefect.settings import (
+    PREFECT_API_URL,
     PREFECT_SERVER_ANALYTICS_ENABLED,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     temporary_settings,
 )
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from frontdoor.logs import stderr_to_log
 from frontdoor.pipelines.flows import FLOWS
 from frontdoor.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def task_runner(settings: Settings):
@@ -33,18 +40,55 @@ def task_runner(settings: Settings):
                 "threads_per_worker": 1,
                 "processes": True,
                 "dashboard_address": None,
+                "silence_logs": logging.WARNING,
             },
         )
     return DaskTaskRunner(address=address)
 
 
-def run_flow(name: str, settings: Settings, **parameters: Any) -> dict:
-    """Run one of the flows in this process, on the task runner the settings choose."""
+def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters: Any) -> dict:
+    """Run one of the flows in this process, on the task runner the settings choose. Library
+    output goes to the log file (``pipelines.log_file``) unless ``verbose``."""
     if name not in FLOWS:
         raise KeyError(f"no flow called {name!r}; the flows are {', '.join(FLOWS)}")
     chosen = FLOWS[name].with_options(task_runner=task_runner(settings))
-    with prefect_defaults(settings):
+    with stderr_to_log(settings, verbose), prefect_defaults(settings), one_prefect_server(settings):
         return chosen(settings=settings.model_dump(), **parameters)
+
+
+@contextmanager
+def one_prefect_server(settings: Settings) -> Iterator[str | None]:
+    """With no Prefect server configured (PREFECT_API_URL), start one temporary local server
+    for the run and point this process *and the processes it starts* at it: Dask workers
+    otherwise each start a temporary server of their own. Yields the API URL in use."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    configured = PREFECT_API_URL.value()
+    if configured:
+        yield configured
+        return
+    server = SubprocessASGIServer()
+    server.start(timeout=settings.pipelines.ephemeral_startup_seconds)
+    os.environ["PREFECT_API_URL"] = server.api_url  # inherited by the Dask workers
+    log.info("temporary Prefect server for this run: %s", server.api_url)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        _drain_to(server.api_url)
+        os.environ.pop("PREFECT_API_URL", None)  # it was unset: no server was configured
+        server.stop()
+
+
+def _drain_to(api_url: str) -> None:
+    """Send the run's last logs and events while the server still listens (otherwise they
+    are retried at exit against a stopped server: errors, and a slow exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        for worker in (APILogWorker, EventsWorker):
+            worker.drain_all(timeout=30)
 
 
 def flow_parameters(

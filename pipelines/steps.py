@@ -13,6 +13,7 @@ and returns a small summary: ``{"outputs": {name: path}, ...counts and metrics..
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -121,9 +122,33 @@ def _unparcelled(fn: Callable[..., dict]) -> Callable[..., dict]:
     def run(settings: Any, **inputs: Any) -> dict:
         if isinstance(settings, SettingsParcel):
             settings = settings.settings
-        return fn(settings, **inputs)
+        summary = fn(settings, **inputs)
+        _say_what_it_did(summary)
+        return summary
 
     return run
+
+
+def what_it_did(summary: Any) -> str:
+    """One log line from a step's summary: its counts, metrics and outputs (no identifiers:
+    summaries hold counts, versions and paths only)."""
+    if not isinstance(summary, dict):
+        return "done"
+    shown = []
+    for key, value in summary.items():
+        if key in ("outputs", "output_digests") or isinstance(value, dict | list):
+            continue
+        shown.append(f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}")
+    written = ", ".join(f"{k} -> {v}" for k, v in (summary.get("outputs") or {}).items())
+    return "; ".join(x for x in (", ".join(shown), f"wrote {written}" if written else "") if x)
+
+
+def _say_what_it_did(summary: Any) -> None:
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    with contextlib.suppress(MissingContextError):  # called as a plain function (tests)
+        get_run_logger().info(what_it_did(summary))
 
 
 def value_digest(value: Any, settings_sections: Iterable[str] = ()) -> str:
@@ -293,11 +318,18 @@ def _is_cache_hit(state: State) -> bool:
     return state.is_completed() and (state.name or "").lower() == "cached"
 
 
+def run_name(step_name: str, note: str = "") -> str:
+    """A task run's name says what it works on: ``train-fold [northshire/escalation_12m fold 1]``
+    rather than Prefect's ``train-fold-5db``."""
+    return f"{step_name} [{note}]" if note else step_name
+
+
 def run_step(ledger: Ledger, s: Step, settings: Settings, note: str = "", **inputs: Any) -> dict:
     """Run a step in the current flow (or take it from the cache) and record what happened."""
     started = time.perf_counter()
     notify("start", s.name + (f" ({note})" if note else ""))
-    configured = s.configured(settings)
+    named = note or str(inputs.get("label") or "")
+    configured = s.configured(settings).with_options(task_run_name=run_name(s.name, named))
     state = configured(settings=SettingsParcel(settings), **inputs, return_state=True)
     result = state.result()
     cached = _is_cache_hit(state)
@@ -321,7 +353,9 @@ def submit_steps(ledger: Ledger, s: Step, jobs: list[tuple[str, dict[str, Any]]]
     notify("start", f"{s.name} ({', '.join(label for label, _ in jobs)})")
     futures = []
     for label, kw in jobs:
-        configured = s.configured(kw["settings"])
+        configured = s.configured(kw["settings"]).with_options(
+            task_run_name=run_name(s.name, label)
+        )
         sent = {**kw, "settings": SettingsParcel(kw["settings"])}
         futures.append((label, sent, configured, configured.submit(**sent)))
     results = []

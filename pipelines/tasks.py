@@ -298,7 +298,9 @@ def queue_step(settings: Settings, scores: Path) -> dict:
 def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
     """The version an alias points at now (read every run: an alias moves on promotion)."""
     from frontdoor.models.registry import CHAMPION, get_version, promoted_version
+    from frontdoor.pipelines.preflight import require_model
 
+    require_model(settings, label, alias)  # a missing store, model or alias: say which, fail
     # the champion is the version the promotion log names: a hand-moved alias is refused here
     version = (promoted_version if alias == CHAMPION else get_version)(settings, label, alias)
     return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}

@@ -18,6 +18,12 @@ class PipelineSettings(Section):
     monitoring_cron: str = "0 4 * * 1"  # weekly
     timezone: str = "Europe/London"
     ephemeral_startup_seconds: int = 90  # a cold start of the temporary local Prefect server
+    # Prefect's home (its settings profile, and the database of the temporary local server):
+    # the CLI sets PREFECT_HOME to this, so runs never land in ~/.prefect
+    prefect_home: Path = Path(".prefect")
+    # Where library output goes (Prefect, Dask, MLflow, warnings): a person sees progress,
+    # results and where to look next; `frontdoor --verbose` shows the log on the terminal too
+    log_file: Path = Path(".frontdoor/logs/frontdoor.log")
     dask_address: str | None = None  # None: threads in process; "local": a LocalCluster; or tcp://…
     dask_workers: int = 2  # workers of the LocalCluster when dask_address is "local"
     councils: list[str] = []  # consortium mode: one sub-folder of the raw data per council

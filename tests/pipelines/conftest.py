@@ -18,7 +18,8 @@ def prefect_harness():
     """Flows in tests run against a temporary Prefect database and server, never a shared one."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
+    # a cold start takes minutes on a busy 2-core machine
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 

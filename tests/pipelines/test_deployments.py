@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from frontdoor.pipelines.deployments import build_deployments, schedule_rows
+from frontdoor.pipelines.deployments import SERVED_SUFFIX, build_deployments, schedule_rows
 from frontdoor.settings import Settings
 
 pytestmark = [pytest.mark.xdist_group("pipelines")]
@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_deployments_carry_the_configured_schedules():
     settings = Settings(pipelines={"scoring_cron": "30 1 * * *"})
-    built = {d.name: d for d in build_deployments(settings, config="/etc/frontdoor.yaml")}
+    built = {
+        d.name.removesuffix(SERVED_SUFFIX): d
+        for d in build_deployments(settings, config="/etc/frontdoor.yaml")
+    }
     assert set(built) == {"nightly-scoring", "weekly-monitoring", "monthly-retraining"}
     crons = {name: d.schedules[0].schedule.cron for name, d in built.items()}
     assert crons == {
@@ -28,7 +31,8 @@ def test_deployments_carry_the_configured_schedules():
         "monthly-retraining": settings.pipelines.retraining_cron,
     }
     assert all(d.schedules[0].schedule.timezone == "Europe/London" for d in built.values())
-    assert all(d.parameters == {"config": "/etc/frontdoor.yaml"} for d in built.values())
+    assert all(d.parameters["config"] == "/etc/frontdoor.yaml" for d in built.values())
+    assert all(d.parameters["root"] == str(ROOT) for d in built.values())
     assert built["nightly-scoring"].flow_name == "score"
     assert built["monthly-retraining"].flow_name == "retrain"
 
@@ -59,12 +63,12 @@ def test_deployments_register_on_a_prefect_server_with_their_schedules(prefect_h
 
     async def read():
         async with get_client() as client:
-            nightly = await client.read_deployment_by_name("score/nightly-scoring")
+            nightly = await client.read_deployment_by_name(f"score/nightly-scoring{SERVED_SUFFIX}")
             schedules = await client.read_deployment_schedules(nightly.id)
             return nightly, schedules
 
     nightly, schedules = asyncio.run(read())
-    assert nightly.parameters == {"config": "frontdoor.yaml"}
+    assert nightly.parameters == {"config": "frontdoor.yaml", "root": str(ROOT)}
     assert [s.schedule.cron for s in schedules] == [settings.pipelines.scoring_cron]
     assert schedules[0].active
 

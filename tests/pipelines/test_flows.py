@@ -12,6 +12,7 @@ import pytest
 
 from frontdoor import REVIEW_NOTICE
 from frontdoor.pipelines import tasks as t
+from frontdoor.pipelines.artifacts import artifact_key
 from frontdoor.pipelines.runners import run_flow
 from frontdoor.pipelines.steps import is_transient, path_digest, settings_digest
 
@@ -81,15 +82,13 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     # Artifacts of the run: Markdown summaries and tables, with the gate's result.
     run = _last_flow_run("demo")
     found = _artifacts(run.id)
-    assert {"demo", "train", "audit", "audit-gate", "score", "score-bands", "demo-steps"} <= set(
+    audit = artifact_key("audit", model["train"]["model_name"])  # one per model
+    assert {"demo", "train", audit, f"{audit}-gate", "score", "score-bands", "demo-steps"} <= set(
         found
     )
-    assert "fairness gate" in found["audit"]
-    gate_row = (
-        json.loads(found["audit-gate"])
-        if isinstance(found["audit-gate"], str)
-        else found["audit-gate"]
-    )
+    assert "fairness gate" in found[audit]
+    gate = found[f"{audit}-gate"]
+    gate_row = json.loads(gate) if isinstance(gate, str) else gate
     assert gate_row[0]["gate"] in ("passed", "failed")
 
     # The re-run: same inputs, so every cacheable step comes from the cache.
