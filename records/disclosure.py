@@ -19,9 +19,13 @@ Pure functions over plain numbers, so the review app and the pipelines can both 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from frontdoor.settings import Settings
 
 SUPPRESSED = "c"
 
@@ -69,11 +73,11 @@ def shown_parts(total: int, parts: dict[str, int], up_to: int) -> dict[str, int 
 
 
 def protect(
-    cells: dict,
-    equations: list[tuple[object, list]],
+    cells: dict[Any, int],
+    equations: list[tuple[object, list[Any]]],
     up_to: int,
-    hidden: set | frozenset = frozenset(),
-) -> set:
+    hidden: set[Any] | frozenset[Any] = frozenset(),
+) -> set[Any]:
     """Every cell to hide so that no hidden count can be worked out from the shown ones.
 
     ``cells``: key -> count; ``equations``: (total key, part keys) with total = sum of parts
@@ -166,10 +170,11 @@ RESTRICTED = (
 )
 
 
-def restricted_dir(settings) -> Path:
+def restricted_dir(settings: Settings) -> Path:
     """Where restricted-circulation files (the board's audit) are written and served from:
     ``paths.restricted``, outside the public reports folder."""
-    return settings.resolve(settings.paths.restricted)
+    folder: Path = settings.resolve(settings.paths.restricted)
+    return folder
 
 
 def redact_url(value: str) -> str:
