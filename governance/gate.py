@@ -6,30 +6,31 @@ parity (1 for a ratio, 0 for a calibration difference). Outside the band with an
 still includes parity is *inconclusive*: reported, but not a failure, because the data cannot
 tell it from noise. Groups too small to assess are listed, never judged.
 
-The interval: by default (``multiplicity="bonferroni"``) Katz's log interval for a ratio of two
-proportions (standard error sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2) from the counts, 0.5 added to an
-empty numerator), at level 1 - family_error_rate / checks, because dozens of groups are judged
-at once and a plain 95% interval per check fails a fair model by chance alone (measured: about
-one check in eighteen, so every one of ten fair score sets failed; docs/fairness.md). Katz rather than the bootstrap's spread because the gate needs far tails, which
-200 resamples cannot give, and a bootstrap of a rate with a handful of events is unreliable.
-Katz counts every referral as an independent outcome, but a child's referrals share theirs:
-when the audit's bootstrap (which resamples whole children, ``cluster_column``) spreads wider,
-its standard error of the log ratio is used instead, so repeat referrals cannot narrow the
-interval. For the calibration difference the standard error under calibration is used (from the groups'
-mean predictions and sizes, ``calibration_null_se``), not the bootstrap's, which shrinks as the
-observed rate moves away from 0.5 and so fails calibrated groups by chance.
-With ``multiplicity="none"``, the published bootstrap 95% percentile interval is used.
+The interval: by default (``multiplicity="bonferroni"``) each check is judged at level
+1 - family_error_rate / checks, because dozens of groups are judged at once and a plain 95%
+interval per check fails a fair model by chance alone. At such far tails only intervals that
+hold at small counts will do (fairness/intervals.py): for a ratio of rates the MOVER
+combination of the two groups' Clopper-Pearson intervals, for the calibration difference the
+MOVER combination of the two observed rates' Clopper-Pearson intervals (mean predictions taken
+as known). Counts are first deflated to each group's effective size (a child's referrals share
+one outcome), so repeat referrals cannot make a disparity conclusive. Katz's log interval,
+used before, failed 15% of fair score sets (benchmarks/gate_calibration.py, docs/fairness.md).
+With ``multiplicity="none"``, the published 95% interval is used.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 
 from frontdoor.governance.fairness.audit import AuditResult, GroupResult
-from frontdoor.governance.fairness.suppression import RATE_BASES
+from frontdoor.governance.fairness.intervals import (
+    calibration_difference_interval,
+    effective,
+    ratio_interval,
+)
+from frontdoor.governance.fairness.metrics import rate_counts
 from frontdoor.settings.fairness import FairnessSettings
 
 PASS, FAIL, INCONCLUSIVE, NOT_ASSESSED = "pass", "fail", "inconclusive", "not assessed"
@@ -57,6 +58,7 @@ class GateResult:
     passed: bool
     rule: str
     checks: list[GateCheck] = field(default_factory=list)
+    alpha: float | None = None  # each check's error rate (family rate / judged checks)
 
     @property
     def gated_checks(self) -> list[GateCheck]:
@@ -91,6 +93,7 @@ class GateResult:
             "passed": self.passed,
             "verdict": PASS if self.passed else FAIL,
             "rule": self.rule,
+            "alpha_per_check": self.alpha,
             "summary": self.summary(),
             "checks": [asdict(c) for c in self.checks],
         }
@@ -98,11 +101,11 @@ class GateResult:
 
 def rule_text(s: FairnessSettings) -> str:
     interval = (
-        "its interval (Katz's log interval from the counts, Bonferroni-adjusted for the number "
-        f"of checks so that a model with no disparity fails with probability at most "
-        f"{s.family_error_rate})"
+        "its interval (exact Clopper-Pearson intervals of the two rates combined by MOVER, on "
+        "counts deflated for repeat referrals, Bonferroni-adjusted for the number of checks so "
+        f"that a model with no disparity fails with probability at most {s.family_error_rate})"
         if s.multiplicity == "bonferroni"
-        else "its bootstrap 95% interval"
+        else "its 95% interval"
     )
     text = (
         f"For every group with at least {s.min_group_size} rows, each of "
@@ -126,6 +129,16 @@ def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
+def failing(value, lo, hi, lower: float, upper: float, parity: float) -> np.ndarray:
+    """Whether checks fail, elementwise: the value outside [lower, upper] and the interval
+    excluding parity (the rule; arrays, so the benchmark judges exactly as the gate)."""
+    value, lo, hi = (np.asarray(a, dtype=float) for a in (value, lo, hi))
+    with np.errstate(invalid="ignore"):
+        outside = np.isfinite(value) & ((value < lower) | (value > upper))
+        excludes = np.isfinite(lo) & np.isfinite(hi) & ((lo > parity) | (hi < parity))
+    return outside & excludes
+
+
 def judge(
     value: float, lo: float, hi: float, lower: float, upper: float, parity: float
 ) -> tuple[str, str]:
@@ -133,10 +146,9 @@ def judge(
     if not np.isfinite(value):
         return NOT_ASSESSED, "undefined (the reference or the group has no cases for this rate)"
     outside = value < lower or value > upper
-    excludes = np.isfinite(lo) and np.isfinite(hi) and (lo > parity or hi < parity)
     if not outside:
         return PASS, f"{value:.3f} within [{lower:.3g}, {upper:.3g}]"
-    if excludes:
+    if failing(value, lo, hi, lower, upper, parity):
         return (
             FAIL,
             f"{value:.3f} outside [{lower:.3g}, {upper:.3g}], interval [{lo:.3f}, {hi:.3f}] excludes {parity:g}",
@@ -147,90 +159,33 @@ def judge(
     )
 
 
-def _numerator_and_base(metric: str, counts: dict[str, int]) -> tuple[float, float] | None:
-    bases = RATE_BASES.get(metric)
-    if bases is None or metric in ("auc", "calibration_gap"):
+def check_counts(metric: str, group: GroupResult) -> tuple[float, float] | None:
+    """A rate's numerator and base deflated to the group's effective size (see intervals)."""
+    counts = rate_counts(metric, group.counts)
+    if counts is None:
         return None
-    c = {
-        **counts,
-        "negatives": counts["n"] - counts["positives"],
-        "unflagged": counts["n"] - counts["flagged"],
-    }
-    return float(c[bases[0]]), float(c[bases[1]])
+    x, n = effective(counts[0], counts[1], group.counts["n"], group.effective_n)
+    return float(x), float(n)
 
 
-def katz_log_se(metric: str, group: GroupResult, reference: GroupResult) -> float:
-    """Standard error of log(rate ratio) from the counts (Katz), NaN when it has no count base."""
-    a, b = (
-        _numerator_and_base(metric, group.counts) or (np.nan, np.nan),
-        _numerator_and_base(metric, reference.counts) or (np.nan, np.nan),
-    )
-    if not all(np.isfinite([*a, *b])) or a[1] <= 0 or b[1] <= 0:
-        return float("nan")
-    (x1, n1), (x2, n2) = _corrected(a, b)
-    return float(np.sqrt(max(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2, 0.0)))
-
-
-def _corrected(a: tuple[float, float], b: tuple[float, float]) -> tuple[tuple[float, float], ...]:
-    """Half a count added to each cell when any is empty (a rate of 0 or 1 has no log SE)."""
-    (x1, n1), (x2, n2) = a, b
-    if min(x1, n1 - x1, x2, n2 - x2) == 0:
-        return (x1 + 0.5, n1 + 1.0), (x2 + 0.5, n2 + 1.0)
-    return (x1, n1), (x2, n2)
-
-
-def katz_center(metric: str, group: GroupResult, reference: GroupResult) -> float:
-    """The ratio the Katz interval is centred on (corrected like its standard error)."""
-    a, b = _numerator_and_base(metric, group.counts), _numerator_and_base(metric, reference.counts)
-    if a is None or b is None or a[1] <= 0 or b[1] <= 0:
-        return float("nan")
-    (x1, n1), (x2, n2) = _corrected(a, b)
-    return (x1 / n1) / (x2 / n2) if x2 > 0 else float("nan")
-
-
-def calibration_null_se(group: GroupResult, reference: GroupResult) -> float:
-    """Standard error of (observed - predicted) difference between two groups if both are calibrated.
-
-    Under calibration a group's observed rate has variance mean(p(1-p))/n, bounded above by
-    p̄(1-p̄)/n from its mean prediction. The bootstrap's spread uses the observed outcomes
-    instead, which shrinks exactly when a group's observed rate falls away from 0.5, so it
-    failed calibrated groups by chance (measured: a group of 93 with mean prediction 0.351 and
-    a true mean probability of 0.346 failed on 18 observed outcomes). n is the group's
-    effective size (``GroupResult.effective_n``): children referred several times count once
-    per child, not once per referral.
-    """
-    parts = []
-    for g in (group, reference):
-        p, n = g.metrics.get("predicted"), g.counts.get("n", 0)
-        if np.isfinite(g.effective_n) and g.effective_n > 0:
-            n = min(n, g.effective_n)  # a child's referrals share one outcome
-        if p is None or not np.isfinite(p.value) or n <= 0:
-            return float("nan")
-        parts.append(p.value * (1 - p.value) / n)
-    return float(np.sqrt(sum(parts)))
-
-
-def _gate_interval(
-    e, kind: str, z: float | None, metric: str, group: GroupResult, reference: GroupResult
+def gate_interval(
+    metric: str, kind: str, group: GroupResult, reference: GroupResult, alpha: float
 ) -> tuple[float, float]:
-    """The interval the gate judges with: the published one, or the adjusted one."""
-    if z is None:
-        return e.lo, e.hi
+    """The interval the gate judges a check with at level 1 - alpha (NaN when it has none)."""
     if kind == "ratio":
-        se, center = katz_log_se(metric, group, reference), katz_center(metric, group, reference)
-        if not np.isfinite(se):
-            se, center = e.se, e.value
-        elif np.isfinite(e.se):
-            se = max(se, e.se)  # Katz counts referrals as independent; a child's are not
-        if not (np.isfinite(se) and np.isfinite(center) and center > 0):
-            return e.lo, e.hi
-        return float(np.exp(np.log(center) - z * se)), float(np.exp(np.log(center) + z * se))
-    se = calibration_null_se(group, reference)
-    if not np.isfinite(se):
-        se = e.se
-    if not np.isfinite(se):
-        return e.lo, e.hi
-    return e.value - z * se, e.value + z * se
+        a, b = check_counts(metric, group), check_counts(metric, reference)
+        if a is None or b is None:
+            return float("nan"), float("nan")
+        lo, hi = ratio_interval(a[0], a[1], b[0], b[1], alpha, exact=True)
+        return float(lo), float(hi)
+    a, b = check_counts("observed", group), check_counts("observed", reference)
+    pg, pr = group.metrics.get("predicted"), reference.metrics.get("predicted")
+    if pg is None or pr is None:
+        return float("nan"), float("nan")
+    lo, hi = calibration_difference_interval(
+        a[0], a[1], pg.value, b[0], b[1], pr.value, alpha, exact=True
+    )
+    return float(lo), float(hi)
 
 
 def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) -> GateResult:
@@ -251,9 +206,7 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
         for c, g, m, _ in planned
         if g.assessable and m in g.disparities and c in s.gated_characteristics
     )
-    z = None
-    if s.multiplicity == "bonferroni" and judged:
-        z = NormalDist().inv_cdf(1 - s.family_error_rate / (2 * judged))
+    alpha = s.family_error_rate / judged if s.multiplicity == "bonferroni" and judged else None
     checks: list[GateCheck] = []
     for characteristic, g, metric, kind in planned:
         e = g.disparities.get(metric)
@@ -266,7 +219,9 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
         else:
             value, lo, hi = e.value, e.lo, e.hi
             reference = next(r for r in audit.for_characteristic(characteristic) if r.is_reference)
-            glo, ghi = _gate_interval(e, kind, z, metric, g, reference)
+            glo, ghi = (
+                (e.lo, e.hi) if alpha is None else gate_interval(metric, kind, g, reference, alpha)
+            )
             if kind == "ratio":
                 verdict, reason = judge(value, glo, ghi, s.ratio_lower, s.ratio_upper, 1.0)
             else:
@@ -290,4 +245,4 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             )
         )
     passed = not any(c.gated and c.verdict == FAIL for c in checks)
-    return GateResult(passed=passed, rule=rule_text(s), checks=checks)
+    return GateResult(passed=passed, rule=rule_text(s), checks=checks, alpha=alpha)

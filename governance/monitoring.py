@@ -15,7 +15,7 @@ import pandas as pd
 
 from frontdoor.governance.fairness.audit import AuditResult, run_audit
 from frontdoor.governance.fairness.publish import published_audit
-from frontdoor.governance.fairness.suppression import metric_suppressed
+from frontdoor.governance.fairness.suppression import HIDDEN, disclosure_plan
 from frontdoor.governance.gate import GateResult, evaluate_gate
 from frontdoor.models.scoring import bands_and_flags
 from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, is_small, shown_count
@@ -558,11 +558,8 @@ def use_alerts(report: MonitorReport, rules: MonitorRules) -> list[str]:
 
 
 def _suppressed_check(audit: AuditResult, check, up_to: int) -> bool:
-    try:
-        g = audit.group(check.characteristic, check.group)
-    except KeyError:
-        return False
-    return metric_suppressed(check.metric, g.counts, up_to)
+    plan = disclosure_plan(audit, up_to)
+    return plan.view((check.characteristic, check.group), check.metric) == HIDDEN
 
 
 def _drift(table, model, window: MonitorWindow, psi_alert: float) -> tuple[pd.DataFrame, dict]:

@@ -37,7 +37,7 @@ from frontdoor.governance.board import (
     training_by_group,
 )
 from frontdoor.governance.compare import compare
-from frontdoor.governance.fairness.publish import published_audit
+from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.governance.fairness.render import TEMPLATES, css, environment, figures
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
@@ -45,7 +45,7 @@ from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
 from frontdoor.models.tracking import client
-from frontdoor.records.disclosure import shown_count, shown_parts
+from frontdoor.records.disclosure import restricted_dir, shown_count, shown_parts
 from frontdoor.settings import Settings
 
 ARTIFACT_DIR = "governance"
@@ -496,7 +496,9 @@ def report_path(settings: Settings, label: str, version: str) -> Path:
 def build_report(
     settings: Settings, label: str, ref: str, out: Path | None = None, features: Path | None = None
 ) -> ReportResult:
-    """Write the HTML report and the ATRS JSON, and log both to the version's MLflow run."""
+    """Write the HTML report and the ATRS JSON (public: small numbers suppressed), log both to the
+    version's MLflow run, and write the board's restricted audit (every figure) under
+    ``paths.restricted``, outside the public reports folder and never logged."""
     try:
         context = gather(settings, label, ref, features)
     except Exception as error:
@@ -515,6 +517,8 @@ def build_report(
     atrs_path.write_text(
         json.dumps(context["atrs"], indent=2, ensure_ascii=False), encoding="utf-8"
     )
+    board = restricted_dir(settings) / f"{mv.name}-v{mv.version}"
+    write_board_audit(context["audit"], board, f"{mv.name} v{mv.version}", context["gate"])
     c = client(settings)
     c.log_artifact(mv.run_id, str(out), ARTIFACT_DIR)
     c.log_artifact(mv.run_id, str(atrs_path), ARTIFACT_DIR)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontdoor import REVIEW_NOTICE
@@ -80,6 +81,14 @@ def create_app(settings: Settings, *, preload: bool = False) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         return error_page(request, 422)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError):
+        # the database could not be reached in time (SQLite's write lock under a flood): say
+        # "busy, try again" rather than fail; the request changed nothing
+        response = error_page(request, 503)
+        response.headers["retry-after"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def _failed(request: Request, exc: Exception):  # logged by uvicorn; no traceback shown

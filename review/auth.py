@@ -61,8 +61,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset(_REVIEWING),
     "team_manager": frozenset(_REVIEWING | {"allocate"}),
     "data_scientist": frozenset({"session", "reports", "summary"}),
-    "governance": frozenset({"session", "reports", "summary"}),
-    "admin": frozenset({"session", "queue", "case", "reports", "summary", "users", "audit"}),
+    "governance": frozenset({"session", "reports", "summary", "restricted"}),
+    "admin": frozenset(
+        {"session", "queue", "case", "reports", "summary", "users", "audit", "restricted"}
+    ),
 }
 
 

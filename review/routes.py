@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from frontdoor import REVIEW_NOTICE
 from frontdoor.records import reidentification
+from frontdoor.records.disclosure import RESTRICTED, restricted_dir
 from frontdoor.review import auth, oidc, params, store
 from frontdoor.review.guard import public, requires
 from frontdoor.review.limits import Busy
@@ -55,6 +56,7 @@ ERRORS = {
     422: ("There is a problem", "Some of what was sent is not valid. Go back and try again."),
     429: ("Too many attempts", "Too many attempts. Wait a minute, then try again."),
     502: ("Sign-in service unavailable", "The council's sign-in service cannot be reached."),
+    503: ("The service is busy", "The service is busy. Wait a few seconds, then try again."),
 }
 
 
@@ -662,10 +664,7 @@ def _reports_root(request: Request) -> Path:
     return settings.resolve(settings.paths.reports).resolve()
 
 
-@router.get("/reports")
-@requires("reports")
-def reports_page(request: Request):
-    root = _reports_root(request)
+def _listing(root: Path) -> list[dict]:
     files = []
     if root.is_dir():
         for path in sorted(root.rglob("*")):
@@ -684,13 +683,10 @@ def reports_page(request: Request):
                         ),
                     }
                 )
-    return render(request, "reports.html", files=files, root_exists=root.is_dir())
+    return files
 
 
-@router.get("/reports/files/{relative:path}")
-@requires("reports")
-def report_file(request: Request, relative: str):
-    root = _reports_root(request)
+def _file(request: Request, root: Path, relative: str):
     if len(relative) > 500 or any(ord(c) < 32 or c == "\x7f" for c in relative):
         return error_page(request, 404)
     target = (root / relative).resolve()
@@ -706,6 +702,42 @@ def report_file(request: Request, relative: str):
         media = "text/plain; charset=utf-8"
     headers = {"content-security-policy": REPORT_CSP}
     return FileResponse(target, media_type=media, headers=headers)
+
+
+@router.get("/reports")
+@requires("reports")
+def reports_page(request: Request):
+    root = _reports_root(request)
+    return render(
+        request, "reports.html", files=_listing(root), root_exists=root.is_dir(), restricted=""
+    )
+
+
+@router.get("/reports/files/{relative:path}")
+@requires("reports")
+def report_file(request: Request, relative: str):
+    return _file(request, _reports_root(request), relative)
+
+
+# The governance board's restricted audits (every figure, small numbers included): their own
+# folder and permission, governance and admin only (records.disclosure.restricted_dir).
+@router.get("/restricted")
+@requires("restricted")
+def restricted_page(request: Request):
+    root = restricted_dir(request.app.state.settings).resolve()
+    return render(
+        request,
+        "reports.html",
+        files=_listing(root),
+        root_exists=root.is_dir(),
+        restricted=RESTRICTED,
+    )
+
+
+@router.get("/restricted/files/{relative:path}")
+@requires("restricted")
+def restricted_file(request: Request, relative: str):
+    return _file(request, restricted_dir(request.app.state.settings).resolve(), relative)
 
 
 @router.get("/summary")

@@ -23,7 +23,9 @@ class FairnessSettings(Section):
     reference_groups: dict[str, str] = Field(default_factory=dict)
     ratio_lower: float = 0.8  # four-fifths rule (as aequitas)
     ratio_upper: float = 1.25
-    gated_metrics: list[str] = ["fnr", "fpr"]
+    # Error-rate ratios (judged against the labels) and the selection (flag-rate) ratio, which
+    # needs no label: labels biased like the flags cannot hide a disparity in who is flagged.
+    gated_metrics: list[str] = ["fnr", "fpr", "flag_rate"]
     # Characteristics the gate judges; every audited one is reported with the same rule.
     # Age band and deprivation are reported, not gated, by default: need truly differs by age
     # and deprivation, and a calibrated model cannot have equal error rates across groups whose

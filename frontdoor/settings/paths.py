@@ -15,5 +15,8 @@ class PathSettings(Section):
     features: Path = Path("data/features")
     scores: Path = Path("data/scores")
     reports: Path = Path("data/reports")
+    # Restricted circulation (the governance board's audit with every figure, small numbers
+    # included): never under ``reports``, which every reports reader can list.
+    restricted: Path = Path("data/restricted")
     monitoring: Path = Path("data/monitoring")
     keys: Path = Path(".frontdoor/keys")

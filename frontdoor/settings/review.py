@@ -41,7 +41,9 @@ class ReviewSettings(Section):
     # Abuse resistance (per worker process: a reverse proxy should limit too, docs/deployment.md)
     max_body_bytes: int = Field(64 * 1024, ge=1024)  # refused (413) before any byte is read
     sign_in_per_ip_per_minute: int = Field(10, ge=1)
-    sign_in_global_per_minute: int = Field(120, ge=1)
+    # each admitted attempt costs one argon2 check (~0.3 CPU-s at the default cost): 30 a minute
+    # per worker keeps a flood's hashing to about a sixth of a core
+    sign_in_global_per_minute: int = Field(30, ge=1)
     hash_workers: int = Field(2, ge=1, le=16)  # argon2 runs here, off the request threads
     hash_queue: int = Field(16, ge=1)  # sign-ins waiting for a hash slot; beyond it: 429
     login_token_minutes: int = Field(20, ge=1, le=240)  # the sign-in form's token lives this long

@@ -1,4 +1,4 @@
-"""The fairness audit: per-group metrics with bootstrap intervals and disparities vs a reference.
+"""The fairness audit: per-group metrics with intervals and disparities vs a reference.
 
 It needs only a table of labels, scores (or flags) and group columns, so the same audit serves
 frontdoor's own models and any vendor's scoring tool.
@@ -12,16 +12,18 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from frontdoor.governance.fairness.intervals import effective, jeffreys, ratio_interval
 from frontdoor.governance.fairness.metrics import (
     METRICS,
     PROBABILITY_METRICS,
     bootstrap_replicates,
     confusion_counts,
-    percentile_interval,
     point_estimates,
+    rate_counts,
     reliability,
     seed_for,
 )
+from frontdoor.models.stats import percentile_interval
 from frontdoor.settings.fairness import FairnessSettings
 
 # Disparities are ratios to the reference for rates; for calibration, a difference of gaps.
@@ -153,14 +155,28 @@ def _reference(groups: dict[str, dict[str, int]], characteristic: str, s: Fairne
     return max(sorted(groups), key=lambda g: groups[g]["n"])  # ties: alphabetical first
 
 
+def _effective_counts(metric: str, g: GroupResult) -> tuple[float, float] | None:
+    counts = rate_counts(metric, g.counts)
+    if counts is None:
+        return None
+    x, n = effective(counts[0], counts[1], g.counts["n"], g.effective_n)
+    return float(x), float(n)
+
+
 def _estimates(
-    points: pd.Series, reps: dict[str, np.ndarray], probability: bool
+    g: GroupResult, points: pd.Series, reps: dict[str, np.ndarray], probability: bool
 ) -> dict[str, Estimate]:
+    """Point estimates with 95% intervals: Jeffreys (on effective counts) for a
+    count rate, the percentile bootstrap for AUC and calibration (no count is behind them)."""
     out = {}
     for m in METRICS:
         if m in PROBABILITY_METRICS and not probability:
             continue
-        lo, hi = percentile_interval(reps[m])
+        counts = _effective_counts(m, g)
+        if counts is None:
+            lo, hi = percentile_interval(reps[m])
+        else:
+            lo, hi = (float(v) for v in jeffreys(counts[0], counts[1], 0.05))
         out[m] = Estimate(float(points[m]), lo, hi)
     return out
 
@@ -168,6 +184,9 @@ def _estimates(
 def _disparities(
     g: GroupResult, gr: dict[str, np.ndarray], ref: GroupResult, rr: dict[str, np.ndarray]
 ) -> dict[str, Estimate]:
+    """Ratios (differences for calibration) to the reference with 95% intervals: MOVER over
+    the exact intervals for count rates, the percentile bootstrap otherwise. ``se`` is the
+    bootstrap's standard error (of the log ratio for ratios), kept for reference."""
     out = {}
     for m, e in g.metrics.items():
         if m in NO_DISPARITY:
@@ -181,7 +200,11 @@ def _disparities(
                 value = e.value / refv if refv > 0 else float("nan")
                 reps = np.where(rr[m] > 0, gr[m] / np.where(rr[m] > 0, rr[m], 1), np.nan)
                 spread = np.log(np.where(reps > 0, reps, np.nan))
-        lo, hi = percentile_interval(reps)
+        a, b = _effective_counts(m, g), _effective_counts(m, ref)
+        if a is None or b is None:
+            lo, hi = percentile_interval(reps)
+        else:
+            lo, hi = (float(v) for v in ratio_interval(a[0], a[1], b[0], b[1], 0.05))
         finite = spread[np.isfinite(spread)]
         se = float(np.std(finite, ddof=1)) if finite.size > 1 else float("nan")
         out[m] = Estimate(float(value), lo, hi, se)
@@ -244,7 +267,8 @@ def run_audit(
         y, f, s, B, seed_for(level_seed, "overall"), cluster=cluster
     )
     overall = GroupResult("overall", "overall", confusion_counts(y, f), True)
-    overall.metrics = _estimates(overall_points, overall_reps, probability)
+    overall.effective_n = effective_size(len(y), cluster)
+    overall.metrics = _estimates(overall, overall_points, overall_reps, probability)
     overall.reliability = reliability(y, s) if probability else None
 
     results: list[GroupResult] = []
@@ -273,7 +297,7 @@ def run_audit(
                 cluster=None if cluster is None else cluster[idx],
             )
             result.effective_n = effective_size(len(idx), None if cluster is None else cluster[idx])
-            result.metrics = _estimates(points.loc[g], reps[g], probability)
+            result.metrics = _estimates(result, points.loc[g], reps[g], probability)
             result.reliability = reliability(y[idx], s[idx]) if probability else None
             chars.append(result)
         ref = next(r for r in chars if r.group == ref_name)

@@ -23,6 +23,13 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 
+from frontdoor.models.stats import (
+    cluster_counts,
+    divide,
+    reliability_table,
+    replicate_auc,
+)
+
 # Every per-group metric, in display order, with what it means and which count is its numerator
 # (the numerator decides small-number suppression: a rate times the group size reveals it).
 METRICS: dict[str, dict[str, str]] = {
@@ -75,6 +82,33 @@ METRICS: dict[str, dict[str, str]] = {
     },
 }
 COUNTS = ("n", "positives", "flagged", "tp", "fp", "fn", "tn")
+# The rates that are a count over a count: metric -> (numerator, base). Their intervals are
+# exact (Clopper-Pearson) and their ratios' intervals MOVER (fairness/intervals.py).
+COUNT_RATES: dict[str, tuple[str, str]] = {
+    "base_rate": ("positives", "n"),
+    "observed": ("positives", "n"),
+    "flag_rate": ("flagged", "n"),
+    "tpr": ("tp", "positives"),
+    "fnr": ("fn", "positives"),
+    "fpr": ("fp", "negatives"),
+    "precision": ("tp", "flagged"),
+    "false_omission_rate": ("fn", "unflagged"),
+}
+
+
+def rate_counts(metric: str, counts: dict[str, int]) -> tuple[float, float] | None:
+    """The numerator and base behind a count rate (None for AUC and calibration)."""
+    if metric not in COUNT_RATES:
+        return None
+    c = {
+        **counts,
+        "negatives": counts["n"] - counts["positives"],
+        "unflagged": counts["n"] - counts["flagged"],
+    }
+    numerator, base = COUNT_RATES[metric]
+    return float(c[numerator]), float(c[base])
+
+
 PROBABILITY_METRICS = ("predicted", "calibration_gap")
 
 
@@ -153,25 +187,6 @@ def seed_for(seed: int, *names: str) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(str(n).encode("utf-8")) for n in names)])
 
 
-def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
-
-def _weighted_auc(counts: np.ndarray, y: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """AUC for every replicate (rows of ``counts`` are resampling multiplicities), ties as 1/2."""
-    order = np.argsort(score, kind="stable")
-    s, yy, c = score[order], y[order], counts[:, order].astype(float)
-    pos, neg = c * yy, c * (1 - yy)
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])  # blocks of tied scores
-    if starts.size < s.size:
-        pos = np.add.reduceat(pos, starts, axis=1)
-        neg = np.add.reduceat(neg, starts, axis=1)
-    neg_below = np.cumsum(neg, axis=1) - neg
-    total_pos, total_neg = pos.sum(axis=1), neg.sum(axis=1)
-    return _divide((pos * (neg_below + 0.5 * neg)).sum(axis=1), total_pos * total_neg)
-
-
 def metrics_from_counts(
     counts: np.ndarray, y: np.ndarray, f: np.ndarray, s: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -184,17 +199,17 @@ def metrics_from_counts(
     fn = pos - tp
     neg = n - pos
     tn = neg - fp
-    observed = _divide(pos, n)
-    predicted = _divide(counts @ s, n)
+    observed = divide(pos, n)
+    predicted = divide(counts @ s, n)
     return {
         "base_rate": observed,
-        "flag_rate": _divide(flg, n),
-        "tpr": _divide(tp, pos),
-        "fpr": _divide(fp, neg),
-        "fnr": _divide(fn, pos),
-        "precision": _divide(tp, flg),
-        "false_omission_rate": _divide(fn, fn + tn),
-        "auc": _weighted_auc(counts, y, s),
+        "flag_rate": divide(flg, n),
+        "tpr": divide(tp, pos),
+        "fpr": divide(fp, neg),
+        "fnr": divide(fn, pos),
+        "precision": divide(tp, flg),
+        "false_omission_rate": divide(fn, fn + tn),
+        "auc": replicate_auc(counts, y, s),
         "observed": observed,
         "predicted": predicted,
         "calibration_gap": observed - predicted,
@@ -224,51 +239,12 @@ def bootstrap_replicates(
     out: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
     if n == 0 or samples <= 0:
         return {m: np.full(0, np.nan) for m in METRICS}
-    if cluster is None:
-        of_row = np.arange(n)
-    else:
-        of_row = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
-    k = int(of_row.max()) + 1
-    done = 0
-    while done < samples:
-        size = min(block, samples - done)
-        # Row r of `drawn` says how often each cluster (row) is drawn in replicate r (k draws
-        # with replacement): the multinomial bootstrap, built with one flat bincount.
-        draws = rng.integers(0, k, size=(size, k)) + (np.arange(size)[:, None] * k)
-        drawn = np.bincount(draws.ravel(), minlength=size * k).reshape(size, k).astype(float)
-        counts = drawn[:, of_row]
+    for counts in cluster_counts(n, samples, rng, cluster, block):
         for m, values in metrics_from_counts(counts, y, f, s).items():
             out[m].append(values)
-        done += size
     return {m: np.concatenate(v) for m, v in out.items()}
-
-
-def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """The percentile bootstrap interval, ignoring undefined replicates (NaN when all are)."""
-    finite = replicates[np.isfinite(replicates)]
-    if finite.size == 0:
-        return float("nan"), float("nan")
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(finite, [tail, 100 - tail])
-    return float(lo), float(hi)
 
 
 def reliability(y: np.ndarray, score: np.ndarray, bins: int = 10) -> pd.DataFrame:
     """Observed against predicted in equal-width probability bins (for calibration plots)."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(score, edges[1:-1], right=False), 0, bins - 1)
-    n = np.bincount(which, minlength=bins)
-    seen = n > 0
-    observed = np.bincount(which, weights=np.asarray(y, dtype=float), minlength=bins)
-    predicted = np.bincount(which, weights=np.asarray(score, dtype=float), minlength=bins)
-    idx = np.flatnonzero(seen)
-    return pd.DataFrame(
-        {
-            "bin": idx,
-            "n": n[idx],
-            "observed": observed[idx] / n[idx],
-            "predicted": predicted[idx] / n[idx],
-            "bin_low": edges[idx],
-            "bin_high": edges[idx + 1],
-        }
-    )
+    return reliability_table(y, score, bins, strategy="uniform")

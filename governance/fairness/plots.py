@@ -15,7 +15,7 @@ from matplotlib.ticker import NullFormatter, NullLocator
 
 from frontdoor.governance.fairness.audit import AuditResult
 from frontdoor.governance.fairness.metrics import METRICS
-from frontdoor.governance.fairness.suppression import SUPPRESSED, TOO_FEW, metric_suppressed
+from frontdoor.governance.fairness.suppression import FULL, SUPPRESSED, TOO_FEW, Plan
 
 
 def to_data_uri(fig: Figure) -> str:
@@ -24,7 +24,7 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], up_to: int) -> str:
+def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], plan: Plan) -> str:
     """Ratio to the reference with its 95% interval, per group and metric, on a log scale."""
     s = audit.settings
     groups = [g for g in audit.for_characteristic(characteristic) if not g.is_reference]
@@ -42,7 +42,7 @@ def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], 
             e = g.disparities.get(m)
             if not g.assessable:
                 ax.text(1.0, y, TOO_FEW, va="center", ha="center", fontsize=8, color="#777")
-            elif metric_suppressed(m, g.counts, up_to):
+            elif plan.view((characteristic, g.group), m) != FULL:
                 ax.text(1.0, y, SUPPRESSED, va="center", ha="center", fontsize=9, color="#777")
             elif e is not None and math.isfinite(e.value) and e.value > 0:
                 lo = e.lo if math.isfinite(e.lo) and e.lo > 0 else e.value
@@ -66,12 +66,12 @@ def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], 
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"ratio to reference ({audit.references[characteristic]}), 95% interval")
-    ax.set_title(f"{characteristic}: error-rate ratios", fontsize=10)
+    ax.set_title(f"{characteristic}: ratios to the reference", fontsize=10)
     ax.legend(loc="lower right", fontsize=7)
     return to_data_uri(fig)
 
 
-def calibration_plot(audit: AuditResult, characteristic: str, up_to: int) -> str | None:
+def calibration_plot(audit: AuditResult, characteristic: str, plan: Plan) -> str | None:
     """Observed against predicted per group; bins under the minimum size are not drawn."""
     if not audit.score_is_probability:
         return None
@@ -83,7 +83,7 @@ def calibration_plot(audit: AuditResult, characteristic: str, up_to: int) -> str
         if (
             not g.assessable
             or g.reliability is None
-            or metric_suppressed("observed", g.counts, up_to)
+            or plan.view((characteristic, g.group), "observed") != FULL
         ):
             continue
         r = g.reliability

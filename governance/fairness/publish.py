@@ -16,81 +16,69 @@ from frontdoor.governance.fairness.audit import DIFFERENCE_METRICS, AuditResult,
 from frontdoor.governance.fairness.metrics import METRICS
 from frontdoor.governance.fairness.render import render_audit_html
 from frontdoor.governance.fairness.suppression import (
+    COARSE,
+    FULL,
+    HIDDEN,
     PUBLISHED_COUNTS,
     SUPPRESSED,
     TOO_FEW,
-    metric_suppressed,
-    published_count,
-    secondary_size_suppression,
+    Plan,
+    disclosure_plan,
 )
+from frontdoor.records.disclosure import COARSE_DECIMALS, RATE_DECIMALS, RESTRICTED
 
 if TYPE_CHECKING:  # annotations only: the gate imports the audit, never the other way round
     from frontdoor.governance.gate import GateResult
 
 
-def _num(x: float | None, digits: int = 4) -> float | None:
+def _num(x: float | None, digits: int = RATE_DECIMALS) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return round(float(x), digits)
 
 
-def _group_record(g: GroupResult, up_to: int, hide_size: bool) -> dict:
-    counts = {k: published_count(k, g.counts, up_to) for k in PUBLISHED_COUNTS}
-    if hide_size:  # its size is hidden, so every count that could give it back is too
-        counts = dict.fromkeys(counts, SUPPRESSED)
+def _shown(e, view: str) -> dict:
+    """An estimate as published under its view (full, coarse or hidden)."""
+    if view == HIDDEN:
+        return {"value": SUPPRESSED, "lo": SUPPRESSED, "hi": SUPPRESSED}
+    if view == COARSE:
+        return {"value": _num(e.value, COARSE_DECIMALS), "lo": SUPPRESSED, "hi": SUPPRESSED}
+    return {"value": _num(e.value), "lo": _num(e.lo), "hi": _num(e.hi)}
+
+
+def _group_record(g: GroupResult, plan: Plan, key: tuple[str, str]) -> dict:
+    counts = {k: plan.count(key, k, g.counts[k]) for k in PUBLISHED_COUNTS}
     record: dict = {"counts": counts, "assessable": g.assessable, "reference": g.is_reference}
     if not g.assessable:
         record["metrics"] = TOO_FEW
         record["disparities"] = TOO_FEW
         return record
-    metrics, disparities = {}, {}
-    for m, e in g.metrics.items():
-        if metric_suppressed(m, g.counts, up_to):
-            metrics[m] = {"value": SUPPRESSED, "lo": SUPPRESSED, "hi": SUPPRESSED}
-        else:
-            metrics[m] = {"value": _num(e.value), "lo": _num(e.lo), "hi": _num(e.hi)}
-    for m, e in g.disparities.items():
-        kind = "difference" if m in DIFFERENCE_METRICS else "ratio"
-        if metric_suppressed(m, g.counts, up_to):
-            disparities[m] = {"kind": kind, "value": SUPPRESSED, "lo": SUPPRESSED, "hi": SUPPRESSED}
-        else:
-            disparities[m] = {
-                "kind": kind,
-                "value": _num(e.value),
-                "lo": _num(e.lo),
-                "hi": _num(e.hi),
-            }
-    record["metrics"] = metrics
-    record["disparities"] = disparities
+    record["metrics"] = {m: _shown(e, plan.view(key, m)) for m, e in g.metrics.items()}
+    record["disparities"] = {
+        m: {"kind": "difference" if m in DIFFERENCE_METRICS else "ratio"}
+        | _shown(e, plan.view(key, m))
+        for m, e in g.disparities.items()
+    }
     return record
 
 
-def hidden_sizes(audit: AuditResult, up_to: int) -> dict[str, set[str]]:
-    return {
-        c: secondary_size_suppression(
-            {g.group: g.counts["n"] for g in audit.for_characteristic(c)}, up_to
-        )
-        for c in audit.characteristics
-    }
-
-
-def published_gate(gate: GateResult, audit: AuditResult, up_to: int) -> dict:
+def published_gate(gate: GateResult, audit: AuditResult, plan: Plan) -> dict:
     record = gate.as_dict()
     for check in record["checks"]:
-        try:
-            g = audit.group(check["characteristic"], check["group"])
-        except KeyError:
+        view = plan.view((check["characteristic"], check["group"]), check["metric"])
+        if view == FULL:
             continue
-        if metric_suppressed(check["metric"], g.counts, up_to):
-            check["value"] = check["lo"] = check["hi"] = SUPPRESSED
-            check["reason"] = check["verdict"] + " (figures suppressed: small numbers)"
+        value = check["value"]
+        check["value"] = SUPPRESSED if view == HIDDEN else _num(value, COARSE_DECIMALS)
+        check["lo"] = check["hi"] = check["gate_lo"] = check["gate_hi"] = SUPPRESSED
+        check["reason"] = check["verdict"] + " (figures suppressed: small numbers)"
     return record
 
 
 def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = None) -> dict:
     """The whole audit as a plain dict, safe to publish."""
     s = audit.settings
-    hidden = hidden_sizes(audit, up_to)
+    plan = disclosure_plan(audit, up_to)
     record: dict = {
         "notice": REVIEW_NOTICE,
         "created_at": audit.created_at,
@@ -102,12 +90,15 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
         "score_is_probability": audit.score_is_probability,
         "method": {
             "confidence_level": 0.95,
-            "interval": "percentile bootstrap, resampling "
+            "interval": "rates: Jeffreys (beta-binomial posterior) intervals; ratios of rates: "
+            "their MOVER combination; counts deflated to each group's effective size "
             + (
-                "rows"
+                "(every row its own child)"
                 if audit.resampled_by == "rows"
-                else f"whole clusters of rows by {audit.resampled_by} (a child's referrals together)"
+                else f"(the referrals of one {audit.resampled_by} share an outcome)"
             )
+            + "; AUC and calibration: percentile bootstrap, resampling "
+            + ("rows" if audit.resampled_by == "rows" else f"whole {audit.resampled_by}s")
             + " within each group",
             "resampled_by": audit.resampled_by,
             "bootstrap_samples": s.bootstrap_samples,
@@ -120,16 +111,19 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
             "counts_up_to": up_to,
             "symbol": SUPPRESSED,
             "too_few": TOO_FEW,
-            "rule": "counts from 1 to N are shown as c; a rate is shown as c when its numerator or "
-            "the rest of its base is such a count",
+            "rule": "counts from 1 to N are shown as c, and so is any count that could be worked "
+            "out from shown ones (a complement, or a part of a total across a characteristic and "
+            "its intersections); a rate is shown as c when a count behind it is such a count, and "
+            f"to {COARSE_DECIMALS} decimals without an interval when a count behind it is hidden "
+            "only so that another cannot be worked out",
         },
         "metrics": {m: {"title": v["title"], "meaning": v["says"]} for m, v in METRICS.items()},
-        "overall": _group_record(audit.overall, up_to, False),
+        "overall": _group_record(audit.overall, plan, ("overall", "overall")),
         "characteristics": {
             c: {
                 "reference": audit.references[c],
                 "groups": {
-                    g.group: _group_record(g, up_to, g.group in hidden[c])
+                    g.group: _group_record(g, plan, (c, g.group))
                     for g in audit.for_characteristic(c)
                 },
             }
@@ -137,7 +131,7 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
         },
     }
     if gate is not None:
-        record["gate"] = published_gate(gate, audit, up_to)
+        record["gate"] = published_gate(gate, audit, plan)
     return record
 
 
@@ -156,4 +150,29 @@ def write_audit(
     json_path = write_json(record, out_dir / "audit.json")
     html_path = out_dir / "audit.html"
     html_path.write_text(render_audit_html(record, audit, up_to, title), encoding="utf-8")
+    return json_path, html_path
+
+
+def board_audit(audit: AuditResult, gate: GateResult | None = None) -> dict:
+    """The board's version: every figure behind every check, small numbers included, marked
+    for restricted circulation. Never published; written only under ``paths.restricted``."""
+    record = published_audit(audit, 0, gate)  # a threshold of 0: nothing is small
+    record["circulation"] = RESTRICTED
+    record["suppression"] |= {"counts_up_to": 0, "rule": "none (restricted circulation)"}
+    for c, block in record["characteristics"].items():
+        for g, group in block["groups"].items():
+            group["counts"] = dict(audit.group(c, g).counts)
+    record["overall"]["counts"] = dict(audit.overall.counts)
+    return record
+
+
+def write_board_audit(
+    audit: AuditResult, out_dir: Path, title: str, gate: GateResult | None = None
+) -> tuple[Path, Path]:
+    """Write ``restricted-audit.json`` and ``.html`` (restricted circulation) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record = board_audit(audit, gate)
+    json_path = write_json(record, out_dir / "restricted-audit.json")
+    html_path = out_dir / "restricted-audit.html"
+    html_path.write_text(render_audit_html(record, audit, 0, title), encoding="utf-8")
     return json_path, html_path

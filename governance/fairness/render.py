@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from frontdoor.governance.fairness.audit import AuditResult
 from frontdoor.governance.fairness.plots import calibration_plot, disparity_plot
+from frontdoor.governance.fairness.suppression import disclosure_plan
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -29,10 +30,11 @@ def figures(
 ) -> dict[str, list[str]]:
     """Per characteristic: the disparity plot and (for probabilities) the calibration plot."""
     metrics = metrics or list(audit.settings.gated_metrics)
+    plan = disclosure_plan(audit, up_to)
     out: dict[str, list[str]] = {}
     for c in audit.characteristics:
-        uris = [disparity_plot(audit, c, metrics, up_to)]
-        cal = calibration_plot(audit, c, up_to)
+        uris = [disparity_plot(audit, c, metrics, plan)]
+        cal = calibration_plot(audit, c, plan)
         if cal:
             uris.append(cal)
         out[c] = uris

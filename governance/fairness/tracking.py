@@ -23,9 +23,8 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
 from frontdoor.governance.fairness.audit import DIFFERENCE_METRICS, AuditResult
-from frontdoor.governance.fairness.publish import hidden_sizes
+from frontdoor.governance.fairness.publish import published_audit
 from frontdoor.governance.fairness.render import render_audit_html
-from frontdoor.governance.fairness.suppression import count_suppressed, metric_suppressed
 from frontdoor.governance.gate import GateResult
 
 TAG_GATE = "fairness.gate"  # "pass" or "fail"
@@ -59,34 +58,35 @@ def metric_keys(audit: AuditResult) -> dict[tuple[str, str], str]:
     return out
 
 
-def audit_metrics(audit: AuditResult, up_to: int) -> dict[str, float]:
-    """Every publishable per-group number, by its MLflow metric name."""
+def _numbers(prefix: str, group: dict, reference: bool) -> dict[str, float]:
     out: dict[str, float] = {}
-    hidden = hidden_sizes(audit, up_to)
+    n = group["counts"]["n"]
+    if isinstance(n, int):
+        out[f"{prefix}/n"] = float(n)
+    if not group["assessable"]:
+        return out
+    blocks = [("", group["metrics"])] + ([] if reference else [(None, group["disparities"])])
+    for kind, block in blocks:
+        for m, e in block.items():
+            name = (
+                m if kind is not None else f"{m}_{'diff' if m in DIFFERENCE_METRICS else 'ratio'}"
+            )
+            for suffix in ("", "_lo", "_hi"):
+                v = e["value" if not suffix else suffix[1:]]
+                if isinstance(v, float | int) and math.isfinite(v):
+                    out[f"{prefix}/{name}{suffix}"] = float(v)
+    return out
+
+
+def audit_metrics(audit: AuditResult, up_to: int, record: dict | None = None) -> dict[str, float]:
+    """Every published per-group number, by its MLflow metric name: read from the published
+    record, so MLflow holds nothing the audit.json does not."""
+    record = record or published_audit(audit, up_to)
     keys = metric_keys(audit)
-    groups = [("fairness/overall", audit.overall, False)]
-    groups += [
-        (keys[(g.characteristic, g.group)], g, g.group in hidden[g.characteristic])
-        for g in audit.groups
-    ]
-    for prefix, g, hide_n in groups:
-        if not hide_n and not count_suppressed("n", g.counts, up_to):
-            out[f"{prefix}/n"] = float(g.counts["n"])
-        if not g.assessable:
-            continue
-        for m, e in g.metrics.items():
-            if metric_suppressed(m, g.counts, up_to):
-                continue
-            for suffix, v in (("", e.value), ("_lo", e.lo), ("_hi", e.hi)):
-                if math.isfinite(v):
-                    out[f"{prefix}/{m}{suffix}"] = float(v)
-        for m, e in g.disparities.items():
-            if metric_suppressed(m, g.counts, up_to) or g.is_reference:
-                continue
-            kind = "diff" if m in DIFFERENCE_METRICS else "ratio"
-            for suffix, v in (("", e.value), ("_lo", e.lo), ("_hi", e.hi)):
-                if math.isfinite(v):
-                    out[f"{prefix}/{m}_{kind}{suffix}"] = float(v)
+    out = _numbers("fairness/overall", record["overall"], True)
+    for c, block in record["characteristics"].items():
+        for g, group in block["groups"].items():
+            out |= _numbers(keys[(c, g)], group, group["reference"])
     return out
 
 
@@ -158,7 +158,7 @@ def log_audit(
     version: str | None = None,
 ) -> dict[str, float]:
     """Log metrics, ``fairness/audit.json`` and ``fairness/audit.html`` and the gate tags."""
-    metrics = audit_metrics(audit, up_to)
+    metrics = audit_metrics(audit, up_to, record)
     # the per-group table as one table artifact (a wall of ~1,600 one-point metric charts is
     # unreadable); a few headline figures stay metrics, so runs can be compared on them
     client.log_table(run_id, data=audit_table(metrics), artifact_file=TABLE_ARTIFACT)

@@ -1,12 +1,14 @@
-"""The gate's calibration check uses the error a difference would have if both groups were calibrated."""
+"""The gate's calibration check: an interval that holds at small counts, judged at the far tail."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
+from scipy.stats import beta
 
 from frontdoor.governance.fairness.audit import run_audit
-from frontdoor.governance.gate import FAIL, calibration_null_se, evaluate_gate
+from frontdoor.governance.gate import FAIL, evaluate_gate
 from frontdoor.settings.fairness import FairnessSettings
 
 
@@ -42,12 +44,18 @@ def _calibration_check(gate, group: str):
     return next(c for c in gate.checks if c.group == group and c.metric == "calibration_gap")
 
 
-def test_null_standard_error_by_hand():
-    audit, _ = _gate(_frame({"big": (1000, 0.35, 350), "small": (100, 0.2, 20)}))
-    big = next(g for g in audit.groups if g.group == "big")
-    small = next(g for g in audit.groups if g.group == "small")
-    expected = np.sqrt(0.35 * 0.65 / 1000 + 0.2 * 0.8 / 100)
-    assert calibration_null_se(small, big) == np.float64(expected).item()
+def test_the_calibration_interval_by_hand():
+    """MOVER-D over the two observed rates' Clopper-Pearson intervals, mean predictions known."""
+    audit, gate = _gate(_frame({"big": (1000, 0.35, 350), "small": (100, 0.2, 30)}))
+    check = _calibration_check(gate, "small")
+    alpha = gate.alpha
+    assert alpha == audit.settings.family_error_rate / sum(c.gated for c in gate.checks)
+    l1, u1 = beta.ppf(alpha / 2, 30, 71), beta.ppf(1 - alpha / 2, 31, 70)
+    l2, u2 = beta.ppf(alpha / 2, 350, 651), beta.ppf(1 - alpha / 2, 351, 650)
+    d = (0.3 - 0.2) - (0.35 - 0.35)
+    assert check.value == pytest.approx(d)
+    assert check.gate_lo == pytest.approx(d - np.sqrt((0.3 - l1) ** 2 + (u2 - 0.35) ** 2))
+    assert check.gate_hi == pytest.approx(d + np.sqrt((u1 - 0.3) ** 2 + (0.35 - l2) ** 2))
 
 
 def test_an_unlucky_calibrated_small_group_does_not_fail_but_a_miscalibrated_one_does():

@@ -30,6 +30,10 @@ def vendor_scores(n: int = 2500, seed: int = 3) -> pd.DataFrame:
     outcome = (rng.random(n) < risk / 140).astype(int)
     missed = (area == "East") & (outcome == 1) & (rng.random(n) < 0.5)
     risk = np.where(missed, rng.integers(0, 20, n), risk)
+    # 'Tiny' (too few to assess): no outcome and none flagged, so no small count of it forces
+    # a large group's counts to be hidden with it (secondary suppression)
+    outcome = np.where(area == "Tiny", 0, outcome)
+    risk = np.where(area == "Tiny", 0, risk)
     return pd.DataFrame(
         {
             "vendor_score": risk,
@@ -185,7 +189,9 @@ def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
     table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/fairness/audit_table.json")
     cells = {(r[0], r[1], r[2]) for r in table["data"]}
     assert ("ethnicity", "White", "fnr") in cells and ("age_band", "16plus", "fnr_ratio") in cells
-    assert ("ethnicity_x_sex", "White_x_Female", "fpr") in cells
+    # intersections as far as the disclosure plan lets them be (their small cells hide others
+    # across the hierarchy: tests/fairness/test_disclosure_attacker.py)
+    assert any(c[0] == "ethnicity_x_sex" for c in cells)
     assert not [k for k in run.data.metrics if k.startswith("fairness/")]
     assert run.data.metrics["fairness_gate_passed"] == 1.0
     assert 0 < run.data.metrics["fairness_overall_fnr"] < 1

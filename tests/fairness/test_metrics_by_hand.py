@@ -16,11 +16,9 @@ from fairlearn.metrics import MetricFrame, false_negative_rate, selection_rate, 
 from sklearn.metrics import precision_score, roc_auc_score
 
 from frontdoor.governance.fairness.audit import AuditInputError, run_audit
-from frontdoor.governance.fairness.metrics import (
-    _weighted_auc,
-    bootstrap_replicates,
-    point_estimates,
-)
+from frontdoor.governance.fairness.intervals import jeffreys
+from frontdoor.governance.fairness.metrics import bootstrap_replicates, point_estimates
+from frontdoor.models.stats import replicate_auc
 from frontdoor.settings.fairness import FairnessSettings
 
 Y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
@@ -128,7 +126,7 @@ def test_point_estimates_match_metricframe_and_sklearn():
 
 def test_auc_with_ties_counts_half():
     counts = np.ones((1, 4))
-    assert _weighted_auc(counts, np.array([1.0, 0, 1, 0]), np.array([0.5, 0.5, 0.9, 0.1]))[
+    assert replicate_auc(counts, np.array([1.0, 0, 1, 0]), np.array([0.5, 0.5, 0.9, 0.1]))[
         0
     ] == pytest.approx(roc_auc_score([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1]))
 
@@ -162,9 +160,15 @@ def test_intervals_are_seeded_and_contain_the_estimate():
     one = run_audit(frame, settings=FairnessSettings(seed=1), **kw)
     two = run_audit(frame, settings=FairnessSettings(seed=1), **kw)
     three = run_audit(frame, settings=FairnessSettings(seed=2), **kw)
-    e1, e2, e3 = (a.group("g", "x").metrics["fnr"] for a in (one, two, three))
-    assert (e1.lo, e1.hi) == (e2.lo, e2.hi)
+    e1, e2, e3 = (a.group("g", "x").metrics["auc"] for a in (one, two, three))
+    assert (e1.lo, e1.hi) == (e2.lo, e2.hi)  # the bootstrap (AUC, calibration) is seeded
     assert (e1.lo, e1.hi) != (e3.lo, e3.hi)
+    # a count rate's interval is Jeffreys' from its counts: no resampling, no seed
+    fnr = one.group("g", "x")
+    c = fnr.counts
+    lo, hi = jeffreys(c["positives"] - c["tp"], c["positives"], 0.05)
+    assert (fnr.metrics["fnr"].lo, fnr.metrics["fnr"].hi) == pytest.approx((float(lo), float(hi)))
+    assert fnr.metrics["fnr"].lo == three.group("g", "x").metrics["fnr"].lo
     for m, e in one.overall.metrics.items():
         assert e.lo <= e.value <= e.hi, m
         assert e.hi - e.lo < 0.1, m

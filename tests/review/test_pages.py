@@ -297,3 +297,25 @@ def test_a_posted_score_of_another_referral_is_ignored(app, client_for, review_s
     stored = store.export_decisions(review_settings)
     assert list(stored["decision_id"]) == [first.decision_id]
     assert list(stored["band"]) == [first.band]
+
+
+def test_restricted_board_audits_only_for_governance_and_admin(app, client_for, review_settings):
+    from frontdoor.records.disclosure import RESTRICTED, restricted_dir
+
+    root = restricted_dir(review_settings)
+    (root / "escalation-v1").mkdir(parents=True)
+    (root / "escalation-v1" / "restricted-audit.html").write_text("<p>sex Not known n=2</p>")
+    for role in ("governance", "admin"):
+        client = client_for(role)
+        listing = client.get("/restricted")
+        assert listing.status_code == 200 and RESTRICTED in listing.text
+        assert "escalation-v1/restricted-audit.html" in listing.text
+        assert "n=2" in client.get("/restricted/files/escalation-v1/restricted-audit.html").text
+        assert client.get("/restricted/files/../reports").status_code == 404
+    for role in ("data_scientist", "reviewer"):
+        client = client_for(role)
+        assert client.get("/restricted").status_code == 403, role
+        page = client.get("/restricted/files/escalation-v1/restricted-audit.html")
+        assert page.status_code == 403 and "n=2" not in page.text, role
+    # and the public reports listing never shows it
+    assert "restricted-audit" not in client_for("data_scientist").get("/reports").text

@@ -1,0 +1,310 @@
+"""Benchmark: how often the fairness gate fails a fair model, and how often it catches a real one.
+
+Prints the figures in docs/fairness.md ("How often the gate is wrong"). Run:
+
+    .venv/bin/python benchmarks/gate_calibration.py [--sets 500] [--seed 7]
+
+Score sets are drawn at the group sizes of the default council's audit (the demo, 50,000
+children: 3,201 test decisions, `SIZES_50K`) and at a fifth of them (10,000 children). A *fair*
+set has scores unrelated to any group (Beta(2, 3.5)), outcomes drawn from the scores (so the
+scores are calibrated in every group) and the top 20% flagged. A *biased* set plants a false
+positive rate ratio in one ethnic group: its children without the outcome are flagged at r
+times the fair false positive rate (1.5 in a group of 300 children, 2.0 in a group of 100).
+
+Both gates judge the same sets, vectorised over sets with NumPy:
+
+* the new gate: `frontdoor.governance.gate` itself (`failing`) with its intervals
+  (`frontdoor.governance.fairness.intervals`: MOVER over exact Clopper-Pearson intervals,
+  Bonferroni over the judged checks), judging FNR, FPR and flag-rate ratios and the
+  calibration difference;
+* today's gate (main before this change): Katz's log interval (0.5 added to every cell when one
+  is empty) for FNR and FPR ratios and a normal interval with the calibrated-null standard error
+  for the calibration difference, Bonferroni over its checks. (Its bootstrap fallback only
+  widens an interval when children are referred more than once; here every child is referred
+  once, so Katz is what it judged with.)
+
+A third scenario refers children more than once (1 + Poisson(0.3) referrals sharing one score and
+outcome) to show that the new gate's effective-size deflation keeps the rate at the bound.
+Each rate is printed with its Wilson 95% interval. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from frontdoor.governance.fairness.intervals import (
+    calibration_difference_interval,
+    effective,
+    ratio_interval,
+)
+from frontdoor.governance.gate import failing
+from frontdoor.settings.fairness import FairnessSettings
+
+# Test decisions per ethnicity x sex in the demo's audit of the default council (50,000
+# children; `frontdoor demo`, MLflow metrics fairness/ethnicity_x_sex/*/n).
+SIZES_50K = {
+    ("White", "Female"): 1094,
+    ("White", "Male"): 1077,
+    ("White", "Not known"): 7,
+    ("Asian", "Female"): 206,
+    ("Asian", "Male"): 226,
+    ("Black", "Female"): 119,
+    ("Black", "Male"): 119,
+    ("Black", "Not known"): 1,
+    ("Mixed", "Female"): 88,
+    ("Mixed", "Male"): 93,
+    ("Other", "Female"): 53,
+    ("Other", "Male"): 36,
+    ("Not known or refused", "Female"): 44,
+    ("Not known or refused", "Male"): 38,
+}
+
+
+def scaled(sizes: dict, factor: float) -> dict:
+    return {k: max(int(round(v * factor)), 0) for k, v in sizes.items()}
+
+
+def resized(sizes: dict, ethnicity: str, children: int) -> dict:
+    """The sizes with one ethnic group set to ``children`` (half each sex), White making up the
+    difference, so the total is unchanged."""
+    out = dict(sizes)
+    old = sum(v for (e, _), v in sizes.items() if e == ethnicity)
+    for key in [k for k in out if k[0] == ethnicity]:
+        out[key] = 0
+    out[(ethnicity, "Female")] = children - children // 2
+    out[(ethnicity, "Male")] = children // 2
+    out[("White", "Female")] += (old - children) // 2
+    out[("White", "Male")] += (old - children) - (old - children) // 2
+    return out
+
+
+@dataclass
+class Population:
+    """One row per child in a score set: which group of each characteristic it is in."""
+
+    groups: dict[str, np.ndarray]  # characteristic -> group index per row
+    names: dict[str, list[str]]  # characteristic -> group names
+    ethnicity: np.ndarray  # ethnicity name per row
+
+    @classmethod
+    def of(cls, sizes: dict) -> Population:
+        cells = [(e, s) for (e, s), v in sizes.items() for _ in range(v)]
+        eth = np.array([e for e, _ in cells])
+        sex = np.array([s for _, s in cells])
+        both = np.array([f"{e} × {s}" for e, s in cells])
+        groups, names = {}, {}
+        for name, values in (("ethnicity", eth), ("sex", sex), ("ethnicity_x_sex", both)):
+            names[name], groups[name] = (list(a) for a in np.unique(values, return_inverse=True))
+            groups[name] = np.asarray(groups[name])
+        return cls(groups, names, eth)
+
+
+def draw_sets(pop: Population, sets: int, rng: np.random.Generator, plant=None, repeats=0.0):
+    """Scores, outcomes, flags and referrals-per-child for ``sets`` score sets (rows: sets)."""
+    n = pop.ethnicity.size
+    score = rng.beta(2.0, 3.5, size=(sets, n))
+    y = rng.random((sets, n)) < score
+    cut = np.quantile(score, 0.8, axis=1, keepdims=True)
+    flag = score >= cut
+    if plant is not None:
+        group, ratio = plant
+        fair_fpr = (flag & ~y).sum(axis=1, keepdims=True) / (~y).sum(axis=1, keepdims=True)
+        redraw = (pop.ethnicity == group)[None, :] & ~y
+        flag = np.where(redraw, rng.random((sets, n)) < np.minimum(ratio * fair_fpr, 1.0), flag)
+    referrals = 1 + rng.poisson(repeats, size=(sets, n)) if repeats else np.ones((sets, n))
+    return score, y, flag, referrals.astype(float)
+
+
+def group_counts(pop, name, score, y, flag, referrals) -> dict[str, np.ndarray]:
+    """Per set and group (arrays sets x groups): the counts a gate needs, over referrals."""
+    sets, k = score.shape[0], len(pop.names[name])
+    index = (np.arange(sets)[:, None] * k + pop.groups[name][None, :]).ravel()
+
+    def total(weights):
+        return np.bincount(index, weights=weights.ravel(), minlength=sets * k).reshape(sets, k)
+
+    m = referrals
+    n = total(m)
+    out = {
+        "n": n,
+        "positives": total(m * y),
+        "flagged": total(m * flag),
+        "tp": total(m * (y & flag)),
+        "predicted_sum": total(m * score),
+        "n_eff": n**2 / total(m**2),
+    }
+    out["negatives"] = n - out["positives"]
+    out["fp"] = out["flagged"] - out["tp"]
+    out["fn"] = out["positives"] - out["tp"]
+    return out
+
+
+RATES = {"fnr": ("fn", "positives"), "fpr": ("fp", "negatives"), "flag_rate": ("flagged", "n")}
+
+
+def _ratio(c, metric, ref):
+    num, base = RATES[metric]
+    with np.errstate(all="ignore"):
+        rate = c[num] / c[base]
+        return rate, rate / rate[:, [ref]]
+
+
+def planned_checks(pop, sizes_n: np.ndarray, name: str, s: FairnessSettings):
+    """Reference (largest) and assessable non-reference groups of one characteristic."""
+    ref = int(np.argmax(sizes_n))
+    return ref, [
+        g for g in range(len(pop.names[name])) if g != ref and sizes_n[g] >= s.min_group_size
+    ]
+
+
+def new_gate_fails(pop, draws, s: FairnessSettings) -> tuple[np.ndarray, dict]:
+    """Per set: whether the gate fails; and per (characteristic, group, metric) the fail rows."""
+    metrics = list(s.gated_metrics)
+    plan, per_check = {}, {}
+    for name in ("ethnicity", "sex", "ethnicity_x_sex"):
+        c = group_counts(pop, name, *draws)
+        ref, others = planned_checks(pop, c["n"][0], name, s)
+        plan[name] = (c, ref, others)
+    judged = sum(len(o) * (len(metrics) + s.check_calibration) for _, _, o in plan.values())
+    alpha = s.family_error_rate / judged
+    fails = np.zeros(draws[0].shape[0], dtype=bool)
+    for name, (c, ref, others) in plan.items():
+        if not others:
+            continue
+        g = np.array(others)
+        for metric in metrics:
+            num, base = RATES[metric]
+            x, n = effective(c[num], c[base], c["n"], c["n_eff"])
+            _, value = _ratio(c, metric, ref)
+            lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], alpha, exact=True)
+            bad = failing(value[:, g], lo, hi, s.ratio_lower, s.ratio_upper, 1.0)
+            per_check.update(
+                {(name, pop.names[name][j], metric): bad[:, i] for i, j in enumerate(g)}
+            )
+            fails |= bad.any(axis=1)
+        if s.check_calibration:
+            x, n = effective(c["positives"], c["n"], c["n"], c["n_eff"])
+            q = c["predicted_sum"] / c["n"]
+            lo, hi = calibration_difference_interval(
+                x[:, g], n[:, g], q[:, g], x[:, [ref]], n[:, [ref]], q[:, [ref]], alpha, exact=True
+            )
+            obs = c["positives"] / c["n"]
+            diff = (obs[:, g] - q[:, g]) - (obs[:, [ref]] - q[:, [ref]])
+            band = s.max_calibration_gap
+            fails |= failing(diff, lo, hi, -band, band, 0.0).any(axis=1)
+    return fails, per_check
+
+
+def old_gate_fails(pop, draws, s: FairnessSettings) -> tuple[np.ndarray, dict]:
+    """Today's gate (Katz; calibrated-null normal interval), vectorised the same way."""
+    metrics = ["fnr", "fpr"]
+    plan, per_check = {}, {}
+    for name in ("ethnicity", "sex", "ethnicity_x_sex"):
+        c = group_counts(pop, name, *draws)
+        plan[name] = (c, *planned_checks(pop, c["n"][0], name, s))
+    judged = sum(len(o) * (len(metrics) + s.check_calibration) for _, _, o in plan.values())
+    z = NormalDist().inv_cdf(1 - s.family_error_rate / (2 * judged))
+    fails = np.zeros(draws[0].shape[0], dtype=bool)
+    for name, (c, ref, others) in plan.items():
+        if not others:
+            continue
+        g = np.array(others)
+        for metric in metrics:
+            num, base = RATES[metric]
+            x1, n1 = c[num][:, g], c[base][:, g]
+            x2, n2 = np.broadcast_arrays(c[num][:, [ref]], c[base][:, [ref]], x1)[:2]
+            _, value = _ratio(c, metric, ref)
+            empty = np.minimum.reduce([x1, n1 - x1, x2, n2 - x2]) == 0
+            x1c, n1c = np.where(empty, x1 + 0.5, x1), np.where(empty, n1 + 1, n1)
+            x2c, n2c = np.where(empty, x2 + 0.5, x2), np.where(empty, n2 + 1, n2)
+            with np.errstate(all="ignore"):
+                se = np.sqrt(np.maximum(1 / x1c - 1 / n1c + 1 / x2c - 1 / n2c, 0))
+                center = np.log((x1c / n1c) / (x2c / n2c))
+            lo, hi = np.exp(center - z * se), np.exp(center + z * se)
+            bad = failing(value[:, g], lo, hi, s.ratio_lower, s.ratio_upper, 1.0)
+            per_check.update(
+                {(name, pop.names[name][j], metric): bad[:, i] for i, j in enumerate(g)}
+            )
+            fails |= bad.any(axis=1)
+        if s.check_calibration:
+            q = c["predicted_sum"] / c["n"]
+            obs = c["positives"] / c["n"]
+            diff = (obs[:, g] - q[:, g]) - (obs[:, [ref]] - q[:, [ref]])
+            se = np.sqrt(
+                q[:, g] * (1 - q[:, g]) / c["n"][:, g]
+                + q[:, [ref]] * (1 - q[:, [ref]]) / c["n"][:, [ref]]
+            )
+            band = s.max_calibration_gap
+            fails |= failing(diff, diff - z * se, diff + z * se, -band, band, 0.0).any(axis=1)
+    return fails, per_check
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(c - h, 0.0), min(c + h, 1.0)
+
+
+def share(hits: np.ndarray) -> str:
+    k, n = int(hits.sum()), hits.size
+    lo, hi = wilson(k, n)
+    return f"{k / n:6.1%} ({lo:.1%}-{hi:.1%}), {k} of {n}"
+
+
+def run(sets: int, seed: int, batch: int = 50) -> list[tuple[str, str, str]]:
+    """(scenario, today's gate, new gate) lines, each gate's figure with its Wilson interval."""
+    s = FairnessSettings()
+    scenarios = [
+        ("fair, default council (50k children)", SIZES_50K, None, 0.0, "fail"),
+        ("fair, 10k children", scaled(SIZES_50K, 0.2), None, 0.0, "fail"),
+        ("fair, 50k, repeat referrals", SIZES_50K, None, 0.3, "fail"),
+        (
+            "FPR x1.5 in Black (300 children)",
+            resized(SIZES_50K, "Black", 300),
+            ("Black", 1.5),
+            0.0,
+            "Black",
+        ),
+        (
+            "FPR x2.0 in Mixed (100 children)",
+            resized(SIZES_50K, "Mixed", 100),
+            ("Mixed", 2.0),
+            0.0,
+            "Mixed",
+        ),
+    ]
+    rows = []
+    for i, (title, sizes, plant, repeats, what) in enumerate(scenarios):
+        pop = Population.of(sizes)
+        rng = np.random.default_rng([seed, i])
+        old_hits, new_hits = [], []
+        for start in range(0, sets, batch):
+            draws = draw_sets(pop, min(batch, sets - start), rng, plant, repeats)
+            for gate, hits in ((old_gate_fails, old_hits), (new_gate_fails, new_hits)):
+                fails, checks = gate(pop, draws, s)
+                hits.append(fails if what == "fail" else checks[("ethnicity", what, "fpr")])
+        rows.append((title, share(np.concatenate(old_hits)), share(np.concatenate(new_hits))))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print(f"{args.sets} score sets per scenario, seed {args.seed}; Wilson 95% intervals")
+    print("fair scenarios: share of sets the gate fails (must be <= 5%)")
+    print("planted scenarios: share of sets whose planted group fails on its FPR ratio (power)")
+    print(f"{'scenario':40} | {'today (Katz)':32} | new (MOVER over Clopper-Pearson)")
+    for title, old, new in run(args.sets, args.seed):
+        print(f"{title:40} | {old:32} | {new}")
+
+
+if __name__ == "__main__":
+    main()
