@@ -66,7 +66,11 @@ def how_well(
 
 def gate_lines(gate: GateResult) -> list[str]:
     """What failed (or was inconclusive), one plain sentence each."""
-    name = {"fnr": "missed escalations (FNR)", "fpr": "false alarms (FPR)"}
+    name = {
+        "fnr": "missed escalations (FNR)",
+        "fpr": "false alarms (FPR)",
+        "calibration_gap": "calibration gap (observed minus predicted)",
+    }
     lines = []
     for check, what in [(c, "failed") for c in gate.failures] + [
         (c, "inconclusive") for c in gate.inconclusive
