@@ -58,6 +58,28 @@ MIX = {
 }
 
 
+class _Draws:
+    """The benchmark's random draws: children (weighted by activity), days, codes, ends."""
+
+    def __init__(self, rng: np.random.Generator, child_ids: np.ndarray, weight: np.ndarray):
+        self.rng, self.child_ids, self.weight = rng, child_ids, weight
+
+    def who(self, n: int) -> np.ndarray:
+        return self.child_ids[self.rng.choice(len(self.child_ids), n, p=self.weight)]
+
+    def days(self, n: int) -> np.ndarray:
+        return START + self.rng.integers(0, SPAN_DAYS, n).astype("timedelta64[D]")
+
+    def pick(self, values, n: int, p=None) -> np.ndarray:
+        return np.asarray(values, dtype=object)[self.rng.choice(len(values), n, p=p)]
+
+    def ends(self, start: np.ndarray) -> np.ndarray:
+        """30 to 700 days later; 30% still open."""
+        end = start + self.rng.integers(30, 700, len(start)).astype("timedelta64[D]")
+        end[self.rng.random(len(start)) < 0.3] = np.datetime64("NaT")
+        return end.astype("datetime64[ns]")
+
+
 def synthetic_tables(events: int, decisions: int, seed: int = 0) -> dict[str, pd.DataFrame]:
     """Canonical-shaped tables with `events` records in all (of which `decisions` referrals).
 
@@ -79,113 +101,129 @@ def synthetic_tables(events: int, decisions: int, seed: int = 0) -> dict[str, pd
     )
     # children with more activity get more events (a skewed, realistic distribution)
     weight = rng.gamma(0.8, 1.0, n_children)
-    weight /= weight.sum()
-
-    def who(n):
-        return child_ids[rng.choice(n_children, n, p=weight)]
-
-    def days(n):
-        return START + rng.integers(0, SPAN_DAYS, n).astype("timedelta64[D]")
-
-    def pick(values, n, p=None):
-        return np.asarray(values, dtype=object)[rng.choice(len(values), n, p=p)]
-
-    tables: dict[str, pd.DataFrame] = {
-        "children": pd.DataFrame(
-            {
-                "child_id": child_ids,
-                "sex": pick(["M", "F", "U"], n_children, p=[0.49, 0.49, 0.02]),
-                "ethnicity": pick(list(codes.ETHNICITY_CODES), n_children),
-                "birth_month": (np.datetime64("2000-01") + rng.integers(0, 300, n_children))
-                .astype("datetime64[D]")
-                .astype("datetime64[ns]"),
-                "disability": rng.random(n_children) < 0.1,
-                "household_id": household_ids[households],
-                "idaci_decile": rng.integers(1, 11, n_children),
-            }
-        ),
-        "referrals": pd.DataFrame(
-            {
-                "referral_id": np.array([f"r{i:024x}" for i in range(decisions)], dtype=object),
-                "child_id": who(decisions),
-                "referral_date": days(decisions).astype("datetime64[ns]"),
-                "source": pick(list(codes.SOURCE_CODES), decisions),
-                "outcome": pick(["nfa", "assessment"], decisions),
-            }
-        ),
+    d = _Draws(rng, child_ids, weight / weight.sum())
+    tables = {
+        "children": _children(d, household_ids[households]),
+        "referrals": _referrals(d, decisions),
     }
     rest = events - decisions
     sizes = {name: int(rest * share) for name, share in MIX.items()}
-    n = sizes["contacts"]
-    tables["contacts"] = pd.DataFrame(
-        {
-            "child_id": who(n),
-            "contact_date": days(n).astype("datetime64[ns]"),
-            "source": pick(list(codes.SOURCE_CODES), n),
-            "presenting_concerns": factor_pool[rng.integers(0, len(factor_pool), n)],
-        }
+    tables["contacts"] = _contacts(d, sizes["contacts"], factor_pool)
+    tables["assessments"] = _assessments(d, sizes["assessments"], factor_pool)
+    tables["domestic_abuse_notifications"] = _notifications(
+        d, sizes["domestic_abuse_notifications"]
     )
-    n = sizes["assessments"]
-    authorised = days(n)
-    authorised[rng.random(n) < 0.05] = np.datetime64("NaT")
-    tables["assessments"] = pd.DataFrame(
-        {
-            "child_id": who(n),
-            "start_date": days(n).astype("datetime64[ns]"),
-            "authorisation_date": authorised.astype("datetime64[ns]"),
-            "factors": factor_pool[rng.integers(0, len(factor_pool), n)],
-            "outcome": pick(list(codes.ASSESSMENT_OUTCOMES), n),
-        }
-    )
-    n = sizes["domestic_abuse_notifications"]
-    tables["domestic_abuse_notifications"] = pd.DataFrame(
-        {
-            "child_id": who(n),
-            "notification_date": days(n).astype("datetime64[ns]"),
-            "dash_risk": pick(["standard", "medium", "high"], n, p=[0.6, 0.3, 0.1]),
-            "marac_referral": rng.random(n) < 0.1,
-        }
-    )
-
-    def ends(start):  # 30 to 700 days later; 30% still open
-        end = start + rng.integers(30, 700, len(start)).astype("timedelta64[D]")
-        end[rng.random(len(start)) < 0.3] = np.datetime64("NaT")
-        return end.astype("datetime64[ns]")
-
     n = sizes["section47_enquiries"]
     tables["section47_enquiries"] = pd.DataFrame(
-        {"child_id": who(n), "start_date": days(n).astype("datetime64[ns]")}
+        {"child_id": d.who(n), "start_date": d.days(n).astype("datetime64[ns]")}
     )
     n = sizes["early_help_episodes"]
-    start = days(n)
+    start = d.days(n)
     tables["early_help_episodes"] = pd.DataFrame(
-        {"child_id": who(n), "start_date": start.astype("datetime64[ns]"), "end_date": ends(start)}
-    )
-    n = sizes["cp_plans"]
-    start = days(n)
-    tables["cp_plans"] = pd.DataFrame(
         {
-            "child_id": who(n),
+            "child_id": d.who(n),
             "start_date": start.astype("datetime64[ns]"),
-            "end_date": ends(start),
-            "initial_category": pick(list(codes.CP_CATEGORIES), n),
+            "end_date": d.ends(start),
         }
     )
+    tables["cp_plans"] = _plans(d, sizes["cp_plans"])
     # one referral per child and day, as the contract's de-duplication guarantees
     tables["referrals"] = tables["referrals"].drop_duplicates(["child_id", "referral_date"])
-    # Dated households: every child from its month of birth, and one child in ten also in a
-    # second household for a while (a move), so the dated-sibling path is what is measured.
-    kids = tables["children"]
-    movers = np.flatnonzero(rng.random(n_children) < 0.1)
-    moved_in = days(len(movers)).astype("datetime64[ns]")
-    tables["household_memberships"] = pd.DataFrame(
+    tables["household_memberships"] = _memberships(d, tables["children"], household_ids)
+    return tables
+
+
+def _children(d: _Draws, households: np.ndarray) -> pd.DataFrame:
+    n, rng = len(d.child_ids), d.rng
+    return pd.DataFrame(
+        {
+            "child_id": d.child_ids,
+            "sex": d.pick(["M", "F", "U"], n, p=[0.49, 0.49, 0.02]),
+            "ethnicity": d.pick(list(codes.ETHNICITY_CODES), n),
+            "birth_month": (np.datetime64("2000-01") + rng.integers(0, 300, n))
+            .astype("datetime64[D]")
+            .astype("datetime64[ns]"),
+            "disability": rng.random(n) < 0.1,
+            "household_id": households,
+            "idaci_decile": rng.integers(1, 11, n),
+        }
+    )
+
+
+def _referrals(d: _Draws, n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "referral_id": np.array([f"r{i:024x}" for i in range(n)], dtype=object),
+            "child_id": d.who(n),
+            "referral_date": d.days(n).astype("datetime64[ns]"),
+            "source": d.pick(list(codes.SOURCE_CODES), n),
+            "outcome": d.pick(["nfa", "assessment"], n),
+        }
+    )
+
+
+def _contacts(d: _Draws, n: int, factor_pool: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "child_id": d.who(n),
+            "contact_date": d.days(n).astype("datetime64[ns]"),
+            "source": d.pick(list(codes.SOURCE_CODES), n),
+            "presenting_concerns": factor_pool[d.rng.integers(0, len(factor_pool), n)],
+        }
+    )
+
+
+def _assessments(d: _Draws, n: int, factor_pool: np.ndarray) -> pd.DataFrame:
+    authorised = d.days(n)
+    authorised[d.rng.random(n) < 0.05] = np.datetime64("NaT")
+    return pd.DataFrame(
+        {
+            "child_id": d.who(n),
+            "start_date": d.days(n).astype("datetime64[ns]"),
+            "authorisation_date": authorised.astype("datetime64[ns]"),
+            "factors": factor_pool[d.rng.integers(0, len(factor_pool), n)],
+            "outcome": d.pick(list(codes.ASSESSMENT_OUTCOMES), n),
+        }
+    )
+
+
+def _notifications(d: _Draws, n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "child_id": d.who(n),
+            "notification_date": d.days(n).astype("datetime64[ns]"),
+            "dash_risk": d.pick(["standard", "medium", "high"], n, p=[0.6, 0.3, 0.1]),
+            "marac_referral": d.rng.random(n) < 0.1,
+        }
+    )
+
+
+def _plans(d: _Draws, n: int) -> pd.DataFrame:
+    start = d.days(n)
+    return pd.DataFrame(
+        {
+            "child_id": d.who(n),
+            "start_date": start.astype("datetime64[ns]"),
+            "end_date": d.ends(start),
+            "initial_category": d.pick(list(codes.CP_CATEGORIES), n),
+        }
+    )
+
+
+def _memberships(d: _Draws, kids: pd.DataFrame, household_ids: np.ndarray) -> pd.DataFrame:
+    """Dated households: every child from its month of birth, and one child in ten also in a
+    second household for a while (a move), so the dated-sibling path is what is measured."""
+    n_children = len(d.child_ids)
+    movers = np.flatnonzero(d.rng.random(n_children) < 0.1)
+    moved_in = d.days(len(movers)).astype("datetime64[ns]")
+    return pd.DataFrame(
         {
             "membership_id": np.arange(n_children + len(movers)).astype(str).astype(object),
-            "child_id": np.concatenate([child_ids, child_ids[movers]]),
+            "child_id": np.concatenate([d.child_ids, d.child_ids[movers]]),
             "household_id": np.concatenate(
                 [
                     kids["household_id"].to_numpy(),
-                    household_ids[rng.integers(0, len(household_ids), len(movers))],
+                    household_ids[d.rng.integers(0, len(household_ids), len(movers))],
                 ]
             ),
             "start_date": np.concatenate([kids["birth_month"].to_numpy(), moved_in]),
@@ -197,7 +235,6 @@ def synthetic_tables(events: int, decisions: int, seed: int = 0) -> dict[str, pd
             ),
         }
     )
-    return tables
 
 
 def event_count(tables) -> int:

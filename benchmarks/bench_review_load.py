@@ -203,7 +203,7 @@ def percentiles(values: list[float]) -> dict:
     }
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
@@ -216,9 +216,11 @@ def main() -> None:
     parser.add_argument(
         "--flood", type=int, default=0, help="anonymous clients flooding the sign-in form"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
+
+def _sample_council(args: argparse.Namespace, tmp: Path):
+    """A configuration in ``tmp`` and a sample council with one reviewer per simulated person."""
     config = {
         "paths": {"root": str(tmp)},
         "privacy": {"pseudonym_key": "bench-key-0123456789abcdef"},
@@ -242,90 +244,108 @@ def main() -> None:
     print(
         f"sample council: {args.children} children, {flagged} flagged referrals ({time.perf_counter() - t0:.1f} s to build)"
     )
+    return config_file, settings, users, engine, flagged
 
+
+def _start_server(tmp: Path, config_file: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """``frontdoor serve`` with ``workers`` processes, answering on its health check."""
     port = free_port()
     stderr_file = open(tmp / "server.log", "wb")  # noqa: SIM115 - a file, never a full pipe
     env = {**os.environ, "FRONTDOOR_CONFIG": str(config_file)}
+    command = [str(ROOT / ".venv/bin/frontdoor"), "--config", str(config_file), "serve"]
     server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/frontdoor"),
-            "--config",
-            str(config_file),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
+        [*command, "--port", str(port), "--workers", str(workers)],
         cwd=tmp,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=stderr_file,
     )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300  # a shared machine can take minutes to start two workers
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.terminate()  # first: reading stderr waits for the server to end
-                server.wait(timeout=30)
-                log = (tmp / "server.log").read_text(errors="replace")[-2000:]
-                raise SystemExit(f"server did not start: {log}")
-            time.sleep(0.1)
-        # warm up: the first case page loads the canonical tables into the server's memory
-        with httpx.Client(base_url=url, follow_redirects=False, timeout=120) as warm:
-            token = LOGIN.search(warm.get("/login").text).group(1)
-            data = {"username": "reviewer00", "password": PASSWORD, "login_token": token}
-            # (the warm-up's own session; the reviewers below sign in for themselves)
-            warm.post("/login", data=data)
-            first = CASES.search(warm.get("/queue").text).group(1)
-            warm.get(f"/cases/{first}")
-        stats = Stats()
-        flood_outcomes: dict = {}
+    deadline = time.monotonic() + 300  # a shared machine can take minutes to start two workers
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.terminate()  # first: reading stderr waits for the server to end
+            server.wait(timeout=30)
+            log = (tmp / "server.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"server did not start: {log}")
+        time.sleep(0.1)
 
-        async def run() -> None:
-            window = Window(len(users), args.seconds)
-            arrivals = asyncio.Semaphore(4)
-            rng = random.Random(7)
-            tasks = [
-                reviewer(
-                    arrivals,
-                    url,
-                    name,
-                    stats,
-                    window,
-                    args.think,
-                    settings.review.teams,
-                    settings.review.flagged_bands,
-                    random.Random(rng.random()),
-                )
-                for name in users
-            ]
-            tasks += [
-                flooder(url, window, flood_outcomes, random.Random(1000 + i))
-                for i in range(args.flood)
-            ]
-            await asyncio.gather(*tasks)
 
-        load_before = os.getloadavg()[0]
-        asyncio.run(run())
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def _warm_up(url: str) -> None:
+    """The first case page loads the canonical tables into the server's memory."""
+    with httpx.Client(base_url=url, follow_redirects=False, timeout=120) as warm:
+        token = LOGIN.search(warm.get("/login").text).group(1)
+        data = {"username": "reviewer00", "password": PASSWORD, "login_token": token}
+        # (the warm-up's own session; the reviewers below sign in for themselves)
+        warm.post("/login", data=data)
+        first = CASES.search(warm.get("/queue").text).group(1)
+        warm.get(f"/cases/{first}")
 
-    # count what reached the database against what the clients saw accepted
+
+def _load(url: str, users: dict, settings, args: argparse.Namespace) -> tuple[Stats, dict]:
+    """Every reviewer (and flooder) at once for ``args.seconds``."""
+    stats = Stats()
+    flood_outcomes: dict = {}
+
+    async def run() -> None:
+        window = Window(len(users), args.seconds)
+        arrivals = asyncio.Semaphore(4)
+        rng = random.Random(7)
+        tasks = [
+            reviewer(
+                arrivals,
+                url,
+                name,
+                stats,
+                window,
+                args.think,
+                settings.review.teams,
+                settings.review.flagged_bands,
+                random.Random(rng.random()),
+            )
+            for name in users
+        ]
+        tasks += [
+            flooder(url, window, flood_outcomes, random.Random(1000 + i)) for i in range(args.flood)
+        ]
+        await asyncio.gather(*tasks)
+
+    asyncio.run(run())
+    return stats, flood_outcomes
+
+
+def _stored(settings, engine, stats: Stats) -> dict:
+    """What reached the database against what the clients saw accepted."""
     exported = store.export_decisions(settings)
     with engine.connect() as conn:
         tokens = [r[0] for r in conn.exec_driver_sql("select form_token from decisions")]
     stored = set(tokens)
-    lost = [t for t in stats.accepted if t not in stored]
-    duplicated = len(tokens) - len(stored)
-    unexpected = len(stored - set(stats.accepted))
+    return {
+        "decisions_accepted": len(stats.accepted),
+        "decisions_in_db": len(exported),
+        "lost": len([t for t in stats.accepted if t not in stored]),
+        "duplicated": len(tokens) - len(stored),
+        "unexpected_in_db": len(stored - set(stats.accepted)),
+    }
+
+
+def main() -> None:
+    args = _arguments()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
+    config_file, settings, users, engine, flagged = _sample_council(args, tmp)
+    server, url = _start_server(tmp, config_file, args.workers)
+    try:
+        _warm_up(url)
+        load_before = os.getloadavg()[0]
+        stats, flood_outcomes = _load(url, users, settings, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     measured = [v for k in ("queue", "case", "decision") for v in stats.latency[k]]
     figures = {
         "reviewers": args.reviewers,
@@ -339,17 +359,10 @@ def main() -> None:
         "requests": len(measured),
         "requests_per_s": round(len(measured) / args.seconds, 1),
         "all": percentiles(measured),
-        "queue": percentiles(stats.latency["queue"]),
-        "case": percentiles(stats.latency["case"]),
-        "decision": percentiles(stats.latency["decision"]),
-        "login": percentiles(stats.latency["login"]),
+        **{k: percentiles(stats.latency[k]) for k in ("queue", "case", "decision", "login")},
         "errors": len(stats.errors),
         "error_kinds": sorted(set(stats.errors))[:10],
-        "decisions_accepted": len(stats.accepted),
-        "decisions_in_db": len(exported),
-        "lost": len(lost),
-        "duplicated": duplicated,
-        "unexpected_in_db": unexpected,
+        **_stored(settings, engine, stats),
         "flood_clients": args.flood,
         "flood_answers": {str(k): v for k, v in sorted(flood_outcomes.items(), key=str)},
     }
@@ -357,9 +370,9 @@ def main() -> None:
     target = 300 if args.flood else 200
     ok = (
         figures["all"].get("p95_ms", 1e9) <= target
-        and not stats.errors
-        and not lost
-        and not duplicated
+        and not figures["errors"]
+        and not figures["lost"]
+        and not figures["duplicated"]
     )
     print(
         f"targets (p95 <= {target} ms, 0 errors, none lost or duplicated): "

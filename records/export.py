@@ -284,133 +284,21 @@ def write_annex_a(tables: dict[str, pd.DataFrame], path: Path, reference: date) 
     kids = tables["children"].set_index("child_id")
     ref = pd.Timestamp(reference)
     wb = openpyxl.Workbook(write_only=True)
-
-    def child_cells(frame: pd.DataFrame) -> pd.DataFrame:
-        k = kids.reindex(frame["child_id"])
-        dob = pd.to_datetime(k["birth_month"])
-        age = ((ref - dob).dt.days // 365.25).astype("Int64")
-        return pd.DataFrame(
-            {
-                "id": frame["child_id"].to_numpy(),
-                "sex": k["sex"].map(SEX_LABEL).to_numpy(),
-                "eth": k["ethnicity"].map(ETHNICITY_LABEL).to_numpy(),
-                "dob": dob.to_numpy(),
-                "age": age.to_numpy(),
-                "dis": k["disability"].map({True: YES, False: NO}).to_numpy(),
-            }
-        )
-
-    def sheet(number: int, rows: list[list[Any]]) -> None:
-        title, headers = LIST_LAYOUT[number]
-        ws = wb.create_sheet(f"List_{number}")
-        ws.append([title])
-        ws.append(headers)
-        for row in rows:
-            ws.append(
-                [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in row]
-            )
-
-    def base(c: pd.DataFrame, i: int) -> list[Any]:
-        return [
-            c["id"][i],
-            c["sex"][i],
-            c["eth"][i],
-            _dt(c["dob"][i]),
-            None if pd.isna(c["age"][i]) else int(c["age"][i]),
-        ]
-
-    f = tables["contacts"]
-    c = child_cells(f)
-    sheet(
-        1,
-        [
-            [*base(c, i), _dt(d), _source_label(s)]
-            for i, (d, s) in enumerate(zip(f["contact_date"], f["source"], strict=True))
-        ],
+    lists = (
+        (1, "contacts", _list_1),
+        (2, "early_help_episodes", _list_2),
+        (3, "referrals", _list_3),
+        (4, "assessments", _list_4),
+        (5, "section47_enquiries", _list_5),
+        (6, None, None),  # not held by the contract: an empty list
+        (7, "cp_plans", _list_7),
     )
-    f = tables["early_help_episodes"]
-    c = child_cells(f)
-    sheet(
-        2,
-        [
-            [*base(c, i), _dt(s), _dt(e), None]
-            for i, (s, e) in enumerate(zip(f["start_date"], f["end_date"], strict=True))
-        ],
-    )
-    f = tables["referrals"]
-    c = child_cells(f)
-    nfa = {"nfa": YES, "assessment": NO}
-    sheet(
-        3,
-        [
-            [*base(c, i), _dt(d), _source_label(s), nfa.get(o), None, None, None]
-            for i, (d, s, o) in enumerate(
-                zip(f["referral_date"], f["source"], f["outcome"], strict=True)
-            )
-        ],
-    )
-    f = tables["assessments"]
-    c = child_cells(f)
-    support = {"cin_support": YES, "strategy_s47": YES, "nfa": NO, "early_help": NO}
-    sheet(
-        4,
-        [
-            [*base(c, i), c["dis"][i], _dt(s), None, _dt(a), support.get(o), None, None]
-            for i, (s, a, o) in enumerate(
-                zip(f["start_date"], f["authorisation_date"], f["outcome"], strict=True)
-            )
-        ],
-    )
-    f = tables["section47_enquiries"]
-    c = child_cells(f)
-    unnecessary = {"no_icpc": YES, "icpc_plan": NO, "icpc_no_plan": NO}
-    plan = {"icpc_plan": YES, "icpc_no_plan": NO}
-    sheet(
-        5,
-        [
-            [
-                *base(c, i),
-                c["dis"][i],
-                _dt(s),
-                unnecessary.get(o),
-                _dt(d),
-                plan.get(o),
-                None,
-                None,
-                None,
-                None,
-            ]
-            for i, (s, d, o) in enumerate(
-                zip(f["start_date"], f["icpc_date"], f["outcome"], strict=True)
-            )
-        ],
-    )
-    sheet(6, [])
-    f = tables["cp_plans"]
-    c = child_cells(f)
-    sheet(
-        7,
-        [
-            [
-                *base(c, i),
-                c["dis"][i],
-                _dt(s),
-                CATEGORY_LABEL.get(g),
-                CATEGORY_LABEL.get(g),
-                None,
-                None,
-                None,
-                _dt(e),
-                None,
-                None,
-                None,
-                None,
-            ]
-            for i, (s, g, e) in enumerate(
-                zip(f["start_date"], f["initial_category"], f["end_date"], strict=True)
-            )
-        ],
-    )
+    for number, table, rows in lists:
+        if table is None:
+            _sheet(wb, number, [])
+            continue
+        frame = tables[table]
+        _sheet(wb, number, rows(frame, _child_cells(kids, ref, frame)))
     for number, title in EMPTY_LISTS.items():
         ws = wb.create_sheet(f"List_{number}")
         ws.append([title])
@@ -420,6 +308,99 @@ def write_annex_a(tables: dict[str, pd.DataFrame], path: Path, reference: date) 
     wb.save(tmp)
     tmp.replace(path)
     return path
+
+
+def _child_cells(kids: pd.DataFrame, ref: pd.Timestamp, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row's child as Annex A shows it: id, gender, ethnicity, birth date, age, disability."""
+    k = kids.reindex(frame["child_id"])
+    dob = pd.to_datetime(k["birth_month"])
+    age = ((ref - dob).dt.days // 365.25).astype("Int64")
+    return pd.DataFrame(
+        {
+            "id": frame["child_id"].to_numpy(),
+            "sex": k["sex"].map(SEX_LABEL).to_numpy(),
+            "eth": k["ethnicity"].map(ETHNICITY_LABEL).to_numpy(),
+            "dob": dob.to_numpy(),
+            "age": age.to_numpy(),
+            "dis": k["disability"].map({True: YES, False: NO}).to_numpy(),
+        }
+    )
+
+
+def _sheet(wb: Any, number: int, rows: list[list[Any]]) -> None:
+    title, headers = LIST_LAYOUT[number]
+    ws = wb.create_sheet(f"List_{number}")
+    ws.append([title])
+    ws.append(headers)
+    for row in rows:
+        ws.append(
+            [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in row]
+        )
+
+
+def _base(c: pd.DataFrame, i: int) -> list[Any]:
+    return [
+        c["id"][i],
+        c["sex"][i],
+        c["eth"][i],
+        _dt(c["dob"][i]),
+        None if pd.isna(c["age"][i]) else int(c["age"][i]),
+    ]
+
+
+def _list_1(f: pd.DataFrame, c: pd.DataFrame) -> list[list[Any]]:
+    """Contacts."""
+    pairs = zip(f["contact_date"], f["source"], strict=True)
+    return [[*_base(c, i), _dt(d), _source_label(s)] for i, (d, s) in enumerate(pairs)]
+
+
+def _list_2(f: pd.DataFrame, c: pd.DataFrame) -> list[list[Any]]:
+    """Early help."""
+    pairs = zip(f["start_date"], f["end_date"], strict=True)
+    return [[*_base(c, i), _dt(s), _dt(e), None] for i, (s, e) in enumerate(pairs)]
+
+
+def _list_3(f: pd.DataFrame, c: pd.DataFrame) -> list[list[Any]]:
+    """Referrals."""
+    nfa = {"nfa": YES, "assessment": NO}
+    rows = zip(f["referral_date"], f["source"], f["outcome"], strict=True)
+    return [
+        [*_base(c, i), _dt(d), _source_label(s), nfa.get(o), None, None, None]
+        for i, (d, s, o) in enumerate(rows)
+    ]
+
+
+def _list_4(f: pd.DataFrame, c: pd.DataFrame) -> list[list[Any]]:
+    """Assessments."""
+    support = {"cin_support": YES, "strategy_s47": YES, "nfa": NO, "early_help": NO}
+    rows = zip(f["start_date"], f["authorisation_date"], f["outcome"], strict=True)
+    return [
+        [*_base(c, i), c["dis"][i], _dt(s), None, _dt(a), support.get(o), None, None]
+        for i, (s, a, o) in enumerate(rows)
+    ]
+
+
+def _list_5(f: pd.DataFrame, c: pd.DataFrame) -> list[list[Any]]:
+    """Section 47 enquiries and initial child protection conferences."""
+    unnecessary = {"no_icpc": YES, "icpc_plan": NO, "icpc_no_plan": NO}
+    plan = {"icpc_plan": YES, "icpc_no_plan": NO}
+    rows = zip(f["start_date"], f["icpc_date"], f["outcome"], strict=True)
+    return [
+        [*_base(c, i), c["dis"][i], _dt(s), unnecessary.get(o), _dt(d), plan.get(o)] + [None] * 4
+        for i, (s, d, o) in enumerate(rows)
+    ]
+
+
+def _list_7(f: pd.DataFrame, c: pd.DataFrame) -> list[list[Any]]:
+    """Child protection plans."""
+    rows = zip(f["start_date"], f["initial_category"], f["end_date"], strict=True)
+    return [
+        [*_base(c, i), c["dis"][i], _dt(s), CATEGORY_LABEL.get(g), CATEGORY_LABEL.get(g)]
+        + [None] * 3
+        + [_dt(e)]
+        + [None] * 4
+        for i, (s, g, e) in enumerate(rows)
+    ]
 
 
 def _episodes(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Series]:

@@ -48,120 +48,37 @@ def pid(kind: str, n: int) -> str:
     return "p" + hashlib.sha256(f"sample:{kind}:{n}".encode()).hexdigest()[:24]
 
 
+EVENT_TABLES = (
+    "contacts",
+    "referrals",
+    "assessments",
+    "section47_enquiries",
+    "cp_plans",
+    "domestic_abuse_notifications",
+    "early_help_episodes",
+)
+FACTOR_POOL = ["3B", "4B", "16A", "1B", "2B", "17A", "21", "10A"]
+
+
 def canonical_tables(
     children: int = 60, seed: int = 3, end: date = date(2026, 3, 31)
 ) -> dict[str, pd.DataFrame]:
     """Children in households of one to three, with a few years of events each."""
     rng = np.random.default_rng(seed)
-    kids, events = (
-        [],
-        {
-            k: []
-            for k in (
-                "contacts",
-                "referrals",
-                "assessments",
-                "section47_enquiries",
-                "cp_plans",
-                "domestic_abuse_notifications",
-                "early_help_episodes",
-            )
-        },
-    )
+    kids: list[dict] = []
+    events: dict[str, list[dict]] = {k: [] for k in EVENT_TABLES}
     household = 0
     i = 0
     end_ts = pd.Timestamp(end)
-    factor_pool = ["3B", "4B", "16A", "1B", "2B", "17A", "21", "10A"]
     while i < children:
         size = int(rng.integers(1, 4))
         for _ in range(min(size, children - i)):
-            birth = end_ts - pd.Timedelta(days=int(rng.integers(200, 6000)))
-            kids.append(
-                {
-                    "child_id": pid("child", i),
-                    "sex": str(rng.choice(["M", "F"])),
-                    "ethnicity": str(rng.choice(["WBRI", "BAFR", "APKN", "MWBC"])),
-                    "birth_month": birth.replace(day=1),
-                    "disability": bool(rng.random() < 0.1),
-                    "household_id": pid("household", household),
-                    "idaci_decile": int(rng.integers(1, 11)),
-                }
-            )
+            kids.append(_child(rng, i, household, end_ts))
             n_refs = int(rng.integers(1, 6))
             for k in range(n_refs):
                 # the newest referral of each child is recent: it is the one a nightly scoring flags
                 back = int(rng.integers(1, 90)) if k == n_refs - 1 else int(rng.integers(120, 1400))
-                day = end_ts - pd.Timedelta(days=back)
-                n = len(events["referrals"])
-                source = str(rng.choice(["6", "2A", "3B", "1A", "4"]))
-                events["contacts"].append(
-                    {
-                        "contact_id": pid("contact", n),
-                        "child_id": pid("child", i),
-                        "contact_date": day - pd.Timedelta(days=1),
-                        "source": source,
-                    }
-                )
-                events["referrals"].append(
-                    {
-                        "referral_id": pid("referral", n),
-                        "child_id": pid("child", i),
-                        "referral_date": day,
-                        "source": source,
-                        "outcome": str(rng.choice(["nfa", "assessment"])),
-                    }
-                )
-                if rng.random() < 0.5:
-                    picked = rng.choice(factor_pool, size=int(rng.integers(1, 4)), replace=False)
-                    events["assessments"].append(
-                        {
-                            "assessment_id": pid("assessment", n),
-                            "child_id": pid("child", i),
-                            "start_date": day + pd.Timedelta(days=2),
-                            "authorisation_date": day + pd.Timedelta(days=30),
-                            "factors": codes.join_factors(picked),
-                            "outcome": str(rng.choice(list(codes.ASSESSMENT_OUTCOMES))),
-                        }
-                    )
-                if rng.random() < 0.2:
-                    events["section47_enquiries"].append(
-                        {
-                            "s47_id": pid("s47", n),
-                            "child_id": pid("child", i),
-                            "start_date": day + pd.Timedelta(days=5),
-                            "icpc_date": day + pd.Timedelta(days=20),
-                            "outcome": str(rng.choice(list(codes.S47_OUTCOMES))),
-                        }
-                    )
-                if rng.random() < 0.1:
-                    events["cp_plans"].append(
-                        {
-                            "plan_id": pid("plan", n),
-                            "child_id": pid("child", i),
-                            "start_date": day + pd.Timedelta(days=21),
-                            "end_date": day + pd.Timedelta(days=300),
-                            "initial_category": str(rng.choice(list(codes.CP_CATEGORIES))),
-                        }
-                    )
-                if rng.random() < 0.35:
-                    events["domestic_abuse_notifications"].append(
-                        {
-                            "notification_id": pid("da", n),
-                            "child_id": pid("child", i),
-                            "notification_date": day - pd.Timedelta(days=int(rng.integers(3, 60))),
-                            "dash_risk": str(rng.choice(list(codes.DASH_LEVELS))),
-                            "marac_referral": bool(rng.random() < 0.3),
-                        }
-                    )
-                if rng.random() < 0.2:
-                    events["early_help_episodes"].append(
-                        {
-                            "episode_id": pid("eh", n),
-                            "child_id": pid("child", i),
-                            "start_date": day + pd.Timedelta(days=10),
-                            "end_date": None,
-                        }
-                    )
+                _referral(rng, events, pid("child", i), end_ts - pd.Timedelta(days=back))
             i += 1
         household += 1
     tables = {"children": conform(pd.DataFrame(kids), "children")}
@@ -169,6 +86,94 @@ def canonical_tables(
         frame = pd.DataFrame(rows)
         tables[name] = conform(frame, name) if len(frame) else frame
     return tables
+
+
+def _child(rng: np.random.Generator, i: int, household: int, end_ts: pd.Timestamp) -> dict:
+    birth = end_ts - pd.Timedelta(days=int(rng.integers(200, 6000)))
+    return {
+        "child_id": pid("child", i),
+        "sex": str(rng.choice(["M", "F"])),
+        "ethnicity": str(rng.choice(["WBRI", "BAFR", "APKN", "MWBC"])),
+        "birth_month": birth.replace(day=1),
+        "disability": bool(rng.random() < 0.1),
+        "household_id": pid("household", household),
+        "idaci_decile": int(rng.integers(1, 11)),
+    }
+
+
+def _referral(rng: np.random.Generator, events: dict, child: str, day: pd.Timestamp) -> None:
+    """A referral on ``day`` (its contact the day before) and, by chance, what follows it."""
+    n = len(events["referrals"])
+    source = str(rng.choice(["6", "2A", "3B", "1A", "4"]))
+    contact_date = day - pd.Timedelta(days=1)
+    events["contacts"].append(
+        {
+            "contact_id": pid("contact", n),
+            "child_id": child,
+            "contact_date": contact_date,
+            "source": source,
+        }
+    )
+    events["referrals"].append(
+        {
+            "referral_id": pid("referral", n),
+            "child_id": child,
+            "referral_date": day,
+            "source": source,
+            "outcome": str(rng.choice(["nfa", "assessment"])),
+        }
+    )
+    if rng.random() < 0.5:
+        picked = rng.choice(FACTOR_POOL, size=int(rng.integers(1, 4)), replace=False)
+        events["assessments"].append(
+            {
+                "assessment_id": pid("assessment", n),
+                "child_id": child,
+                "start_date": day + pd.Timedelta(days=2),
+                "authorisation_date": day + pd.Timedelta(days=30),
+                "factors": codes.join_factors(picked),
+                "outcome": str(rng.choice(list(codes.ASSESSMENT_OUTCOMES))),
+            }
+        )
+    if rng.random() < 0.2:
+        events["section47_enquiries"].append(
+            {
+                "s47_id": pid("s47", n),
+                "child_id": child,
+                "start_date": day + pd.Timedelta(days=5),
+                "icpc_date": day + pd.Timedelta(days=20),
+                "outcome": str(rng.choice(list(codes.S47_OUTCOMES))),
+            }
+        )
+    if rng.random() < 0.1:
+        events["cp_plans"].append(
+            {
+                "plan_id": pid("plan", n),
+                "child_id": child,
+                "start_date": day + pd.Timedelta(days=21),
+                "end_date": day + pd.Timedelta(days=300),
+                "initial_category": str(rng.choice(list(codes.CP_CATEGORIES))),
+            }
+        )
+    if rng.random() < 0.35:
+        events["domestic_abuse_notifications"].append(
+            {
+                "notification_id": pid("da", n),
+                "child_id": child,
+                "notification_date": day - pd.Timedelta(days=int(rng.integers(3, 60))),
+                "dash_risk": str(rng.choice(list(codes.DASH_LEVELS))),
+                "marac_referral": bool(rng.random() < 0.3),
+            }
+        )
+    if rng.random() < 0.2:
+        events["early_help_episodes"].append(
+            {
+                "episode_id": pid("eh", n),
+                "child_id": child,
+                "start_date": day + pd.Timedelta(days=10),
+                "end_date": None,
+            }
+        )
 
 
 def scored_referrals(

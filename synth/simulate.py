@@ -78,6 +78,8 @@ def simulate(
     ``rng_chain`` drives the household concerns, exploitation and plan endings with draws of
     a fixed shape each month, so the same seed gives the same needs whatever the bias knobs
     (only the plan bit, which follows referrals, can differ); ``rng`` drives the events.
+    Each month draws, in this order: referrals, contacts, onset contacts (``rng``), plan
+    endings, exploitation, household concerns (``rng_chain``), incidents (``rng_da``).
     """
     n = pop.n_children
     hh = pop.household
@@ -86,7 +88,6 @@ def simulate(
     group = group.astype(np.int64)
     p_ref_flat = model.p_referral.reshape(-1, P.N_STATES).ravel()
     con_flat = model.contact_rates.sum(axis=-1).reshape(-1, P.N_STATES).ravel()
-    p_s47 = model.p_s47
     bitw = np.array([1, 2, 4, 8], dtype=np.uint8)
 
     # Household concerns start from their stationary distribution given the decile.
@@ -111,46 +112,11 @@ def simulate(
         if keep_latent and t >= 0:
             latent.append(np.where(alive, s, 255).astype(np.uint8))
         flat = child_rate_key(pop, group, age_y) * P.N_STATES + s
-
-        # Referrals (at most one a month) and what they lead to.
-        ref = np.flatnonzero(rng.random(n) < p_ref_flat[flat])
-        sr = s[ref]
-        u = rng.random((len(ref), 4))
-        assessed = u[:, 0] < model.p_assessed[sr]
-        s47 = assessed & (u[:, 1] < p_s47[age_y[ref], sr])
-        icpc = s47 & (u[:, 2] < model.p_icpc[sr])
-        plan = icpc & (u[:, 3] < model.p_plan[sr])
-        out["ref_child"].append(ref.astype(np.int32))
-        out["ref_month"].append(np.full(len(ref), t, dtype=np.int32))
-        out["ref_state"].append(sr.astype(np.uint8))
-        out["ref_assessed"].append(assessed)
-        out["ref_s47"].append(s47)
-        out["ref_icpc"].append(icpc)
-        out["ref_plan"].append(plan)
-
-        # Contacts that do not become referrals.
-        counts = rng.poisson(con_flat[flat])
-        cidx = np.flatnonzero(counts)
-        out["contact_child"].append(cidx.astype(np.int32))
-        out["contact_month"].append(np.full(len(cidx), t, dtype=np.int32))
-        out["contact_state"].append(s[cidx].astype(np.uint8))
-        out["contact_count"].append(counts[cidx].astype(np.int32))
-
+        ref, plan = _referrals(model, p_ref_flat[flat], s, age_y, t, rng, out)
+        _contacts(con_flat[flat], s, t, rng, out)
         # A concern that has just begun brings the child to notice (see params).
         new_bits = (h & ~h_before[hh]) | ((E & ~e_before) << 4)
-        new_bits = np.where(alive, new_bits, 0)
-        cand = np.flatnonzero(new_bits)
-        if len(cand):
-            nb = ((new_bits[cand, None] >> np.arange(5)) & 1).astype(bool)
-            hit = nb & (rng.random(nb.shape) < P.ONSET_CONTACT_PROB)
-            rows, bit = np.nonzero(hit)
-            probs = onset_families[bit, age_y[cand[rows]]]
-            fam = (rng.random(len(rows))[:, None] >= np.cumsum(probs, axis=1)).sum(axis=1)
-            out["onset_child"].append(cand[rows].astype(np.int32))
-            out["onset_month"].append(np.full(len(rows), t, dtype=np.int32))
-            out["onset_family"].append(np.minimum(fam, len(P.FAMILIES) - 1).astype(np.int8))
-            out["onset_concern"].append(bit.astype(np.int8))
-            out["onset_state"].append(s[cand[rows]].astype(np.uint8))
+        _onsets(np.where(alive, new_bits, 0), s, age_y, onset_families, t, rng, out)
         h_before, e_before = H, E
 
         # Plan bit: open plans end with a fixed probability; this month's plans open.
@@ -168,17 +134,7 @@ def simulate(
         h_before_h = H
         p_h = model.household_next[dec_h, H]  # (households, 4)
         H = ((rng_chain.random(p_h.shape) < p_h) * bitw).sum(axis=1).astype(np.uint8)
-
-        # Police-reported domestic-abuse incidents in the household this month.
-        lam = np.where(da_concern, P.DA_INCIDENTS_WITH_CONCERN, P.DA_INCIDENTS_BACKGROUND)
-        n_inc = rng_da.poisson(lam) + (
-            da_onset & (rng_da.random(len(lam)) < P.ONSET_DA_INCIDENT_PROB)
-        )
-        hidx = np.flatnonzero(n_inc)
-        out["da_household"].append(hidx.astype(np.int32))
-        out["da_month"].append(np.full(len(hidx), t, dtype=np.int32))
-        out["da_count"].append(n_inc[hidx].astype(np.int32))
-        out["da_concern"].append(da_concern[hidx])
+        _incidents(da_concern, da_onset, t, rng_da, out)
 
     arrays = {
         k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32)
@@ -186,3 +142,60 @@ def simulate(
         if k != "latent"
     }
     return Events(**arrays, latent=np.stack(latent) if keep_latent else None)
+
+
+def _referrals(model: ChainModel, p_ref, s, age_y, t: int, rng, out) -> tuple:
+    """This month's referrals (at most one a child) and what they lead to."""
+    ref = np.flatnonzero(rng.random(len(s)) < p_ref)
+    sr = s[ref]
+    u = rng.random((len(ref), 4))
+    assessed = u[:, 0] < model.p_assessed[sr]
+    s47 = assessed & (u[:, 1] < model.p_s47[age_y[ref], sr])
+    icpc = s47 & (u[:, 2] < model.p_icpc[sr])
+    plan = icpc & (u[:, 3] < model.p_plan[sr])
+    out["ref_child"].append(ref.astype(np.int32))
+    out["ref_month"].append(np.full(len(ref), t, dtype=np.int32))
+    out["ref_state"].append(sr.astype(np.uint8))
+    out["ref_assessed"].append(assessed)
+    out["ref_s47"].append(s47)
+    out["ref_icpc"].append(icpc)
+    out["ref_plan"].append(plan)
+    return ref, plan
+
+
+def _contacts(rate, s, t: int, rng, out) -> None:
+    """Contacts that do not become referrals."""
+    counts = rng.poisson(rate)
+    cidx = np.flatnonzero(counts)
+    out["contact_child"].append(cidx.astype(np.int32))
+    out["contact_month"].append(np.full(len(cidx), t, dtype=np.int32))
+    out["contact_state"].append(s[cidx].astype(np.uint8))
+    out["contact_count"].append(counts[cidx].astype(np.int32))
+
+
+def _onsets(new_bits, s, age_y, onset_families, t: int, rng, out) -> None:
+    """Contacts that come with a concern that has just begun (one per new concern, at most)."""
+    cand = np.flatnonzero(new_bits)
+    if not len(cand):
+        return
+    nb = ((new_bits[cand, None] >> np.arange(5)) & 1).astype(bool)
+    hit = nb & (rng.random(nb.shape) < P.ONSET_CONTACT_PROB)
+    rows, bit = np.nonzero(hit)
+    probs = onset_families[bit, age_y[cand[rows]]]
+    fam = (rng.random(len(rows))[:, None] >= np.cumsum(probs, axis=1)).sum(axis=1)
+    out["onset_child"].append(cand[rows].astype(np.int32))
+    out["onset_month"].append(np.full(len(rows), t, dtype=np.int32))
+    out["onset_family"].append(np.minimum(fam, len(P.FAMILIES) - 1).astype(np.int8))
+    out["onset_concern"].append(bit.astype(np.int8))
+    out["onset_state"].append(s[cand[rows]].astype(np.uint8))
+
+
+def _incidents(da_concern, da_onset, t: int, rng_da, out) -> None:
+    """Police-reported domestic-abuse incidents in each household this month."""
+    lam = np.where(da_concern, P.DA_INCIDENTS_WITH_CONCERN, P.DA_INCIDENTS_BACKGROUND)
+    n_inc = rng_da.poisson(lam) + (da_onset & (rng_da.random(len(lam)) < P.ONSET_DA_INCIDENT_PROB))
+    hidx = np.flatnonzero(n_inc)
+    out["da_household"].append(hidx.astype(np.int32))
+    out["da_month"].append(np.full(len(hidx), t, dtype=np.int32))
+    out["da_count"].append(n_inc[hidx].astype(np.int32))
+    out["da_concern"].append(da_concern[hidx])
