@@ -67,9 +67,12 @@ def long_functions(root: Path = ROOT, folders=CODE, limit: int = LONGEST) -> lis
     return found
 
 
-# Being split by the ingest room's own issue (#16) as this test lands; each entry must go when
+# Left to their rooms' issues (#16 ingest, #13 fairness) as this test lands; each entry must go when
 # its function is split (the test fails on a listed function that is no longer long).
-STILL_LONG = {"ingest/staging.py build_batch"}
+STILL_LONG = {
+    "ingest/staging.py build_batch",
+    "governance/fairness/audit.py run_audit",  # 101 lines since #13's last change
+}
 
 
 def test_no_function_is_over_100_lines():
