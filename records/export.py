@@ -294,7 +294,7 @@ def write_annex_a(tables: dict[str, pd.DataFrame], path: Path, reference: date) 
         (7, "cp_plans", _list_7),
     )
     for number, table, rows in lists:
-        if table is None:
+        if table is None or rows is None:
             _sheet(wb, number, [])
             continue
         frame = tables[table]
