@@ -9,9 +9,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "tests/fairness/test_synthetic_bias.py::test_knobs_off_the_gate_passes_with_ethnicity_by_sex_gated": "short test key (#16 x #13)",
     "tests/fairness/test_synthetic_bias.py::test_surveillance_raises_the_groups_selection_past_the_band": "short test key (#16 x #13)",
     "tests/fairness/test_synthetic_bias.py::test_under_recording_lowers_the_groups_selection_past_the_band": "short test key (#16 x #13)",
-    # issue 14: the CLI tests run without governance.log_key outside demo mode
-    "tests/governance/test_promotion_guards.py::test_a_hand_moved_alias_is_refused_by_frontdoor_score": "promotion-log key not configured in the test (#14)",
-    "tests/governance/test_report_and_compare.py::test_frontdoor_compare_prints_the_comparison": "promotion-log key not configured in the test (#14)",
     # issue 16: out/observations is a folder where older tests read a file; quarantine beside --out
     "tests/ingest/test_annex_a.py::test_template_with_rows_added_in_every_tolerated_form": "observations folder read as a table (#16)",
     "tests/ingest/test_canonical.py::test_cli_prints_the_summary_and_writes_the_quarantine": "quarantine now beside --out (#16)",
@@ -28,5 +25,4 @@ KNOWN_FAILURES: dict[str, str] = {
     "tests/models/test_training.py::test_run_logs_everything_and_registers_a_challenger": "metric keys now fold/<metric> with steps (#14)",
     "tests/pipelines/test_monitoring.py::test_published_fairness_hides_every_figure_of_a_tiny_group": "monitor publication through the new disclosure module (#13 x #14)",
     "tests/review/test_access.py::test_every_route_is_in_the_table": "new routes missing from the access table (#13 x #17)",
-    "tests/test_contract.py::test_contract_doc_is_current": "docs/data-contract.md not regenerated after birth_month became nullable (#16)",
 }

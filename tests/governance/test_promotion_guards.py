@@ -89,6 +89,7 @@ def test_a_hand_moved_alias_is_refused_by_frontdoor_score(governed, tmp_path):
         config.write_text(
             json.dumps(
                 {
+                    "demo_mode": True,
                     "paths": {"root": str(settings.paths.root)},
                     "tracking": {"tracking_uri": settings.tracking.tracking_uri},
                 }

@@ -113,6 +113,7 @@ def test_frontdoor_compare_prints_the_comparison(governed, tmp_path):
     config.write_text(
         json.dumps(
             {
+                "demo_mode": True,
                 "paths": {"root": str(settings.paths.root)},
                 "tracking": {"tracking_uri": settings.tracking.tracking_uri},
                 "governance": {"comparison_bootstrap_samples": 50},
