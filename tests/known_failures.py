@@ -24,5 +24,4 @@ KNOWN_FAILURES: dict[str, str] = {
     "tests/models/test_pipeline.py::test_cli_splits_train_score": "splits table wording (#12 x #14)",
     "tests/models/test_training.py::test_run_logs_everything_and_registers_a_challenger": "metric keys now fold/<metric> with steps (#14)",
     "tests/pipelines/test_monitoring.py::test_published_fairness_hides_every_figure_of_a_tiny_group": "monitor publication through the new disclosure module (#13 x #14)",
-    "tests/review/test_access.py::test_every_route_is_in_the_table": "new routes missing from the access table (#13 x #17)",
 }

@@ -34,6 +34,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/admin/users/{username}/{what}"): {"admin"},
     ("GET", "/reports"): {"data_scientist", "governance", "admin"},
     ("GET", "/reports/files/{relative:path}"): {"data_scientist", "governance", "admin"},
+    ("GET", "/restricted"): {"governance", "admin"},
+    ("GET", "/restricted/files/{relative:path}"): {"governance", "admin"},
     ("GET", "/summary"): {"data_scientist", "governance", "admin"},
     ("GET", "/admin/users"): {"admin"},
     ("GET", "/admin/audit"): {"admin"},
