@@ -79,7 +79,9 @@ def test_2026_sample_catches_every_deliberate_error(tmp_path, settings):
 
 def test_upns_and_exact_birth_dates_never_written(tmp_path, settings):
     ingest_sources([SAMPLE], tmp_path / "out", settings)
-    blob = b"".join(p.read_bytes() for p in (tmp_path / "out").iterdir())
+    blob = b"".join(
+        p.read_bytes() for p in sorted(f for f in (tmp_path / "out").rglob("*") if f.is_file())
+    )
     for secret in (
         b"A123456789123",
         b"X98765432123B",

@@ -63,7 +63,9 @@ def test_demo_mode_generates_a_private_key(tmp_path):
     ingest_sources([tmp_path / "src"], tmp_path / "out", s)
     key = s.resolve(s.paths.keys) / "demo-pseudonym.key"
     assert key.exists() and stat.S_IMODE(os.stat(key).st_mode) == 0o600
-    assert key.read_bytes() not in b"".join(p.read_bytes() for p in (tmp_path / "out").iterdir())
+    assert key.read_bytes() not in b"".join(
+        p.read_bytes() for p in sorted(f for f in (tmp_path / "out").rglob("*") if f.is_file())
+    )
 
 
 CELL_EDITS = st.lists(

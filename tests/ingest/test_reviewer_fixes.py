@@ -174,9 +174,17 @@ def test_reference_date_defaults_to_the_latest_event_date_never_today(tmp_path):
     assert "latest event date" in report.render()
     assert report.rows_quarantined == 0  # nothing is after the date chosen
     # Repeatable: the same files give the same bytes, whatever day it is.
-    first = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    first = {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file()
+    }
     ingest_sources(files, tmp_path / "out", s)
-    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == first
+    assert {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file()
+    } == first
 
 
 def test_reference_date_from_the_setting_is_recorded_as_such(tmp_path):
