@@ -10,7 +10,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "tests/fairness/test_synthetic_bias.py::test_surveillance_raises_the_groups_selection_past_the_band": "short test key (#16 x #13)",
     "tests/fairness/test_synthetic_bias.py::test_under_recording_lowers_the_groups_selection_past_the_band": "short test key (#16 x #13)",
     # issue 16: out/observations is a folder where older tests read a file; quarantine beside --out
-    "tests/ingest/test_canonical.py::test_cli_prints_the_summary_and_writes_the_quarantine": "quarantine now beside --out (#16)",
     # issue 16: the round trip loses assessment outcomes other than cin_support / nfa
     "tests/ingest/test_roundtrip.py::test_round_trip_all_formats": "assessment outcome lost in the round trip (#16)",
     "tests/ingest/test_roundtrip.py::test_export_command_then_ingest_command": "assessment outcome lost in the round trip (#16)",

@@ -162,10 +162,10 @@ def test_cli_prints_the_summary_and_writes_the_quarantine(tmp_path, settings, co
     )
     assert result.exit_code == 0, result.output
     assert "referrals" in result.output and "quarantined" in result.output
-    summary = json.loads((tmp_path / "data/quarantine/ingest_summary.json").read_text())
+    summary = json.loads((tmp_path / "out_quarantine" / "ingest_summary.json").read_text())
     assert summary["balanced"] is True
     assert summary["tables"]["referrals"]["loaded"] == len(council["referrals"])
-    assert (tmp_path / "data/quarantine/quarantine.parquet").exists()
+    assert (tmp_path / "out_quarantine" / "quarantine.parquet").exists()
 
 
 def test_different_key_cannot_merge_into_the_same_folder(tmp_path, settings, council):
