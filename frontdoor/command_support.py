@@ -69,7 +69,9 @@ def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any
 
 
 def print_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
-    console.print(table(title, columns, rows))
+    """Printed at its full width when not a terminal (a log file), so no column is cut at 80."""
+    out = console if console.is_terminal else Console(width=1000)
+    out.print(table(title, columns, rows))
 
 
 def print_frame(frame: Any, title: str | None = None) -> None:
