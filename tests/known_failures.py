@@ -16,6 +16,5 @@ KNOWN_FAILURES: dict[str, str] = {
     "tests/ingest/test_roundtrip.py::test_round_trip_synthetic_council_with_its_ground_truth": "assessment outcome lost in the round trip (#16)",
     "tests/ingest/test_roundtrip.py::test_synth_export_option_then_ingest": "assessment outcome lost in the round trip (#16)",
     # issue 12 x 14: CLI output and MLflow keys changed under older tests
-    "tests/models/test_training.py::test_run_logs_everything_and_registers_a_challenger": "metric keys now fold/<metric> with steps (#14)",
     "tests/pipelines/test_monitoring.py::test_published_fairness_hides_every_figure_of_a_tiny_group": "monitor publication through the new disclosure module (#13 x #14)",
 }

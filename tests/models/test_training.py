@@ -56,7 +56,8 @@ def test_run_logs_everything_and_registers_a_challenger(trained):
     assert run.data.params["models.calibration_method"] == "isotonic"
     assert run.data.tags["git_commit"]
     assert run.data.tags["package.lightgbm"]
-    assert "lightgbm_auc" in run.data.metrics and "fold0/lightgbm_auc_ci_low" in run.data.metrics
+    assert "lightgbm_auc" in run.data.metrics and "lightgbm_auc_ci_low" in run.data.metrics
+    assert "fold/lightgbm_auc" in run.data.metrics  # per fold, the fold as the step (#14)
     assert "oracle_gap_lightgbm_auc" in run.data.metrics
     assert run.data.metrics["lightgbm_auc"] == pytest.approx(
         result.metric("lightgbm", "auc")["value"]
