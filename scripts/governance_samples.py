@@ -11,16 +11,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from frontdoor.review.screenshots import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS  # the one list of launch flags (review.screenshots)
 
 
 def run(*args: str, config: Path) -> str:

@@ -11,19 +11,13 @@ import sqlalchemy as sa
 from frontdoor import REVIEW_NOTICE
 from frontdoor.review import sample, store
 from frontdoor.review.schema import decisions
+from frontdoor.review.screenshots import CHROMIUM_ARGS
 from tests.support import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("review-browser")]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS  # the one list of launch flags (review.screenshots)
 PASSWORD = "a-long-test-password-1"
 USERS = {"rita": "reviewer", "dan": "data_scientist", "gina": "governance", "ada": "admin"}
 

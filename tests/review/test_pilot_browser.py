@@ -11,19 +11,13 @@ import pytest
 
 from frontdoor.records import reidentification
 from frontdoor.review import auth, sample, store
+from frontdoor.review.screenshots import CHROMIUM_ARGS
 from tests.support import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("review-browser")]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS  # the one list of launch flags (review.screenshots)
 PASSWORD = "a-long-test-password-1"
 USERS = {"rita": "reviewer", "tom": "team_manager", "ada": "admin", "vic": "reviewer"}
 
