@@ -50,7 +50,7 @@ def ingest(
     # Full width when not a terminal (a log file): counts are never cut at 80 columns.
     out_console = console if sys.stdout.isatty() else Console(width=TABLE_WIDTH)
     err = Console(stderr=True, soft_wrap=True)
-    for line in report.gap_lines():
+    for line in report.warning_lines():
         err.print(f"[bold yellow]{line}[/]", highlight=False)
     out_console.print(report.rich_table())
     console.print("rows read = rows loaded + rows quarantined + duplicates removed (checked)")

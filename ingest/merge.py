@@ -225,7 +225,9 @@ def _with_stored(
         old["_existing"] = True
         counts.existing = len(stored.current)
         allrows = pd.concat([staged, old], ignore_index=True, sort=False)
-    allrows["_srcname"] = allrows["_source"].map(lambda s: str(s).replace("\\", "/").split("/")[-1])
+    sources = pd.unique(allrows["_source"])  # a few files: each name worked out once
+    names = {s: str(s).replace("\\", "/").split("/")[-1] for s in sources}
+    allrows["_srcname"] = allrows["_source"].map(names)
     allrows["_extract"] = pd.to_datetime(allrows["_extract"]).astype("datetime64[ns]")
     allrows["_row"] = allrows["_row"].astype("int64")
     allrows["_keyed"] = allrows["_keyed"].astype(bool)

@@ -11,6 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from frontdoor.ingest import lookalikes
 from frontdoor.ingest.merge import DUPLICATE_COLUMNS, SUPERSEDED_COLUMNS, TableCounts
 from frontdoor.ingest.staging import empty_cell_notes
 
@@ -34,6 +35,7 @@ class IngestReport:
     ground_truth_rows: int | None = None
     reference_date_from: str = ""
     column_gaps: list[dict] = field(default_factory=list)
+    lookalikes: list[dict] = field(default_factory=list)  # ids differing in leading zeros
     cell_notes: pd.DataFrame = field(default_factory=empty_cell_notes)
     duplicates: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=DUPLICATE_COLUMNS)
@@ -49,6 +51,10 @@ class IngestReport:
             f"{g['state']}; features that use it will see no values"
             for g in self.column_gaps
         ]
+
+    def warning_lines(self) -> list[str]:
+        """What the printed summary starts with: absent or empty columns, lookalike ids."""
+        return self.gap_lines() + lookalikes.warning_lines(self.lookalikes)
 
     def check_balanced(self) -> None:
         for c in self.counts.values():
@@ -102,6 +108,7 @@ class IngestReport:
             "quarantine_reasons": self.reasons(),
             "notes": self.notes,
             "column_gaps": self.column_gaps,
+            "possible_lookalike_ids": self.lookalikes,
             "cells_loaded_as_missing_or_normalised": len(self.cell_notes),
             "conflicting_duplicates": len(self.duplicates),
             "superseded_for_review": len(self.superseded),
@@ -145,7 +152,7 @@ class IngestReport:
     def render(self) -> str:
         """The readable summary: counts per table, top quarantine reasons, notes."""
         console = Console(record=True, width=TABLE_WIDTH, file=io.StringIO())
-        for line in self.gap_lines():
+        for line in self.warning_lines():
             console.print(line, highlight=False)
         console.print(self.rich_table())
         console.print("rows read = rows loaded + rows quarantined + duplicates removed, per table")

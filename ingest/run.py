@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from frontdoor.ingest.errors import IngestError
+from frontdoor.ingest.lookalikes import note_lookalikes
 from frontdoor.ingest.merge import QUARANTINE_COLUMNS, Stored, TableResult, process_table
 from frontdoor.ingest.readers import ReadResult
 from frontdoor.ingest.report import IngestReport
@@ -78,6 +79,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     notes.append(f"reference date {reference.isoformat()}: {reference_from}")
     notes.extend(_lone_reference_row(results, reference, reference_from))
     _set_extract_dates(results, settings, reference)
+    lookalikes = note_lookalikes(results, key)
     stored = _stored(out_dir, existing_manifest, reference)
 
     outcome = _process_all(results, stored, key, reference)
@@ -89,6 +91,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
     report.notes = notes
     report.key_fingerprint = fingerprint
     report.column_gaps = gaps
+    report.lookalikes = lookalikes
     _attach_lists(report, outcome)
     report.check_balanced()
 
@@ -100,6 +103,7 @@ def ingest_sources(sources: list[Path], out_dir: Path, settings: Settings) -> In
         "key_fingerprint_salt": salt,
         "sources": report.sources,
         "column_gaps": gaps,
+        "possible_lookalike_ids": lookalikes,
         "ingest_version": INGEST_VERSION,
         "pseudonymised": True,
     }

@@ -14,7 +14,7 @@ import pandas as pd
 
 from frontdoor.ingest import values
 from frontdoor.records import codes
-from frontdoor.records.contract import TABLES
+from frontdoor.records.contract import TABLES, Column
 
 PROVENANCE = ["_source", "_sheet", "_row"]
 PROBLEM = ["_pcolumn", "_pvalue", "_preason"]
@@ -109,35 +109,68 @@ def build_batch(
     An off-spec value in an optional (nullable) column is loaded as missing with a cell
     note; only required columns quarantine the row. Values are never shown (``describe``).
     """
-    t = TABLES[table]
     raw = raw.reset_index(drop=True)
-    out: dict[str, pd.Series] = {}
-    problems: list[pd.DataFrame] = []
-    cell_notes: list[pd.DataFrame] = []
-    row_numbers = pd.Series(list(rows), index=raw.index, dtype="int64")
+    found = _Findings(table, source, sheet, pd.Series(list(rows), index=raw.index, dtype="int64"))
+    rules = _ColumnRules(max_cell_chars, code_maps or {}, date1904)
+    out = {
+        column.name: _stage_column(table, column, raw[column.name], found, rules)
+        for column in TABLES[table].columns
+        if column.name in raw.columns
+    }
+    frame = pd.DataFrame(out, index=raw.index)
+    if long_cells is not None:
+        found.long_cells(long_cells, max_cell_chars)
+    frame["_source"] = source
+    frame["_sheet"] = sheet
+    frame["_row"] = found.row_numbers
+    _attach_problems(frame, found.problems)
+    return Batch(table=table, frame=frame, priority=priority, cell_notes=found.notes())
 
-    def cell_note(column: str, reason: pd.Series) -> None:
+
+@dataclass(frozen=True)
+class _ColumnRules:
+    """The reader's settings for typing cells: the length limit, extra code spellings, and
+    the workbook's date system."""
+
+    max_cell_chars: int
+    code_maps: dict[str, dict[str, str]]
+    date1904: bool
+
+
+@dataclass
+class _Findings:
+    """What typing one batch finds: row problems (the row goes to the quarantine) and cell
+    notes (the cell is loaded as missing or changed; the row is kept)."""
+
+    table: str
+    source: str
+    sheet: str
+    row_numbers: pd.Series
+    problems: list[pd.DataFrame] = field(default_factory=list)
+    cell_notes: list[pd.DataFrame] = field(default_factory=list)
+
+    def cell_note(self, column: str, reason: pd.Series) -> None:
         reason = reason.astype(object).where(reason.notna(), None)
         hit = reason.notna()
         if hit.any():
-            cell_notes.append(
+            self.cell_notes.append(
                 pd.DataFrame(
                     {
-                        "table": table,
-                        "source": source,
-                        "sheet": sheet,
-                        "row": row_numbers[hit],
+                        "table": self.table,
+                        "source": self.source,
+                        "sheet": self.sheet,
+                        "row": self.row_numbers[hit],
                         "column": column,
                         "rule": reason[hit],
                     }
                 )
             )
 
-    def note(column: str, reason: pd.Series, shown: pd.Series) -> None:
+    def problem(self, column: str, reason: pd.Series, shown: pd.Series) -> None:
         bad = reason.notna()
         if bad.any():
-            withheld = is_identifying(table, column)
-            problems.append(
+            withheld = is_identifying(self.table, column)
+            self.problems.append(
                 pd.DataFrame(
                     {
                         "column": column,
@@ -148,68 +181,12 @@ def build_batch(
                 )
             )
 
-    for column in t.columns:
-        if column.name not in raw.columns:
-            continue
-        series = raw[column.name]
-        reason = pd.Series(None, index=raw.index, dtype=object)
-        if column.dtype == "id":
-            typed, changed = values.clean_ids(series)
-            cell_note(column.name, changed)
-            too_long_id = typed.map(lambda v: v is not None and 128 < len(v) <= max_cell_chars)
-            reason = reason.where(~too_long_id, "identifier longer than 128 characters")
-        elif column.dtype == "date":
-            typed, reason = values.parse_dates(series, date1904=date1904)
-            if table == "children" and column.name == "birth_month":
-                typed = values.month_start(typed)
-        elif column.dtype == "bool":
-            typed, reason = values.parse_bool(series, unknown_as=False)
-        elif column.dtype == "int":
-            typed, reason = values.parse_int(series)
-        elif column.dtype == "factors":
-            typed = _factors(series)
-            allowed = set(column.allowed or ())
-            unknown = typed.map(
-                lambda v, ok=allowed: (
-                    v is not None and any(c not in ok for c in codes.factor_list(v))
-                )
-            )
-            reason = reason.where(~unknown, "unknown assessment factor code")
-        else:
-            mapping = {**_code_map(table, column.name), **((code_maps or {}).get(column.name, {}))}
-            typed = values.map_codes(series, mapping) if mapping else values.clean_text(series)
-            if column.allowed:
-                unknown = typed.notna() & ~typed.isin(list(column.allowed))
-                reason = reason.where(~unknown, "not an allowed code")
-        if column.value_range is not None:
-            low, high = column.value_range
-            outside = typed.notna() & ((typed < low) | (typed > high))
-            reason = reason.where(
-                ~outside.astype(bool), f"outside the allowed range {low} to {high}"
-            )
-        shown = series.astype(object)
-        text = values.clean_text(series) if column.dtype in {"id", "str", "factors"} else None
-        if text is not None:
-            too_long = text.map(lambda v: v is not None and len(v) > max_cell_chars)
-            reason = reason.where(~too_long, f"cell longer than {max_cell_chars:,} characters")
-            # A cell that long is free text (a case note pasted into a code column): not shown.
-            shown = shown.where(~too_long.astype(bool), NOT_SHOWN)
-        if column.nullable:
-            # Optional: the cell is loaded as missing and noted; the record is kept.
-            bad = reason.notna()
-            cell_note(
-                column.name, reason.where(~bad, reason[bad].astype(str) + ": loaded as missing")
-            )
-        else:
-            note(column.name, reason, shown)
-        out[column.name] = pd.Series(typed, index=raw.index).where(reason.isna(), None)
-
-    frame = pd.DataFrame(out, index=raw.index)
-    if long_cells is not None:
+    def long_cells(self, long_cells: pd.Series, max_cell_chars: int) -> None:
+        """Rows with an over-long cell in a column the reader does not load."""
         long_cells = pd.Series(long_cells).reset_index(drop=True)
         bad = long_cells.notna()
         if bad.any():
-            problems.append(
+            self.problems.append(
                 pd.DataFrame(
                     {
                         "column": long_cells[bad],
@@ -218,12 +195,100 @@ def build_batch(
                     }
                 )
             )
-    frame["_source"] = source
-    frame["_sheet"] = sheet
-    frame["_row"] = row_numbers
-    _attach_problems(frame, problems)
-    notes = pd.concat(cell_notes, ignore_index=True) if cell_notes else empty_cell_notes()
-    return Batch(table=table, frame=frame, priority=priority, cell_notes=notes)
+
+    def notes(self) -> pd.DataFrame:
+        if not self.cell_notes:
+            return empty_cell_notes()
+        return pd.concat(self.cell_notes, ignore_index=True)
+
+
+TEXT_DTYPES = {"id", "str", "factors"}
+
+
+def _stage_column(
+    table: str, column: Column, series: pd.Series, found: _Findings, rules: _ColumnRules
+) -> pd.Series:
+    """One contract column typed; its problems noted (optional columns: the cell is loaded as
+    missing with a note; required ones: the row is quarantined)."""
+    text = values.clean_text(series) if column.dtype in TEXT_DTYPES else None
+    typed, reason = _typed(table, column, series, text, found, rules)
+    reason = _range_reason(column, typed, reason)
+    reason, shown = _length_reason(series, text, reason, rules.max_cell_chars)
+    if column.nullable:
+        bad = reason.notna()
+        found.cell_note(
+            column.name, reason.where(~bad, reason[bad].astype(str) + ": loaded as missing")
+        )
+    else:
+        found.problem(column.name, reason, shown)
+    return pd.Series(typed, index=series.index).where(reason.isna(), None)
+
+
+def _typed(
+    table: str,
+    column: Column,
+    series: pd.Series,
+    text: pd.Series | None,
+    found: _Findings,
+    rules: _ColumnRules,
+) -> tuple[pd.Series, pd.Series]:
+    """The column's values in its contract type, and per row the reason a value is off-spec.
+    ``text``: the cells as cleaned text, for the text types (id, str, factors)."""
+    reason = pd.Series(None, index=series.index, dtype=object)
+    if column.dtype == "id":
+        typed, changed = values.clean_ids(series, text)
+        found.cell_note(column.name, changed)
+        lengths = values.text_lengths(typed)
+        too_long_id = (lengths > 128) & (lengths <= rules.max_cell_chars)
+        return typed, reason.where(~too_long_id, "identifier longer than 128 characters")
+    if column.dtype == "date":
+        typed, reason = values.parse_dates(series, date1904=rules.date1904)
+        if table == "children" and column.name == "birth_month":
+            typed = values.month_start(typed)
+        return typed, reason
+    if column.dtype == "bool":
+        return values.parse_bool(series, unknown_as=False)
+    if column.dtype == "int":
+        return values.parse_int(series)
+    if column.dtype == "factors":
+        typed = _factors(series)
+        allowed = set(column.allowed or ())
+        unknown = typed.map(
+            lambda v, ok=allowed: v is not None and any(c not in ok for c in codes.factor_list(v))
+        )
+        return typed, reason.where(~unknown, "unknown assessment factor code")
+    mapping = {**_code_map(table, column.name), **rules.code_maps.get(column.name, {})}
+    typed = (
+        values.map_codes(series, mapping, text)
+        if mapping
+        else (text if text is not None else values.clean_text(series))
+    )
+    if column.allowed:
+        unknown = typed.notna() & ~typed.isin(list(column.allowed))
+        reason = reason.where(~unknown, "not an allowed code")
+    return typed, reason
+
+
+def _range_reason(column: Column, typed: pd.Series, reason: pd.Series) -> pd.Series:
+    if column.value_range is None:
+        return reason
+    low, high = column.value_range
+    outside = typed.notna() & ((typed < low) | (typed > high))
+    return reason.where(~outside.astype(bool), f"outside the allowed range {low} to {high}")
+
+
+def _length_reason(
+    series: pd.Series, text: pd.Series | None, reason: pd.Series, max_cell_chars: int
+) -> tuple[pd.Series, pd.Series]:
+    """Text cells over the length limit are off-spec and never shown: a cell that long is
+    free text (a case note pasted into a code column). Returns the reasons and the values
+    the quarantine may describe."""
+    shown = series.astype(object)
+    if text is None:
+        return reason, shown
+    too_long = values.text_lengths(text) > max_cell_chars
+    reason = reason.where(~too_long, f"cell longer than {max_cell_chars:,} characters")
+    return reason, shown.where(~too_long, NOT_SHOWN)
 
 
 def describe_shown(value: object) -> str:

@@ -40,19 +40,48 @@ MAX_DATE = pd.Timestamp("2100-12-31")
 
 
 def clean_text(series: pd.Series) -> pd.Series:
-    """Strings with normalised whitespace (non-breaking spaces too); missing markers become None."""
-    out = series.astype(object)
-    is_str = out.map(lambda v: isinstance(v, str))
+    """Strings with normalised whitespace (non-breaking spaces too); missing markers become None.
+
+    Each distinct string is cleaned once (most columns repeat a few codes)."""
+    values = series.astype(object).to_numpy()
+    is_str = _is_str(values)
+    out = values.copy()
     if is_str.any():
-        text = out[is_str].map(lambda v: _SPACES.sub(" ", v).strip())
-        text = text.where(~text.str.lower().isin(MISSING_MARKERS), None)
-        out = out.copy()
-        out[is_str] = text
-    other = ~is_str & out.notna()
+        strs = values[is_str]
+        cleaned = {u: _clean_str(u) for u in pd.unique(strs)}
+        out[is_str] = _objects(list(map(cleaned.__getitem__, strs)))
+    other = ~is_str & pd.notna(values)
     if other.any():
-        out = out.copy()
-        out[other] = out[other].map(_scalar_text)
-    return out.where(out.notna(), None)
+        out[other] = _objects([_scalar_text(v) for v in values[other]])
+    result = pd.Series(out, index=series.index, name=series.name, dtype=object)
+    return result.where(result.notna(), None)
+
+
+def _clean_str(value: str) -> str | None:
+    text = _SPACES.sub(" ", value).strip()
+    return None if text.lower() in MISSING_MARKERS else text
+
+
+def _is_str(values: np.ndarray) -> np.ndarray:
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # the usual case, in C
+        return np.asarray(pd.notna(values), dtype=bool)
+    return np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+
+
+def _objects(items: list) -> np.ndarray:
+    """A list as a 1-d object array (never a 2-d one, whatever the items)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def text_lengths(text: pd.Series) -> np.ndarray:
+    """Characters per cell of cleaned text (0 for missing)."""
+    values = text.to_numpy(dtype=object)
+    present = np.asarray(pd.notna(values), dtype=bool)
+    lengths = np.zeros(len(values), dtype=np.int64)
+    lengths[present] = np.fromiter(map(len, values[present]), dtype=np.int64)
+    return lengths
 
 
 def _scalar_text(value: object) -> str | None:
@@ -72,11 +101,16 @@ def _invisible(ch: str) -> bool:
 
 
 _NUMERIC_POINT_ZERO = re.compile(r"^(\d+)\.0+$")
+# Letters, digits, '-' and '_' only: NFKC leaves these as they are, and none is invisible,
+# a space or a '.0', so such an id is already clean (nearly every id, checked in C).
+_PLAIN_ID = re.compile(r"[0-9A-Za-z_\-]+")
 
 
 def clean_id(value: str) -> str:
     """One identifier as a council means it: NFKC (full-width digits, NBSP), invisible
     characters removed, whitespace collapsed, a trailing '.0' of numeric text dropped."""
+    if _PLAIN_ID.fullmatch(value):
+        return value
     # Spaces other than the plain one (no-break, figure, ideographic...) are as invisible
     # in a spreadsheet as a zero-width space: dropped, not turned into a space.
     text = "".join(ch for ch in value if not (ch != " " and ch.isspace() and ch not in "\t\n\r"))
@@ -87,24 +121,32 @@ def clean_id(value: str) -> str:
     return match.group(1) if match else text
 
 
-def clean_ids(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Identifiers cleaned (``clean_id``), and per row a note when the text changed."""
-    text = clean_text(series)
+CHANGED_ID = "identifier normalised (lookalike characters or a trailing .0)"
+
+
+def clean_ids(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """Identifiers cleaned (``clean_id``), and per row a note when the text changed.
+
+    ``text``: ``clean_text(series)`` when the caller has it already."""
+    text = clean_text(series) if text is None else text
     note = pd.Series(None, index=series.index, dtype=object)
-    raw = series.astype(object)
-    is_str = raw.map(lambda v: isinstance(v, str))
+    raw = series.astype(object).to_numpy()
+    is_str = _is_str(raw)
     if not is_str.any():
         return text, note
-    uniques = pd.unique(raw[is_str])
-    mapping = {u: clean_id(u) for u in uniques}
-    cleaned = raw[is_str].map(mapping)
-    cleaned = cleaned.where(~cleaned.str.lower().isin(MISSING_MARKERS), None)
-    out = text.copy()
-    out[is_str] = cleaned
-    changed = is_str & (raw.map(lambda v: v.strip(" ") if isinstance(v, str) else v) != out)
-    changed &= out.notna()
-    note[changed] = "identifier normalised (lookalike characters or a trailing .0)"
-    return out.where(out.notna(), None), note
+    strs = raw[is_str]
+    mapping: dict[str, tuple[str | None, bool]] = {}
+    for u in pd.unique(strs):
+        cleaned = clean_id(u)
+        cleaned = None if cleaned.lower() in MISSING_MARKERS else cleaned
+        mapping[u] = (cleaned, cleaned is not None and u.strip(" ") != cleaned)
+    out = text.to_numpy(dtype=object, copy=True)
+    out[is_str] = _objects([mapping[v][0] for v in strs])
+    changed = np.zeros(len(raw), dtype=bool)
+    changed[is_str] = [mapping[v][1] for v in strs]
+    note[changed] = CHANGED_ID
+    result = pd.Series(out, index=series.index, name=text.name, dtype=object)
+    return result.where(result.notna(), None), note
 
 
 def strip_prefix(value: str) -> str:
@@ -123,13 +165,15 @@ def code_part(value: str) -> str:
     return value
 
 
-def map_codes(series: pd.Series, mapping: dict[str, str]) -> pd.Series:
+def map_codes(
+    series: pd.Series, mapping: dict[str, str], text: pd.Series | None = None
+) -> pd.Series:
     """Normalise codes: strip any 'a) ' prefix and trailing label, then map known spellings.
 
     Unknown values pass through unchanged, so validation can quarantine them with the value
-    the council actually wrote.
+    the council actually wrote. ``text``: ``clean_text(series)`` when the caller has it.
     """
-    text = clean_text(series)
+    text = clean_text(series) if text is None else text
     lookup = {_key(k): v for k, v in mapping.items()}
 
     def one(value: object) -> object:

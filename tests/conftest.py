@@ -15,9 +15,25 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
 from frontdoor.settings import Settings  # noqa: E402
 from tests.support.councils import SmallCouncil, TrainedModel, build_small_council, train_small  # noqa: E402
 from tests.support.settings import TEST_KEY, make_settings  # noqa: E402, F401
+
+# Hypothesis profiles. Property tests that ingest extracts or build features for every example
+# take seconds per example: they leave max_examples to the profile, so the fast loop and
+# targeted runs try a few examples ("fast", the default) and the full suite many ("thorough":
+# scripts/test passes --hypothesis-profile=thorough; run one file thoroughly the same way).
+# Tests that set max_examples themselves keep their own count under both profiles.
+_PROFILE = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile("fast", max_examples=5, **_PROFILE)
+hypothesis_settings.register_profile("thorough", max_examples=50, **_PROFILE)
+hypothesis_settings.load_profile("fast")  # --hypothesis-profile=... loads another after this
 
 
 @pytest.fixture

@@ -508,8 +508,12 @@ def _read_list(
         yield from zip(head_numbers[header_index + 1 :], head[header_index + 1 :], strict=True)
         yield from rows_iter
 
+    last = positions[-1]
     for number, row in data():
-        cells = tuple(row[p] if p < len(row) else None for p in positions)
+        if len(row) > last:  # the usual case: every column read is within the row
+            cells = tuple(map(row.__getitem__, positions))
+        else:
+            cells = tuple(row[p] if p < len(row) else None for p in positions)
         if all(_blank(v) for v in cells):
             continue
         records.append(cells)
@@ -556,7 +560,7 @@ def _note_gaps(raw, columns, spec: ListSpec, sheet: str, path: Path, result: Rea
     for f, names in {**CHILD_FIELDS, **spec.fields}.items():
         if f not in columns:
             state = "absent"
-        elif raw[columns[f]].map(_blank).all():
+        elif all(_blank(v) for v in raw[columns[f]]):  # stops at the first value
             state = "empty in every row"
         else:
             continue

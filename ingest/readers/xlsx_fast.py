@@ -34,8 +34,11 @@ class LimitExceeded(Exception):
 _COLUMN_CACHE: dict[str, int] = {}
 
 
+DIGITS = "0123456789"
+
+
 def _col_index(ref: str) -> int:
-    letters = ref.rstrip("0123456789")
+    letters = ref.rstrip(DIGITS)
     hit = _COLUMN_CACHE.get(letters)
     if hit is None:
         n = 0
@@ -145,6 +148,7 @@ class FastWorkbook:
         skipped unread (a caller may fill it once it has found the header row).
         """
         strings = self.strings
+        columns = _COLUMN_CACHE
         tag_c, tag_v, tag_t = f"{{{MAIN}}}c", f"{{{MAIN}}}v", f"{{{MAIN}}}t"
         tag_is = f"{{{MAIN}}}is"
         number = 0
@@ -164,7 +168,11 @@ class FastWorkbook:
                 position = -1
                 for c in row.iterchildren(tag_c):
                     ref = c.get("r")
-                    position = _col_index(ref) if ref else position + 1
+                    if ref:
+                        hit = columns.get(ref.rstrip(DIGITS))
+                        position = hit if hit is not None else _col_index(ref)
+                    else:
+                        position += 1
                     if keep and position not in keep:
                         continue
                     kind = c.get("t", "n")
@@ -179,7 +187,10 @@ class FastWorkbook:
                             if kind == "s":
                                 value = strings[int(text)]
                             elif kind == "n":
-                                value = _number(text)
+                                try:  # most numbers are whole: int() is exact below 2**53
+                                    value = int(text) if len(text) < 16 else _number(text)
+                                except ValueError:
+                                    value = _number(text)
                             elif kind == "b":
                                 value = text == "1"
                             else:  # str (formula text), e (error such as #N/A), d (ISO date)
@@ -191,7 +202,7 @@ class FastWorkbook:
                     del row.getparent()[0]
                 if cells:
                     width = max(cells) + 1
-                    yield number, tuple(cells.get(i) for i in range(width))
+                    yield number, tuple(map(cells.get, range(width)))
 
     def close(self) -> None:
         self.zip.close()

@@ -10,8 +10,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from frontdoor.features.build import build_feature_table
@@ -150,9 +149,7 @@ def _state(folder):
     )
 
 
-@hsettings(
-    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# Examples: the hypothesis profile's (tests/conftest.py): 5 in the fast loop, 50 in the full suite.
 @given(order=st.permutations(range(len(EXTRACTS))), split=st.integers(1, len(EXTRACTS)))
 def test_rebuild_equals_incremental_in_any_order(tmp_path_factory, order, split):
     tmp = tmp_path_factory.mktemp("corr")
@@ -237,9 +234,7 @@ def test_a_correction_is_not_known_to_earlier_decisions(tmp_path):
     pd.testing.assert_series_equal(with_versions.loc[after], without.loc[after])
 
 
-@hsettings(
-    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# Examples: the hypothesis profile's (tests/conftest.py): 5 in the fast loop, 50 in the full suite.
 @given(shift=st.integers(-60, 200), factors=st.sampled_from(["3B", "4B", "3B,4B", "16A", "21"]))
 def test_leakage_features_before_a_correction_ignore_it(tmp_path_factory, shift, factors):
     """Whatever a later extract changes, decisions up to its extract date do not move (the

@@ -7,6 +7,7 @@ the small reader gaps (lowercase cell references, .xls, date spellings).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import zipfile
@@ -17,10 +18,12 @@ import pandas as pd
 import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from frontdoor.ingest import lookalikes
 from frontdoor.ingest.errors import IngestError
 from frontdoor.ingest.run import ingest_sources
 from frontdoor.ingest.write import CELLS_CSV, QUARANTINE_CSV
 from frontdoor.records import store
+from frontdoor.records.pseudonymise import load_key, pseudonymise_value
 from tests.support.ingest_workbooks import template_lists, workbook
 from tests.support.settings import make_settings
 
@@ -306,6 +309,42 @@ def test_lookalike_ids_are_one_child_and_every_change_is_noted(tmp_path):
     changed = cells[(cells["column"] == "child_id") & (cells["table"] == "referrals")]
     assert sorted(changed["row"]) == [4, 5, 6, 7, 8]  # every spelling but the plain one
     assert "14007367" not in (report.quarantine_dir / CELLS_CSV).read_text()
+
+
+def test_leading_zeros_stay_separate_children_and_are_flagged_loudly(tmp_path):
+    """00123 and 123 may be two children (leading zeros can be significant in a council's
+    ids): never merged on a guess, but every row is listed, the summary warns, and the
+    manifest names the pair as pseudonyms; an id like C9 with no lookalike is not listed."""
+    rows = {
+        3: [
+            referral(datetime(2024, 1, 1), cid="00123"),
+            referral(datetime(2024, 2, 1), cid="123"),
+            referral(datetime(2024, 3, 1), cid="C9"),
+            referral(datetime(2024, 4, 1), cid="LA007"),
+            referral(datetime(2024, 5, 1), cid="LA7"),
+        ]
+    }
+    settings = make_settings(tmp_path, ingest={"reference_date": REF, "require_all_lists": False})
+    report, out = ingest_lists(tmp_path, rows, settings=settings)
+    assert len(out["children"]) == 5 and len(out["referrals"]) == 5
+    cells = pd.read_csv(report.quarantine_dir / CELLS_CSV)
+    flagged = cells[cells["rule"] == lookalikes.RULE]
+    assert sorted(flagged.loc[flagged["table"] == "referrals", "row"]) == [4, 5, 7, 8]
+    assert set(flagged["column"]) == {"child_id"}
+    key = load_key(settings)
+    expected = [
+        {"namespace": "child", "pseudonyms": sorted(pseudonymise_value(key, v) for v in pair)}
+        for pair in (("00123", "123"), ("LA007", "LA7"))
+    ]
+    expected.sort(key=lambda g: g["pseudonyms"])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert sorted(manifest["possible_lookalike_ids"], key=lambda g: g["pseudonyms"]) == expected
+    assert set(out["children"]["child_id"]) >= {p for g in expected for p in g["pseudonyms"]}
+    summary = report.render()
+    assert "WARNING: 2 group(s) of child ids differ only in leading zeros" in summary
+    for written in (report.quarantine_dir / CELLS_CSV, tmp_path / "out" / "manifest.json"):
+        text = written.read_text()
+        assert "00123" not in text and "LA007" not in text  # never the ids themselves
 
 
 # --- unread columns and notes ------------------------------------------------------------------
