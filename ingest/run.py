@@ -140,9 +140,11 @@ def _fingerprint(key: bytes, manifest: dict, out_dir: Path) -> tuple[str, str]:
     if recorded is not None and salt is None:  # written before fingerprints were salted
         same = recorded == hashlib.sha256(b"fingerprint:" + key).hexdigest()[:12]
         salt = new_fingerprint_salt()
+        fingerprint = key_fingerprint(key, salt)
     else:
         salt = salt or new_fingerprint_salt()
-        same = recorded is None or recorded == key_fingerprint(key, salt)
+        fingerprint = key_fingerprint(key, salt)  # scrypt: slow on purpose, so once per run
+        same = recorded is None or recorded == fingerprint
     if not same:
         raise IngestError(
             out_dir,
@@ -150,7 +152,7 @@ def _fingerprint(key: bytes, manifest: dict, out_dir: Path) -> tuple[str, str]:
             "does not match this run's key)",
             "the same pseudonymisation key for every extract merged into one folder",
         )
-    return salt, key_fingerprint(key, salt)
+    return salt, fingerprint
 
 
 def _process_all(results, stored, key, reference) -> dict[str, TableResult]:

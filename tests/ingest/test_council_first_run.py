@@ -329,7 +329,12 @@ def test_leading_zeros_stay_separate_children_and_are_flagged_loudly(tmp_path):
     assert len(out["children"]) == 5 and len(out["referrals"]) == 5
     cells = pd.read_csv(report.quarantine_dir / CELLS_CSV)
     flagged = cells[cells["rule"] == lookalikes.RULE]
-    assert sorted(flagged.loc[flagged["table"] == "referrals", "row"]) == [4, 5, 7, 8]
+    assert sorted(flagged.loc[flagged["table"] == "referrals", "row"]) == [
+        3,
+        4,
+        6,
+        7,
+    ]  # data from row 3
     assert set(flagged["column"]) == {"child_id"}
     key = load_key(settings)
     expected = [
