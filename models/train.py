@@ -98,6 +98,12 @@ def labelled(table: pd.DataFrame, label: str) -> pd.DataFrame:
     return canonical_order(rows)
 
 
+def child_parts(children: pd.Series, k: int) -> np.ndarray:
+    """Part 0..k-1 of each row: children numbered in order of first appearance, round robin.
+    All of a child's rows share a part; the parts do not depend on the pseudonyms' values."""
+    return pd.factorize(pd.Series(np.asarray(children)), sort=False)[0] % k
+
+
 def cross_fitted_margins(
     kind: str, X: pd.DataFrame, y: pd.Series, children: pd.Series, settings: Settings
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +118,7 @@ def cross_fitted_margins(
     k = settings.models.calibration_folds
     if k < 2:
         raise ValueError(f"models.calibration_folds must be at least 2, not {k}")
-    group = pd.factorize(children.reset_index(drop=True), sort=False)[0] % k
+    group = child_parts(children, k)
     margin = np.empty(len(y), dtype=float)
     y_values = y.to_numpy()
     for part in range(k):
