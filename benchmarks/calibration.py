@@ -17,6 +17,7 @@ slope's covers 1; observed rates rise strictly from band to band. Candidates:
 - ``isotonic``: isotonic instead of Platt calibration;
 - ``cross_fitted`` (``_isotonic``): the calibrator also fitted on the training window's
   out-of-fold margins (``models.calibration_sample="cross_fitted"``), Platt (or isotonic);
+  ``cross_fitted_12m`` (``_isotonic``): only the training window's newest 12 months join;
 - ``calibration_12m``: a 12-month calibration window (training ends 6 months earlier);
 - ``trees_250``: LightGBM with 250 trees (issue 15's tuned peer picked 150-300 against 500);
 - ``loose_scorecard``: the scorecard without sign constraints (what they cost in AUC);
@@ -44,6 +45,8 @@ VARIANTS = (
     "isotonic",
     "cross_fitted",
     "cross_fitted_isotonic",
+    "cross_fitted_12m",
+    "cross_fitted_12m_isotonic",
     "calibration_12m",
     "trees_250",
     "loose_scorecard",
@@ -59,10 +62,13 @@ def _run(table: pd.DataFrame, label: str, settings, variant: str):
     from frontdoor.models.train import combine_folds, fit_fold, training_data
 
     cfg = settings.models
-    if variant in ("isotonic", "cross_fitted_isotonic"):
+    if variant.endswith("isotonic"):
         settings = _with(settings, calibration_method="isotonic")
     if variant.startswith("cross_fitted"):
-        settings = _with(settings, calibration_sample="cross_fitted")
+        months = 12 if variant.startswith("cross_fitted_12m") else None
+        settings = _with(
+            settings, calibration_sample="cross_fitted", calibration_history_months=months
+        )
     elif variant == "calibration_12m":
         settings = _with(settings, splits=cfg.splits.model_copy(update={"calibration_months": 12}))
     elif variant == "loose_scorecard":

@@ -147,6 +147,11 @@ def fit_model(
     extra_margin = extra_y = None
     if cfg.calibration_sample == "cross_fitted":
         extra_margin, extra_y = cross_fitted_margins(kind, X, y, train["child_id"], settings)
+        months = cfg.calibration_history_months
+        if months is not None:
+            dates = pd.to_datetime(train["decision_date"])
+            recent = (dates >= dates.max() - pd.DateOffset(months=months)).to_numpy()
+            extra_margin, extra_y = extra_margin[recent], extra_y[recent]
     elif cfg.calibration_sample != "window":
         raise ValueError(
             f"Unknown models.calibration_sample {cfg.calibration_sample!r}; "
