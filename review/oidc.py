@@ -32,6 +32,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import Engine, insert, select, update
 
 from frontdoor.review.auth import ROLES, User
+from frontdoor.review.db import writing
 from frontdoor.review.schema import users
 from frontdoor.review.store import utcnow, write_audit
 from frontdoor.settings import Settings
@@ -188,7 +189,7 @@ def account(settings: Settings, engine: Engine, claims: dict) -> User:
     """The user for these claims: created on first sign-in; role from the groups each time."""
     subject = f"{claims['iss']}|{claims['sub']}"
     role = role_for(settings, claims.get(settings.review.oidc_group_claim))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         row = conn.execute(select(users).where(users.c.oidc_subject == subject)).first()
         if role is None:
             write_audit(
