@@ -36,6 +36,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -273,6 +274,7 @@ def _sample_council(args: argparse.Namespace, tmp: Path):
         "tracking": {"tracking_uri": f"sqlite:///{tmp / 'mlflow.db'}"},
         "review": {
             "database_url": f"sqlite:///{tmp / 'review.db'}",
+            "secret_key": secrets.token_hex(32),  # production mode: no generated demo key
             # every simulated person signs in from 127.0.0.1: only the per-address limit is lifted
             "sign_in_per_ip_per_minute": 100_000,
         },
@@ -385,15 +387,24 @@ def main() -> None:
         flood_main(args.flood_only, args.flood, args.seconds)
         return
     tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
-    config_file, settings, users, engine, flagged = _sample_council(args, tmp)
-    server, url = _start_server(tmp, config_file, args.workers)
     try:
-        _warm_up(url)
-        load_before = os.getloadavg()[0]
-        stats, flood_outcomes = _load(url, users, settings, args)
+        config_file, settings, users, engine, flagged = _sample_council(args, tmp)
+        server, url = _start_server(tmp, config_file, args.workers)
+        try:
+            _warm_up(url)
+            load_before = os.getloadavg()[0]
+            stats, flood_outcomes = _load(url, users, settings, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        _report(args, settings, engine, stats, flood_outcomes, flagged, load_before)
+        engine.dispose()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _report(args, settings, engine, stats: Stats, flood_outcomes: dict, flagged, load_before):
+    """Print the figures (JSON, then one summary line); write them to --json if asked."""
     measured = [v for k in ("queue", "case", "decision") for v in stats.latency[k]]
     figures = {
         "reviewers": args.reviewers,

@@ -4,6 +4,7 @@ workflow needs; demo mode only; generated passwords that really sign in."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_one_demo_user_per_role_and_the_team_manager_can_allocate(tmp_path):
     first = t.demo_users_step.fn(settings)
     assert sorted(first["users"].values()) == sorted(ROLES)
     assert t.demo_users_step.fn(settings)["created"] == []  # a second run keeps them
-    saved = json.loads(open(first["outputs"]["users_file"], encoding="utf-8").read())
+    saved = json.loads(Path(first["outputs"]["users_file"]).read_text(encoding="utf-8"))
     (manager,) = [u for u, info in saved.items() if info["role"] == "team_manager"]
     user = auth.authenticate(settings, ready_engine(settings), manager, saved[manager]["password"])
     assert user is not None and user.may("allocate")
