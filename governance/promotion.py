@@ -70,7 +70,12 @@ def __getattr__(name: str) -> Any:
 
 
 class PromotionRefused(RuntimeError):
-    """Promotion was refused; the message says why and what to do."""
+    """Promotion was refused; the message says why and what to do. ``recorded``: the refusal
+    is a row of the promotion log (not so for a request naming nobody or no known version)."""
+
+    def __init__(self, message: str, recorded: bool = False):
+        super().__init__(message)
+        self.recorded = recorded
 
 
 @dataclass
@@ -297,7 +302,7 @@ def promote(
     if guards.refusal is not None:
         log.append({**entry, "action": REFUSED, "why": guards.refusal})
         store.describe(mv, f"Promotion refused: {guards.refusal}")
-        raise PromotionRefused(guards.refusal)
+        raise PromotionRefused(guards.refusal, recorded=True)
     overridden = gate == "fail"
     why = rationale if overridden else "every guard passed"
     row = log.append({**entry, "action": OVERRIDDEN if overridden else PROMOTED, "why": why})

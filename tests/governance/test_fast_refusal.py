@@ -76,7 +76,8 @@ def test_a_failed_gate_is_refused_and_recorded_without_mlflow(audited):
     log = promotion_log(settings, client(settings))
     before = len(log.rows())
     code, out, imported = promote(config, unfair, "--label", LABEL, "--by", "Data lead")
-    assert code == 1 and "promotion refused" in out and "failed the fairness gate" in out, out
+    assert code == 1 and "failed the fairness gate" in out, out
+    assert "promotion refused (recorded in the promotion log)" in out
     assert imported == set(), imported
     rows = log.verify(registry.model_name(settings, LABEL))  # chain and anchored head agree
     assert len(rows) == before + 1
@@ -103,6 +104,7 @@ def test_never_audited_unknown_and_anonymous_are_refused_without_mlflow(audited)
     code, out, imported = promote(config, "99", "--label", LABEL, "--by", "Data lead")
     assert code == 1 and "no version 99" in out and imported == set(), (out, imported)
     assert f"versions: {unfair}, {never}" in out  # what there is to promote
+    assert "recorded" not in out  # a request for no known version is not a log row
     code, out, imported = promote(config, unfair, "--label", LABEL)
     assert code == 1 and "--by NAME" in out and imported == set(), (out, imported)
     code, out, imported = promote(config, "champion", "--label", LABEL, "--by", "Data lead")
