@@ -175,12 +175,13 @@ def test_report_attributes_each_disparity_shown_to_feature_families(trained, tmp
     settings, record = trained
     pred = registry.test_predictions(settings, record.run_id)
     shown = [
-        GateCheck("ethnicity", g, "White", "flag_rate", "ratio", 1.4, 1.1, 1.8, "inconclusive", "")
-        for g in ("Asian", "Black")
+        GateCheck(c, g, ref, "flag_rate", "ratio", 1.4, 1.1, 1.8, "inconclusive", "")
+        for c, g, ref in (("sex", "Female", "Male"), ("ethnicity", "Black", "White"))
     ]
     gate = GateResult(passed=True, rule="", checks=shown)
     section = attribution_section(settings, LABEL, str(record.model_version), pred, gate)
-    assert [r["group"] for r in section["rows"]] == ["Asian", "Black"]
+    assert [r["group"] for r in section["rows"]] == ["Female", "Black"]
+    assert section["rows"][0]["families"]  # half the children: always enough to attribute
     for row in section["rows"]:
         if row["sentence"] == "too few to attribute":
             assert row["families"] == []
