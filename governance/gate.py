@@ -7,8 +7,11 @@ still includes parity is *inconclusive*: reported, but not a failure, because th
 tell it from noise. Groups too small to assess are listed, never judged.
 
 The interval: by default (``multiplicity="bonferroni"``) each check is judged at level
-1 - family_error_rate / checks, because dozens of groups are judged at once and a plain 95%
-interval per check fails a fair model by chance alone. At such far tails only intervals that
+1 - alpha, because dozens of groups are judged at once and a plain 95% interval per check fails
+a fair model by chance alone. The alphas are a weighted Bonferroni (`family_alphas`): the
+selection ratios of the primary characteristics (a small pre-declared family, the only checks
+that see a disparity hidden in the labels) share ``selection_share`` of the family error rate,
+every other check the rest. At such far tails only intervals that
 hold at small counts will do (fairness/intervals.py): for a ratio of rates the MOVER
 combination of the two groups' Clopper-Pearson intervals, for the calibration difference the
 MOVER combination of the two observed rates' Clopper-Pearson intervals (mean predictions taken
