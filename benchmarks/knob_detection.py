@@ -36,7 +36,7 @@ def settings_for(root: Path, knob: str, seed: int, children: int):
 
     return Settings(
         paths={"root": str(root)},
-        privacy={"pseudonym_key": "bench-key-not-secret-0123456789ab"},
+        privacy={"pseudonym_key": "bench-key-not-secret-0123456789abcdef"},
         tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
         synth={"children": children, "seed": seed, **KNOBS[knob][0]},
     )
