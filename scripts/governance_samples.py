@@ -74,6 +74,17 @@ def main(children: int) -> None:
         )
         (root / "pyproject.toml").write_text('[project]\nname = "frontdoor"\n', encoding="utf-8")
         print(run("demo", config=config)[-2000:])
+        # the gap to the oracle and the learning curve, logged to the champion's run
+        print(
+            run(
+                "oracle-gap",
+                "--label",
+                "escalation_12m",
+                "--model-version",
+                "champion",
+                config=config,
+            )
+        )
         out = root / "report.html"
         print(run("report", "--model-version", "champion", "--out", str(out), config=config))
         samples = ROOT / "docs/samples"

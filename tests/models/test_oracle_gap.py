@@ -15,6 +15,7 @@ from frontdoor.models.oracle_gap import (
     learning_curve,
     log_oracle_gap,
 )
+from frontdoor.settings.base import merge_section
 
 pytestmark = pytest.mark.slow
 SIZES = (0.25, 0.5, 1.0)
@@ -54,10 +55,11 @@ def test_the_state_is_the_generators_and_a_wrong_key_is_refused(shared_council, 
     assert rho > 0.3
     shuffled = states["state_n_concerns"].sample(frac=1, random_state=0).to_numpy()
     assert abs(pd.Series(truth).corr(pd.Series(shuffled, index=truth.index), "spearman")) < 0.1
-    other = shared_council.settings.model_copy(
+    settings = shared_council.settings
+    other = settings.model_copy(
         update={
-            "privacy": shared_council.settings.privacy.model_copy(
-                update={"pseudonym_key": "another-key-0123456789-0123456789"}
+            "privacy": merge_section(
+                settings.privacy, pseudonym_key="another-key-0123456789-0123456789"
             )
         }
     )
