@@ -30,7 +30,6 @@ from frontdoor.models.evaluate import evaluate_scorers
 from frontdoor.models.stats import roc_auc
 from frontdoor.models.train import (
     TrainingData,
-    feature_columns,
     fit_model,
     training_data,
     truth_column,
@@ -38,6 +37,7 @@ from frontdoor.models.train import (
 from frontdoor.settings import Settings
 
 STATE_BITS = ("neglect", "domestic_abuse", "mental_health", "substance", "exploitation", "plan")
+STATE_COLUMNS = [*(f"state_{n}" for n in STATE_BITS), "state_n_concerns"]
 SIZES = (0.125, 0.25, 0.5, 1.0)
 COMPONENTS = ("oracle", "ceiling", "floor", "model")
 
@@ -73,14 +73,13 @@ def latent_at_decisions(table: pd.DataFrame, settings: Settings, root: Path) -> 
     return pd.DataFrame(bits, index=table.index)
 
 
+def floor_inputs_of(rows: pd.DataFrame) -> list[str]:
+    return [c for c in STATE_COLUMNS if c in rows]
+
+
 def floor_inputs(settings: Settings) -> list[str]:
     """The floor's only inputs: the true state, the child's age and the rule's count."""
-    return [
-        *(f"state_{n}" for n in STATE_BITS),
-        "state_n_concerns",
-        "age_at_decision",
-        settings.models.current_practice_rule_feature,
-    ]
+    return [*STATE_COLUMNS, "age_at_decision", settings.models.current_practice_rule_feature]
 
 
 def ceiling_scores(X: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -152,25 +151,34 @@ def curve_predictions(
     return pd.concat(pooled, ignore_index=True), pd.DataFrame(counts)
 
 
+def with_states(data: TrainingData, table: pd.DataFrame, states: pd.DataFrame) -> TrainingData:
+    """The floor's training data: the same rows in the same order, given the true state (joined
+    by decision id after the canonical order, which reads every column: joining before would
+    reorder the rows and change the model), with the floor's inputs as its only columns."""
+    by_id = states.set_index(table.loc[states.index, "decision_id"].to_numpy())
+    rows = data.rows.join(by_id, on="decision_id")
+    return replace(data, rows=rows, columns=floor_inputs_of(rows))
+
+
 def learning_curve(
     table: pd.DataFrame,
     label: str,
     settings: Settings,
     sizes=SIZES,
-    floor_columns: list[str] | None = None,
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """AUC on the backtest's pooled test rows against the number of training decisions.
 
     One row per fraction of each fold's children: ``fraction``, ``decisions`` (training and
     calibration decisions, mean per fold), ``model_auc``, ``oracle_auc`` (synthetic data) and,
-    with ``floor_columns`` (the true state joined to the table), ``floor_auc``: the same
+    with ``states`` (``latent_at_decisions``, aligned with the table), ``floor_auc``: the same
     protocol given perfect information. At fraction 1 ``model_auc`` is the backtest's."""
     data = training_data(table, label, settings)
     pred, counts = curve_predictions(data, settings, sizes)
     floor = None
-    if floor_columns:
-        floor_data = replace(data, columns=list(floor_columns))
-        floor, _ = curve_predictions(floor_data, settings, sizes, list(floor_columns))
+    if states is not None:
+        floor_data = replace(with_states(data, table, states), columns=floor_inputs(settings))
+        floor, _ = curve_predictions(floor_data, settings, sizes)
     return _curve_rows(pred, floor, counts, sizes)
 
 
@@ -206,15 +214,13 @@ def decompose(
     """Oracle, ceiling, floor and model on the backtest's pooled test rows, with paired
     bootstrap 95% intervals resampling children (``models.bootstrap_samples``), and the
     learning curve (model and floor) on the same rows. ``states``: ``latent_at_decisions``."""
-    full = table.join(states)
-    data = training_data(full, label, settings)
+    data = training_data(table, label, settings)
     if not data.has_oracle:
         raise ValueError(f"{label}: no true probability in the table (synthetic councils only)")
-    columns = feature_columns(table, settings)
-    pred, counts = curve_predictions(data, settings, sizes, columns)
-    floor, _ = curve_predictions(
-        replace(data, columns=floor_inputs(settings)), settings, sizes, floor_inputs(settings)
-    )
+    columns = data.columns
+    pred, counts = curve_predictions(data, settings, sizes)
+    floor_data = replace(with_states(data, table, states), columns=floor_inputs(settings))
+    floor, _ = curve_predictions(floor_data, settings, sizes)
     rows = data.rows
     tested = rows["decision_id"].isin(pred["decision_id"]).to_numpy()
     fitted = ceiling_scores(

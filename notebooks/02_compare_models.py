@@ -188,18 +188,14 @@ table_cap
 # %%
 from frontdoor.models.oracle_gap import (  # noqa: E402
     enough_history,
-    floor_inputs,
     latent_at_decisions,
     learning_curve,
 )
 
-curve_table, floor_columns = table, None
+states = None
 if f"truth_{label}" in table:  # the generator's state, regenerated from the same settings
     states = latent_at_decisions(table, settings, settings.resolve(settings.paths.truth))
-    curve_table, floor_columns = table.join(states), floor_inputs(settings)
-curve = learning_curve(
-    curve_table, label, settings, sizes=(0.25, 0.5, 1.0), floor_columns=floor_columns
-)
+curve = learning_curve(table, label, settings, sizes=(0.25, 0.5, 1.0), states=states)
 rule_auc = refit.metric("rule", "auc")["value"]
 print(enough_history(curve, rule_auc))
 curve.round(3)
