@@ -11,29 +11,39 @@ from __future__ import annotations
 import copy
 from collections import Counter
 
-from frontdoor.governance.board import gate_lines
+from frontdoor.governance.fairness.metrics import METRICS
 from frontdoor.governance.fairness.render import figures
 from frontdoor.governance.gate import GateResult
 
 CHECK_KINDS = {
     "fnr": "missed-escalation ratio (FNR)",
     "fpr": "false-alarm ratio (FPR)",
+    "flag_rate": "flag-rate ratio (share flagged)",
     "calibration_gap": "calibration gap",
 }
 
 
 def check_kind(metric: str, kind: str) -> str:
-    return CHECK_KINDS.get(metric, f"{metric} {kind}")
+    """A check's kind in words (a metric the report does not name: its declared title)."""
+    if metric in CHECK_KINDS:
+        return CHECK_KINDS[metric]
+    title = METRICS.get(metric, {}).get("title", metric.replace("_", " "))
+    return f"{title.lower()} {kind}"
 
 
 def gate_overview(gate: GateResult) -> dict:
     """Page one's gate: how many checks, the failed ones named, the inconclusive ones counted
     by kind (most frequent first), and the disparities in reported-only characteristics."""
-    failed = GateResult(gate.passed, gate.rule, gate.failures, gate.alpha)
+    failed = [
+        f"{check_kind(c.metric, c.kind)} "
+        f"{'n/a' if c.value is None else f'{c.value:.2f}'} for "
+        f"{c.characteristic.replace('_', ' ')} group {c.group} against {c.reference}: failed"
+        for c in gate.failures
+    ]
     counts = Counter(check_kind(c.metric, c.kind) for c in gate.inconclusive)
     return {
         "checks": len(gate.gated_checks),
-        "failed": gate_lines(failed),
+        "failed": failed,
         "inconclusive": len(gate.inconclusive),
         "inconclusive_by_kind": sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
         "reported": len(gate.reported),
