@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from frontdoor.models.evaluate import evaluate_scorers
-from frontdoor.models.stats import roc_auc
+from frontdoor.models.stats import cluster_counts, percentile_interval, replicate_auc, roc_auc
 from frontdoor.models.train import (
     TrainingData,
     fit_model,
@@ -179,7 +179,7 @@ def learning_curve(
     if states is not None:
         floor_data = replace(with_states(data, table, states), columns=floor_inputs(settings))
         floor, _ = curve_predictions(floor_data, settings, sizes)
-    return _curve_rows(pred, floor, counts, sizes)
+    return _curve_rows(pred, floor, counts, sizes, settings)
 
 
 @dataclass
@@ -261,22 +261,39 @@ def decompose(
                 "gap_high": 0.0 if gap is None else gap["ci_high"],
             }
         )
-    curve = _curve_rows(pred, floor, counts, sizes)
+    curve = _curve_rows(pred, floor, counts, sizes, settings)
     return OracleGap(label, pd.DataFrame(out), curve, float(auc.loc["rule", "value"]))
 
 
-def _curve_rows(pred, floor, counts, sizes) -> pd.DataFrame:
+def _curve_rows(pred, floor, counts, sizes, settings: Settings) -> pd.DataFrame:
+    """One row per size; the model's AUC with its 95% interval and the gain over the previous
+    size with its paired interval (the same resamples of children for every size)."""
     y = pred["y"].to_numpy()
+    keys = [f"p_{f:g}" for f in sizes]
+    reps: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    rng = np.random.default_rng(settings.models.seed + 3000)
+    samples, clusters = settings.models.bootstrap_samples, pred["child_id"].to_numpy()
+    for block in cluster_counts(len(y), samples, rng, clusters):
+        for k in keys:
+            reps[k].append(replicate_auc(block, y, pred[k].to_numpy()))
     rows = []
-    for f in sizes:
+    for i, (f, k) in enumerate(zip(sizes, keys, strict=True)):
+        auc = np.concatenate(reps[k])
         row = {
             "fraction": f,
             "decisions": float(counts.loc[counts.fraction == f, "decisions"].mean()),
             "test_decisions": len(pred),
-            "model_auc": roc_auc(y, pred[f"p_{f:g}"].to_numpy()),
+            "model_auc": roc_auc(y, pred[k].to_numpy()),
         }
+        row["model_auc_low"], row["model_auc_high"] = percentile_interval(auc)
+        if i:
+            before = keys[i - 1]
+            row["gain"] = row["model_auc"] - roc_auc(y, pred[before].to_numpy())
+            row["gain_low"], row["gain_high"] = percentile_interval(
+                auc - np.concatenate(reps[before])
+            )
         if floor is not None:
-            row["floor_auc"] = roc_auc(y, floor[f"p_{f:g}"].to_numpy())
+            row["floor_auc"] = roc_auc(y, floor[k].to_numpy())
         if "oracle" in pred:
             row["oracle_auc"] = roc_auc(y, pred["oracle"].to_numpy())
         rows.append(row)
@@ -287,10 +304,11 @@ def enough_history(curve: pd.DataFrame, rule_auc: float, margin: float = 0.02) -
     """One sentence for the council: is there enough history for a model to be worth using?
 
     Worth using: at the council's full history the model beats the current-practice rule by
-    ``margin`` AUC. Still learning: the last doubling of history gained more than 0.01."""
+    ``margin`` AUC or more. Whether more history would help, from the last doubling's gain and
+    its paired interval: still learning when the interval lies above 0; little to gain when it
+    lies below 0.01; otherwise the test periods are too small to tell."""
     curve = curve.sort_values("fraction")
-    last, full = curve.iloc[-2] if len(curve) > 1 else curve.iloc[-1], curve.iloc[-1]
-    gain = float(full.model_auc - last.model_auc)
+    full = curve.iloc[-1]
     n = f"{full.decisions:,.0f}"
     if full.model_auc - rule_auc < margin:
         return (
@@ -298,16 +316,22 @@ def enough_history(curve: pd.DataFrame, rule_auc: float, margin: float = 0.02) -
             f"it ranks referrals little better than the current rule (AUC {full.model_auc:.3f} "
             f"against {rule_auc:.3f})."
         )
-    still = (
-        f"and it is still learning (the last doubling of history gained {gain:+.3f} AUC), so "
-        "more history will improve it"
-        if gain > 0.01
-        else f"and more history would change little (the last doubling gained {gain:+.3f} AUC)"
-    )
-    return (
+    head = (
         f"Enough history for a model to be worth using: with {n} training decisions it ranks "
         f"referrals clearly better than the current rule (AUC {full.model_auc:.3f} against "
-        f"{rule_auc:.3f}), {still}."
+        f"{rule_auc:.3f})"
+    )
+    if len(curve) < 2 or "gain" not in curve or pd.isna(full.get("gain")):
+        return head + "."
+    gain = f"the last doubling of history changed AUC by {full.gain:+.3f}"
+    interval = f"{gain} (95% interval {full.gain_low:+.3f} to {full.gain_high:+.3f})"
+    if full.gain_low > 0:
+        return f"{head}, and it is still learning: {interval}, so more history will improve it."
+    if full.gain_high < 0.01:
+        return f"{head}, and more history would change little: {interval}."
+    return (
+        f"{head}; whether more history would improve it, these test periods are too small to "
+        f"tell: {interval}."
     )
 
 

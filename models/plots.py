@@ -148,7 +148,22 @@ def learning_curve_figure(
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     x = curve["decisions"].to_numpy()
-    ax.plot(x, curve["model_auc"], "o-", label="the model (LightGBM)", lw=1.8)
+    if "model_auc_low" in curve:
+        err = [
+            curve["model_auc"] - curve["model_auc_low"],
+            curve["model_auc_high"] - curve["model_auc"],
+        ]
+        ax.errorbar(
+            x,
+            curve["model_auc"],
+            yerr=err,
+            fmt="o-",
+            capsize=3,
+            lw=1.8,
+            label="the model (LightGBM), 95% interval",
+        )
+    else:
+        ax.plot(x, curve["model_auc"], "o-", label="the model (LightGBM)", lw=1.8)
     if "floor_auc" in curve:
         ax.plot(x, curve["floor_auc"], "s--", label="floor: the model given the true state")
     if "oracle_auc" in curve:

@@ -42,6 +42,15 @@ def test_the_curve_at_full_history_is_the_backtest_on_the_same_test_rows(shared_
         result.metric("lightgbm", "auc")["value"], abs=1e-12
     )
     assert curve["oracle_auc"].nunique() == 1
+    assert (curve["model_auc_low"] <= curve["model_auc"]).all()
+    assert (curve["model_auc"] <= curve["model_auc_high"]).all()
+    gains = curve["model_auc"].diff().iloc[1:]
+    assert np.allclose(curve["gain"].iloc[1:], gains)
+    assert (
+        ((curve["gain_low"] <= curve["gain"]) & (curve["gain"] <= curve["gain_high"]))
+        .iloc[1:]
+        .all()
+    )
     assert curve["oracle_auc"].iloc[0] == pytest.approx(
         result.metric("oracle", "auc")["value"], abs=1e-12
     )
@@ -101,13 +110,24 @@ def test_the_decomposition_is_on_the_backtests_rows_and_logged(shared_model, sta
 
 
 def test_the_sentence_tells_a_council_whether_it_has_enough_history():
-    rising = pd.DataFrame(
-        {"fraction": [0.25, 0.5, 1], "decisions": [500, 1000, 2000], "model_auc": [0.6, 0.64, 0.68]}
-    )
-    flat = rising.assign(model_auc=[0.66, 0.675, 0.68])
+    def curve(aucs, gain_low, gain_high):
+        return pd.DataFrame(
+            {
+                "fraction": [0.25, 0.5, 1],
+                "decisions": [500, 1000, 2000],
+                "model_auc": aucs,
+                "gain": [np.nan, aucs[1] - aucs[0], aucs[2] - aucs[1]],
+                "gain_low": [np.nan, 0.0, gain_low],
+                "gain_high": [np.nan, 0.0, gain_high],
+            }
+        )
+
+    rising = curve([0.6, 0.64, 0.68], 0.015, 0.065)
+    flat = curve([0.66, 0.675, 0.68], -0.004, 0.008)
+    noisy = curve([0.66, 0.72, 0.69], -0.07, 0.01)
     assert enough_history(rising, 0.52).startswith("Enough history")
     assert "still learning" in enough_history(rising, 0.52)
     assert "would change little" in enough_history(flat, 0.52)
+    assert "too small to tell" in enough_history(noisy, 0.52)  # a fall inside the noise
     assert enough_history(flat, 0.67).startswith("Not enough history")
     assert "2,000 training decisions" in enough_history(flat, 0.52)
-    assert np.isfinite(flat["model_auc"]).all()
