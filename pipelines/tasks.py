@@ -413,6 +413,7 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
 
 DEMO_USERS = (
     ("manager.a", "reviewer"),
+    ("team.manager", "team_manager"),  # claims, releases and reassigns cases (allocation)
     ("datascientist", "data_scientist"),
     ("governance", "governance"),
     ("admin", "admin"),
