@@ -305,8 +305,8 @@ def enough_history(curve: pd.DataFrame, rule_auc: float, margin: float = 0.02) -
 
     Worth using: at the council's full history the model beats the current-practice rule by
     ``margin`` AUC or more. Whether more history would help, from the last doubling's gain and
-    its paired interval: still learning when the interval lies above 0; little to gain when it
-    lies below 0.01; otherwise the test periods are too small to tell."""
+    its paired interval: still learning when the interval lies above 0; no help when it lies
+    below 0; little to gain when it lies below 0.01; otherwise too few test decisions to tell."""
     curve = curve.sort_values("fraction")
     full = curve.iloc[-1]
     n = f"{full.decisions:,.0f}"
@@ -327,6 +327,11 @@ def enough_history(curve: pd.DataFrame, rule_auc: float, margin: float = 0.02) -
     interval = f"{gain} (95% interval {full.gain_low:+.3f} to {full.gain_high:+.3f})"
     if full.gain_low > 0:
         return f"{head}, and it is still learning: {interval}, so more history will improve it."
+    if full.gain_high < 0:
+        return (
+            f"{head}, but more history does not help it: {interval}; the older records seem to "
+            "describe today's referrals less well."
+        )
     if full.gain_high < 0.01:
         return f"{head}, and more history would change little: {interval}."
     return (

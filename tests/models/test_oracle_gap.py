@@ -125,6 +125,8 @@ def test_the_sentence_tells_a_council_whether_it_has_enough_history():
     rising = curve([0.6, 0.64, 0.68], 0.015, 0.065)
     flat = curve([0.66, 0.675, 0.68], -0.004, 0.008)
     noisy = curve([0.66, 0.72, 0.69], -0.07, 0.01)
+    falling = curve([0.66, 0.72, 0.69], -0.058, -0.010)
+    assert "more history does not help" in enough_history(falling, 0.52)
     assert enough_history(rising, 0.52).startswith("Enough history")
     assert "still learning" in enough_history(rising, 0.52)
     assert "would change little" in enough_history(flat, 0.52)
