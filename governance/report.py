@@ -39,9 +39,9 @@ from frontdoor.governance.compare import compare
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.governance.fairness.render import TEMPLATES, css, environment
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
-from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
 from frontdoor.governance.report_gate import gate_sections
 from frontdoor.governance.report_oracle import oracle_gap_section
+from frontdoor.governance.version_audit import audit_flags, audit_model_version, audit_predictions
 from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS

@@ -328,7 +328,7 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     """Fairness audit of a registered version (its run's test predictions) and the gate;
     the published (suppressed) audit goes to MLflow and to ``out``."""
     from frontdoor.governance.fairness.publish import write_audit
-    from frontdoor.governance.promotion import audit_model_version
+    from frontdoor.governance.version_audit import audit_model_version
 
     audited = audit_model_version(settings, label, version)
     title = f"{audited.model_name} version {audited.version}"

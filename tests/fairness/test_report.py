@@ -13,8 +13,9 @@ from frontdoor import REVIEW_NOTICE
 from frontdoor.cli import app
 from frontdoor.features.build import build_feature_table
 from frontdoor.governance.atrs import TO_COMPLETE
-from frontdoor.governance.promotion import audit_model_version, promote
+from frontdoor.governance.promotion import promote
 from frontdoor.governance.report import build_report
+from frontdoor.governance.version_audit import audit_model_version
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.records.feature_table import default_feature_path, write_feature_table
