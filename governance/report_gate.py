@@ -69,6 +69,11 @@ def with_gate_intervals(record: dict) -> dict:
         for group, g in block.get("groups", {}).items():
             if not isinstance(g.get("disparities"), dict):
                 continue
+            if g.get("reference"):  # a group's ratio to itself is 1, with no uncertainty
+                for cell in g["disparities"].values():
+                    if isinstance(cell, dict) and not isinstance(cell.get("lo"), str):
+                        cell["lo"] = cell["hi"] = None
+                continue
             for metric, cell in g["disparities"].items():
                 check = judged.get((name, str(group), metric))
                 if check is None or not isinstance(cell, dict) or isinstance(cell["lo"], str):

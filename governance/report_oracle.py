@@ -65,6 +65,9 @@ def oracle_gap_section(settings: Settings, run_id: str) -> dict | None:
             else None
         )
         sentence_text = sentence.read_text(encoding="utf-8") if sentence is not None else ""
+    # MLflow appends a re-logged table to the old one: the newest rows are the ones that count
+    decomposition = decomposition.drop_duplicates("component", keep="last")
+    curve = curve.drop_duplicates("fraction", keep="last")
     d = decomposition.set_index("component")
     rows = [
         {"component": c, "text": COMPONENT_TEXT.get(c, c), **d.loc[c].to_dict()} for c in d.index

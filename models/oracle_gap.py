@@ -360,10 +360,14 @@ def log_oracle_gap(settings: Settings, run_id: str, gap: OracleGap) -> dict[str,
     metrics = gap.metrics()
     for key, value in metrics.items():
         c.log_metric(run_id, key, float(value))
-    c.log_table(run_id, data=gap.decomposition, artifact_file=ARTIFACTS["decomposition"])
-    c.log_table(run_id, data=gap.curve, artifact_file=ARTIFACTS["curve"])
     c.log_text(run_id, enough_history(gap.curve, gap.rule_auc), ARTIFACTS["sentence"])
     with tempfile.TemporaryDirectory() as tmp:
+        # MLflow's table format ({"columns", "data"}), written whole: `log_table` would append
+        # a re-run's rows to the old ones
+        for key, frame in (("decomposition", gap.decomposition), ("curve", gap.curve)):
+            path = Path(tmp) / Path(ARTIFACTS[key]).name
+            path.write_text(frame.to_json(orient="split", index=False), encoding="utf-8")
+            c.log_artifact(run_id, str(path), str(Path(ARTIFACTS[key]).parent))
         path = Path(tmp) / Path(ARTIFACTS["plot"]).name
         learning_curve_figure(gap.curve, gap.rule_auc, gap.auc("ceiling")).savefig(path, dpi=110)
         c.log_artifact(run_id, str(path), str(Path(ARTIFACTS["plot"]).parent))

@@ -62,6 +62,10 @@ def test_every_disparity_carries_the_gates_interval_and_suppressed_ones_stay_hid
                     "Black": {"disparities": {"fnr": {"value": 1.4, "lo": 1.1, "hi": 1.8}}},
                     "Mixed": {"disparities": {"fnr": {"value": "c", "lo": "c", "hi": "c"}}},
                     "Tiny": {"disparities": "too few"},
+                    "White": {
+                        "reference": True,
+                        "disparities": {"fnr": {"value": 1.0, "lo": 0.8, "hi": 1.2}},
+                    },
                 }
             }
         },
@@ -74,6 +78,7 @@ def test_every_disparity_carries_the_gates_interval_and_suppressed_ones_stay_hid
     ) == (0.9, 2.3)
     assert groups["Mixed"]["disparities"]["fnr"] == {"value": "c", "lo": "c", "hi": "c"}
     assert groups["Tiny"]["disparities"] == "too few"
+    assert groups["White"]["disparities"]["fnr"] == {"value": 1.0, "lo": None, "hi": None}
     assert all((c["lo"], c["hi"]) == (0.9, 2.3) for c in out["gate"]["checks"])
     assert (
         record["characteristics"]["ethnicity_group"]["groups"]["Black"]["disparities"]["fnr"]["lo"]
