@@ -39,6 +39,7 @@ from frontdoor.governance.compare import compare
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.governance.fairness.render import TEMPLATES, css, environment
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
+from frontdoor.governance.report_attribution import attribution_section
 from frontdoor.governance.report_gate import gate_sections
 from frontdoor.governance.report_oracle import oracle_gap_section
 from frontdoor.governance.version_audit import audit_flags, audit_model_version, audit_predictions
@@ -446,6 +447,7 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "gate": gate,
         **gate_sections(audit, gate, record, up_to),
         "oracle_gap": oracle_gap_section(settings, mv.run_id),
+        "attribution": attribution_section(settings, label, str(mv.version), pred, gate, features),
         "images": images,
         "importance": humanised_importance(importance),
         "bands": bands.to_dict("records") if bands is not None else [],
