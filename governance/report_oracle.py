@@ -79,6 +79,10 @@ def oracle_gap_section(settings: Settings, run_id: str) -> dict | None:
         "missing": float(auc["oracle"] - auc["ceiling"]),
         "too_little": float(auc["ceiling"] - auc["model"]),
         "floor_gap": float(auc["oracle"] - auc["floor"]),
+        # the model's gap is told apart from noise only when its interval excludes 0
+        "gap_clear": bool(d.loc["model", "gap_low"] > 0),
+        "gap_low": float(d.loc["model", "gap_low"]),
+        "gap_high": float(d.loc["model", "gap_high"]),
         "curve": curve.to_dict("records"),
         "plot": image,
         "sentence": sentence_text,

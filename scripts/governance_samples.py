@@ -101,7 +101,17 @@ def samples(root: Path, config: Path) -> None:
         )
     )
     out = root / "report.html"
-    print(run("report", "--model-version", "champion", "--out", str(out), config=config))
+    print(
+        run(
+            "report",
+            "--model-version",
+            "champion",
+            "--out",
+            str(out),
+            config=config,
+            env={"FRONTDOOR_DEMO_MODE": "true"},  # the demo's promotion-log key
+        )
+    )
     folder = ROOT / "docs/samples"
     shutil.copy(out, folder / "governance-report-sample.html")
     shutil.copy(out.with_name("report-atrs.json"), folder / "atrs-sample.json")
