@@ -95,7 +95,15 @@ def judge(predictions: pd.DataFrame, families: pd.DataFrame, group: str | None, 
     if group is not None:
         g = audit.group("ethnicity", group)
         ratio = g.disparities["flag_rate"]
-        line += f"\n    {group} flag-rate ratio {ratio.value:.2f} ({ratio.lo:.2f}-{ratio.hi:.2f})"
+        verdict = next(
+            c.verdict
+            for c in gate.checks
+            if (c.characteristic, c.group, c.metric) == ("ethnicity", group, "flag_rate")
+        )
+        line += (
+            f"\n    {group} flag-rate ratio {ratio.value:.2f} ({ratio.lo:.2f}-{ratio.hi:.2f}, "
+            f"95%): {verdict} at the selection family's level"
+        )
         flagged_group = any(
             c.characteristic in ("ethnicity", "ethnicity_x_sex") and c.group.startswith(group)
             for c in gate.failures
@@ -142,9 +150,9 @@ def main() -> None:
             tally[knob][1] += on_group
             print(f"seed {seed} {knob:16} {line}", flush=True)
     print("\ncouncil          | gate failed | failed on the knob's group")
-    for knob, (fails, on_group) in tally.items():
+    for knob, (fails, on_group, runs) in tally.items():
         print(
-            f"{knob:16} | {fails} of {args.seeds}      | {on_group if KNOBS[knob][1] else '-'} of {args.seeds}"
+            f"{knob:16} | {fails} of {runs}      | {on_group if KNOBS[knob][1] else '-'} of {runs}"
         )
 
 
