@@ -62,10 +62,11 @@ def main() -> None:
         decompose(table, settings, Path(settings.paths.root), args.labels or settings.models.labels)
 
 
-def council_table(children: int, cache: Path | None = None):
+def council_table(children: int, cache: Path | None = None, seed: int | None = None):
     """The default synthetic council (``children`` of them) as a feature table, with its settings.
 
-    With ``cache`` the raw and canonical council is kept there and reused."""
+    With ``cache`` the raw and canonical council is kept there and reused (one cache per
+    ``seed``: the default council's seed unless given)."""
     from frontdoor.features.build import build_feature_table
     from frontdoor.ingest.run import ingest_sources
     from frontdoor.models.train import feature_columns
@@ -80,7 +81,7 @@ def council_table(children: int, cache: Path | None = None):
         paths={"root": str(root)},
         privacy={"pseudonym_key": "bench-key-not-secret-0123456789abcdef"},
         tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
-        synth={"children": children},
+        synth={"children": children, **({} if seed is None else {"seed": seed})},
     )
     t0 = time.perf_counter()
     canonical = root / "canonical"
