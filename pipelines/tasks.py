@@ -328,7 +328,7 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     """Fairness audit of a registered version (its run's test predictions) and the gate;
     the published (suppressed) audit goes to MLflow and to ``out``."""
     from frontdoor.governance.fairness.publish import write_audit
-    from frontdoor.governance.promotion import audit_model_version
+    from frontdoor.governance.version_audit import audit_model_version
 
     audited = audit_model_version(settings, label, version)
     title = f"{audited.model_name} version {audited.version}"
@@ -413,6 +413,7 @@ def monitor_step(settings: Settings, features: Path, label: str, version: str, o
 
 DEMO_USERS = (
     ("manager.a", "reviewer"),
+    ("team.manager", "team_manager"),  # claims, releases and reassigns cases (allocation)
     ("datascientist", "data_scientist"),
     ("governance", "governance"),
     ("admin", "admin"),

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdoor.review.db import writing
 from frontdoor.review.schema import ROLES, login_nonces, sessions, sign_in_throttle, users
 from frontdoor.review.store import utcnow, write_audit
 from frontdoor.settings import Settings
@@ -105,13 +106,14 @@ def add_user(
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     check_password(password)
+    password_hash = hasher(settings)[0].hash(password)  # before the write lock: argon2 is slow
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             user_id = conn.execute(
                 insert(users).values(
                     username=username,
                     role=role,
-                    password_hash=hasher(settings)[0].hash(password),
+                    password_hash=password_hash,
                     active=True,
                     created_at=utcnow(),
                     failed_logins=0,
@@ -163,7 +165,12 @@ def change_user(
     if what not in LIFECYCLE:
         raise UserError(f"Unknown change {what!r}; choose one of {', '.join(LIFECYCLE)}.")
     now = utcnow()
-    with engine.begin() as conn:
+    new_hash = None
+    if what == "reset-password":  # hashed before the write lock: argon2 is slow
+        password = password or secrets.token_urlsafe(12)
+        check_password(password)
+        new_hash = hasher(settings)[0].hash(password)
+    with writing(engine) as conn:
         row = conn.execute(
             select(users).where(users.c.username == username.strip().lower())
         ).first()
@@ -191,10 +198,8 @@ def change_user(
             values = {"active": False, "removed_at": now, "password_hash": "!removed"}
             message = f"Removed {row.username}; their sessions ended."
         else:
-            password = password or secrets.token_urlsafe(12)
-            check_password(password)
             values = {
-                "password_hash": hasher(settings)[0].hash(password),
+                "password_hash": new_hash,
                 "password_changed_at": now,
                 "failed_logins": 0,
                 "locked_until": None,
@@ -245,11 +250,12 @@ def change_own_password(
         errors["new"] = "Choose a password that is different from your current one."
     if errors:
         return errors
-    with engine.begin() as conn:
+    new_hash = _hasher.hash(new)  # before the write lock: argon2 is slow
+    with writing(engine) as conn:
         conn.execute(
             update(users)
             .where(users.c.id == user.id)
-            .values(password_hash=_hasher.hash(new), password_changed_at=utcnow())
+            .values(password_hash=new_hash, password_changed_at=utcnow())
         )
         conn.execute(
             delete(sessions).where(
@@ -369,11 +375,14 @@ def authenticate(
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         verified = False
     ok = usable and verified and not throttled
-    with engine.begin() as conn:
+    rehashed = None
+    if ok and _hasher.check_needs_rehash(row.password_hash):
+        rehashed = _hasher.hash(password)  # before the write lock: argon2 is slow
+    with writing(engine) as conn:
         if ok:
             values: dict = {"failed_logins": 0, "locked_until": None}
-            if _hasher.check_needs_rehash(row.password_hash):
-                values["password_hash"] = _hasher.hash(password)
+            if rehashed is not None:
+                values["password_hash"] = rehashed
             conn.execute(update(users).where(users.c.id == row.id).values(**values))
             conn.execute(delete(sign_in_throttle).where(sign_in_throttle.c.key == pair_key))
             write_audit(conn, user_id=row.id, username=row.username, role=row.role, action="login")
@@ -417,7 +426,7 @@ def start_session(engine: Engine, user: User) -> str:
     """A new session for the user; returns the cookie token (kept nowhere else)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(
             insert(sessions).values(
                 token_hash=_token_hash(token),
@@ -453,7 +462,7 @@ def get_session(settings: Settings, engine: Engine, token: str | None) -> Sessio
         end_session(engine, token)
         return None
     if now - row.last_seen > TOUCH_EVERY:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(
                 update(sessions).where(sessions.c.token_hash == digest).values(last_seen=now)
             )
@@ -461,7 +470,7 @@ def get_session(settings: Settings, engine: Engine, token: str | None) -> Sessio
 
 
 def end_session(engine: Engine, token: str) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
 
 
@@ -473,7 +482,7 @@ def expire_sessions(settings: Settings, engine: Engine, now: datetime | None = N
     idle = now - timedelta(minutes=settings.review.session_minutes)
     born = now - timedelta(hours=settings.review.session_max_hours)
     spent = now - timedelta(minutes=settings.review.login_token_minutes + 1)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         gone = conn.execute(
             delete(sessions).where(or_(sessions.c.last_seen < idle, sessions.c.created_at < born))
         ).rowcount
@@ -484,7 +493,7 @@ def expire_sessions(settings: Settings, engine: Engine, now: datetime | None = N
 def spend_login_nonce(engine: Engine, nonce: str) -> bool:
     """True the first time a sign-in form's nonce is used; False on a replay."""
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(
                 insert(login_nonces).values(nonce_hash=_token_hash(nonce), used_at=utcnow())
             )
