@@ -30,7 +30,8 @@ from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE, log_
 from frontdoor.governance.gate import GateResult, evaluate_gate
 from frontdoor.models import registry
 from frontdoor.models.promotion_log import OVERRIDDEN, PROMOTED, REFUSED, promotion_log
-from frontdoor.models.tracking import CHAMPION, client
+from frontdoor.models.tracking import CHAMPION, client, describe_version
+from frontdoor.records.feature_table import default_feature_path, read_feature_table
 from frontdoor.settings import Settings
 
 MIN_RATIONALE_CHARS = 20
@@ -217,11 +218,7 @@ def _band_guard(settings: Settings, label: str, mv, latest: pd.DataFrame | None,
 def _latest_table(settings: Settings, features: Path | pd.DataFrame | None) -> pd.DataFrame | None:
     if isinstance(features, pd.DataFrame):
         return features
-    from frontdoor.records.feature_table import read_feature_table
-
     if features is None:
-        from frontdoor.records.feature_table import default_feature_path
-
         features = default_feature_path(settings)
     path = Path(features)
     try:
@@ -337,8 +334,6 @@ def _record(settings: Settings, mv, row: dict) -> None:
 
 def _describe(settings: Settings, mv, status: str, part: str = "promotion") -> None:
     """The version description: what it is, its audit and its promotion status, in words."""
-    from frontdoor.models.tracking import describe_version
-
     describe_version(settings, mv.name, str(mv.version), status, part=part)
 
 
