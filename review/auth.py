@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdoor.review.db import writing
 from frontdoor.review.schema import ROLES, login_nonces, sessions, sign_in_throttle, users
 from frontdoor.review.store import utcnow, write_audit
 from frontdoor.settings import Settings
@@ -106,7 +107,7 @@ def add_user(
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     check_password(password)
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             user_id = conn.execute(
                 insert(users).values(
                     username=username,
@@ -163,7 +164,7 @@ def change_user(
     if what not in LIFECYCLE:
         raise UserError(f"Unknown change {what!r}; choose one of {', '.join(LIFECYCLE)}.")
     now = utcnow()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         row = conn.execute(
             select(users).where(users.c.username == username.strip().lower())
         ).first()
@@ -245,7 +246,7 @@ def change_own_password(
         errors["new"] = "Choose a password that is different from your current one."
     if errors:
         return errors
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(
             update(users)
             .where(users.c.id == user.id)
@@ -369,7 +370,7 @@ def authenticate(
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         verified = False
     ok = usable and verified and not throttled
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if ok:
             values: dict = {"failed_logins": 0, "locked_until": None}
             if _hasher.check_needs_rehash(row.password_hash):
@@ -417,7 +418,7 @@ def start_session(engine: Engine, user: User) -> str:
     """A new session for the user; returns the cookie token (kept nowhere else)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(
             insert(sessions).values(
                 token_hash=_token_hash(token),
@@ -453,7 +454,7 @@ def get_session(settings: Settings, engine: Engine, token: str | None) -> Sessio
         end_session(engine, token)
         return None
     if now - row.last_seen > TOUCH_EVERY:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(
                 update(sessions).where(sessions.c.token_hash == digest).values(last_seen=now)
             )
@@ -461,7 +462,7 @@ def get_session(settings: Settings, engine: Engine, token: str | None) -> Sessio
 
 
 def end_session(engine: Engine, token: str) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
 
 
@@ -473,7 +474,7 @@ def expire_sessions(settings: Settings, engine: Engine, now: datetime | None = N
     idle = now - timedelta(minutes=settings.review.session_minutes)
     born = now - timedelta(hours=settings.review.session_max_hours)
     spent = now - timedelta(minutes=settings.review.login_token_minutes + 1)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         gone = conn.execute(
             delete(sessions).where(or_(sessions.c.last_seen < idle, sessions.c.created_at < born))
         ).rowcount
@@ -484,7 +485,7 @@ def expire_sessions(settings: Settings, engine: Engine, now: datetime | None = N
 def spend_login_nonce(engine: Engine, nonce: str) -> bool:
     """True the first time a sign-in form's nonce is used; False on a replay."""
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(
                 insert(login_nonces).values(nonce_hash=_token_hash(nonce), used_at=utcnow())
             )

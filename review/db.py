@@ -5,12 +5,16 @@ The schema is created and upgraded only by alembic (``upgrade``), never by ``cre
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from frontdoor.settings import Settings
@@ -41,12 +45,79 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # writers queue for the lock (the hash chains serialise appends); a starved machine can
-    # take seconds per request, so wait up to 30 s rather than fail the request
+    # the app's own writers queue on ``writing``'s lock, not here; this covers other processes
+    # (the CLI, a migration, a backup) holding the write lock for a while; past 30 s the app answers 503
     cursor.execute("PRAGMA busy_timeout=30000")
     # REPLACE then fires DELETE triggers too (the insert guards of migration 0003 refuse it anyway)
     cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
+
+
+class _WriterLock:
+    """One writer at a time for a SQLite database: a lock per process, then an exclusive
+    ``flock`` on ``<database>-writer`` shared by every process using the same file.
+
+    Why: SQLite's own busy handler makes a waiting writer sleep and retry (1, 2, 5 ... 100 ms
+    steps), so with dozens of request threads queueing for the write lock a write waits in
+    large steps and, on a starved machine, past the busy timeout ("database is locked").
+    Queued on these locks, a writer is woken the moment the previous one commits, and only the
+    thread holding them ever asks SQLite for its write lock.
+    """
+
+    def __init__(self, path: str | None):
+        self.path = f"{path}-writer" if path else None
+        self.thread_lock = threading.Lock()
+        self.local = threading.local()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if getattr(self.local, "holding", False):
+            # a second write transaction inside the first would wait for itself
+            raise RuntimeError("a write transaction was opened inside another one")
+        with self.thread_lock:
+            self.local.holding = True
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
+            try:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
+                yield
+            finally:
+                if fd is not None:
+                    os.close(fd)
+                self.local.holding = False
+
+
+_writers: dict[str, _WriterLock] = {}
+
+
+def _writer_for(engine: Engine) -> _WriterLock:
+    key = engine.url.render_as_string(hide_password=False)
+    with _lock:
+        if key not in _writers:
+            database = engine.url.database
+            file_backed = database not in (None, "", ":memory:")
+            _writers[key] = _WriterLock(database if file_backed else None)
+        return _writers[key]
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A short write transaction, committed on leaving (rolled back on an exception).
+
+    SQLite: taken behind the database's writer lock (``_WriterLock``) and opened with
+    ``BEGIN IMMEDIATE``, so everything read inside it is read under the write lock (the hash
+    chains' read-last-row-then-append cannot interleave) and no deferred transaction ever
+    has to upgrade its lock. Do only database work inside: nothing slow (argon2, templates,
+    network) may run while the lock is held. PostgreSQL: an ordinary transaction (the chains
+    take their own advisory locks).
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _writer_for(engine).held(), engine.begin() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
 
 
 def make_engine(url: str) -> Engine:

@@ -15,6 +15,7 @@ from frontdoor.settings import Settings
 
 DEMO_USERS = (
     ("manager.a", "reviewer"),
+    ("team.manager", "team_manager"),  # claims, releases and reassigns cases (allocation)
     ("datascientist", "data_scientist"),
     ("governance", "governance"),
     ("admin", "admin"),

@@ -126,7 +126,7 @@ def _now() -> float:
 
 
 class Busy(Exception):
-    """The hashing pool's queue is full: the caller should answer 429."""
+    """The hashing pool's queue is full: the caller answers 503 with Retry-After."""
 
 
 class HashPool:

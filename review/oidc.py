@@ -1,4 +1,5 @@
-"""Council sign-in with OpenID Connect: authorization code with PKCE (S256), via authlib.
+"""Council sign-in with OpenID Connect: authorization code with PKCE (S256), via authlib (OAuth)
+and joserfc (the ID token's signature and claims; authlib.jose is deprecated in its favour).
 
 Configured by ``review.oidc_issuer``, ``oidc_client_id``, ``oidc_client_secret`` and
 ``oidc_roles`` (group -> role, from the ``oidc_group_claim`` claim). MFA and password policy are
@@ -24,12 +25,14 @@ from urllib.parse import urlencode
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
-from authlib.jose import JsonWebKey, jwt
-from authlib.jose.errors import JoseError
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy import Engine, insert, select, update
 
 from frontdoor.review.auth import ROLES, User
+from frontdoor.review.db import writing
 from frontdoor.review.schema import users
 from frontdoor.review.store import utcnow, write_audit
 from frontdoor.settings import Settings
@@ -59,6 +62,21 @@ def configured(settings: Settings) -> bool:
     return bool(r.oidc_issuer and r.oidc_client_id and r.oidc_client_secret)
 
 
+# Asymmetric signatures only: an ID token MACed with the client secret (HS256) is not accepted
+ID_TOKEN_ALGORITHMS = [
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+]
+
+
 def provider(settings: Settings) -> tuple[dict, object]:
     """The provider's discovery document and signing keys (cached for an hour)."""
     issuer = settings.review.oidc_issuer.rstrip("/")
@@ -69,7 +87,7 @@ def provider(settings: Settings) -> tuple[dict, object]:
     meta = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=10).json()
     if meta.get("issuer", "").rstrip("/") != issuer:
         raise OidcError("The identity provider's discovery document names another issuer.")
-    keys = JsonWebKey.import_key_set(httpx.get(meta["jwks_uri"], timeout=10).json())
+    keys = KeySet.import_key_set(httpx.get(meta["jwks_uri"], timeout=10).json())
     with _lock:
         _metadata[issuer] = (time.monotonic(), meta, keys)
     return meta, keys
@@ -142,17 +160,16 @@ def finish(
             code=str(query.get("code", "")),
             code_verifier=flow.verifier,
         )
-        claims = jwt.decode(
-            token["id_token"],
-            keys,
-            claims_options={
-                "iss": {"essential": True, "value": meta["issuer"]},
-                "aud": {"essential": True, "value": settings.review.oidc_client_id},
-                "nonce": {"essential": True, "value": flow.nonce},
-                "sub": {"essential": True},
-            },
-        )
-        claims.validate(leeway=60)
+        decoded = jwt.decode(token["id_token"], keys, algorithms=ID_TOKEN_ALGORITHMS)
+        jwt.JWTClaimsRegistry(
+            leeway=60,
+            iss={"essential": True, "value": meta["issuer"]},
+            aud={"essential": True, "value": settings.review.oidc_client_id},
+            nonce={"essential": True, "value": flow.nonce},
+            sub={"essential": True},
+            exp={"essential": True},
+        ).validate(decoded.claims)
+        claims = decoded.claims
     except (JoseError, KeyError, ValueError, httpx.HTTPError) as err:
         raise OidcError("The council's sign-in could not be checked. Please try again.") from err
     if "userinfo_endpoint" in meta and settings.review.oidc_group_claim not in claims:
@@ -172,7 +189,7 @@ def account(settings: Settings, engine: Engine, claims: dict) -> User:
     """The user for these claims: created on first sign-in; role from the groups each time."""
     subject = f"{claims['iss']}|{claims['sub']}"
     role = role_for(settings, claims.get(settings.review.oidc_group_claim))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         row = conn.execute(select(users).where(users.c.oidc_subject == subject)).first()
         if role is None:
             write_audit(

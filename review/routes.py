@@ -151,6 +151,9 @@ def too_many(request: Request, retry_after: int, message: str) -> HTMLResponse:
     return response
 
 
+BUSY_RETRY_SECONDS = 5
+
+
 @router.post("/login")
 @public
 async def login(request: Request):
@@ -182,7 +185,12 @@ async def login(request: Request):
             auth.authenticate, settings, state.engine, username, password[:1024], attempt
         )
     except Busy:
-        return too_many(request, 5, "The service is busy. Wait a few seconds, then try again.")
+        # the hashing pool's queue is full: turned away at once, never an unbounded wait
+        busy = error_page(
+            request, 503, "Too many people are signing in. Wait a few seconds, then try again."
+        )
+        busy.headers["retry-after"] = str(BUSY_RETRY_SECONDS)
+        return busy
     if user is None:
         return _login_form(
             request,

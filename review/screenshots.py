@@ -1,7 +1,7 @@
 """Screenshots of the queue and a case page for the docs.
 
-    python -m review.screenshots docs/screenshots                      # sample records
-    python -m review.screenshots docs/screenshots --config frontdoor.yaml   # a scored council
+    python -m frontdoor.review.screenshots docs/screenshots                      # sample records
+    python -m frontdoor.review.screenshots docs/screenshots --config frontdoor.yaml   # a scored council
 
 With ``--config``, the app runs on that configuration's review database and canonical tables
 (for example after ``frontdoor demo``) and a screenshot user is added to it; otherwise on sample
@@ -84,7 +84,10 @@ def take(
         settings = Settings(
             paths={"root": tmp},
             privacy={"pseudonym_key": "screenshots-key-0123456789"},
-            review={"database_url": f"sqlite:///{tmp}/review.db"},
+            review={
+                "database_url": f"sqlite:///{tmp}/review.db",
+                "secret_key": secrets.token_hex(32),  # not demo mode: no generated key
+            },
         )
         populate(
             settings,

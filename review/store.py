@@ -108,7 +108,7 @@ def load_scored_referrals(settings: Settings, scored_df: pd.DataFrame) -> int:
     teams = list(settings.review.teams) or ["MASH"]
     now = utcnow()
     key_cols = ["decision_id", "label", "model_name", "model_version"]
-    with engine.begin() as conn:
+    with db.writing(engine) as conn:
         existing: set[tuple] = set()
         ids = frame["decision_id"].astype(str).unique().tolist()
         for chunk in _chunks(ids, 500):
@@ -498,7 +498,7 @@ def allocate(
     release their own claim; taking one claimed by someone else, or assigning it to another
     person, needs a team manager. Appended, audited; nothing is overwritten.
     """
-    with engine.begin() as conn:
+    with db.writing(engine) as conn:
         chain.lock_for_append(conn, audit_log)
         holder = conn.execute(
             select(allocations.c.assignee_id)
@@ -621,7 +621,7 @@ def record_decision(
     if not form_token or len(form_token) > 64:
         raise DecisionError("The form has expired; open the case again.")
     try:
-        with engine.begin() as conn:
+        with db.writing(engine) as conn:
             score = _current_score(conn, decision_id, score_id, label)
             chain.lock_for_append(conn, decisions)
             previous = conn.execute(
@@ -790,7 +790,7 @@ def write_audit(
 
 def audit(engine: Engine, **entry) -> None:
     """Append one audit entry (who, what, when) in its own transaction."""
-    with engine.begin() as conn:
+    with db.writing(engine) as conn:
         write_audit(conn, **entry)
 
 

@@ -74,6 +74,7 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     assert first.queue[""].loaded == len(scored)
     assert set(first.users.users.values()) == {
         "reviewer",
+        "team_manager",
         "data_scientist",
         "governance",
         "admin",

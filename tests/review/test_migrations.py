@@ -83,3 +83,37 @@ def test_0003_chains_the_rows_already_there(settings):
     db.upgrade(settings)
     report = chain.verify(engine, audit_log)
     assert report.ok and report.rows == 3
+
+
+def test_0003_backfill_does_not_follow_a_later_schema(settings, monkeypatch):
+    """The backfill names the columns of its own revision: a column the app's schema gains
+    later (here added to the declared tables before upgrading a 0002 database) must not be
+    selected from a database that does not have it yet, and both chains come out valid."""
+    from frontdoor.review import chain, schema
+
+    db.upgrade(settings, "0002")
+    engine = db.engine_for(settings)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a decision without its parents here
+        conn.exec_driver_sql(
+            "insert into decisions (decision_id, score_id, label, model_name, model_version, "
+            "band, probability, agrees, action, rationale, user_id, decided_at, form_token) "
+            "values ('d1', 1, 'escalation_12m', 'm', '1', 'High', 0.42, 1, 'assessment', "
+            "'weighed the history', 1, '2026-03-02 09:30:00.000000', 'tok-1')"
+        )
+        for i in range(2):
+            conn.exec_driver_sql(
+                "insert into audit_log (at, action, target) values (?, 'case_view', ?)",
+                ("2026-03-01 10:00:00.000000", f"d{i}"),
+            )
+        conn.commit()
+    for name in ("decisions", "audit_log"):
+        later = getattr(schema, name).to_metadata(sa.MetaData())
+        later.append_column(sa.Column("added_in_a_later_revision", sa.Text))
+        monkeypatch.setattr(schema, name, later)
+    db.upgrade(settings)
+    monkeypatch.undo()
+    for table, rows in ((schema.decisions, 1), (schema.audit_log, 2)):
+        report = chain.verify(engine, table)
+        assert report.ok, report.problems
+        assert report.rows == rows and report.head != chain.GENESIS

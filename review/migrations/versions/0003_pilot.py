@@ -10,14 +10,35 @@ import sqlalchemy as sa
 from alembic import op
 
 from frontdoor.review import chain
-from frontdoor.review.schema import audit_log, decisions
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-CHAINED = (decisions, audit_log)
+# The tables as they stood at this revision, named column by column: the backfill must not follow
+# the app's current schema (a column added later does not exist yet when this runs).
+COLUMNS_AT_0003 = {
+    "decisions": (
+        "id", "decision_id", "score_id", "label", "model_name", "model_version", "band",
+        "probability", "agrees", "action", "rationale", "user_id", "decided_at", "supersedes",
+        "form_token", "prev_hash", "row_hash",
+    ),
+    "audit_log": (
+        "id", "at", "user_id", "username", "role", "action", "target", "detail",
+        "prev_hash", "row_hash",
+    ),
+}  # fmt: skip
+# typed where the type changes what the hash sees (dates, booleans, numbers); the rest is text
+TYPES = {
+    "id": sa.Integer(), "score_id": sa.Integer(), "user_id": sa.Integer(),
+    "supersedes": sa.Integer(), "probability": sa.Float(), "agrees": sa.Boolean(),
+    "decided_at": sa.DateTime(), "at": sa.DateTime(),
+}  # fmt: skip
+CHAINED = tuple(
+    sa.table(name, *(sa.column(c, TYPES.get(c, sa.String())) for c in columns))
+    for name, columns in COLUMNS_AT_0003.items()
+)
 
 
 def _sqlite_insert_guards() -> None:
@@ -49,7 +70,7 @@ def _backfill_hashes(dialect: str) -> None:
         else:
             op.execute(f"ALTER TABLE {table.name} DISABLE TRIGGER {table.name}_append_only")
         prev = chain.GENESIS
-        for r in bind.execute(sa.select(table).order_by(table.c.id)).all():
+        for r in bind.execute(sa.select(*table.c).order_by(table.c.id)).all():
             row = dict(r._mapping)
             digest = chain.row_hash(table, prev, row)
             bind.execute(
