@@ -39,7 +39,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_train_"))
     settings = Settings(
         paths={"root": str(tmp)},
-        privacy={"pseudonym_key": "bench-key-not-secret-0123456789"},
+        privacy={"pseudonym_key": "bench-key-not-secret-0123456789abcdef"},
         tracking={"tracking_uri": f"sqlite:///{tmp / 'mlflow.db'}"},
         synth={"children": args.children},
     )

@@ -15,9 +15,16 @@ slope's covers 1; observed rates rise strictly from band to band. Candidates:
 - ``windowed``: without the "all history" features (they grow with the age of the extract);
 - ``visible``: with a feature for the length of history the extract can see at the decision;
 - ``isotonic``: isotonic instead of Platt calibration;
+- ``cross_fitted`` (``_isotonic``): the calibrator also fitted on the training window's
+  out-of-fold margins (``models.calibration_sample="cross_fitted"``), Platt (or isotonic);
+  ``cross_fitted_12m`` (``_isotonic``): only the training window's newest 12 months join;
+- ``calibration_12m``: a 12-month calibration window (training ends 6 months earlier);
+- ``trees_250``: LightGBM with 250 trees (issue 15's tuned peer picked 150-300 against 500);
 - ``loose_scorecard``: the scorecard without sign constraints (what they cost in AUC);
 - ``monotone_off``: LightGBM without monotone constraints (what they are worth in AUC).
-Each also prints both models' AUC and the oracle's, per fold and pooled.
+Each also prints both models' AUC and the oracle's, per fold and pooled, and (after
+``current``) the registered model's AUC minus the current one's on the same rows, with the
+paired interval resampling children.
 No timing is asserted; this prints figures.
 """
 
@@ -31,7 +38,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VARIANTS = ("current", "windowed", "visible", "isotonic", "loose_scorecard", "monotone_off")
+VARIANTS = (
+    "current",
+    "windowed",
+    "visible",
+    "isotonic",
+    "cross_fitted",
+    "cross_fitted_isotonic",
+    "cross_fitted_12m",
+    "cross_fitted_12m_isotonic",
+    "calibration_12m",
+    "trees_250",
+    "loose_scorecard",
+    "monotone_off",
+)
 
 
 def _with(settings, **models):
@@ -42,12 +62,21 @@ def _run(table: pd.DataFrame, label: str, settings, variant: str):
     from frontdoor.models.train import combine_folds, fit_fold, training_data
 
     cfg = settings.models
-    if variant == "isotonic":
+    if variant.endswith("isotonic"):
         settings = _with(settings, calibration_method="isotonic")
+    if variant.startswith("cross_fitted"):
+        months = 12 if variant.startswith("cross_fitted_12m") else None
+        settings = _with(
+            settings, calibration_sample="cross_fitted", calibration_history_months=months
+        )
+    elif variant == "calibration_12m":
+        settings = _with(settings, splits=cfg.splits.model_copy(update={"calibration_months": 12}))
     elif variant == "loose_scorecard":
         settings = _with(
             settings, logistic=cfg.logistic.model_copy(update={"sign_constrained": False})
         )
+    elif variant == "trees_250":
+        settings = _with(settings, lightgbm=cfg.lightgbm.model_copy(update={"n_estimators": 250}))
     elif variant == "monotone_off":
         settings = _with(settings, lightgbm=cfg.lightgbm.model_copy(update={"monotone": False}))
     data = training_data(table, label, settings)
@@ -60,6 +89,46 @@ def _run(table: pd.DataFrame, label: str, settings, variant: str):
         )
         data = replace(data, rows=rows, columns=[*data.columns, "visible_history_days"])
     return combine_folds(data, [fit_fold(data, f, settings) for f in data.folds], settings)
+
+
+def base_rate_lines(table: pd.DataFrame, label: str, settings) -> list[str]:
+    """Per fold: the observed rate against the oracle's mean probability in the calibration
+    and test windows. Is the base rate's move between them real (the oracle moves too) or
+    sampling noise around a steady true rate (only the observed rate moves)?"""
+    from frontdoor.models.train import training_data, truth_column
+
+    data = training_data(table, label, settings)
+    lines = []
+    for fold in data.folds:
+        masks = fold.masks(data.rows["decision_date"])
+        cells = []
+        for window in ("calibration", "test"):
+            part = data.rows[masks[window]]
+            y, p = part[label].astype(float), part[truth_column(label)].astype(float)
+            z = (y.mean() - p.mean()) / np.sqrt((p * (1 - p)).sum() / len(p) ** 2)
+            cells.append(
+                f"{window} (n={len(part)}) observed {y.mean():.3f}, oracle {p.mean():.3f}, "
+                f"z {z:+.1f}"
+            )
+        lines.append(f"base rate fold {fold.fold}: " + "; ".join(cells))
+    return lines
+
+
+def difference_lines(current: pd.DataFrame, pred: pd.DataFrame, samples: int, seed: int):
+    """The registered model's AUC minus the current configuration's, pooled and per fold."""
+    from frontdoor.models.tune import auc_difference
+
+    parts = [("pooled", current, pred)] + [
+        (f"fold {f}", current[current.fold == f], pred[pred.fold == f])
+        for f in sorted(current.fold.unique())
+    ]
+    lines = []
+    for name, a, b in parts:
+        d = auc_difference(a.reset_index(drop=True), b.reset_index(drop=True), samples, seed)
+        lines.append(
+            f"AUC minus current, {name}: {_fmt(d['difference'], (d['ci_low'], d['ci_high']))}"
+        )
+    return lines
 
 
 def _fmt(value: float, interval: tuple[float, float]) -> str:
@@ -123,6 +192,9 @@ def main() -> None:
 
     table, settings = council_table(args.children, args.cache)
     for label in args.labels or settings.models.labels:
+        for line in base_rate_lines(table, label, settings):
+            print(f"  {label} {line}")
+        current = None
         for variant in args.variants:
             t0 = time.perf_counter()
             result = _run(table, label, settings, variant)
@@ -130,6 +202,11 @@ def main() -> None:
             print(f"\n== {label}, {variant} ({time.perf_counter() - t0:.0f} s)")
             for line in auc_lines(result):
                 print(f"  {line}")
+            if variant == "current":
+                current = pred
+            elif current is not None:
+                for line in difference_lines(current, pred, args.bootstrap, settings.models.seed):
+                    print(f"  {line}")
             bands = list(settings.models.band_names)
             seed = settings.models.seed
             for line in report(pred, bands, args.bootstrap, seed):

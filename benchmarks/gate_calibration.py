@@ -41,7 +41,7 @@ from frontdoor.governance.fairness.intervals import (
     effective,
     ratio_interval,
 )
-from frontdoor.governance.gate import failing
+from frontdoor.governance.gate import failing, family_alphas, selection_check
 from frontdoor.settings.fairness import FairnessSettings
 
 # Test decisions per ethnicity x sex in the demo's audit of the default council (50,000
@@ -111,10 +111,11 @@ def draw_sets(pop: Population, sets: int, rng: np.random.Generator, plant=None, 
     cut = np.quantile(score, 0.8, axis=1, keepdims=True)
     flag = score >= cut
     if plant is not None:
-        group, ratio = plant
-        fair_fpr = (flag & ~y).sum(axis=1, keepdims=True) / (~y).sum(axis=1, keepdims=True)
-        redraw = (pop.ethnicity == group)[None, :] & ~y
-        flag = np.where(redraw, rng.random((sets, n)) < np.minimum(ratio * fair_fpr, 1.0), flag)
+        group, ratio, metric = plant
+        base = ~y if metric == "fpr" else np.ones_like(y)
+        fair = (flag & base).sum(axis=1, keepdims=True) / base.sum(axis=1, keepdims=True)
+        redraw = (pop.ethnicity == group)[None, :] & base
+        flag = np.where(redraw, rng.random((sets, n)) < np.minimum(ratio * fair, 1.0), flag)
     referrals = 1 + rng.poisson(repeats, size=(sets, n)) if repeats else np.ones((sets, n))
     return score, y, flag, referrals.astype(float)
 
@@ -161,26 +162,37 @@ def planned_checks(pop, sizes_n: np.ndarray, name: str, s: FairnessSettings):
     ]
 
 
-def new_gate_fails(pop, draws, s: FairnessSettings) -> tuple[np.ndarray, dict]:
-    """Per set: whether the gate fails; and per (characteristic, group, metric) the fail rows."""
+def new_gate_fails(pop, draws, s: FairnessSettings, flat=False) -> tuple[np.ndarray, dict]:
+    """Per set: whether the gate fails; and per (characteristic, group, metric) the fail rows.
+    The gate's own weighted Bonferroni (`gate.family_alphas`); ``flat``: every check at the
+    family rate / checks (last session's gate)."""
     metrics = list(s.gated_metrics)
     plan, per_check = {}, {}
     for name in ("ethnicity", "sex", "ethnicity_x_sex"):
         c = group_counts(pop, name, *draws)
         ref, others = planned_checks(pop, c["n"][0], name, s)
         plan[name] = (c, ref, others)
-    judged = sum(len(o) * (len(metrics) + s.check_calibration) for _, _, o in plan.values())
-    alpha = s.family_error_rate / judged
+    judged = [
+        (name, m)
+        for name, (_, _, o) in plan.items()
+        for m in metrics + ["calibration_gap"] * s.check_calibration
+        for _ in o
+    ]
+    alphas = family_alphas(judged, s)
+    if flat:
+        alphas = {True: s.family_error_rate / len(judged), False: s.family_error_rate / len(judged)}
     fails = np.zeros(draws[0].shape[0], dtype=bool)
     for name, (c, ref, others) in plan.items():
         if not others:
             continue
         g = np.array(others)
+        alpha = alphas[False] or alphas[True]
         for metric in metrics:
+            a = alphas[selection_check(name, metric, s)] or alpha
             num, base = RATES[metric]
             x, n = effective(c[num], c[base], c["n"], c["n_eff"])
             _, value = _ratio(c, metric, ref)
-            lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], alpha, exact=True)
+            lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], a, exact=True)
             bad = failing(value[:, g], lo, hi, s.ratio_lower, s.ratio_upper, 1.0)
             per_check.update(
                 {(name, pop.names[name][j], metric): bad[:, i] for i, j in enumerate(g)}
@@ -257,9 +269,10 @@ def share(hits: np.ndarray) -> str:
     return f"{k / n:6.1%} ({lo:.1%}-{hi:.1%}), {k} of {n}"
 
 
-def run(sets: int, seed: int, batch: int = 50) -> list[tuple[str, str, str]]:
-    """(scenario, today's gate, new gate) lines, each gate's figure with its Wilson interval."""
+def run(sets: int, seed: int, batch: int = 50) -> list[tuple[str, ...]]:
+    """(scenario, then each gate's figure with its Wilson interval) lines."""
     s = FairnessSettings()
+    black, asian = ("Black", "flag_rate"), ("Asian", "flag_rate")
     scenarios = [
         ("fair, default council (50k children)", SIZES_50K, None, 0.0, "fail"),
         ("fair, 10k children", scaled(SIZES_50K, 0.2), None, 0.0, "fail"),
@@ -267,29 +280,38 @@ def run(sets: int, seed: int, batch: int = 50) -> list[tuple[str, str, str]]:
         (
             "FPR x1.5 in Black (300 children)",
             resized(SIZES_50K, "Black", 300),
-            ("Black", 1.5),
+            ("Black", 1.5, "fpr"),
             0.0,
-            "Black",
+            ("Black", "fpr"),
         ),
         (
             "FPR x2.0 in Mixed (100 children)",
             resized(SIZES_50K, "Mixed", 100),
-            ("Mixed", 2.0),
+            ("Mixed", 2.0, "fpr"),
             0.0,
-            "Mixed",
+            ("Mixed", "fpr"),
         ),
+        ("flag rate x1.4 in Black (239)", SIZES_50K, ("Black", 1.4, "flag_rate"), 0.0, black),
+        ("flag rate x0.66 in Asian (432)", SIZES_50K, ("Asian", 0.66, "flag_rate"), 0.0, asian),
     ]
+    gates = (
+        old_gate_fails,
+        lambda *a: new_gate_fails(*a, flat=True),
+        new_gate_fails,
+    )
     rows = []
     for i, (title, sizes, plant, repeats, what) in enumerate(scenarios):
         pop = Population.of(sizes)
         rng = np.random.default_rng([seed, i])
-        old_hits, new_hits = [], []
+        hits: list[list[np.ndarray]] = [[] for _ in gates]
         for start in range(0, sets, batch):
             draws = draw_sets(pop, min(batch, sets - start), rng, plant, repeats)
-            for gate, hits in ((old_gate_fails, old_hits), (new_gate_fails, new_hits)):
+            for gate, found in zip(gates, hits, strict=True):
                 fails, checks = gate(pop, draws, s)
-                hits.append(fails if what == "fail" else checks[("ethnicity", what, "fpr")])
-        rows.append((title, share(np.concatenate(old_hits)), share(np.concatenate(new_hits))))
+                key = ("ethnicity", *what) if what != "fail" else None
+                if key is None or key in checks:
+                    found.append(fails if key is None else checks[key])
+        rows.append((title, *(share(np.concatenate(f)) if f else "not judged" for f in hits)))
     return rows
 
 
@@ -298,12 +320,18 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    s = FairnessSettings()
     print(f"{args.sets} score sets per scenario, seed {args.seed}; Wilson 95% intervals")
     print("fair scenarios: share of sets the gate fails (must be <= 5%)")
-    print("planted scenarios: share of sets whose planted group fails on its FPR ratio (power)")
-    print(f"{'scenario':40} | {'today (Katz)':32} | new (MOVER over Clopper-Pearson)")
-    for title, old, new in run(args.sets, args.seed):
-        print(f"{title:40} | {old:32} | {new}")
+    print("planted scenarios: share of sets whose planted group fails on the planted ratio (power)")
+    print(
+        "gates: Katz (before #13); exact, flat Bonferroni over every check (#13, first session); "
+        f"exact, the selection family ({', '.join(s.selection_characteristics)} flag rates) "
+        f"sharing {s.selection_share:g} of the {s.family_error_rate:g} (now)"
+    )
+    print(f"{'scenario':38} | {'Katz':30} | {'flat Bonferroni':30} | now")
+    for title, *figures in run(args.sets, args.seed):
+        print(f"{title:38} | {figures[0]:30} | {figures[1]:30} | {figures[2]}")
 
 
 if __name__ == "__main__":

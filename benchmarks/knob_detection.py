@@ -8,7 +8,7 @@ For each seed and each council (knobs off; surveillance bias on Black children; 
 of Asian children's concerns, each at its default strength) it generates the council (synth),
 ingests it, builds the features, trains the shipped pipeline (`models.train.backtest`: LightGBM,
 calibrated, three temporal folds) on the primary label and audits its pooled test predictions
-exactly as promotion does (`governance.promotion.audit_predictions`, the default gate). It
+exactly as promotion does (`governance.version_audit.audit_predictions`, the default gate). It
 prints whether the gate failed, which checks failed, and for the knob's group the flag-rate
 (selection) ratio and the attribution of its score difference to feature families (the
 deployed model's contributions on the newest test window). With ``--cache DIR`` each trained
@@ -36,7 +36,7 @@ def settings_for(root: Path, knob: str, seed: int, children: int):
 
     return Settings(
         paths={"root": str(root)},
-        privacy={"pseudonym_key": "bench-key-not-secret-0123456789"},
+        privacy={"pseudonym_key": "bench-key-not-secret-0123456789abcdef"},
         tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
         synth={"children": children, "seed": seed, **KNOBS[knob][0]},
     )
@@ -84,7 +84,7 @@ def cached(cache: Path | None, knob: str, seed: int, children: int):
 
 def judge(predictions: pd.DataFrame, families: pd.DataFrame, group: str | None, seed: int):
     from frontdoor.governance.fairness.attribution import attribute, sentence
-    from frontdoor.governance.promotion import audit_predictions
+    from frontdoor.governance.version_audit import audit_predictions
     from frontdoor.settings import Settings
 
     audit, gate = audit_predictions(predictions, Settings())
@@ -95,7 +95,15 @@ def judge(predictions: pd.DataFrame, families: pd.DataFrame, group: str | None, 
     if group is not None:
         g = audit.group("ethnicity", group)
         ratio = g.disparities["flag_rate"]
-        line += f"\n    {group} flag-rate ratio {ratio.value:.2f} ({ratio.lo:.2f}-{ratio.hi:.2f})"
+        verdict = next(
+            c.verdict
+            for c in gate.checks
+            if (c.characteristic, c.group, c.metric) == ("ethnicity", group, "flag_rate")
+        )
+        line += (
+            f"\n    {group} flag-rate ratio {ratio.value:.2f} ({ratio.lo:.2f}-{ratio.hi:.2f}, "
+            f"95%): {verdict} at the selection family's level"
+        )
         flagged_group = any(
             c.characteristic in ("ethnicity", "ethnicity_x_sex") and c.group.startswith(group)
             for c in gate.failures
@@ -142,9 +150,9 @@ def main() -> None:
             tally[knob][1] += on_group
             print(f"seed {seed} {knob:16} {line}", flush=True)
     print("\ncouncil          | gate failed | failed on the knob's group")
-    for knob, (fails, on_group) in tally.items():
+    for knob, (fails, on_group, runs) in tally.items():
         print(
-            f"{knob:16} | {fails} of {args.seeds}      | {on_group if KNOBS[knob][1] else '-'} of {args.seeds}"
+            f"{knob:16} | {fails} of {runs}      | {on_group if KNOBS[knob][1] else '-'} of {runs}"
         )
 
 

@@ -77,7 +77,7 @@ def council_table(children: int, cache: Path | None = None):
     root.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         paths={"root": str(root)},
-        privacy={"pseudonym_key": "bench-key-not-secret-0123456789"},
+        privacy={"pseudonym_key": "bench-key-not-secret-0123456789abcdef"},
         tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
         synth={"children": children},
     )

@@ -13,7 +13,7 @@ from mlflow.exceptions import MlflowException
 from frontdoor.governance.fairness.audit import AuditInputError, run_audit
 from frontdoor.governance.fairness.publish import published_audit, write_audit
 from frontdoor.governance.gate import evaluate_gate
-from frontdoor.governance.promotion import ModelAudit, audit_model_version
+from frontdoor.governance.version_audit import ModelAudit, audit_model_version
 from frontdoor.settings import Settings
 
 # What can go wrong auditing a registered version that the person running it can act on.

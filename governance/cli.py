@@ -151,7 +151,8 @@ def promote(
             features,
         )
     except promotion.PromotionRefused as error:
-        fail(f"promotion refused (recorded in the promotion log). {error}", code=1)
+        where = " (recorded in the promotion log)" if error.recorded else ""
+        fail(f"promotion refused{where}. {error}", code=1)
     if p.already:
         console.print(
             f"{p.model_name} version {p.version} is already champion (promoted {p.at} by "

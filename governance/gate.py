@@ -7,8 +7,11 @@ still includes parity is *inconclusive*: reported, but not a failure, because th
 tell it from noise. Groups too small to assess are listed, never judged.
 
 The interval: by default (``multiplicity="bonferroni"``) each check is judged at level
-1 - family_error_rate / checks, because dozens of groups are judged at once and a plain 95%
-interval per check fails a fair model by chance alone. At such far tails only intervals that
+1 - alpha, because dozens of groups are judged at once and a plain 95% interval per check fails
+a fair model by chance alone. The alphas are a weighted Bonferroni (`family_alphas`): the
+selection ratios of the primary characteristics (a small pre-declared family, the only checks
+that see a disparity hidden in the labels) share ``selection_share`` of the family error rate,
+every other check the rest. At such far tails only intervals that
 hold at small counts will do (fairness/intervals.py): for a ratio of rates the MOVER
 combination of the two groups' Clopper-Pearson intervals, for the calibration difference the
 MOVER combination of the two observed rates' Clopper-Pearson intervals (mean predictions taken
@@ -58,7 +61,8 @@ class GateResult:
     passed: bool
     rule: str
     checks: list[GateCheck] = field(default_factory=list)
-    alpha: float | None = None  # each check's error rate (family rate / judged checks)
+    alpha: float | None = None  # each check's error rate outside the selection family
+    alpha_selection: float | None = None  # each selection-family check's error rate
 
     @property
     def gated_checks(self) -> list[GateCheck]:
@@ -94,6 +98,7 @@ class GateResult:
             "verdict": PASS if self.passed else FAIL,
             "rule": self.rule,
             "alpha_per_check": self.alpha,
+            "alpha_per_selection_check": self.alpha_selection,
             "summary": self.summary(),
             "checks": [asdict(c) for c in self.checks],
         }
@@ -103,7 +108,9 @@ def rule_text(s: FairnessSettings) -> str:
     interval = (
         "its interval (exact Clopper-Pearson intervals of the two rates combined by MOVER, on "
         "counts deflated for repeat referrals, Bonferroni-adjusted for the number of checks so "
-        f"that a model with no disparity fails with probability at most {s.family_error_rate})"
+        f"that a model with no disparity fails with probability at most {s.family_error_rate}: "
+        f"the flag-rate ratios of {', '.join(s.selection_characteristics)} share "
+        f"{s.selection_share:g} of it, every other check the rest)"
         if s.multiplicity == "bonferroni"
         else "its 95% interval"
     )
@@ -188,6 +195,30 @@ def gate_interval(
     return float(lo), float(hi)
 
 
+def selection_check(characteristic: str, metric: str, s: FairnessSettings) -> bool:
+    """Whether a check is in the pre-declared selection family (see FairnessSettings)."""
+    return metric == "flag_rate" and characteristic in s.selection_characteristics
+
+
+def family_alphas(judged: list[tuple[str, str]], s: FairnessSettings) -> dict[bool, float | None]:
+    """Each check's error rate, by family (True: the selection family), from the judged
+    (characteristic, metric) checks: weighted Bonferroni. The selection family shares
+    ``selection_share`` of the family error rate, the other checks the rest (all of it when a
+    family is empty), so the chance that a fair model fails any check is at most
+    ``family_error_rate``. Step-down procedures (Holm) would not change whether the gate fails
+    at all (that needs one rejection, the same smallest threshold), only the weights do."""
+    if s.multiplicity != "bonferroni" or not judged:
+        return {True: None, False: None}
+    k_sel = sum(selection_check(c, m, s) for c, m in judged)
+    k_rest = len(judged) - k_sel
+    share = s.selection_share if k_sel and k_rest else float(bool(k_sel))
+    rate = s.family_error_rate
+    return {
+        True: rate * share / k_sel if k_sel else None,
+        False: rate * (1 - share) / k_rest if k_rest else None,
+    }
+
+
 def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) -> GateResult:
     """Apply the gate rule to an audit (settings default to the ones the audit ran with)."""
     s = settings or audit.settings
@@ -201,14 +232,18 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             if calibrate:
                 wanted.append(("calibration_gap", "difference"))
             planned.extend((characteristic, g, m, kind) for m, kind in wanted)
-    judged = sum(
-        1
-        for c, g, m, _ in planned
-        if g.assessable and m in g.disparities and c in s.gated_characteristics
+    alphas = family_alphas(
+        [
+            (c, m)
+            for c, g, m, _ in planned
+            if g.assessable and m in g.disparities and c in s.gated_characteristics
+        ],
+        s,
     )
-    alpha = s.family_error_rate / judged if s.multiplicity == "bonferroni" and judged else None
     checks: list[GateCheck] = []
     for characteristic, g, metric, kind in planned:
+        family = selection_check(characteristic, metric, s)
+        alpha = alphas[family] if alphas[family] is not None else alphas[not family]
         e = g.disparities.get(metric)
         if not g.assessable or e is None:
             verdict, reason = (
@@ -245,4 +280,10 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             )
         )
     passed = not any(c.gated and c.verdict == FAIL for c in checks)
-    return GateResult(passed=passed, rule=rule_text(s), checks=checks, alpha=alpha)
+    return GateResult(
+        passed=passed,
+        rule=rule_text(s),
+        checks=checks,
+        alpha=alphas[False],
+        alpha_selection=alphas[True],
+    )

@@ -1,4 +1,4 @@
-"""Auditing a registered model version and promoting it to ``champion`` through its guards.
+"""Promoting a registered model version to ``champion`` through its guards.
 
 A version becomes champion only when (1) its fairness audit passed the gate, or a named person
 recorded why a failed gate is overridden; (2) it is non-inferior to the current champion on the
@@ -7,51 +7,75 @@ primary metric over the same test referrals (paired bootstrap, ``governance`` se
 Every promotion, refusal and override is a row of the append-only promotion log
 (`models.promotion_log`); a re-run that finds the version already champion writes nothing.
 A version never audited is never promoted, and no override replaces an audit.
+
+Refusals answer fast: who is promoting, whether the version exists, what the log says and the
+audit's verdict (version tags) are read before anything imports MLflow, through the local
+SQLite registry when the store is one (`models.local_registry`; MLflow otherwise), and a
+refusal at the gate is recorded there too. Only the comparison with the champion and the band
+check (which load predictions and the model) import MLflow and pandas. The audit itself is
+`governance.version_audit` (its names are still importable from here).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from frontdoor.governance.comparison import (
-    NoSharedRows,
-    band_check,
-    latest_referrals,
-    non_inferiority,
-    shared_test_rows,
+from frontdoor.governance.fairness.tags import TAG_AUDIT_RUN, TAG_GATE, TAG_SUMMARY
+from frontdoor.models.local_registry import (
+    UnknownVersion,
+    VersionRecord,
+    model_name,
+    open_local_registry,
 )
-from frontdoor.governance.fairness.audit import AuditResult, run_audit
-from frontdoor.governance.fairness.characteristics import derive_characteristics
-from frontdoor.governance.fairness.publish import published_audit
-from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE, log_audit
-from frontdoor.governance.gate import GateResult, evaluate_gate
-from frontdoor.models import registry
-from frontdoor.models.promotion_log import OVERRIDDEN, PROMOTED, REFUSED, promotion_log
-from frontdoor.models.tracking import CHAMPION, client, describe_version
-from frontdoor.records.feature_table import default_feature_path, read_feature_table
+from frontdoor.models.promotion_log import (
+    HEAD_TAG,
+    OVERRIDDEN,
+    PROMOTED,
+    REFUSED,
+    Anchor,
+    PromotionLog,
+    mlflow_anchor,
+    promotion_log,
+)
 from frontdoor.settings import Settings
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 MIN_RATIONALE_CHARS = 20
-FLAG_COLUMN = "flag_at_capacity"  # the training run's flags: the top cases at review capacity
-SCORE_COLUMN = "probability"
-OUTCOME_COLUMN = "y"
+CHAMPION = "champion"  # the alias (models.tracking.CHAMPION)
+# The audit's names, importable from here as before the split (notebooks, older callers).
+_AUDIT_NAMES = frozenset(
+    {
+        "ModelAudit",
+        "audit_flags",
+        "audit_predictions",
+        "audit_model_version",
+        "FLAG_COLUMN",
+        "SCORE_COLUMN",
+        "OUTCOME_COLUMN",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """`governance.version_audit`'s names, imported only when asked for (start-up time)."""
+    if name in _AUDIT_NAMES:
+        from frontdoor.governance import version_audit  # (start-up time)
+
+        return getattr(version_audit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PromotionRefused(RuntimeError):
-    """Promotion was refused; the message says why and what to do."""
+    """Promotion was refused; the message says why and what to do. ``recorded``: the refusal
+    is a row of the promotion log (not so for a request naming nobody or no known version)."""
 
-
-@dataclass
-class ModelAudit:
-    audit: AuditResult
-    gate: GateResult
-    record: dict
-    model_name: str
-    version: str
-    run_id: str
+    def __init__(self, message: str, recorded: bool = False):
+        super().__init__(message)
+        self.recorded = recorded
 
 
 @dataclass
@@ -67,81 +91,64 @@ class Promotion:
     checks: dict = field(default_factory=dict)
 
 
-def audit_flags(predictions: pd.DataFrame, settings: Settings) -> tuple[pd.Series, str]:
-    """Which test rows count as flagged, and the rule in words (see FairnessSettings.flag_rule)."""
-    s = settings.fairness
-    if s.flag_rule == "capacity" and FLAG_COLUMN in predictions:
-        flags = predictions[FLAG_COLUMN].astype(bool)
-        if flags.mean() <= s.max_capacity_share:
-            return flags, "flagged at the review capacity in each test period (the run's flags)"
-        why = (
-            f"the review capacity flags {flags.mean():.0%} of test referrals, so error rates "
-            f"would say little; instead the top {s.flag_share:.0%} of scores in each test period"
+class Registry:
+    """The registry as promotion reads and records it: the local SQLite registry when the
+    store is one this code knows (no MLflow import), else MLflow's client."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.local = open_local_registry(settings)
+
+    def version(self, label: str, ref: str | int) -> VersionRecord:
+        name = model_name(self.settings, label)
+        if self.local is not None:
+            try:
+                return self.local.version(name, ref)
+            except UnknownVersion as error:
+                known = ", ".join(self.local.versions(name)) or "none registered"
+                raise PromotionRefused(
+                    f"There is no version {ref} of {name}: {error} (versions: {known})."
+                ) from error
+        from frontdoor.models import registry  # (start-up time)
+
+        try:
+            mv = registry.get_version(self.settings, label, ref)
+        except Exception as error:  # MLflow raises its own RestException for a missing version
+            raise PromotionRefused(f"There is no version {ref} of {name}: {error}") from error
+        return VersionRecord(
+            mv.name, str(mv.version), mv.run_id, dict(mv.tags), tuple(mv.aliases or ())
         )
-    else:
-        why = f"the top {s.flag_share:.0%} of scores in each test period"
-    periods = (
-        predictions["fold"] if "fold" in predictions else pd.Series(0, index=predictions.index)
-    )
-    rank = predictions.groupby(periods)[SCORE_COLUMN].rank(
-        method="first", ascending=False, pct=True
-    )
-    return rank <= s.flag_share, why
 
+    def anchor(self) -> Anchor:
+        """Where the promotion log's head is kept (a registered-model tag, either way)."""
+        local = self.local
+        if local is not None:
+            return Anchor(
+                lambda name: local.registered_model_tag(name, HEAD_TAG),
+                lambda name, value: local.set_registered_model_tag(name, HEAD_TAG, value),
+            )
+        from frontdoor.models.tracking import client  # (start-up time)
 
-def audit_predictions(
-    predictions: pd.DataFrame, settings: Settings
-) -> tuple[AuditResult, GateResult]:
-    """Audit a training run's test-fold predictions (all folds pooled) and apply the gate."""
-    frame, characteristics = derive_characteristics(predictions)
-    flags, rule = audit_flags(predictions, settings)
-    frame["audit_flag"] = flags.to_numpy()
-    audit = run_audit(
-        frame,
-        label=OUTCOME_COLUMN,
-        score=SCORE_COLUMN,
-        flagged="audit_flag",
-        characteristics=characteristics,
-        settings=settings.fairness,
-        score_is_probability=True,
-    )
-    audit.label = str(predictions["label"].iloc[0]) if "label" in predictions else OUTCOME_COLUMN
-    audit.flag_rule = rule
-    return audit, evaluate_gate(audit, settings.fairness)
+        return mlflow_anchor(client(self.settings))
 
+    def describe(self, mv: VersionRecord, status: str, part: str = "promotion") -> None:
+        """The version's description with ``status`` as its promotion (or audit) part."""
+        if self.local is not None:
+            self.local.describe(mv.name, mv.version, status, part)
+            return
+        from frontdoor.models.tracking import describe_version  # (start-up time)
 
-def audit_model_version(settings: Settings, label: str, ref: str | int) -> ModelAudit:
-    """Audit a registered version on its run's test predictions; log everything to MLflow."""
-    version = registry.get_version(settings, label, ref)
-    predictions = registry.test_predictions(settings, version.run_id)
-    audit, gate = audit_predictions(predictions, settings)
-    up_to = settings.privacy.suppress_counts_up_to
-    record = published_audit(audit, up_to, gate)
-    record["model"] = {
-        "name": version.name,
-        "version": str(version.version),
-        "run_id": version.run_id,
-    }
-    c = client(settings)
-    title = f"{version.name} version {version.version}"
-    log_audit(
-        c, version.run_id, audit, gate, record, up_to, title, version.name, str(version.version)
-    )
-    c.set_model_version_tag(
-        version.name, str(version.version), "fairness_audit", "pass" if gate.passed else "fail"
-    )
-    verdict = "PASSED" if gate.passed else "FAILED"
-    _describe(
-        settings,
-        version,
-        f"Fairness audit {audit.created_at[:10]}: gate {verdict} ({gate.summary()[:300]}).",
-        part="audit",
-    )
-    return ModelAudit(audit, gate, record, version.name, str(version.version), version.run_id)
+        describe_version(self.settings, mv.name, mv.version, status, part=part)
+
+    def log(self) -> PromotionLog:
+        return promotion_log(self.settings, anchor=self.anchor())
 
 
 class Guards:
-    """What promotion checked, in the order it checks; ``refusal`` is the first that failed."""
+    """What promotion checked, in the order it checks; ``refusal`` is the first that failed.
+
+    The gate comes first and a refusal there is final: the comparison and the band check (which
+    load predictions and the model through MLflow) run only for a version the gate lets through."""
 
     def __init__(self):
         self.checks: dict = {}
@@ -152,7 +159,9 @@ class Guards:
             self.refusal = reason
 
 
-def _gate_guard(tags: dict, mv, label: str, rationale: str, by: str, guards: Guards) -> str | None:
+def _gate_guard(
+    tags: dict, mv: VersionRecord, label: str, rationale: str, by: str, guards: Guards
+) -> str | None:
     """The fairness gate (or a recorded override). Returns the gate ("pass"/"fail") or None."""
     gate = tags.get(TAG_GATE)
     if gate not in ("pass", "fail") or tags.get(TAG_AUDIT_RUN) != mv.run_id:
@@ -162,12 +171,12 @@ def _gate_guard(tags: dict, mv, label: str, rationale: str, by: str, guards: Gua
             f"{mv.version} --label {label}` first."
         )
         return None
-    guards.checks["gate"] = {"result": gate, "summary": tags.get("fairness.gate_summary", "")}
+    guards.checks["gate"] = {"result": gate, "summary": tags.get(TAG_SUMMARY, "")}
     if gate == "fail":
         if not rationale:
             guards.fail(
                 f"Version {mv.version} of {mv.name} failed the fairness gate "
-                f"({tags.get('fairness.gate_summary', 'see fairness/audit.html')}). It can be "
+                f"({tags.get(TAG_SUMMARY, 'see fairness/audit.html')}). It can be "
                 "promoted only with --override-rationale TEXT (why it is acceptable) and --by NAME."
             )
         elif len(rationale) < MIN_RATIONALE_CHARS:
@@ -178,11 +187,20 @@ def _gate_guard(tags: dict, mv, label: str, rationale: str, by: str, guards: Gua
     return gate
 
 
-def _comparison_guard(settings: Settings, label: str, mv, champion: dict | None, guards: Guards):
+def _comparison_guard(
+    settings: Settings, label: str, mv: VersionRecord, champion: dict | None, guards: Guards
+) -> None:
     """Non-inferior to the log's champion on the primary metric, over the same test rows."""
     if champion is None:
         guards.checks["comparison"] = {"text": "no champion yet: nothing to compare with"}
         return
+    from frontdoor.governance.comparison import (  # (start-up time)
+        NoSharedRows,
+        non_inferiority,
+        shared_test_rows,
+    )
+    from frontdoor.models import registry  # (start-up time: MLflow)
+
     try:
         ours = registry.test_predictions(settings, mv.run_id)
         theirs_mv = registry.get_version(settings, label, champion["version"])
@@ -197,11 +215,20 @@ def _comparison_guard(settings: Settings, label: str, mv, champion: dict | None,
         guards.fail(f"Against champion version {champion['version']}: {result.text()}.")
 
 
-def _band_guard(settings: Settings, label: str, mv, latest: pd.DataFrame | None, guards: Guards):
+def _band_guard(
+    settings: Settings,
+    label: str,
+    mv: VersionRecord,
+    latest: pd.DataFrame | None,
+    guards: Guards,
+) -> None:
     """Each band's share of the latest referrals near its training share."""
     if latest is None:
         guards.fail("The band check needs the latest feature table (none was found).")
         return
+    from frontdoor.governance.comparison import band_check, latest_referrals  # (start-up time)
+    from frontdoor.models import registry  # (start-up time: MLflow)
+
     g = settings.governance
     recent = latest_referrals(latest, g.band_check_days, g.min_band_check_rows)
     try:
@@ -216,9 +243,17 @@ def _band_guard(settings: Settings, label: str, mv, latest: pd.DataFrame | None,
 
 
 def _latest_table(settings: Settings, features: Path | pd.DataFrame | None) -> pd.DataFrame | None:
+    import pandas as pd  # (start-up time)
+
+    from frontdoor.records.feature_table import read_feature_table  # (start-up time: pandas)
+
     if isinstance(features, pd.DataFrame):
         return features
     if features is None:
+        from frontdoor.records.feature_table import (  # (start-up time: pandas)
+            default_feature_path,
+        )
+
         features = default_feature_path(settings)
     path = Path(features)
     try:
@@ -242,21 +277,16 @@ def promote(
     who = (by or "").strip()
     if not who:
         raise PromotionRefused("Say who is promoting: add --by NAME (it is recorded in the log).")
-    try:
-        mv = registry.get_version(settings, label, version)
-    except Exception as error:  # MLflow raises its own RestException for a missing version
-        raise PromotionRefused(
-            f"There is no version {version} of {registry.model_name(settings, label)}: {error}"
-        ) from error
-    c = client(settings)
-    log = promotion_log(settings, c)
+    store = Registry(settings)
+    mv = store.version(label, version)
+    log = store.log()
     champion = log.champion(mv.name)
     if champion is not None and str(champion["version"]) == str(mv.version):
         return _already(mv, champion)
     rationale = (override_rationale or "").strip()
     guards = Guards()
-    gate = _gate_guard(dict(mv.tags), mv, label, rationale, who, guards)
-    if gate is not None:
+    gate = _gate_guard(mv.tags, mv, label, rationale, who, guards)
+    if guards.refusal is None:  # a refusal at the gate is final: no need to load predictions
         _comparison_guard(settings, label, mv, champion, guards)
         _band_guard(settings, label, mv, _latest_table(settings, features), guards)
     previous = str(champion["version"]) if champion else None
@@ -272,19 +302,21 @@ def promote(
     }
     if guards.refusal is not None:
         log.append({**entry, "action": REFUSED, "why": guards.refusal})
-        _describe(settings, mv, f"Promotion refused: {guards.refusal}")
-        raise PromotionRefused(guards.refusal)
+        store.describe(mv, f"Promotion refused: {guards.refusal}")
+        raise PromotionRefused(guards.refusal, recorded=True)
     overridden = gate == "fail"
     why = rationale if overridden else "every guard passed"
     row = log.append({**entry, "action": OVERRIDDEN if overridden else PROMOTED, "why": why})
-    _record(settings, mv, row)
+    _record(settings, mv, row, store)
+    from frontdoor.models import registry  # (start-up time)
+
     registry.set_alias(settings, label, CHAMPION, mv.version)
     return Promotion(
         mv.name, str(mv.version), previous, gate, overridden, who, row["at"], False, guards.checks
     )
 
 
-def _already(mv, champion: dict) -> Promotion:
+def _already(mv: VersionRecord, champion: dict) -> Promotion:
     """A re-run: the log already names this version champion; nothing is written."""
     return Promotion(
         mv.name,
@@ -299,8 +331,10 @@ def _already(mv, champion: dict) -> Promotion:
     )
 
 
-def _record(settings: Settings, mv, row: dict) -> None:
+def _record(settings: Settings, mv: VersionRecord, row: dict, store: Registry) -> None:
     """Mirror the log row on the version and its run (for the MLflow UI; the log is the truth)."""
+    from frontdoor.models.tracking import client  # (start-up time)
+
     c = client(settings)
     tags = {
         "promotion.promoted_at": row["at"],
@@ -324,17 +358,11 @@ def _record(settings: Settings, mv, row: dict) -> None:
         else "every guard passed"
     )
     comparison = row["checks"].get("comparison", {}).get("text", "")
-    _describe(
-        settings,
+    store.describe(
         mv,
         f"Champion since {row['at']} ({how}; promoted by {row['by']}; log row {row['seq']}). "
         + comparison,
     )
-
-
-def _describe(settings: Settings, mv, status: str, part: str = "promotion") -> None:
-    """The version description: what it is, its audit and its promotion status, in words."""
-    describe_version(settings, mv.name, str(mv.version), status, part=part)
 
 
 def promote_or_refuse(

@@ -40,7 +40,8 @@ from frontdoor.governance.compare import compare
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.governance.fairness.render import TEMPLATES, css, environment, figures
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
-from frontdoor.governance.promotion import audit_flags, audit_model_version, audit_predictions
+from frontdoor.governance.report_attribution import attribution_section
+from frontdoor.governance.version_audit import audit_flags, audit_model_version, audit_predictions
 from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
@@ -443,6 +444,7 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "audit": audit,
         "gate": gate,
         "gate_lines": gate_lines(gate),
+        "attribution": attribution_section(settings, label, str(mv.version), pred, gate, features),
         "record": record,
         "figures": figures(audit, up_to),
         "images": images,

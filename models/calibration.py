@@ -63,8 +63,16 @@ class CalibratedModel(BaseEstimator):
         self.base = base
         self.method = method
 
-    def fit(self, X, y):
-        self.calibrator_ = MarginCalibrator(self.method).fit(self.base.decision_function(X), y)
+    def fit(self, X, y, extra_margin=None, extra_y=None):
+        """Calibrate on the margins of ``X`` (the later window), plus, when given, margins
+        already computed elsewhere (``extra_margin``: out-of-fold margins of the training
+        window, ``models.train.cross_fitted_margins``) with their outcomes ``extra_y``."""
+        margin = self.base.decision_function(X)
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if extra_margin is not None:
+            margin = np.concatenate([np.asarray(extra_margin, dtype=float).reshape(-1), margin])
+            y = np.concatenate([np.asarray(extra_y, dtype=float).reshape(-1), y])
+        self.calibrator_ = MarginCalibrator(self.method).fit(margin, y)
         self.feature_names_in_ = self.base.feature_names_in_
         self.classes_ = np.array([0, 1])
         return self

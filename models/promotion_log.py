@@ -166,9 +166,11 @@ def mlflow_anchor(client) -> Anchor:
     return Anchor(read, write)
 
 
-def promotion_log(settings: Settings, client=None) -> PromotionLog:
-    """The configured log, anchored in the MLflow registry when a client is given."""
-    anchor = mlflow_anchor(client) if client is not None else None
+def promotion_log(settings: Settings, client=None, anchor: Anchor | None = None) -> PromotionLog:
+    """The configured log, anchored in the MLflow registry when a client (or an anchor over the
+    same registry, `models.local_registry`) is given."""
+    if anchor is None and client is not None:
+        anchor = mlflow_anchor(client)
     return PromotionLog(
         settings.resolve(settings.governance.promotion_log), log_key(settings), anchor
     )

@@ -29,11 +29,13 @@ from mlflow.entities import Metric
 from mlflow.models import infer_signature
 
 from frontdoor import REVIEW_NOTICE
+from frontdoor.models import local_registry
 from frontdoor.models.artifacts import (  # noqa: F401 - the artifact paths are re-exported for readers
     METRICS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
     write_run_artifacts,
 )
+from frontdoor.models.local_registry import DESCRIPTION_BASE_TAG, description_text
 from frontdoor.models.pyfunc import BUNDLE, CODE_FILE, pip_requirements, write_bundle
 from frontdoor.models.train import Backtest
 from frontdoor.records.disclosure import redact_url
@@ -47,9 +49,7 @@ PACKAGES = ("frontdoor", "mlflow", "scikit-learn", "lightgbm", "shap", "pandas",
 
 def tracking_uri(settings: Settings) -> str:
     """The configured URI, else a SQLite file in the project root (no server needed)."""
-    if settings.tracking.tracking_uri:
-        return settings.tracking.tracking_uri
-    return f"sqlite:///{settings.resolve('mlflow.db')}"
+    return local_registry.tracking_uri(settings)
 
 
 def artifact_location(settings: Settings, experiment: str) -> str | None:
@@ -73,7 +73,7 @@ def experiment_name(settings: Settings, label: str) -> str:
 
 
 def model_name(settings: Settings, label: str) -> str:
-    return f"{settings.tracking.model_name_prefix}-{label}"
+    return local_registry.model_name(settings, label)
 
 
 def ensure_experiment(settings: Settings, label: str) -> str:
@@ -290,7 +290,6 @@ def log_model_from_code(result: Backtest, name: str):
         )
 
 
-DESCRIPTION_BASE_TAG = "description.base"
 HEADLINE_CI_METRICS = ("auc", "average_precision", "precision_at_capacity", "recall_at_capacity")
 
 
@@ -349,10 +348,7 @@ def describe_version(
     c = client(settings)
     c.set_model_version_tag(name, version, f"description.{part}", status)
     tags = dict(c.get_model_version(name, version).tags)
-    parts = [tags.get(DESCRIPTION_BASE_TAG, "")]
-    parts += [tags.get(f"description.{p}", "") for p in ("audit", "promotion")]
-    text = " ".join(p for p in parts if p) + " " + REVIEW_NOTICE
-    c.update_model_version(name, version, description=text.strip())
+    c.update_model_version(name, version, description=description_text(tags))
 
 
 def _redact(value):

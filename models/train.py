@@ -98,6 +98,38 @@ def labelled(table: pd.DataFrame, label: str) -> pd.DataFrame:
     return canonical_order(rows)
 
 
+def child_parts(children: pd.Series, k: int) -> np.ndarray:
+    """Part 0..k-1 of each row: children numbered in order of first appearance, round robin.
+    All of a child's rows share a part; the parts do not depend on the pseudonyms' values."""
+    return pd.factorize(pd.Series(np.asarray(children)), sort=False)[0] % k
+
+
+def cross_fitted_margins(
+    kind: str, X: pd.DataFrame, y: pd.Series, children: pd.Series, settings: Settings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold margins of the training window, for a calibration sample several times
+    larger than the calibration window alone (~1,100 referrals on the default council, whose
+    observed rate wanders by +-0.02 from quarter to quarter around a flat true rate).
+
+    Children, not rows, are split (numbered in order of first appearance, so the split does
+    not depend on the pseudonym key): a child's other referrals never inform its own margin.
+    Every label here matured before the calibration window ends, so nothing is seen that the
+    calibration window could not see."""
+    k = settings.models.calibration_folds
+    if k < 2:
+        raise ValueError(f"models.calibration_folds must be at least 2, not {k}")
+    group = child_parts(children, k)
+    margin = np.empty(len(y), dtype=float)
+    y_values = y.to_numpy()
+    for part in range(k):
+        held = group == part
+        if len(np.unique(y_values[~held])) < 2:
+            raise ValueError(f"Cross-fitting part {part} holds one outcome class.")
+        model = make_estimator(kind, settings).fit(X[~held], y[~held])
+        margin[held] = model.decision_function(X[held])
+    return margin, y_values.astype(float)
+
+
 def fit_model(
     kind: str,
     train: pd.DataFrame,
@@ -110,9 +142,26 @@ def fit_model(
     cfg = settings.models
     encoder = InputEncoder().fit(train[columns])
     X = encoder.transform(train[columns])
-    base = make_estimator(kind, settings).fit(X, train[label].astype(int))
+    y = train[label].astype(int)
+    base = make_estimator(kind, settings).fit(X, y)
+    extra_margin = extra_y = None
+    if cfg.calibration_sample == "cross_fitted":
+        extra_margin, extra_y = cross_fitted_margins(kind, X, y, train["child_id"], settings)
+        months = cfg.calibration_history_months
+        if months is not None:
+            dates = pd.to_datetime(train["decision_date"])
+            recent = (dates >= dates.max() - pd.DateOffset(months=months)).to_numpy()
+            extra_margin, extra_y = extra_margin[recent], extra_y[recent]
+    elif cfg.calibration_sample != "window":
+        raise ValueError(
+            f"Unknown models.calibration_sample {cfg.calibration_sample!r}; "
+            "use 'window' or 'cross_fitted'"
+        )
     estimator = CalibratedModel(base, method=cfg.calibration_method).fit(
-        encoder.transform(calibration[columns]), calibration[label].astype(int)
+        encoder.transform(calibration[columns]),
+        calibration[label].astype(int),
+        extra_margin=extra_margin,
+        extra_y=extra_y,
     )
     bands = Bands(quantiles=tuple(cfg.band_edges), names=tuple(cfg.band_names)).fit(
         estimator.decision_function(X)

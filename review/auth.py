@@ -106,13 +106,14 @@ def add_user(
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     check_password(password)
+    password_hash = hasher(settings)[0].hash(password)  # before the write lock: argon2 is slow
     try:
         with writing(engine) as conn:
             user_id = conn.execute(
                 insert(users).values(
                     username=username,
                     role=role,
-                    password_hash=hasher(settings)[0].hash(password),
+                    password_hash=password_hash,
                     active=True,
                     created_at=utcnow(),
                     failed_logins=0,
@@ -164,6 +165,11 @@ def change_user(
     if what not in LIFECYCLE:
         raise UserError(f"Unknown change {what!r}; choose one of {', '.join(LIFECYCLE)}.")
     now = utcnow()
+    new_hash = None
+    if what == "reset-password":  # hashed before the write lock: argon2 is slow
+        password = password or secrets.token_urlsafe(12)
+        check_password(password)
+        new_hash = hasher(settings)[0].hash(password)
     with writing(engine) as conn:
         row = conn.execute(
             select(users).where(users.c.username == username.strip().lower())
@@ -192,10 +198,8 @@ def change_user(
             values = {"active": False, "removed_at": now, "password_hash": "!removed"}
             message = f"Removed {row.username}; their sessions ended."
         else:
-            password = password or secrets.token_urlsafe(12)
-            check_password(password)
             values = {
-                "password_hash": hasher(settings)[0].hash(password),
+                "password_hash": new_hash,
                 "password_changed_at": now,
                 "failed_logins": 0,
                 "locked_until": None,
@@ -246,11 +250,12 @@ def change_own_password(
         errors["new"] = "Choose a password that is different from your current one."
     if errors:
         return errors
+    new_hash = _hasher.hash(new)  # before the write lock: argon2 is slow
     with writing(engine) as conn:
         conn.execute(
             update(users)
             .where(users.c.id == user.id)
-            .values(password_hash=_hasher.hash(new), password_changed_at=utcnow())
+            .values(password_hash=new_hash, password_changed_at=utcnow())
         )
         conn.execute(
             delete(sessions).where(
@@ -370,11 +375,14 @@ def authenticate(
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         verified = False
     ok = usable and verified and not throttled
+    rehashed = None
+    if ok and _hasher.check_needs_rehash(row.password_hash):
+        rehashed = _hasher.hash(password)  # before the write lock: argon2 is slow
     with writing(engine) as conn:
         if ok:
             values: dict = {"failed_logins": 0, "locked_until": None}
-            if _hasher.check_needs_rehash(row.password_hash):
-                values["password_hash"] = _hasher.hash(password)
+            if rehashed is not None:
+                values["password_hash"] = rehashed
             conn.execute(update(users).where(users.c.id == row.id).values(**values))
             conn.execute(delete(sign_in_throttle).where(sign_in_throttle.c.key == pair_key))
             write_audit(conn, user_id=row.id, username=row.username, role=row.role, action="login")

@@ -35,6 +35,16 @@ class FairnessSettings(Section):
     )
     multiplicity: Literal["bonferroni", "none"] = "bonferroni"
     family_error_rate: float = 0.05  # with bonferroni: chance of any false failure, no disparity
+    # A pre-declared small family: the selection (flag-rate) ratios of these characteristics
+    # (the primary ones, not their intersections) share ``selection_share`` of the family error
+    # rate among themselves; every other gated check shares the rest. Labels biased like the
+    # flags hide a disparity from the error rates, so only these checks can see it, and a few
+    # checks judged at 0.025/7 each see far more than ~80 at 0.05/80 (docs/fairness.md).
+    # The two shares add up to family_error_rate, so a fair model still fails at most that often.
+    selection_characteristics: list[str] = Field(
+        default_factory=lambda: ["ethnicity", "sex", "disability"]
+    )
+    selection_share: float = Field(default=0.5, ge=0.0, le=1.0)
     # Which referrals count as flagged when auditing our models' test predictions: "capacity"
     # uses the run's flags at the review capacity; when those flag more than max_capacity_share
     # of the test rows (capacity above the referral volume: error rates say nothing) or with

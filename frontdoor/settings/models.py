@@ -39,6 +39,14 @@ class ModelSettings(Section):
     logistic: LogisticParams = Field(default_factory=LogisticParams)
     splits: SplitSettings = Field(default_factory=SplitSettings)
     calibration_method: str = "sigmoid"  # Platt; or "isotonic" (steps tie scores, reach 0 and 1)
+    # "window": the calibrator sees the calibration window's margins only (~1,100 referrals on
+    # the default council); "cross_fitted": also the training window's out-of-fold margins
+    # (children split into calibration_folds groups), a sample several times larger
+    calibration_sample: str = "window"
+    calibration_folds: int = 5
+    # with "cross_fitted": only the training window's newest months join the sample (None: all);
+    # older margins map to outcomes differently ("all history" features grow with the extract)
+    calibration_history_months: int | None = None
     review_capacity_per_week: int = 10  # ~1 in 4 of the default council's ~44 referrals a week
     bootstrap_samples: int = 200
     band_edges: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.95])  # training quantiles

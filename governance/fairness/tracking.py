@@ -25,14 +25,16 @@ from mlflow.tracking import MlflowClient
 from frontdoor.governance.fairness.audit import DIFFERENCE_METRICS, AuditResult
 from frontdoor.governance.fairness.publish import published_audit
 from frontdoor.governance.fairness.render import render_audit_html
+from frontdoor.governance.fairness.tags import (  # noqa: F401 - re-exported for readers
+    TAG_AUDIT_RUN,
+    TAG_AUDITED_AT,
+    TAG_GATE,
+    TAG_RULE,
+    TAG_SUMMARY,
+    TAG_THRESHOLD,
+)
 from frontdoor.governance.gate import GateResult
 
-TAG_GATE = "fairness.gate"  # "pass" or "fail"
-TAG_SUMMARY = "fairness.gate_summary"
-TAG_RULE = "fairness.gate_rule"
-TAG_AUDITED_AT = "fairness.audited_at"
-TAG_AUDIT_RUN = "fairness.audit_run_id"
-TAG_THRESHOLD = "fairness.threshold"
 ARTIFACT_DIR = "fairness"
 
 

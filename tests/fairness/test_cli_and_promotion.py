@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from frontdoor.cli import app
 from frontdoor.governance.fairness.tracking import TAG_GATE, metric_key_part
-from frontdoor.governance.promotion import PromotionRefused, audit_model_version, promote
+from frontdoor.governance.promotion import PromotionRefused, promote
+from frontdoor.governance.version_audit import audit_model_version
 from frontdoor.models import registry
 from frontdoor.models.promotion_log import promotion_log
 from frontdoor.models.tracking import client

@@ -20,7 +20,7 @@ from scipy import stats
 
 from frontdoor.governance.fairness.audit import run_audit
 from frontdoor.governance.fairness.intervals import clopper_pearson, jeffreys, ratio_interval
-from frontdoor.governance.gate import evaluate_gate
+from frontdoor.governance.gate import evaluate_gate, family_alphas, selection_check
 from frontdoor.settings.fairness import FairnessSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -83,7 +83,7 @@ def test_the_gate_fails_few_fair_models_and_the_benchmark_judges_as_the_gate(fai
 def test_a_planted_disparity_is_caught():
     """FPR x2.5 in a group of 400 children: the gate fails it in nearly every set."""
     pop = bench.Population.of(bench.resized(bench.SIZES_50K, "Black", 400))
-    draws = bench.draw_sets(pop, 20, np.random.default_rng(5), plant=("Black", 2.5))
+    draws = bench.draw_sets(pop, 20, np.random.default_rng(5), plant=("Black", 2.5, "fpr"))
     _, checks = bench.new_gate_fails(pop, draws, FairnessSettings())
     assert checks[("ethnicity", "Black", "fpr")].sum() >= 18
     settings = FairnessSettings(bootstrap_samples=20)
@@ -91,6 +91,44 @@ def test_a_planted_disparity_is_caught():
     assert ("ethnicity", "Black", "fpr") in {
         (c.characteristic, c.group, c.metric) for c in gate.failures
     }
+
+
+def test_the_selection_family_and_the_rest_share_the_family_error_rate():
+    """Weighted Bonferroni: k_sel checks at alpha_sel plus k_rest at alpha add up to the family
+    rate, so a fair model still fails at most that often; the selection checks get the larger
+    share each, and the flag rates of intersections are not among them."""
+    s = FairnessSettings()
+    judged = [("ethnicity", "flag_rate")] * 5 + [("sex", "flag_rate"), ("disability", "flag_rate")]
+    judged += [("ethnicity_x_sex", "flag_rate")] * 10 + [("ethnicity", "fnr")] * 60
+    alphas = family_alphas(judged, s)
+    assert sum(alphas[selection_check(c, m, s)] for c, m in judged) == pytest.approx(0.05)
+    assert alphas[True] == pytest.approx(0.025 / 7) and alphas[False] == pytest.approx(0.025 / 70)
+    # one family empty: the other takes the whole rate (nothing is left unspent or double-spent)
+    assert family_alphas(judged[7:], s)[False] == pytest.approx(0.05 / 70)
+    assert family_alphas(judged[:7], s)[True] == pytest.approx(0.05 / 7)
+    assert family_alphas(judged, FairnessSettings(multiplicity="none")) == {True: None, False: None}
+
+
+def test_a_planted_selection_disparity_is_judged_at_the_family_level_as_the_benchmark_judges():
+    """Black children flagged 1.5 times as often (239 of them, as on the default council): the
+    gate's selection check and the benchmark's agree set by set, and the selection family
+    catches it more often than flat Bonferroni over every check would."""
+    pop = bench.Population.of(bench.SIZES_50K)
+    draws = bench.draw_sets(pop, 10, np.random.default_rng(8), plant=("Black", 1.5, "flag_rate"))
+    settings = FairnessSettings(bootstrap_samples=20, cluster_column=None)
+    key = ("ethnicity", "Black", "flag_rate")
+    _, checks = bench.new_gate_fails(pop, draws, settings)
+    _, flat = bench.new_gate_fails(pop, draws, settings, flat=True)
+    gates = [evaluate_gate(audit(f, settings)) for f in frames(pop, draws)]
+    caught = np.array(
+        [key in {(c.characteristic, c.group, c.metric) for c in g.failures} for g in gates]
+    )
+    assert (caught == checks[key]).all()
+    assert caught.sum() >= 5 and caught.sum() > flat[key].sum()
+    gate = gates[0]
+    black = next(c for c in gate.checks if (c.characteristic, c.group, c.metric) == key)
+    assert gate.alpha_selection > gate.alpha
+    assert black.gate_lo is not None and black.gate_lo > 1 or black.verdict != "fail"
 
 
 @pytest.mark.parametrize("n1", [10, 40, 150])

@@ -13,8 +13,9 @@ from frontdoor import REVIEW_NOTICE
 from frontdoor.cli import app
 from frontdoor.features.build import build_feature_table
 from frontdoor.governance.atrs import TO_COMPLETE
-from frontdoor.governance.promotion import audit_model_version, promote
+from frontdoor.governance.promotion import promote
 from frontdoor.governance.report import build_report
+from frontdoor.governance.version_audit import audit_model_version
 from frontdoor.models.run import train_and_register
 from frontdoor.models.tracking import client
 from frontdoor.records.feature_table import default_feature_path, write_feature_table
@@ -162,3 +163,39 @@ def test_report_compares_with_the_champion_and_degrades_gracefully(trained, tmp_
         app, ["--config", str(config), "report", "--model-version", "99", "--label", LABEL]
     )
     assert missing.exit_code == 2 and "99" in missing.output
+
+
+def test_report_attributes_each_disparity_shown_to_feature_families(trained, tmp_path):
+    """The report's attribution section, on the registered model's own contributions: every
+    group with a disparity shown gets its families, largest first, or no figure when it is too
+    small; the section is in the page."""
+    from frontdoor.governance.gate import GateCheck, GateResult
+    from frontdoor.governance.report_attribution import attribution_section
+    from frontdoor.models import registry
+
+    settings, record = trained
+    pred = registry.test_predictions(settings, record.run_id)
+    shown = [
+        GateCheck(c, g, ref, "flag_rate", "ratio", 1.4, 1.1, 1.8, "inconclusive", "")
+        for c, g, ref in (("sex", "Female", "Male"), ("ethnicity", "Black", "White"))
+    ]
+    gate = GateResult(passed=True, rule="", checks=shown)
+    section = attribution_section(settings, LABEL, str(record.model_version), pred, gate)
+    assert [r["group"] for r in section["rows"]] == ["Female", "Black"]
+    assert section["rows"][0]["families"]  # half the children: always enough to attribute
+    for row in section["rows"]:
+        if row["sentence"] == "too few to attribute":
+            assert row["families"] == []
+            continue
+        diffs = [abs(f["difference"]) for f in row["families"]]
+        assert diffs == sorted(diffs, reverse=True) and len(diffs) == 3
+        assert row["sentence"].startswith(f"{row['group']} children's")
+    assert any(r["families"] for r in section["rows"])
+    none = attribution_section(
+        settings, LABEL, str(record.model_version), pred, GateResult(True, "", [])
+    )
+    assert none["rows"] == [] and "No disparity" in none["note"]
+    audit_model_version(settings, LABEL, record.model_version)
+    html = build_report(settings, LABEL, record.model_version, tmp_path / "r.html")
+    page = html.html_path.read_text(encoding="utf-8")
+    assert 'id="attribution"' in page and "scores differ" in page

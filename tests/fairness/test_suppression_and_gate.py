@@ -142,7 +142,7 @@ def test_gate_fails_a_calibration_gap_and_skips_it_for_non_probabilities():
 
 
 def test_audit_flags_fall_back_to_a_share_when_capacity_flags_nearly_everyone(tmp_path):
-    from frontdoor.governance.promotion import audit_flags
+    from frontdoor.governance.version_audit import audit_flags
     from tests.support import make_settings
 
     settings = make_settings(tmp_path)

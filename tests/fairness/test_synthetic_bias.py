@@ -4,7 +4,7 @@ The shipped pipeline, not a stand-in: each council (knobs off; surveillance of B
 under-recording of Asian children's concerns, both at their default strengths) is generated at
 the default size, ingested, turned into features, trained with `models.train.backtest`
 (LightGBM, calibrated, temporal folds) on the primary label and audited as `frontdoor promote`
-audits (`governance.promotion.audit_predictions`, the default gate: ethnicity, sex, disability
+audits (`governance.version_audit.audit_predictions`, the default gate: ethnicity, sex, disability
 and ethnicity x sex gated). The same seed gives the same children with and without a knob, so
 the comparison is paired. benchmarks/knob_detection.py runs the same over several seeds.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from frontdoor.governance.fairness.attribution import attribute, sentence
-from frontdoor.governance.promotion import audit_predictions
+from frontdoor.governance.version_audit import audit_predictions
 from frontdoor.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))

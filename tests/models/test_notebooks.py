@@ -51,7 +51,7 @@ def demo_output(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     default path, two trained and registered versions in MLflow, the first one audited. Returns
     the folder and the environment a notebook of it runs in (FRONTDOOR_CONFIG)."""
     from frontdoor.features.run import build_and_write
-    from frontdoor.governance.promotion import audit_model_version
+    from frontdoor.governance.version_audit import audit_model_version
     from frontdoor.ingest.run import ingest_sources
     from frontdoor.models.run import train_and_register
     from frontdoor.records.feature_table import default_feature_path, read_truth

@@ -164,6 +164,20 @@ def test_the_reidentification_result_is_where_the_eye_is(browser, live):
         context.close()
 
 
+CONTRAST_JS = """e => {
+  const rgb = c => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  let bg = e, colour = getComputedStyle(e).backgroundColor;
+  while (bg && (colour === 'rgba(0, 0, 0, 0)' || colour === 'transparent')) {
+    bg = bg.parentElement; colour = bg ? getComputedStyle(bg).backgroundColor : 'rgb(255,255,255)';
+  }
+  const [a, b] = [lum(getComputedStyle(e).color), lum(colour)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
 def test_the_model_banner_is_inside_a_landmark(browser, live):
     _settings, url, _app = live
     context, page = _page(browser)
@@ -174,6 +188,10 @@ def test_the_model_banner_is_inside_a_landmark(browser, live):
             " return l ? l.tagName : null; }"
         )
         assert landmark == "HEADER"
+        # and readable there: not the header's white text on the banner's pale background
+        # (WCAG AA needs a contrast ratio of at least 4.5 for text this size)
+        ratio = page.locator(".model-banner .wrap").evaluate(CONTRAST_JS)
+        assert ratio >= 4.5, ratio
     finally:
         context.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from frontdoor.governance.promotion import audit_model_version
+from frontdoor.governance.version_audit import audit_model_version
 from frontdoor.models.run import train_and_register
 from frontdoor.records.feature_table import write_feature_table
 from tests.support import make_settings
