@@ -73,6 +73,11 @@ def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters:
         return chosen(settings=settings.model_dump(), **parameters)
 
 
+class PrefectDidNotStart(LookupError):
+    """The run's temporary Prefect server did not answer in time (the command says so plainly:
+    a LookupError, like the run's other missing prerequisites, `pipelines.cli`)."""
+
+
 @contextmanager
 def one_prefect_server(settings: Settings) -> Iterator[str | None]:
     """With no Prefect server configured (PREFECT_API_URL), start one temporary local server
@@ -85,7 +90,16 @@ def one_prefect_server(settings: Settings) -> Iterator[str | None]:
         yield configured
         return
     server = SubprocessASGIServer()
-    server.start(timeout=settings.pipelines.ephemeral_startup_seconds)
+    seconds = settings.pipelines.ephemeral_startup_seconds
+    try:
+        server.start(timeout=seconds)
+    except RuntimeError as error:  # Prefect's "Timed out while attempting to connect ..."
+        raise PrefectDidNotStart(
+            f"the temporary Prefect server did not answer within {seconds} s ({error}); a cold "
+            "start on a busy machine can take longer: raise pipelines.ephemeral_startup_seconds "
+            "(FRONTDOOR_PIPELINES__EPHEMERAL_STARTUP_SECONDS), or run a Prefect server "
+            "(`prefect server start`) and set PREFECT_API_URL"
+        ) from error
     os.environ["PREFECT_API_URL"] = server.api_url  # inherited by the Dask workers
     log.info("temporary Prefect server for this run: %s", server.api_url)
     try:
