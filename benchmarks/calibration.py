@@ -186,11 +186,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="the council's seed (one cache each)"
+    )
     args = parser.parse_args()
 
     from benchmarks.oracle_gap import council_table
 
-    table, settings = council_table(args.children, args.cache)
+    table, settings = council_table(args.children, args.cache, seed=args.seed)
     for label in args.labels or settings.models.labels:
         for line in base_rate_lines(table, label, settings):
             print(f"  {label} {line}")

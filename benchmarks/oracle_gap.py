@@ -17,7 +17,8 @@ it reads the generator's latent state): a LightGBM regression of the oracle's pr
 the features alone, then on the features plus parts of the child's true state at the referral
 (each concern, exploitation, the plan bit, the number of present concerns), each fitted by
 5-fold cross-validation over all labelled decisions and scored by AUC against the outcomes of
-the newest 18 months. The distance from "features" to the oracle is information the records do
+the newest 18 months (the functions live in `frontdoor.models.oracle_gap`, which `frontdoor
+oracle-gap` also uses). The distance from "features" to the oracle is information the records do
 not carry; the distance from the model to "features" is mostly estimation. Last, the floor of
 estimation: LightGBM and the scorecard trained on the labels exactly as the backtest trains
 them (same folds, settings, calibration), but given the generator's true state, the child's age
@@ -61,10 +62,11 @@ def main() -> None:
         decompose(table, settings, Path(settings.paths.root), args.labels or settings.models.labels)
 
 
-def council_table(children: int, cache: Path | None = None):
+def council_table(children: int, cache: Path | None = None, seed: int | None = None):
     """The default synthetic council (``children`` of them) as a feature table, with its settings.
 
-    With ``cache`` the raw and canonical council is kept there and reused."""
+    With ``cache`` the raw and canonical council is kept there and reused (one cache per
+    ``seed``: the default council's seed unless given)."""
     from frontdoor.features.build import build_feature_table
     from frontdoor.ingest.run import ingest_sources
     from frontdoor.models.train import feature_columns
@@ -79,7 +81,7 @@ def council_table(children: int, cache: Path | None = None):
         paths={"root": str(root)},
         privacy={"pseudonym_key": "bench-key-not-secret-0123456789abcdef"},
         tracking={"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"},
-        synth={"children": children},
+        synth={"children": children, **({} if seed is None else {"seed": seed})},
     )
     t0 = time.perf_counter()
     canonical = root / "canonical"
@@ -105,63 +107,12 @@ def council_table(children: int, cache: Path | None = None):
     return table, settings
 
 
-STATE_BITS = ("neglect", "domestic_abuse", "mental_health", "substance", "exploitation", "plan")
-
-
-def latent_at_decisions(table, settings, root: Path):
-    """The generator's state (6 bits) of each decision's child in the decision's month."""
-    import numpy as np
-    import pandas as pd
-
-    from frontdoor.records.pseudonymise import load_key, pseudonymise_series
-    from frontdoor.synth.council import generate, window_of
-
-    path = root / "latent.npy"
-    if not path.exists():
-        np.save(path, generate(settings, keep_latent=True).latent)
-    latent = np.load(path)  # (months from the window's first, children)
-    raw = pd.Series([f"C{i + 1:07d}" for i in range(latent.shape[1])])
-    index = pd.Series(
-        np.arange(latent.shape[1]), index=pseudonymise_series(load_key(settings), raw)
-    )
-    start, _ = window_of(settings.synth.end_date, settings.synth.years)
-    when = pd.to_datetime(table["decision_date"])
-    month = ((when.dt.year - start.year) * 12 + when.dt.month - start.month).to_numpy()
-    child = table["child_id"].map(index)
-    if child.isna().any():
-        raise ValueError("decisions whose child is not in the generator's population")
-    state = latent[month, child.to_numpy(dtype=int)].astype(int)
-    bits = {f"state_{name}": (state >> k) & 1 for k, name in enumerate(STATE_BITS)}
-    bits["state_n_concerns"] = sum(bits[f"state_{n}"] for n in STATE_BITS[:5])
-    return pd.DataFrame(bits, index=table.index)
-
-
-def ceiling(rows, columns, truth, y, newest) -> float:
-    """AUC on the newest rows of a 5-fold cross-fitted regression of the oracle on columns."""
-    import lightgbm as lgb
-    import numpy as np
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import KFold
-
-    X = rows[columns].to_numpy(dtype=float)
-    fitted = np.zeros(len(rows))
-    for train, test in KFold(5, shuffle=True, random_state=0).split(X):
-        model = lgb.LGBMRegressor(
-            n_estimators=400,
-            learning_rate=0.03,
-            num_leaves=15,
-            min_child_samples=40,
-            n_jobs=1,
-            verbose=-1,
-        )
-        fitted[test] = model.fit(X[train], truth[train]).predict(X[test])
-    return roc_auc_score(y[newest], fitted[newest])
-
-
 def decompose(table, settings, root: Path, labels) -> None:
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
+    from frontdoor.models.oracle_gap import STATE_BITS, ceiling, enough_history, latent_at_decisions
+    from frontdoor.models.oracle_gap import decompose as on_test_rows
     from frontdoor.models.train import feature_columns, labelled, truth_column
 
     states = latent_at_decisions(table, settings, root)
@@ -190,18 +141,22 @@ def decompose(table, settings, root: Path, labels) -> None:
         print(
             f"  floor (models given the true state, trained on labels): {floor(full, label, settings)}"
         )
+        gap = on_test_rows(table, label, settings, states)
+        print(f"\n== {label}: the decomposition on the pooled test folds (frontdoor oracle-gap)")
+        print(gap.decomposition.round(3).to_string(index=False))
+        print(gap.curve.round(3).to_string(index=False))
+        print(f"  {enough_history(gap.curve, gap.rule_auc)}")
 
 
 def floor(full, label: str, settings) -> str:
     """Backtest AUCs and gaps when the models' only inputs are the true state (see docstring)."""
     from dataclasses import replace
 
+    from frontdoor.models.oracle_gap import floor_inputs
     from frontdoor.models.train import combine_folds, fit_fold, training_data
 
     data = training_data(full, label, settings)
-    inputs = [f"state_{n}" for n in STATE_BITS] + ["state_n_concerns", "age_at_decision"]
-    inputs.append(settings.models.current_practice_rule_feature)
-    data = replace(data, columns=inputs)
+    data = replace(data, columns=floor_inputs(settings))
     result = combine_folds(data, [fit_fold(data, f, settings) for f in data.folds], settings)
     m = result.metrics
     auc = m[(m.metric == "auc") & (m.fold == "overall")].set_index("scorer")["value"]

@@ -30,7 +30,6 @@ from frontdoor.governance.board import (
     RECOMMENDATIONS,
     card_facts,
     caveats,
-    gate_lines,
     how_well,
     preprocessing_text,
     promotion_record,
@@ -38,15 +37,18 @@ from frontdoor.governance.board import (
 )
 from frontdoor.governance.compare import compare
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
-from frontdoor.governance.fairness.render import TEMPLATES, css, environment, figures
+from frontdoor.governance.fairness.render import TEMPLATES, css, environment
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.report_attribution import attribution_section
+from frontdoor.governance.report_gate import gate_sections
+from frontdoor.governance.report_oracle import oracle_gap_section
 from frontdoor.governance.version_audit import audit_flags, audit_model_version, audit_predictions
 from frontdoor.governance.wording import feature_phrase, metric_name
 from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
 from frontdoor.models.tracking import client
 from frontdoor.records.disclosure import restricted_dir, shown_count, shown_parts
+from frontdoor.records.feature_table import default_feature_path
 from frontdoor.settings import Settings
 
 ARTIFACT_DIR = "governance"
@@ -186,8 +188,6 @@ def example_cases(
     if not synthetic:
         return [], "Example cases are shown only when the model was trained on synthetic data."
     if features is None:
-        from frontdoor.records.feature_table import default_feature_path
-
         features = default_feature_path(settings)
     if not Path(features).exists():
         return (
@@ -444,10 +444,9 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "synthetic": synthetic,
         "audit": audit,
         "gate": gate,
-        "gate_lines": gate_lines(gate),
+        **gate_sections(audit, gate, record, up_to),
+        "oracle_gap": oracle_gap_section(settings, mv.run_id),
         "attribution": attribution_section(settings, label, str(mv.version), pred, gate, features),
-        "record": record,
-        "figures": figures(audit, up_to),
         "images": images,
         "importance": humanised_importance(importance),
         "bands": bands.to_dict("records") if bands is not None else [],

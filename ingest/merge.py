@@ -23,6 +23,7 @@ from datetime import date
 import pandas as pd
 
 from frontdoor.ingest import checks
+from frontdoor.ingest.readers import COARSE_ANSWERS
 from frontdoor.ingest.staging import (
     PROBLEM,
     PROVENANCE,
@@ -263,10 +264,39 @@ def _groups(allrows: pd.DataFrame, table: str) -> pd.Series:
 def _merge(allrows: pd.DataFrame, table: str, key: bytes):
     t = TABLES[table]
     allrows["_gid"] = _groups(allrows, table)
+    _refine_coarse(allrows, table)
     merged = allrows.groupby("_gid", sort=True)[t.column_names].first()
     notes, duplicates = _conflicts(allrows, table)
     _defaults(merged, table, key)
     return merged, notes, duplicates
+
+
+def _refine_coarse(allrows: pd.DataFrame, table: str) -> None:
+    """A coarse answer (Annex A's yes/no for an assessment's outcome) takes the finer code
+    another source gives the same record in the same class (strategy_s47 for a yes), the
+    newest such row first; a coarse answer of the other class (the outcome changed) is left
+    as it is, and the newest extract wins as for any value. In place, before the merge."""
+    for prio, columns in COARSE_ANSWERS.items():
+        for (name, column), classes in columns.items():
+            if name != table or column not in allrows.columns:
+                continue
+            answer = allrows[column].map(classes)
+            coarse = (allrows["_prio"] == prio) & answer.notna()
+            fine = (allrows["_prio"] != prio) & answer.notna()
+            if not (coarse.any() and fine.any()):
+                continue
+            finest = (
+                pd.DataFrame({"_gid": allrows["_gid"], "_answer": answer, "_code": allrows[column]})
+                .loc[fine]
+                .drop_duplicates(["_gid", "_answer"])  # rows are sorted newest first
+                .set_index(["_gid", "_answer"])["_code"]
+            )
+            wanted = pd.MultiIndex.from_arrays([allrows.loc[coarse, "_gid"], answer[coarse]])
+            refined = finest.reindex(wanted).to_numpy()
+            current = allrows.loc[coarse, column].to_numpy()
+            allrows.loc[coarse, column] = [
+                c if f is None or f != f else f for c, f in zip(current, refined, strict=True)
+            ]
 
 
 # --- 5. checks on merged records -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Commands of the models room: ``splits``, ``train``, ``tune`` and ``score``."""
+"""Commands of the models room: ``splits``, ``train``, ``tune``, ``score`` and ``oracle-gap``."""
 
 from __future__ import annotations
 
@@ -123,4 +123,48 @@ def score(
         f"scored {done.scored} referrals with {done.model_name} v{done.version} -> {done.path}; "
         f"bands {done.bands}"
     )
+    print_notice()
+
+
+@app.command("oracle-gap")
+def oracle_gap(
+    ctx: typer.Context,
+    features: Path | None = typer.Option(None, "--features", help=FEATURES_HELP),
+    label: list[str] | None = typer.Option(  # noqa: B006
+        None, "--label", help="Label(s) (default: every configured label)."
+    ),
+    model: str = typer.Option("champion", "--model-version", help="Version number or alias."),
+    sizes: str = typer.Option(
+        "0.125,0.25,0.5,1", "--sizes", help="Fractions of each fold's children for the curve."
+    ),
+) -> None:
+    """Synthetic councils: the gap to the oracle decomposed (missing information, too little
+    data) and the learning curve, logged to the model version's MLflow run for the report."""
+    from frontdoor.models.oracle_gap import enough_history  # (start-up time)
+    from frontdoor.models.run import oracle_gap_labels
+
+    settings = settings_from(ctx)
+    path = _features(settings, features)
+    fractions = tuple(sorted(float(s) for s in sizes.split(",")))
+    if not fractions or fractions[0] <= 0 or fractions[-1] != 1:
+        raise typer.BadParameter("fractions in (0, 1], the last 1", param_hint="--sizes")
+    try:
+        done = oracle_gap_labels(
+            settings, path, label or list(settings.models.labels), model, fractions
+        )
+        for gap, run_id, run_auc in done:
+            print_frame(gap.decomposition.round(4), f"{gap.label}: AUC on the pooled test folds")
+            print_frame(gap.curve.round(4), f"{gap.label}: learning curve (same test rows)")
+            console.print(enough_history(gap.curve, gap.rule_auc))
+            same = run_auc is not None and abs(run_auc - gap.auc("model")) < 1e-9
+            console.print(
+                f"logged to MLflow run {run_id} (oracle_gap/...); "
+                + (
+                    "the model's AUC equals the run's."
+                    if same
+                    else f"the run's own AUC is {run_auc}: it was trained on another table or settings."
+                )
+            )
+    except ValueError as error:
+        fail(str(error), code=1)
     print_notice()

@@ -138,3 +138,48 @@ def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
+
+
+def learning_curve_figure(
+    curve: pd.DataFrame, rule_auc: float | None = None, ceiling_auc: float | None = None
+) -> Figure:
+    """AUC on the same test rows against the number of training decisions
+    (``models.oracle_gap.learning_curve``), with the oracle, the floor and the rule."""
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    x = curve["decisions"].to_numpy()
+    if "model_auc_low" in curve:
+        err = [
+            curve["model_auc"] - curve["model_auc_low"],
+            curve["model_auc_high"] - curve["model_auc"],
+        ]
+        ax.errorbar(
+            x,
+            curve["model_auc"],
+            yerr=err,
+            fmt="o-",
+            capsize=3,
+            lw=1.8,
+            label="the model (LightGBM), 95% interval",
+        )
+    else:
+        ax.plot(x, curve["model_auc"], "o-", label="the model (LightGBM)", lw=1.8)
+    if "floor_auc" in curve:
+        ax.plot(x, curve["floor_auc"], "s--", label="floor: the model given the true state")
+    if "oracle_auc" in curve:
+        ax.axhline(curve["oracle_auc"].iloc[0], c="k", lw=1, label="oracle (true probability)")
+    if ceiling_auc is not None:
+        ax.axhline(ceiling_auc, c="tab:purple", ls="-.", lw=1, label="ceiling of the records")
+    if rule_auc is not None:
+        ax.axhline(rule_auc, c="grey", ls=":", label="current-practice rule")
+    ax.set_xscale("log")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{v:,.0f}" for v in x], fontsize=8)
+    ax.minorticks_off()
+    ax.set(
+        xlabel="training decisions per test period",
+        ylabel="AUC on the same test periods",
+        title="Learning curve",
+    )
+    ax.legend(loc="lower right", fontsize=7)
+    return fig

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from frontdoor.models import registry
+from frontdoor.models.oracle_gap import OracleGap, decompose, latent_at_decisions, log_oracle_gap
 from frontdoor.models.scoring import score_referrals
 from frontdoor.models.splits import deployment_fold, folds_table, make_folds
-from frontdoor.models.tracking import RunRecord, log_run
+from frontdoor.models.tracking import RunRecord, client, log_run
 from frontdoor.models.train import Backtest, backtest, labelled
 from frontdoor.models.tune import TuneResult, log_tuning, tune
 from frontdoor.records.feature_table import default_feature_path
@@ -118,3 +119,20 @@ def score_file(
     atomic_write_parquet(scored, target)
     bands = scored["band"].value_counts().to_dict()
     return ScoredFile(target, version.name, str(version.version), len(scored), bands)
+
+
+def oracle_gap_labels(
+    settings: Settings, features: Path, labels: list[str], ref: str, sizes: tuple[float, ...]
+) -> Iterator[tuple[OracleGap, str, float | None]]:
+    """Per label: the oracle gap's decomposition and learning curve on the feature table
+    (synthetic councils only: it regenerates the generator's state with these settings),
+    logged to the run of model version ``ref``. Yields (result, run id, the run's own AUC)."""
+    table = pd.read_parquet(features)
+    states = latent_at_decisions(table, settings, settings.resolve(settings.paths.truth))
+    for label in labels:
+        gap = decompose(table, label, settings, states, sizes)
+        run_id = registry.run_id_of(settings, label, ref)
+        log_oracle_gap(settings, run_id, gap)
+        run = client(settings).get_run(run_id)
+        kind = run.data.tags.get("estimator", settings.models.registered_estimator)
+        yield gap, run_id, run.data.metrics.get(f"{kind}_auc")

@@ -54,10 +54,7 @@ pd.DataFrame(
 
 # %%
 metrics = pd.concat(
-    [
-        registry.run_metrics(settings, v.run_id).assign(version=f"v{v.version}")
-        for v in versions
-    ]
+    [registry.run_metrics(settings, v.run_id).assign(version=f"v{v.version}") for v in versions]
 )
 overall = metrics[(metrics.fold == "overall") & ~metrics.scorer.str.startswith("gap:")]
 wide = overall.pivot_table(index=["metric", "scorer"], columns="version", values="value")
@@ -146,19 +143,13 @@ pd.DataFrame(
 # LightGBM and this is what better learning could still win.
 
 # %%
-import lightgbm as lgb  # noqa: E402
-from sklearn.model_selection import KFold, cross_val_predict  # noqa: E402
-
+from frontdoor.models.oracle_gap import ceiling_scores  # noqa: E402
 from frontdoor.models.stats import roc_auc  # noqa: E402
 
 rows = table[table[label].notna()]
 if f"truth_{label}" in rows:
-    X = rows[refit.columns].astype(float)
-    ceiling = cross_val_predict(
-        lgb.LGBMRegressor(n_estimators=200, num_leaves=15, verbose=-1, n_jobs=1),
-        X,
-        rows[f"truth_{label}"],
-        cv=KFold(5, shuffle=True, random_state=0),
+    ceiling = ceiling_scores(
+        rows[refit.columns].to_numpy(float), rows[f"truth_{label}"].to_numpy(float)
     )
     y = rows[label].to_numpy(float)
     shown = pd.Series(
@@ -186,5 +177,28 @@ table_cap
 
 # %% [markdown]
 # ## Learning curve
-# Not shown yet: `frontdoor.models` has no learning-curve function (how test-fold performance
-# grows with the training history). When one lands, its plot belongs here.
+# Does the council have enough history for a model to be worth using? The registered estimator
+# is refitted, by the backtest's own protocol, on a share of each test period's children
+# (training and calibration windows alike) and scored on the same gapped test referrals: at
+# 100% it is the backtest's model. On a synthetic council the oracle and the floor (the same
+# protocol given the generator's true state: perfect information) are drawn beside it; the
+# distance from the floor to the oracle is what the number of decisions alone costs.
+# `frontdoor oracle-gap` logs the same curve to MLflow for the governance report.
+
+# %%
+from frontdoor.models.oracle_gap import (  # noqa: E402
+    enough_history,
+    latent_at_decisions,
+    learning_curve,
+)
+
+states = None
+if f"truth_{label}" in table:  # the generator's state, regenerated from the same settings
+    states = latent_at_decisions(table, settings, settings.resolve(settings.paths.truth))
+curve = learning_curve(table, label, settings, sizes=(0.25, 0.5, 1.0), states=states)
+rule_auc = refit.metric("rule", "auc")["value"]
+print(enough_history(curve, rule_auc))
+curve.round(3)
+
+# %%
+plots.learning_curve_figure(curve, rule_auc)

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from prefect.settings import (
@@ -18,7 +19,8 @@ from prefect.settings import (
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from frontdoor.logs import stderr_to_log
-from frontdoor.pipelines.flows import FLOWS
+from frontdoor.pipelines.flows import FLOWS, FlowResult
+from frontdoor.pipelines.steps import Result
 from frontdoor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,22 @@ def task_runner(settings: Settings):
     return DaskTaskRunner(address=address)
 
 
-def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters: Any) -> dict:
+def produced(value: Any, found: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file a flow's result says its steps wrote (what, where), in order."""
+    found = {} if found is None else found
+    if isinstance(value, Result):
+        for k, v in value.written().items():
+            found.setdefault(k, v)
+    elif isinstance(value, dict | list | tuple):
+        for v in value.values() if isinstance(value, dict) else value:
+            produced(v, found)
+    elif is_dataclass(value):
+        for f in fields(value):
+            produced(getattr(value, f.name), found)
+    return found
+
+
+def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters: Any) -> FlowResult:
     """Run one of the flows in this process, on the task runner the settings choose. Library
     output goes to the log file (``pipelines.log_file``) unless ``verbose``."""
     if name not in FLOWS:
@@ -54,6 +71,11 @@ def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters:
     chosen = FLOWS[name].with_options(task_runner=task_runner(settings))
     with stderr_to_log(settings, verbose), prefect_defaults(settings), one_prefect_server(settings):
         return chosen(settings=settings.model_dump(), **parameters)
+
+
+class PrefectDidNotStart(LookupError):
+    """The run's temporary Prefect server did not answer in time (the command says so plainly:
+    a LookupError, like the run's other missing prerequisites, `pipelines.cli`)."""
 
 
 @contextmanager
@@ -68,7 +90,16 @@ def one_prefect_server(settings: Settings) -> Iterator[str | None]:
         yield configured
         return
     server = SubprocessASGIServer()
-    server.start(timeout=settings.pipelines.ephemeral_startup_seconds)
+    seconds = settings.pipelines.ephemeral_startup_seconds
+    try:
+        server.start(timeout=seconds)
+    except RuntimeError as error:  # Prefect's "Timed out while attempting to connect ..."
+        raise PrefectDidNotStart(
+            f"the temporary Prefect server did not answer within {seconds} s ({error}); a cold "
+            "start on a busy machine can take longer: raise pipelines.ephemeral_startup_seconds "
+            "(FRONTDOOR_PIPELINES__EPHEMERAL_STARTUP_SECONDS), or run a Prefect server "
+            "(`prefect server start`) and set PREFECT_API_URL"
+        ) from error
     os.environ["PREFECT_API_URL"] = server.api_url  # inherited by the Dask workers
     log.info("temporary Prefect server for this run: %s", server.api_url)
     try:

@@ -45,7 +45,7 @@ class ReviewSettings(Section):
     # per worker keeps a flood's hashing to about a sixth of a core
     sign_in_global_per_minute: int = Field(30, ge=1)
     hash_workers: int = Field(2, ge=1, le=16)  # argon2 runs here, off the request threads
-    hash_queue: int = Field(16, ge=1)  # sign-ins waiting for a hash slot; beyond it: 429
+    hash_queue: int = Field(16, ge=1)  # sign-ins waiting for a hash slot; beyond it: 503
     login_token_minutes: int = Field(20, ge=1, le=240)  # the sign-in form's token lives this long
     # OpenID Connect (council sign-in); local passwords stay available unless turned off.
     oidc_issuer: str | None = None  # e.g. https://login.council.example/realms/staff

@@ -24,8 +24,19 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], plan: Plan) -> str:
-    """Ratio to the reference with its 95% interval, per group and metric, on a log scale."""
+def disparity_plot(
+    audit: AuditResult,
+    characteristic: str,
+    metrics: list[str],
+    plan: Plan,
+    intervals: dict[tuple[str, str, str], tuple[float, float]] | None = None,
+    interval_name: str = "95% interval",
+) -> str:
+    """Ratio to the reference with its interval, per group and metric, on a log scale.
+
+    ``intervals`` ((characteristic, group, metric) -> (lo, hi)) replaces the published 95%
+    interval, so a report can draw the interval its gate judged with (one interval per figure).
+    """
     s = audit.settings
     groups = [g for g in audit.for_characteristic(characteristic) if not g.is_reference]
     fig = Figure(figsize=(7.5, 0.45 * len(groups) * len(metrics) + 1.2))
@@ -45,8 +56,9 @@ def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], 
             elif plan.view((characteristic, g.group), m) != FULL:
                 ax.text(1.0, y, SUPPRESSED, va="center", ha="center", fontsize=9, color="#777")
             elif e is not None and math.isfinite(e.value) and e.value > 0:
-                lo = e.lo if math.isfinite(e.lo) and e.lo > 0 else e.value
-                hi = e.hi if math.isfinite(e.hi) and e.hi > 0 else e.value
+                lo, hi = (intervals or {}).get((characteristic, str(g.group), m), (e.lo, e.hi))
+                lo = lo if lo is not None and math.isfinite(lo) and lo > 0 else e.value
+                hi = hi if hi is not None and math.isfinite(hi) and hi > 0 else e.value
                 ax.errorbar(
                     [e.value],
                     [y],
@@ -65,7 +77,7 @@ def disparity_plot(audit: AuditResult, characteristic: str, metrics: list[str], 
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"ratio to reference ({audit.references[characteristic]}), 95% interval")
+    ax.set_xlabel(f"ratio to reference ({audit.references[characteristic]}), {interval_name}")
     ax.set_title(f"{characteristic}: ratios to the reference", fontsize=10)
     ax.legend(loc="lower right", fontsize=7)
     return to_data_uri(fig)

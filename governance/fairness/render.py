@@ -26,14 +26,19 @@ def css() -> str:
 
 
 def figures(
-    audit: AuditResult, up_to: int, metrics: list[str] | None = None
+    audit: AuditResult,
+    up_to: int,
+    metrics: list[str] | None = None,
+    intervals: dict[tuple[str, str, str], tuple[float, float]] | None = None,
+    interval_name: str = "95% interval",
 ) -> dict[str, list[str]]:
-    """Per characteristic: the disparity plot and (for probabilities) the calibration plot."""
+    """Per characteristic: the disparity plot and (for probabilities) the calibration plot
+    (``intervals``: see ``disparity_plot``)."""
     metrics = metrics or list(audit.settings.gated_metrics)
     plan = disclosure_plan(audit, up_to)
     out: dict[str, list[str]] = {}
     for c in audit.characteristics:
-        uris = [disparity_plot(audit, c, metrics, plan)]
+        uris = [disparity_plot(audit, c, metrics, plan, intervals, interval_name)]
         cal = calibration_plot(audit, c, plan)
         if cal:
             uris.append(cal)

@@ -11,6 +11,23 @@ from frontdoor.ingest.staging import Batch
 
 PRIORITY = {"canonical": 0, "annex_a": 10, "cin_xml": 20}
 
+# Questions a source answers more coarsely than the contract's codes, by source priority:
+# Annex A List 4 asks only "Was the child assessed as requiring LA children's social care
+# support" (yes/no), which the reader loads as cin_support or nfa; a Section 47 strategy
+# discussion is a yes, a step down to early help a no. Each code maps to its answer (its class).
+# When another source holds a finer code of the same class for the same record, that code is
+# kept whichever extract is newer (see ``merge._refine_coarse``).
+COARSE_ANSWERS: dict[int, dict[tuple[str, str], dict[str, str]]] = {
+    PRIORITY["annex_a"]: {
+        ("assessments", "outcome"): {
+            "cin_support": "yes",
+            "strategy_s47": "yes",
+            "nfa": "no",
+            "early_help": "no",
+        }
+    }
+}
+
 
 @dataclass
 class ReadResult:

@@ -7,6 +7,7 @@ champion lost after promotion and without intervals or hyperparameters."""
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 
 import pytest
 
@@ -126,3 +127,34 @@ def test_frontdoor_compare_prints_the_comparison(governed, tmp_path):
     assert f"Version {poor} against version {good}" in result.output  # the log's champion
     assert "of 100 flagged referrals about" in result.output
     assert "models.lightgbm.n_estimators" in result.output
+
+
+def test_one_interval_per_disparity_and_the_gate_summarised_on_page_one(governed, pages):
+    """Before: page one listed every inconclusive check, and each disparity showed two
+    intervals (the published 95% one and the gate's, one of them in a collapsed section)."""
+    from frontdoor.governance.report import gather
+
+    settings, features, good, poor, _ = governed
+    shown = 0
+    for version in (good, poor):
+        context = gather(settings, LABEL, version, features)
+        gate, published = context["gate"], context["record"]["gate"]["checks"]
+        html, one = pages[version], _page_one(pages[version])
+        assert f"{len(gate.gated_checks)} checks" in one
+        detail = html.split('id="gate-detail"')[1]
+        for c in gate.inconclusive:
+            assert f"group {c.group} against {c.reference}: inconclusive" not in one
+        if gate.inconclusive:
+            assert f"{len(gate.inconclusive)} inconclusive" in one
+        for c in published:  # as published: small groups' figures are shown as c
+            if c["gated"] and c["verdict"] in ("fail", "inconclusive"):
+                if isinstance(c["gate_lo"], float):
+                    assert f"{c['gate_lo']:.2f} to {c['gate_hi']:.2f}" in detail
+                    shown += 1
+                assert f"<td>{html_escape(str(c['group']))}</td>" in detail
+        for c in gate.checks:
+            if None in (c.lo, c.gate_lo) or f"{c.lo:.3f}" == f"{c.gate_lo:.3f}":
+                continue
+            assert f"{c.lo:.3f}–{c.hi:.3f}" not in html, c  # the published 95% interval
+        assert html.count("Intervals: each figure carries one interval") == 1
+    assert shown, "neither version has a check that did not pass: the test shows nothing"

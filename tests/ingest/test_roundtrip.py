@@ -12,7 +12,12 @@ from frontdoor.records import store
 from frontdoor.records.export import export_council
 from frontdoor.records.pseudonymise import load_key
 from tests.support import make_settings
-from tests.support.tables import pseudonymised, raw_council, with_derived_ids
+from tests.support.tables import (
+    pseudonymised,
+    raw_council,
+    with_derived_ids,
+    write_canonical_folder,
+)
 
 REF = date(2025, 3, 31)
 
@@ -184,3 +189,31 @@ def test_synth_export_option_then_ingest(tmp_path):
             check_dtype=False,
             obj=name,
         )
+
+
+def test_annex_a_yes_or_no_keeps_the_finer_outcome_of_its_class(tmp_path, settings):
+    """Annex A List 4 only says whether the child was assessed as requiring support (yes/no).
+    A newer workbook's yes keeps a case-system file's strategy_s47 (and its no keeps
+    early_help) instead of overwriting them with cin_support / nfa; a newer answer of the
+    other class (the outcome changed) still wins, whatever order the sources come in."""
+    tables = raw_council(children=40, seed=11, reference_date=REF)
+    outcomes = tables["assessments"]["outcome"]
+    assert {"strategy_s47", "early_help"} <= set(outcomes)
+    write_canonical_folder(tables, tmp_path / "case", REF)  # the older extract
+    changed = outcomes[outcomes == "strategy_s47"].index[0]
+    newer = {**tables, "assessments": tables["assessments"].copy()}
+    newer["assessments"].loc[changed, "outcome"] = "nfa"
+    export_council(newer, tmp_path / "annex", formats=("annex_a",), reference_date=REF)
+    # The workbook's saved date (today) makes it the newest extract.
+    expected = pseudonymised(newer, load_key(settings))["assessments"]
+    cols = ["child_id", "start_date"]
+    for order, out in (
+        ((tmp_path / "case", tmp_path / "annex"), "one"),
+        ((tmp_path / "annex", tmp_path / "case"), "two"),
+    ):
+        ingest_sources(list(order), tmp_path / out, settings)
+        got = store.read_table(tmp_path / out, "assessments")
+        both = got.merge(expected, on=cols, suffixes=("", "_expected"), validate="1:1")
+        assert len(both) == len(expected) == len(got)
+        assert both["outcome"].fillna("-").tolist() == both["outcome_expected"].fillna("-").tolist()
+        assert (both["outcome"] == "strategy_s47").sum() == (outcomes == "strategy_s47").sum() - 1
