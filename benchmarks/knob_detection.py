@@ -82,12 +82,16 @@ def cached(cache: Path | None, knob: str, seed: int, children: int):
     return pd.read_parquet(pred), pd.read_parquet(fam)
 
 
-def judge(predictions: pd.DataFrame, families: pd.DataFrame, group: str | None, seed: int):
+def judge(
+    predictions: pd.DataFrame, families: pd.DataFrame, group: str | None, seed: int, flat=False
+):
     from frontdoor.governance.fairness.attribution import attribute, sentence
     from frontdoor.governance.version_audit import audit_predictions
     from frontdoor.settings import Settings
 
-    audit, gate = audit_predictions(predictions, Settings())
+    # flat: no selection family (every check at 0.05 / checks), the gate of #13's first session
+    settings = Settings(fairness={"selection_characteristics": []}) if flat else Settings()
+    audit, gate = audit_predictions(predictions, settings)
     failed = [f"{c.characteristic}={c.group} {c.metric}" for c in gate.failures]
     line = f"gate {'FAIL' if not gate.passed else 'pass'}"
     line += f" ({len(failed)} failed: {'; '.join(failed[:4])})" if failed else ""
@@ -102,7 +106,7 @@ def judge(predictions: pd.DataFrame, families: pd.DataFrame, group: str | None, 
         )
         line += (
             f"\n    {group} flag-rate ratio {ratio.value:.2f} ({ratio.lo:.2f}-{ratio.hi:.2f}, "
-            f"95%): {verdict} at the selection family's level"
+            f"95%): gate verdict {verdict}"
         )
         flagged_group = any(
             c.characteristic in ("ethnicity", "ethnicity_x_sex") and c.group.startswith(group)
@@ -121,6 +125,9 @@ def main() -> None:
     parser.add_argument("--reverse", action="store_true", help="newest seed first")
     parser.add_argument(
         "--cached-only", action="store_true", help="judge only councils already in --cache"
+    )
+    parser.add_argument(
+        "--flat", action="store_true", help="judge with flat Bonferroni (no selection family)"
     )
     args = parser.parse_args()
     from frontdoor.settings.synth import SynthSettings
@@ -145,7 +152,7 @@ def main() -> None:
                 continue
             predictions, families = cached(args.cache, knob, seed, args.children)
             tally[knob][2] += 1
-            failed, on_group, line = judge(predictions, families, group, seed)
+            failed, on_group, line = judge(predictions, families, group, seed, args.flat)
             tally[knob][0] += failed
             tally[knob][1] += on_group
             print(f"seed {seed} {knob:16} {line}", flush=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from frontdoor.models.evaluate import cluster_sampler, metric_set
-from frontdoor.models.scoring import bands_and_flags
+from frontdoor.models.scoring import bands_and_flags, native_model
 from frontdoor.settings import Settings
 
 CHALLENGER, CHAMPION = "challenger", "champion"
@@ -195,8 +195,6 @@ def band_check(model, latest: pd.DataFrame, settings: Settings) -> BandCheck:
     g = settings.governance
     if len(latest) < g.min_band_check_rows:
         return BandCheck(False, int(len(latest)), [], g.band_share_tolerance)
-    from frontdoor.models.scoring import native_model
-
     native = native_model(model)
     bands = bands_and_flags(native, latest, settings.review.flagged_bands)["band"]
     training = native.bands.table().set_index("band")["training_share"]

@@ -17,7 +17,7 @@ from frontdoor.governance.fairness.audit import AuditResult, run_audit
 from frontdoor.governance.fairness.publish import published_audit
 from frontdoor.governance.fairness.suppression import HIDDEN, disclosure_plan
 from frontdoor.governance.gate import GateResult, evaluate_gate
-from frontdoor.models.scoring import bands_and_flags
+from frontdoor.models.scoring import bands_and_flags, native_model
 from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, is_small, shown_count
 from frontdoor.settings.fairness import FairnessSettings
 from frontdoor.settings.governance import GovernanceSettings
@@ -686,8 +686,6 @@ def build_monitor_report(
 ) -> MonitorReport:
     """Everything the monitor measures, from the feature table, the model in use (a
     ``FrontDoorModel`` or its pyfunc) and the managers' decisions."""
-    from frontdoor.models.scoring import native_model
-
     model = native_model(model)
     window.as_of = pd.Timestamp(window.as_of)
     drift, scores = _drift(table, model, window, rules.psi_alert)

@@ -199,7 +199,7 @@ def _comparison_guard(
         non_inferiority,
         shared_test_rows,
     )
-    from frontdoor.models import registry
+    from frontdoor.models import registry  # (start-up time: MLflow)
 
     try:
         ours = registry.test_predictions(settings, mv.run_id)
@@ -227,7 +227,7 @@ def _band_guard(
         guards.fail("The band check needs the latest feature table (none was found).")
         return
     from frontdoor.governance.comparison import band_check, latest_referrals  # (start-up time)
-    from frontdoor.models import registry
+    from frontdoor.models import registry  # (start-up time: MLflow)
 
     g = settings.governance
     recent = latest_referrals(latest, g.band_check_days, g.min_band_check_rows)
@@ -245,13 +245,14 @@ def _band_guard(
 def _latest_table(settings: Settings, features: Path | pd.DataFrame | None) -> pd.DataFrame | None:
     import pandas as pd  # (start-up time)
 
-    from frontdoor.records.feature_table import read_feature_table
+    from frontdoor.records.feature_table import read_feature_table  # (start-up time: pandas)
 
     if isinstance(features, pd.DataFrame):
         return features
-
     if features is None:
-        from frontdoor.records.feature_table import default_feature_path
+        from frontdoor.records.feature_table import (  # (start-up time: pandas)
+            default_feature_path,
+        )
 
         features = default_feature_path(settings)
     path = Path(features)

@@ -48,6 +48,7 @@ from frontdoor.models import registry
 from frontdoor.models.evaluate import METRICS
 from frontdoor.models.tracking import client
 from frontdoor.records.disclosure import restricted_dir, shown_count, shown_parts
+from frontdoor.records.feature_table import default_feature_path
 from frontdoor.settings import Settings
 
 ARTIFACT_DIR = "governance"
@@ -187,8 +188,6 @@ def example_cases(
     if not synthetic:
         return [], "Example cases are shown only when the model was trained on synthetic data."
     if features is None:
-        from frontdoor.records.feature_table import default_feature_path
-
         features = default_feature_path(settings)
     if not Path(features).exists():
         return (

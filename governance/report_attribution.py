@@ -19,6 +19,7 @@ from frontdoor.governance.fairness.attribution import disparity_attributions, fa
 from frontdoor.governance.fairness.characteristics import derive_characteristics
 from frontdoor.governance.gate import GateResult
 from frontdoor.models import registry
+from frontdoor.records.feature_table import default_feature_path
 from frontdoor.settings import Settings
 
 NOTE = (
@@ -43,8 +44,6 @@ def attribution_section(
     if not checks:
         return {"rows": [], "note": "No disparity failed, was inconclusive or was reported."}
     if features is None:
-        from frontdoor.records.feature_table import default_feature_path
-
         features = default_feature_path(settings)
     if not Path(features).exists():
         return {"rows": [], "note": f"No feature table at {features}: attribution needs it."}

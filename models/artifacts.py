@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from frontdoor.features.catalogue import render_markdown
 from frontdoor.models import plots
 from frontdoor.models.explain import global_importance
 from frontdoor.models.splits import folds_table
@@ -41,7 +42,7 @@ def write_run_artifacts(result: Backtest, folder: Path, settings: Settings) -> N
             folder / "model_card" / "scorecard_deployed.csv", index=False
         )
     result.deployed.band_table().to_csv(folder / "model_card" / "bands.csv", index=False)
-    _write_catalogue(folder / "model_card", result.columns)
+    (folder / "model_card" / "feature_catalogue.md").write_text(render_markdown(), encoding="utf-8")
     plots.roc_curves(result.predictions, folder / "plots" / "roc.png", result.has_oracle)
     plots.pr_curves(
         result.predictions, folder / "plots" / "precision_recall.png", result.has_oracle
@@ -55,13 +56,3 @@ def write_run_artifacts(result: Backtest, folder: Path, settings: Settings) -> N
         folder / "model_card" / "global_importance.csv", index=False
     )
     plots.shap_beeswarm(contrib, X, folder / "plots" / "shap_summary.png")
-
-
-def _write_catalogue(folder: Path, columns: list[str]) -> None:
-    try:
-        from frontdoor.features.catalogue import render_markdown
-    except ImportError:
-        text = "# Feature catalogue\n\n" + "\n".join(f"- `{c}`" for c in columns) + "\n"
-    else:
-        text = render_markdown()
-    (folder / "feature_catalogue.md").write_text(text, encoding="utf-8")

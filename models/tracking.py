@@ -39,6 +39,7 @@ from frontdoor.models.local_registry import DESCRIPTION_BASE_TAG, description_te
 from frontdoor.models.pyfunc import BUNDLE, CODE_FILE, pip_requirements, write_bundle
 from frontdoor.models.train import Backtest
 from frontdoor.records.disclosure import redact_url
+from frontdoor.records.pseudonymise import is_pseudonym
 from frontdoor.settings import Settings
 
 CHALLENGER = "challenger"
@@ -137,8 +138,6 @@ class NotPseudonymisedError(ValueError):
 
 def _check_pseudonymised(predictions: pd.DataFrame, settings: Settings) -> None:
     """Refuse raw ids outside demo mode; in demo mode (synthetic ids, no real child) warn."""
-    from frontdoor.records.pseudonymise import is_pseudonym
-
     for column in ("decision_id", "child_id"):
         bad = ~predictions[column].map(is_pseudonym)
         if bad.any():

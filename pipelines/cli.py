@@ -9,7 +9,6 @@ frontdoor serve-flows               serve them: runs each on its schedule until 
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from frontdoor.command_support import (
     console,
@@ -34,6 +32,7 @@ from frontdoor.command_support import (
     settings_with,
     sub_app,
 )
+from frontdoor.logs import log_file
 
 app = sub_app()
 flow_app = sub_app("Run the Prefect flows (ingest, features, train, audit, score, ...).")
@@ -56,7 +55,7 @@ def expected_steps(name: str, labels: int = 1, folds: int = 3) -> int | None:
 
 def _run_with_progress(
     name: str, settings, verbose: bool = False, **parameters: Any
-) -> tuple[dict, float]:
+) -> tuple[Any, float]:
     """Run a flow with an overall bar and one line per step (a moving bar while it runs).
     What the libraries say goes to the log file (shown with --verbose); a run that finds no
     data or no model ends with what is missing, not a traceback."""
@@ -66,13 +65,7 @@ def _run_with_progress(
         fail(f"flow {name} stopped: {error}. Details in {log_file(settings)}", code=1, prefix="")
 
 
-def log_file(settings) -> Path:
-    from frontdoor.logs import log_file as path
-
-    return path(settings)
-
-
-def _progress_bars(name: str, settings, verbose: bool, **parameters: Any) -> tuple[dict, float]:
+def _progress_bars(name: str, settings, verbose: bool, **parameters: Any) -> tuple[Any, float]:
     from frontdoor.pipelines.progress import listening  # (start-up time)
     from frontdoor.pipelines.runners import run_flow
 
@@ -103,111 +96,91 @@ def _progress_bars(name: str, settings, verbose: bool, **parameters: Any) -> tup
 
         with listening(listen):
             result = run_flow(name, settings, verbose=verbose, **parameters)
-        progress.update(
-            overall, total=len(result.get("steps", [])), completed=len(result.get("steps", []))
-        )
+        progress.update(overall, total=len(result.steps), completed=len(result.steps))
     return result, time.perf_counter() - started
 
 
-def _steps_table(result: dict) -> Table:
-    table = Table(title="steps", show_lines=False)
-    for col in ("step", "cached", "seconds"):
-        table.add_column(col, justify="right" if col == "seconds" else "left")
-    for row in result.get("steps", []):
-        table.add_row(row["step"], row["cached"], f"{row['seconds']:.1f}")
-    return table
+def _print_steps(result) -> None:
+    rows = [(s.step, "yes" if s.cached else "no", f"{s.seconds:.1f}") for s in result.steps]
+    print_table("steps", ("step", "cached", "seconds"), rows)
 
 
-def _outputs(value: Any, found: dict[str, str] | None = None) -> dict[str, str]:
-    """Every ``outputs`` mapping in a flow's result, flattened (what it wrote, where)."""
-    found = {} if found is None else found
-    if isinstance(value, dict):
-        for k, v in (
-            value.get("outputs", {}).items() if isinstance(value.get("outputs"), dict) else []
-        ):
-            found.setdefault(k, str(v))
-        for v in value.values():
-            _outputs(v, found)
-    elif isinstance(value, list):
-        for v in value:
-            _outputs(v, found)
-    return found
+def _summary(name: str, result, seconds: float, settings) -> None:
+    from frontdoor.pipelines.runners import produced  # (start-up time)
 
-
-def _summary(name: str, result: dict, seconds: float, settings) -> None:
-    console.print(_steps_table(result))
-    produced = _outputs(result)
-    if produced:
-        table = Table(title="produced")
-        table.add_column("what")
-        table.add_column("where")
-        for k, v in produced.items():
-            table.add_row(k, v)
-        console.print(table)
+    _print_steps(result)
+    made = produced(result)
+    if made:
+        print_table("produced", ("what", "where"), made.items())
     console.print(f"flow [bold]{name}[/bold] finished in {seconds:.0f} s.")
     console.print(f"Prefect, Dask and MLflow output: {log_file(settings)}")
+    for m in result.models:
+        console.print(f"Fairness gate: {m.audit.gate_summary}")
 
 
 def _mlflow_ui(settings) -> str:
-    from frontdoor.models.tracking import tracking_uri  # (start-up time)
+    from frontdoor.models.tracking import tracking_uri  # (start-up time: MLflow, +20 s)
 
     uri = tracking_uri(settings)
-    if uri.startswith("http"):
-        return f"open {uri}"
-    return f"mlflow ui --backend-store-uri {uri}"
+    return f"open {uri}" if uri.startswith("http") else f"mlflow ui --backend-store-uri {uri}"
 
 
-def _demo_epilogue(settings, result: dict, seconds: float) -> None:
+def _model_lines(m) -> None:
+    tr, au, pr = m.train, m.audit, m.promotion
+    gate = "[green]PASSED[/green]" if au.gate_passed else "[red]FAILED[/red]"
+    console.print(
+        f"- {tr.model_name} version {tr.model_version}: backtest AUC {tr.auc:.3f} "
+        f"(current-practice rule {tr.auc_rule:.3f}); fairness gate {gate} ({au.gate_summary})."
+    )
+    if pr.overridden:
+        console.print(
+            "  [bold yellow]Promoted to champion by a DEMO OVERRIDE of the failed gate[/bold yellow]"
+            " (recorded on the model version with its rationale; demo mode only)."
+        )
+    elif pr.promoted:
+        console.print("  Promoted to champion because the fairness gate passed.")
+    else:
+        console.print(f"  Not promoted: {pr.how}.")
+    if m.report:
+        console.print(f"  Governance report: {m.report.report_html}")
+    console.print(f"  Fairness audit: {au.audit_html}")
+
+
+def _demo_epilogue(settings, result, seconds: float) -> None:
+    from frontdoor.review.demo_users import saved_demo_users  # (start-up time: +4 s)
+
     console.rule("frontdoor demo: done")
     console.print(
-        f"Synthetic council of {result['synth']['children']:,} children, "
-        f"{result['built']['features']['decisions']:,} decisions, in {seconds:.0f} s "
+        f"Synthetic council of {result.synth.children:,} children, "
+        f"{result.features[''].decisions:,} decisions, in {seconds:.0f} s "
         f"({seconds / 60:.1f} min)."
     )
-    for m in result["models"]:
-        tr, au, pr = m["train"], m["audit"], m["promotion"]
-        gate = "[green]PASSED[/green]" if au["gate_passed"] else "[red]FAILED[/red]"
-        console.print(
-            f"- {tr['model_name']} version {tr['model_version']}: backtest AUC "
-            f"{tr['metrics']['auc']:.3f} (current-practice rule {tr['metrics']['auc_rule']:.3f}); "
-            f"fairness gate {gate} ({au['gate_summary']})."
-        )
-        if pr.get("overridden"):
-            console.print(
-                "  [bold yellow]Promoted to champion by a DEMO OVERRIDE of the failed gate[/bold yellow]"
-                " (recorded on the model version with its rationale; demo mode only)."
-            )
-        elif pr.get("promoted"):
-            console.print("  Promoted to champion because the fairness gate passed.")
-        else:
-            console.print(f"  Not promoted: {pr['how']}.")
-        if m.get("report"):
-            console.print(f"  Governance report: {m['report']['outputs'].get('report_html', '')}")
-        console.print(f"  Fairness audit: {au['outputs'].get('audit_html', '')}")
-    sc = result["score"]
+    for m in result.models:
+        _model_lines(m)
+    sc, queued = result.score[""], result.queue[""]
     console.print(
-        f"- Scored {sc['scored']:,} referrals of {sc['month']}; {sc['flagged']:,} flagged for review; "
-        f"{result['queue']['loaded']:,} newly in the review queue."
+        f"- Scored {sc.scored:,} referrals of {sc.month}; {sc.flagged:,} flagged for review; "
+        f"{queued.loaded:,} newly in the review queue."
     )
     console.print()
     console.print("[bold]Open the results[/bold]")
     console.print(f"  MLflow UI:   {_mlflow_ui(settings)}   (then http://127.0.0.1:5000)")
-    reports = [m["report"]["outputs"]["report_html"] for m in result["models"] if m.get("report")]
+    reports = [m.report.report_html for m in result.models if m.report]
     if reports:
         console.print(f"  Report:      {reports[0]}")
+    r = settings.review
     console.print(
-        f"  Review app:  FRONTDOOR_DEMO_MODE=true frontdoor serve   (then http://{settings.review.host}:{settings.review.port})"
+        f"  Review app:  FRONTDOOR_DEMO_MODE=true frontdoor serve   (then http://{r.host}:{r.port})"
     )
     console.print(f"  Log:         {log_file(settings)}   (Prefect, Dask, MLflow; or --verbose)")
-    users_file = Path(result["users"]["outputs"]["users_file"])
-    saved = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
+    users_file = Path(result.users.users_file)
+    saved = saved_demo_users(users_file)
     if saved:
-        table = Table(title=f"demo users (kept in {users_file}, readable by you only)")
-        for col in ("user", "role", "password"):
-            table.add_column(col)
-        for user, info in saved.items():
-            table.add_row(user, info["role"], info["password"])
-        console.print(table)
+        print_table(
+            f"demo users (kept in {users_file}, readable by you only)",
+            ("user", "role", "password"),
+            ((user, info["role"], info["password"]) for user, info in saved.items()),
+        )
     print_notice("italic")
 
 
@@ -290,14 +263,10 @@ def flow_run(
     verbose = ctx.find_root().meta.get("verbose", False)
     result, seconds = _run_with_progress(name, settings, verbose, **parameters)
     if name == "demo":
-        console.print(_steps_table(result))
+        _print_steps(result)
         _demo_epilogue(settings, result, seconds)
         return
     _summary(name, result, seconds, settings)
-    if name in ("audit", "retrain"):
-        for audited in [result.get("audit")] + [m["audit"] for m in result.get("models", [])]:
-            if audited:
-                console.print(f"Fairness gate: {audited['gate_summary']}")
     print_notice("italic")
 
 

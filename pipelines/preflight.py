@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from frontdoor.models.registry import get_version, model_name
+from frontdoor.models.tracking import tracking_uri
 from frontdoor.settings import Settings, load_settings
 
 
@@ -41,9 +43,6 @@ def require_extracts(settings: Settings, raw: Path) -> None:
 def require_model(settings: Settings, label: str, alias: str) -> None:
     """The registered model an alias points at must exist in the configured MLflow store; a
     local store that does not exist yet is never created by looking."""
-    from frontdoor.models.registry import get_version, model_name
-    from frontdoor.models.tracking import tracking_uri
-
     uri = tracking_uri(settings)
     name = model_name(settings, label)
     hint = "train one first (`frontdoor flow run retrain`), or check the deployment's `root`"

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from prefect.settings import (
@@ -18,7 +19,8 @@ from prefect.settings import (
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from frontdoor.logs import stderr_to_log
-from frontdoor.pipelines.flows import FLOWS
+from frontdoor.pipelines.flows import FLOWS, FlowResult
+from frontdoor.pipelines.steps import Result
 from frontdoor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,22 @@ def task_runner(settings: Settings):
     return DaskTaskRunner(address=address)
 
 
-def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters: Any) -> dict:
+def produced(value: Any, found: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file a flow's result says its steps wrote (what, where), in order."""
+    found = {} if found is None else found
+    if isinstance(value, Result):
+        for k, v in value.written().items():
+            found.setdefault(k, v)
+    elif isinstance(value, dict | list | tuple):
+        for v in value.values() if isinstance(value, dict) else value:
+            produced(v, found)
+    elif is_dataclass(value):
+        for f in fields(value):
+            produced(getattr(value, f.name), found)
+    return found
+
+
+def run_flow(name: str, settings: Settings, verbose: bool = False, **parameters: Any) -> FlowResult:
     """Run one of the flows in this process, on the task runner the settings choose. Library
     output goes to the log file (``pipelines.log_file``) unless ``verbose``."""
     if name not in FLOWS:

@@ -1,7 +1,7 @@
 """How a plain function of a room becomes a Prefect task in frontdoor.
 
-A step is a function ``fn(settings, **inputs) -> dict`` that reads and writes files (or MLflow)
-and returns a small summary: ``{"outputs": {name: path}, ...counts and metrics...}``.
+A step is a function ``fn(settings, **inputs) -> Result`` that reads and writes files (or
+MLflow) and returns a small typed result (a dataclass: counts, metrics, and the files it wrote).
 
 - Retries: only where I/O can fail (file systems, databases, MLflow over HTTP); a bad value in
   the data is not retried, it fails at once with its message.
@@ -16,16 +16,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from prefect import Task, task
-from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
+from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
+from prefect.exceptions import MissingContextError
+from prefect.logging import get_run_logger
 from prefect.states import State
 from pydantic import BaseModel, SecretStr
 
@@ -117,38 +120,31 @@ class SettingsParcel:
         self.settings = state
 
 
-def _unparcelled(fn: Callable[..., dict]) -> Callable[..., dict]:
+def _unparcelled(fn: Callable[..., Result]) -> Callable[..., Result]:
     @functools.wraps(fn)
-    def run(settings: Any, **inputs: Any) -> dict:
+    def run(settings: Any, **inputs: Any) -> Result:
         if isinstance(settings, SettingsParcel):
             settings = settings.settings
-        summary = fn(settings, **inputs)
-        _say_what_it_did(summary)
-        return summary
+        result = fn(settings, **inputs)
+        with contextlib.suppress(MissingContextError):  # called as a plain function (tests)
+            get_run_logger().info(what_it_did(result))
+        return result
 
     return run
 
 
-def what_it_did(summary: Any) -> str:
-    """One log line from a step's summary: its counts, metrics and outputs (no identifiers:
-    summaries hold counts, versions and paths only)."""
-    if not isinstance(summary, dict):
+def what_it_did(result: Any) -> str:
+    """One log line from a step's result: its counts, metrics and the files it wrote (no
+    identifiers: results hold counts, versions and paths only)."""
+    if not isinstance(result, Result):
         return "done"
-    shown = []
-    for key, value in summary.items():
-        if key in ("outputs", "output_digests") or isinstance(value, dict | list):
-            continue
-        shown.append(f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}")
-    written = ", ".join(f"{k} -> {v}" for k, v in (summary.get("outputs") or {}).items())
+    shown = [
+        f"{f.name}={v:.3f}" if isinstance(v, float) else f"{f.name}={v}"
+        for f in fields(result)
+        if not isinstance(v := getattr(result, f.name), dict | list) and f.name not in result.WRITES
+    ]
+    written = ", ".join(f"{k} -> {v}" for k, v in result.written().items())
     return "; ".join(x for x in (", ".join(shown), f"wrote {written}" if written else "") if x)
-
-
-def _say_what_it_did(summary: Any) -> None:
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
-
-    with contextlib.suppress(MissingContextError):  # called as a plain function (tests)
-        get_run_logger().info(what_it_did(summary))
 
 
 def value_digest(value: Any, settings_sections: Iterable[str] = ()) -> str:
@@ -172,8 +168,6 @@ def value_digest(value: Any, settings_sections: Iterable[str] = ()) -> str:
 def code_digest(packages: tuple[str, ...]) -> str:
     """Digest of the source of the rooms a step calls, so a change in their code re-runs it
     (Prefect's TASK_SOURCE policy covers only the step's own function)."""
-    import importlib.util
-
     h = hashlib.sha256()
     for name in sorted(packages):
         spec = importlib.util.find_spec(name)
@@ -197,16 +191,38 @@ def inputs_key(
 # ---------------------------------------------------------------------------- steps
 
 
+@dataclass(kw_only=True)
+class Result:
+    """A step's typed result. The fields named in ``WRITES`` are the files or folders it wrote:
+    their digests are recorded, and a cached result is trusted only while they are still on
+    disk, byte for byte (otherwise the step runs again)."""
+
+    WRITES: ClassVar[tuple[str, ...]] = ()
+    output_digests: dict[str, str] = field(default_factory=dict)
+
+    def written(self) -> dict[str, str]:
+        """What the step wrote, where."""
+        return {name: str(getattr(self, name)) for name in self.WRITES}
+
+    def sealed(self) -> Result:
+        self.output_digests = {k: path_digest(Path(v)) for k, v in self.written().items()}
+        return self
+
+    def intact(self) -> bool:
+        written = self.written()
+        return all(path_digest(Path(written[k])) == d for k, d in self.output_digests.items())
+
+
 @dataclass
 class Step:
     """A room's plain function, with what a re-run must compare to skip it."""
 
-    fn: Callable[..., dict]
+    fn: Callable[..., Result]
     name: str
     sections: tuple[str, ...] = ()  # settings sections the function reads
     io: bool = True  # retry transient I/O errors
     cache: bool = True
-    check: Callable[[Settings, dict], bool] | None = None  # is a cached result still true?
+    check: Callable[[Settings, Any], bool] | None = None  # is a cached result still true?
     code: tuple[str, ...] = ()  # the rooms (packages) whose code the step runs
     task: Task = field(init=False)
 
@@ -238,16 +254,14 @@ class Step:
                 persist_result=True,
             )
         else:
-            from prefect.cache_policies import NO_CACHE
-
             options.update(cache_policy=NO_CACHE, persist_result=False)
         return self.task.with_options(**options)
 
-    def still_valid(self, settings: Settings, summary: Any) -> bool:
-        """A cached summary is used only while what it describes still exists."""
-        if not outputs_intact(summary):
+    def still_valid(self, settings: Settings, result: Any) -> bool:
+        """A cached result is used only while what it describes still exists."""
+        if isinstance(result, Result) and not result.intact():
             return False
-        return self.check is None or bool(self.check(settings, summary))
+        return self.check is None or bool(self.check(settings, result))
 
 
 def step(
@@ -255,67 +269,25 @@ def step(
     sections: tuple[str, ...] = (),
     io: bool = True,
     cache: bool = True,
-    check: Callable[[Settings, dict], bool] | None = None,
+    check: Callable[[Settings, Any], bool] | None = None,
     code: tuple[str, ...] = (),
-) -> Callable[[Callable[..., dict]], Step]:
+) -> Callable[[Callable[..., Result]], Step]:
     """Decorator for the pipeline's own step functions."""
 
-    def wrap(fn: Callable[..., dict]) -> Step:
+    def wrap(fn: Callable[..., Result]) -> Step:
         return Step(fn=fn, name=name, sections=sections, io=io, cache=cache, check=check, code=code)
 
     return wrap
 
 
-def with_output_digests(summary: dict) -> dict:
-    """Record a digest of each output file so a cached summary can be checked against the disk."""
-    outputs = summary.get("outputs", {})
-    summary["output_digests"] = {k: path_digest(Path(v)) for k, v in outputs.items()}
-    return summary
+@dataclass(frozen=True)
+class StepRun:
+    """One step of a flow run: its name (with the council, label or fold it ran for), whether
+    Prefect took it from the cache (its final state is ``Cached``), and how long it took."""
 
-
-def outputs_intact(summary: Any) -> bool:
-    """Whether every file a step reported is still on disk, unchanged."""
-    if not isinstance(summary, dict):
-        return True
-    recorded = summary.get("output_digests", {})
-    return all(path_digest(Path(summary["outputs"][k])) == d for k, d in recorded.items())
-
-
-@dataclass
-class StepRecord:
-    name: str
+    step: str
     cached: bool
     seconds: float
-    label: str = ""
-
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "step": self.name + (f" ({self.label})" if self.label else ""),
-            "cached": "yes" if self.cached else "no",
-            "seconds": round(self.seconds, 2),
-        }
-
-
-@dataclass
-class Ledger:
-    """What each step of a flow run did: ran or came from the cache, and how long it took."""
-
-    records: list[StepRecord] = field(default_factory=list)
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [r.as_row() for r in self.records]
-
-    @property
-    def cached(self) -> list[str]:
-        return [r.name for r in self.records if r.cached]
-
-    @property
-    def ran(self) -> list[str]:
-        return [r.name for r in self.records if not r.cached]
-
-
-def _is_cache_hit(state: State) -> bool:
-    return state.is_completed() and (state.name or "").lower() == "cached"
 
 
 def run_name(step_name: str, note: str = "") -> str:
@@ -324,50 +296,38 @@ def run_name(step_name: str, note: str = "") -> str:
     return f"{step_name} [{note}]" if note else step_name
 
 
-def run_step(ledger: Ledger, s: Step, settings: Settings, note: str = "", **inputs: Any) -> dict:
-    """Run a step in the current flow (or take it from the cache) and record what happened."""
+Job = tuple[str, Settings, dict[str, Any]]  # (note: council, label or fold; settings; inputs)
+
+
+def run_steps(ran: list[StepRun], s: Step, jobs: list[Job]) -> list[Any]:
+    """Run one step per job on the flow's task runner (threads, or Dask workers), in parallel,
+    and gather the results in order; each job carries its own settings (a council's own in a
+    consortium). A result from the cache whose files have changed is computed again."""
+    notes = [note for note, _, _ in jobs if note]
+    shown = s.name + (f" ({', '.join(notes)})" if notes else "")
     started = time.perf_counter()
-    notify("start", s.name + (f" ({note})" if note else ""))
-    named = note or str(inputs.get("label") or "")
-    configured = s.configured(settings).with_options(task_run_name=run_name(s.name, named))
-    state = configured(settings=SettingsParcel(settings), **inputs, return_state=True)
-    result = state.result()
-    cached = _is_cache_hit(state)
-    if cached and not s.still_valid(settings, result):
-        state = configured.with_options(refresh_cache=True)(
-            settings=SettingsParcel(settings), **inputs, return_state=True
-        )
-        result = state.result()
-        cached = False
-    ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, note))
-    notify("end", s.name + (f" ({note})" if note else ""), cached)
-    return result
-
-
-def submit_steps(ledger: Ledger, s: Step, jobs: list[tuple[str, dict[str, Any]]]) -> list[dict]:
-    """Submit one step per job to the flow's task runner (threads or Dask) and gather them.
-
-    Each job is ``(label, keyword arguments)``; the arguments include its ``settings`` (a
-    council's own, in consortium mode)."""
-    started = time.perf_counter()
-    notify("start", f"{s.name} ({', '.join(label for label, _ in jobs)})")
-    futures = []
-    for label, kw in jobs:
-        configured = s.configured(kw["settings"]).with_options(
-            task_run_name=run_name(s.name, label)
-        )
-        sent = {**kw, "settings": SettingsParcel(kw["settings"])}
-        futures.append((label, sent, configured, configured.submit(**sent)))
+    notify("start", shown)
+    sent = []
+    for note, settings, inputs in jobs:
+        named = note or str(inputs.get("label") or "")
+        configured = s.configured(settings).with_options(task_run_name=run_name(s.name, named))
+        kw = {**inputs, "settings": SettingsParcel(settings)}
+        sent.append((note, settings, configured, kw, configured.submit(**kw)))
     results = []
-    for label, kw, configured, future in futures:
+    for note, settings, configured, kw, future in sent:
         future.wait()
-        state = future.state
-        result = state.result()
-        cached = _is_cache_hit(state)
-        if cached and not s.still_valid(kw["settings"].settings, result):
+        result = future.state.result()
+        cached = future.state.is_completed() and (future.state.name or "").lower() == "cached"
+        if cached and not s.still_valid(settings, result):
             result = configured.with_options(refresh_cache=True)(**kw)
             cached = False
-        ledger.records.append(StepRecord(s.name, cached, time.perf_counter() - started, label))
+        name = s.name + (f" ({note})" if note else "")
+        ran.append(StepRun(name, cached, round(time.perf_counter() - started, 2)))
         results.append(result)
-    notify("end", f"{s.name} ({', '.join(label for label, _ in jobs)})", None)
+    notify("end", shown, all(r.cached for r in ran[-len(jobs) :]))
     return results
+
+
+def run_one(ran: list[StepRun], s: Step, settings: Settings, note: str = "", **inputs: Any) -> Any:
+    """``run_steps`` for a single job."""
+    return run_steps(ran, s, [(note, settings, inputs)])[0]

@@ -1,39 +1,71 @@
-"""The steps of the flows: each one calls a room's plain functions and reads or writes files.
+"""The steps of the flows: each one calls a room's plain function and returns a typed result.
 
 Conventions (they make caching by input digest correct):
 - an argument typed ``Path`` is an *input*: its content enters the cache key;
 - a location the step writes to is passed as ``str``: only its name enters the key;
-- every step returns a small JSON-able summary with ``outputs`` (what it wrote, where).
+- a result names the files it wrote in ``WRITES`` (see ``pipelines.steps.Result``).
 
 Tests call these functions directly (``step.fn``), without Prefect.
 """
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
-from frontdoor.pipelines.steps import step, with_output_digests
+from frontdoor.features.run import build_and_write
+from frontdoor.governance.audits import audit_version
+from frontdoor.governance.monitor_run import run_monitor
+from frontdoor.governance.promotion import promote_or_refuse
+from frontdoor.governance.report import build_report
+from frontdoor.ingest.run import ingest_sources
+from frontdoor.models import registry
+from frontdoor.models.scoring import flag_mask, score_referrals
+from frontdoor.models.tracking import ensure_experiment, log_run
+from frontdoor.models.train import combine_folds, fit_fold, summary_table, training_data
+from frontdoor.pipelines.preflight import require_model
+from frontdoor.pipelines.steps import Result, step
+from frontdoor.records.disclosure import redact_url
+from frontdoor.records.feature_table import TRUTH_FILE, read_feature_table
+from frontdoor.records.store import atomic_write_bytes, atomic_write_parquet
+from frontdoor.review.demo_users import create_demo_users
+from frontdoor.review.store import export_decisions, load_scored_referrals
 from frontdoor.settings import Settings
+from frontdoor.synth.run import synthesise
 
 # ---------------------------------------------------------------------------- synth, ingest, features
 
 
-@step("synthesise", sections=("synth",), code=("frontdoor.synth", "frontdoor.records"))
-def synth_step(settings: Settings, out: str) -> dict:
-    """A synthetic council (raw council ids, as a council's own extract would hold them)."""
-    from frontdoor.synth.run import synthesise
+@dataclass(kw_only=True)
+class Synthesised(Result):
+    WRITES: ClassVar = ("raw",)
+    raw: str
+    children: int
+    tables: dict[str, int]
 
+
+@step("synthesise", sections=("synth",), code=("frontdoor.synth", "frontdoor.records"))
+def synth_step(settings: Settings, out: str) -> Synthesised:
+    """A synthetic council (raw council ids, as a council's own extract would hold them)."""
     council, _ = synthesise(settings, Path(out))
-    return with_output_digests(
-        {
-            "outputs": {"raw": str(out)},
-            "children": int(settings.synth.children),
-            "tables": {name: int(len(frame)) for name, frame in council.tables.items()},
-        }
-    )
+    tables = {name: len(frame) for name, frame in council.tables.items()}
+    return Synthesised(raw=str(out), children=settings.synth.children, tables=tables).sealed()
+
+
+@dataclass(kw_only=True)
+class Ingested(Result):
+    WRITES: ClassVar = ("canonical",)
+    canonical: str
+    reference_date: str
+    tables: dict[str, dict[str, int]]  # per table: read, loaded, quarantined, ...
+    totals: dict[str, int]
+    balanced: bool
+    quarantine: str
 
 
 @step(
@@ -41,26 +73,34 @@ def synth_step(settings: Settings, out: str) -> dict:
     sections=("ingest", "privacy", "paths"),
     code=("frontdoor.ingest", "frontdoor.records"),
 )
-def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
+def ingest_step(settings: Settings, sources: Path, out: str) -> Ingested:
     """Council extracts in ``sources`` -> pseudonymised canonical tables in ``out``."""
-    from frontdoor.ingest.run import ingest_sources
-
-    report = ingest_sources([sources], Path(out), settings)
-    summary = report.as_dict()
+    summary = ingest_sources([sources], Path(out), settings).as_dict()
     tables = {
         name: {k: int(v) for k, v in c.items() if isinstance(v, int) and not isinstance(v, bool)}
         for name, c in summary["tables"].items()
     }
-    return with_output_digests(
-        {
-            "outputs": {"canonical": str(out)},
-            "reference_date": summary["reference_date"],
-            "tables": tables,
-            "totals": summary["totals"],
-            "balanced": bool(summary["balanced"]),
-            "quarantine": str(settings.resolve(settings.paths.quarantine)),
-        }
-    )
+    return Ingested(
+        canonical=str(out),
+        reference_date=summary["reference_date"],
+        tables=tables,
+        totals=summary["totals"],
+        balanced=bool(summary["balanced"]),
+        quarantine=str(settings.resolve(settings.paths.quarantine)),
+    ).sealed()
+
+
+@dataclass(kw_only=True)
+class BuiltFeatures(Result):
+    WRITES: ClassVar = ("features",)
+    features: str
+    reference_date: str
+    decisions: int
+    censored: int
+    labelled: int
+    columns: int  # declared features in the table
+    rates: dict[str, float]  # each label's rate among the labelled
+    without_household: int | None = None  # dated memberships: decisions with no household
 
 
 @step(
@@ -68,69 +108,56 @@ def ingest_step(settings: Settings, sources: Path, out: str) -> dict:
     sections=("features", "paths"),
     code=("frontdoor.features", "frontdoor.records"),
 )
-def features_step(settings: Settings, canonical: Path, truth: Path, out: str) -> dict:
+def features_step(settings: Settings, canonical: Path, truth: Path, out: str) -> BuiltFeatures:
     """Canonical tables -> the point-in-time feature table (one row per decision)."""
-    from frontdoor.features.build import build_feature_table, label_summary
-    from frontdoor.records import store
-    from frontdoor.records.feature_table import TRUTH_FILE, write_feature_table
-
-    tables = store.read_tables(canonical)
-    reference = store.reference_date(canonical)
     truth_file = truth / TRUTH_FILE
     truth_frame = pd.read_parquet(truth_file) if truth_file.exists() else None
-    versions = store.read_versions(canonical)
-    table = build_feature_table(tables, reference, settings, truth_frame, versions=versions)
-    write_feature_table(table, Path(out))
-    return with_output_digests(
-        {
-            "outputs": {"features": str(out)},
-            "reference_date": reference.isoformat(),
-            **label_summary(table),
-        }
-    )
+    s = build_and_write(canonical, Path(out), settings, truth_frame)
+    return BuiltFeatures(
+        features=str(out),
+        reference_date=s["reference_date"],
+        decisions=s["decisions"],
+        censored=s["censored"],
+        labelled=s["labelled"],
+        columns=s["features"],
+        rates={k: v for k, v in s.items() if k.endswith("_rate")},
+        without_household=s.get("decisions_without_household"),
+    ).sealed()
 
 
 # ---------------------------------------------------------------------------- training
 
 
-def _version_exists(settings: Settings, label: str, version: str) -> bool:
-    from frontdoor.models.registry import get_version
-
-    try:
-        get_version(settings, label, version)
-    except Exception:  # noqa: BLE001 - any failure to find it means: train again
-        return False
-    return True
-
-
-@step("prepare-tracking", sections=("tracking",), cache=False)
-def tracking_step(settings: Settings, labels: list[str]) -> dict:
-    """Create the MLflow store and the experiments once, before training tasks run in parallel:
-    two processes creating a fresh SQLite store (or the same experiment) at once collide."""
-    from frontdoor.models.tracking import ensure_experiment
-
-    experiments = {label: ensure_experiment(settings, label) for label in labels}
-    return {"outputs": {}, "experiments": experiments}
-
-
-def _registered(settings: Settings, summary: dict) -> bool:
-    return _version_exists(settings, summary["label"], summary["model_version"])
-
-
 def _write_pickle(value: object, out: str) -> None:
     """A fold's or a backtest's result, for the next step (maybe on another Dask worker, so on
     the shared file system; pseudonymised rows only, like the feature table it came from)."""
-    import pickle
-
-    from frontdoor.records.store import atomic_write_bytes
-
     atomic_write_bytes(Path(out), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _read_pickle(path: Path):
-    import pickle
-
     return pickle.loads(Path(path).read_bytes())
+
+
+@dataclass(kw_only=True)
+class Tracked(Result):
+    experiments: dict[str, str]
+
+
+@step("prepare-tracking", sections=("tracking",), cache=False)
+def tracking_step(settings: Settings, labels: list[str]) -> Tracked:
+    """Create the MLflow store and the experiments once, before training tasks run in parallel:
+    two processes creating a fresh SQLite store (or the same experiment) at once collide."""
+    return Tracked(experiments={label: ensure_experiment(settings, label) for label in labels})
+
+
+@dataclass(kw_only=True)
+class Fold(Result):
+    WRITES: ClassVar = ("fold_file",)
+    fold_file: str
+    label: str
+    fold: int
+    test_rows: int
+    seconds: float
 
 
 @step(
@@ -138,24 +165,29 @@ def _read_pickle(path: Path):
     sections=("models", "features"),
     code=("frontdoor.models", "frontdoor.features", "frontdoor.records"),
 )
-def fold_step(settings: Settings, features: Path, label: str, fold: int, out: str) -> dict:
+def fold_step(settings: Settings, features: Path, label: str, fold: int, out: str) -> Fold:
     """One temporal fold of a label's backtest (fit, calibrate, band, score its test window,
     evaluate), independent of the others; its result is written to ``out``."""
-    from frontdoor.models.train import fit_fold, training_data
-    from frontdoor.records.feature_table import read_feature_table
-
     data = training_data(read_feature_table(features), label, settings)
     result = fit_fold(data, fold, settings)
     _write_pickle(result, out)
-    return with_output_digests(
-        {
-            "outputs": {f"fold{fold}": str(out)},
-            "label": label,
-            "fold": int(fold),
-            "test_rows": int(len(result.predictions)),
-            "seconds": round(sum(result.seconds.values()), 2),
-        }
-    )
+    seconds = round(sum(result.seconds.values()), 2)
+    return Fold(
+        fold_file=str(out),
+        label=label,
+        fold=fold,
+        test_rows=len(result.predictions),
+        seconds=seconds,
+    ).sealed()
+
+
+@dataclass(kw_only=True)
+class Backtested(Result):
+    WRITES: ClassVar = ("backtest",)
+    backtest: str
+    label: str
+    folds: int
+    auc: float
 
 
 @step(
@@ -165,23 +197,40 @@ def fold_step(settings: Settings, features: Path, label: str, fold: int, out: st
 )
 def backtest_step(
     settings: Settings, features: Path, label: str, folds: list[Path], out: str
-) -> dict:
+) -> Backtested:
     """A label's fold results combined (pooled metrics with paired bootstrap CIs) with the
     deployable model trained on the newest labels: ``models.train.backtest``'s result."""
-    from frontdoor.models.train import combine_folds, training_data
-    from frontdoor.records.feature_table import read_feature_table
-
     data = training_data(read_feature_table(features), label, settings)
     result = combine_folds(data, [_read_pickle(p) for p in folds], settings)
     _write_pickle(result, out)
-    return with_output_digests(
-        {
-            "outputs": {"backtest": str(out)},
-            "label": label,
-            "folds": len(result.folds),
-            "auc": float(result.metric(result.deployed.kind, "auc")["value"]),
-        }
-    )
+    auc = float(result.metric(result.deployed.kind, "auc")["value"])
+    return Backtested(backtest=str(out), label=label, folds=len(result.folds), auc=auc).sealed()
+
+
+@dataclass(kw_only=True)
+class Trained(Result):
+    label: str
+    run_id: str
+    model_name: str
+    model_version: str
+    model_uri: str
+    estimator: str
+    folds: int
+    auc: float
+    auc_rule: float  # the current-practice rule's
+    fold_table: list[dict]
+
+
+def _registered(settings: Settings, trained: Trained) -> bool:
+    return _version_exists(settings, trained.label, trained.model_version)
+
+
+def _version_exists(settings: Settings, label: str, version: str) -> bool:
+    try:
+        registry.get_version(settings, label, version)
+    except Exception:  # noqa: BLE001 - any failure to find it means: train again
+        return False
+    return True
 
 
 @step(
@@ -190,36 +239,25 @@ def backtest_step(
     check=_registered,
     code=("frontdoor.models", "frontdoor.features", "frontdoor.records"),
 )
-def train_step(settings: Settings, features: Path, label: str, backtest: Path) -> dict:
+def train_step(settings: Settings, features: Path, label: str, backtest: Path) -> Trained:
     """Log a label's backtest to MLflow and register a version aliased ``challenger``."""
-    from frontdoor.models.tracking import log_run
-    from frontdoor.models.train import summary_table
-    from frontdoor.records.feature_table import read_feature_table
-
-    table = read_feature_table(features)
     result = _read_pickle(backtest)
     if result.label != label:
         raise ValueError(f"{backtest} holds the backtest of {result.label}, not {label}")
-    record = log_run(result, table, settings, source=str(features))
-    kind = result.deployed.kind
-    metrics = {
-        "auc": result.metric(kind, "auc")["value"],
-        "auc_rule": result.metric("rule", "auc")["value"],
-    }
+    record = log_run(result, read_feature_table(features), settings, source=str(features))
     folds = summary_table(result)
-    return {
-        "outputs": {},
-        "label": label,
-        "run_id": record.run_id,
-        "model_name": record.model_name,
-        "model_version": record.model_version,
-        "model_uri": record.model_uri,
-        "estimator": kind,
-        "folds": len(result.folds),
-        "metrics": {k: float(v) for k, v in metrics.items()},
-        "fold_table": folds.astype(object).where(folds.notna(), None).to_dict("records"),
-        "registered": {"label": label, "version": record.model_version},
-    }
+    return Trained(
+        label=label,
+        run_id=record.run_id,
+        model_name=record.model_name,
+        model_version=record.model_version,
+        model_uri=record.model_uri,
+        estimator=result.deployed.kind,
+        folds=len(result.folds),
+        auc=float(result.metric(result.deployed.kind, "auc")["value"]),
+        auc_rule=float(result.metric("rule", "auc")["value"]),
+        fold_table=folds.astype(object).where(folds.notna(), None).to_dict("records"),
+    )
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -232,90 +270,114 @@ def latest_month(dates: pd.Series, as_of: date | None = None) -> tuple[pd.Timest
     return start.normalize(), end.normalize()
 
 
+@dataclass(kw_only=True)
+class Resolved(Result):
+    label: str
+    alias: str
+    version: str
+
+
+@step("resolve-model", sections=("tracking",), cache=False)
+def resolve_model_step(settings: Settings, label: str, alias: str) -> Resolved:
+    """The version an alias points at now (read every run: an alias moves on promotion)."""
+    require_model(settings, label, alias)  # a missing store, model or alias: say which, fail
+    # the champion is the version the promotion log names: a hand-moved alias is refused here
+    find = registry.promoted_version if alias == registry.CHAMPION else registry.get_version
+    version = str(find(settings, label, alias).version)
+    return Resolved(label=label, alias=alias, version=version)
+
+
+@dataclass(kw_only=True)
+class Scored(Result):
+    WRITES: ClassVar = ("scores",)
+    scores: str
+    label: str
+    model_version: str
+    month: str
+    scored: int
+    bands: dict[str, int]
+    flagged: int
+
+
 @step(
     "score",
     sections=("models", "tracking", "review"),
     code=("frontdoor.models", "frontdoor.records"),
 )
-def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
+def score_step(settings: Settings, features: Path, label: str, version: str, out: str) -> Scored:
     """Score the newest month of referrals with a registered model version; write the scores."""
-    from frontdoor.models.registry import load_promoted, model_name
-    from frontdoor.models.scoring import flag_mask, score_referrals
-    from frontdoor.records.feature_table import read_feature_table
-    from frontdoor.records.store import atomic_write_parquet
-
     table = read_feature_table(features)
     if "decision_kind" in table:
         table = table[table["decision_kind"] == "referral"]
     start, end = latest_month(table["decision_date"])
     newest = table[(table["decision_date"] >= start) & (table["decision_date"] <= end)]
-    model, _ = load_promoted(settings, label, version)  # only the log's champion scores
+    model, _ = registry.load_promoted(settings, label, version)  # only the log's champion scores
     scored = score_referrals(
         model,
         newest,
         label=label,
-        model_name=model_name(settings, label),
+        model_name=registry.model_name(settings, label),
         model_version=str(version),
         scored_at=datetime.now(),
     )
     atomic_write_parquet(scored, Path(out))
-    bands = scored["band"].value_counts().to_dict()
-    return with_output_digests(
-        {
-            "outputs": {"scores": str(out)},
-            "label": label,
-            "model_version": str(version),
-            "month": start.strftime("%Y-%m"),
-            "scored": int(len(scored)),
-            "bands": {str(k): int(v) for k, v in bands.items()},
-            "flagged": int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),
-        }
-    )
+    return Scored(
+        scores=str(out),
+        label=label,
+        model_version=str(version),
+        month=start.strftime("%Y-%m"),
+        scored=len(scored),
+        bands={str(k): int(v) for k, v in scored["band"].value_counts().items()},
+        flagged=int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),
+    ).sealed()
+
+
+@dataclass(kw_only=True)
+class Queued(Result):
+    loaded: int
+    offered: int
+    flagged: int
+    database: str
 
 
 @step("fill-review-queue", sections=("review",), cache=False)
-def queue_step(settings: Settings, scores: Path) -> dict:
+def queue_step(settings: Settings, scores: Path) -> Queued:
     """Load scored referrals into the review store (idempotent: known rows are skipped)."""
-    from frontdoor.models.registry import promoted_version
-    from frontdoor.models.scoring import flag_mask
-    from frontdoor.records.disclosure import redact_url
-    from frontdoor.review.store import load_scored_referrals
-
     scored = pd.read_parquet(scores)
     for (label, version), _ in scored.groupby(["label", "model_version"]):
-        promoted_version(settings, str(label), str(version))  # the queue takes the champion's only
-    added = load_scored_referrals(settings, scored)
-    return {
-        "outputs": {},
-        "loaded": int(added),
-        "offered": int(len(scored)),
-        "flagged": int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),
-        "database": redact_url(settings.review.database_url.get_secret_value()).split("///")[-1],
-    }
-
-
-@step("resolve-model", sections=("tracking",), cache=False)
-def resolve_model_step(settings: Settings, label: str, alias: str) -> dict:
-    """The version an alias points at now (read every run: an alias moves on promotion)."""
-    from frontdoor.models.registry import CHAMPION, get_version, promoted_version
-    from frontdoor.pipelines.preflight import require_model
-
-    require_model(settings, label, alias)  # a missing store, model or alias: say which, fail
-    # the champion is the version the promotion log names: a hand-moved alias is refused here
-    version = (promoted_version if alias == CHAMPION else get_version)(settings, label, alias)
-    return {"outputs": {}, "label": label, "alias": alias, "version": str(version.version)}
+        registry.promoted_version(settings, str(label), str(version))  # the champion's only
+    return Queued(
+        loaded=int(load_scored_referrals(settings, scored)),
+        offered=len(scored),
+        flagged=int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),
+        database=redact_url(settings.review.database_url.get_secret_value()).split("///")[-1],
+    )
 
 
 # ---------------------------------------------------------------------------- audit, promotion
 
 
-def _audited(settings: Settings, summary: dict) -> bool:
-    from frontdoor.models.registry import version_tags
-
-    if not _version_exists(settings, summary["label"], summary["model_version"]):
+def _audited(settings: Settings, result: Audited | Reported) -> bool:
+    if not _version_exists(settings, result.label, result.model_version):
         return False
-    tags = version_tags(settings, summary["label"], summary["model_version"])
+    tags = registry.version_tags(settings, result.label, result.model_version)
     return tags.get("fairness_audit") in ("pass", "fail")
+
+
+@dataclass(kw_only=True)
+class Audited(Result):
+    WRITES: ClassVar = ("audit_json", "audit_html")
+    audit_json: str
+    audit_html: str
+    label: str
+    model_name: str
+    model_version: str
+    run_id: str
+    gate_passed: bool
+    gate_summary: str
+    checks: int
+    failures: int
+    inconclusive: int
 
 
 @step(
@@ -324,32 +386,35 @@ def _audited(settings: Settings, summary: dict) -> bool:
     check=_audited,
     code=("frontdoor.governance", "frontdoor.models", "frontdoor.records"),
 )
-def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
+def audit_step(settings: Settings, label: str, version: str, out: str) -> Audited:
     """Fairness audit of a registered version (its run's test predictions) and the gate;
     the published (suppressed) audit goes to MLflow and to ``out``."""
-    from frontdoor.governance.fairness.publish import write_audit
-    from frontdoor.governance.version_audit import audit_model_version
+    done = audit_version(settings, label, version, Path(out))
+    audited, gate = done.audited, done.audited.gate
+    return Audited(
+        audit_json=str(done.json_path),
+        audit_html=str(done.html_path),
+        label=label,
+        model_name=audited.model_name,
+        model_version=audited.version,
+        run_id=audited.run_id,
+        gate_passed=bool(gate.passed),
+        gate_summary=gate.summary(),
+        checks=len(gate.checks),
+        failures=len(gate.failures),
+        inconclusive=len(gate.inconclusive),
+    ).sealed()
 
-    audited = audit_model_version(settings, label, version)
-    title = f"{audited.model_name} version {audited.version}"
-    json_path, html_path = write_audit(
-        audited.audit, Path(out), settings.privacy.suppress_counts_up_to, title, audited.gate
-    )
-    gate = audited.gate
-    return with_output_digests(
-        {
-            "outputs": {"audit_json": str(json_path), "audit_html": str(html_path)},
-            "label": label,
-            "model_name": audited.model_name,
-            "model_version": audited.version,
-            "run_id": audited.run_id,
-            "gate_passed": bool(gate.passed),
-            "gate_summary": gate.summary(),
-            "checks": len(gate.checks),
-            "failures": len(gate.failures),
-            "inconclusive": len(gate.inconclusive),
-        }
-    )
+
+@dataclass(kw_only=True)
+class Reported(Result):
+    WRITES: ClassVar = ("report_html", "atrs_json")
+    report_html: str
+    atrs_json: str
+    label: str
+    model_name: str
+    model_version: str
+    gate_passed: bool
 
 
 @step(
@@ -358,21 +423,30 @@ def audit_step(settings: Settings, label: str, version: str, out: str) -> dict:
     check=_audited,
     code=("frontdoor.governance", "frontdoor.models", "frontdoor.records"),
 )
-def report_step(settings: Settings, label: str, version: str, features: Path, out: str) -> dict:
+def report_step(settings: Settings, label: str, version: str, features: Path, out: str) -> Reported:
     """The governance report (model card, fairness, explanations, ATRS record) as HTML + JSON,
     also logged to the version's MLflow run."""
-    from frontdoor.governance.report import build_report
-
     built = build_report(settings, label, str(version), Path(out), features=features)
-    return with_output_digests(
-        {
-            "outputs": {"report_html": str(built.html_path), "atrs_json": str(built.atrs_path)},
-            "label": label,
-            "model_name": built.model_name,
-            "model_version": built.version,
-            "gate_passed": bool(built.gate_passed),
-        }
-    )
+    return Reported(
+        report_html=str(built.html_path),
+        atrs_json=str(built.atrs_path),
+        label=label,
+        model_name=built.model_name,
+        model_version=built.version,
+        gate_passed=bool(built.gate_passed),
+    ).sealed()
+
+
+@dataclass(kw_only=True)
+class Promoted(Result):
+    label: str
+    model_version: str
+    promoted: bool
+    how: str
+    overridden: bool = False
+    already: bool = False
+    previous_champion: str | None = None
+    checks: list | None = None  # the guards' results
 
 
 @step("promote", sections=("tracking", "governance", "review"), cache=False)
@@ -383,73 +457,49 @@ def promote_step(
     features: Path,
     override_rationale: str | None = None,
     by: str | None = None,
-) -> dict:
+) -> Promoted:
     """Promote the version through its guards (``governance.promotion.promote_or_refuse``):
     the gate (or a recorded override), non-inferiority to the champion, sane bands."""
-    from frontdoor.governance.promotion import promote_or_refuse
-
-    return {
-        "outputs": {},
-        **promote_or_refuse(settings, label, version, features, override_rationale, by),
-    }
+    return Promoted(**promote_or_refuse(settings, label, version, features, override_rationale, by))
 
 
-# ---------------------------------------------------------------------------- monitoring
+# ---------------------------------------------------------------------------- monitoring, demo users
+
+
+@dataclass(kw_only=True)
+class Monitored(Result):
+    files: dict[str, str]
+    summary: dict  # as written to summary.json (small counts shown as c)
+    top_drift: list[dict] = field(default_factory=list)
+
+    def written(self) -> dict[str, str]:
+        return dict(self.files)
 
 
 @step(
     "monitor", sections=("pipelines", "fairness", "review", "tracking", "governance"), cache=False
 )
-def monitor_step(settings: Settings, features: Path, label: str, version: str, out: str) -> dict:
+def monitor_step(
+    settings: Settings, features: Path, label: str, version: str, out: str
+) -> Monitored:
     """Drift, flag rates, calibration, recent fairness and agreement for a model version
     (``governance.monitor_run``); written to ``out`` as tables fit to publish."""
-    from frontdoor.governance.monitor_run import run_monitor
-    from frontdoor.review.store import export_decisions
+    summary = run_monitor(settings, features, label, version, out, export_decisions(settings))
+    files, top = summary.pop("outputs"), summary.pop("top_drift")
+    return Monitored(files=files, summary=summary, top_drift=top)
 
-    return run_monitor(settings, features, label, version, out, export_decisions(settings))
 
-
-# ---------------------------------------------------------------------------- demo users
-
-DEMO_USERS = (
-    ("manager.a", "reviewer"),
-    ("team.manager", "team_manager"),  # claims, releases and reassigns cases (allocation)
-    ("datascientist", "data_scientist"),
-    ("governance", "governance"),
-    ("admin", "admin"),
-)
+@dataclass(kw_only=True)
+class DemoUsers(Result):
+    WRITES: ClassVar = ("users_file",)
+    users_file: str
+    created: list[str]
+    users: dict[str, str]  # username -> role
 
 
 @step("demo-users", sections=("review",), cache=False)
-def demo_users_step(settings: Settings) -> dict:
+def demo_users_step(settings: Settings) -> DemoUsers:
     """Demo mode only: one user per role of the review app, with generated passwords kept in
     a local file readable only by its owner (never printed to logs or artifacts)."""
-    import json
-    import os
-    import secrets
-
-    from frontdoor.review.auth import add_user, list_users
-    from frontdoor.review.store import ready_engine
-
-    if not settings.demo_mode:
-        raise ValueError("demo users are created in demo mode only (settings.demo_mode)")
-    engine = ready_engine(settings)
-    path = settings.resolve(settings.paths.keys) / "demo-users.json"
-    saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    existing = {u["username"] for u in list_users(engine)}
-    created = []
-    for username, role in DEMO_USERS:
-        if username in existing:
-            continue
-        password = secrets.token_urlsafe(12)
-        add_user(settings, engine, username, role, password, by="frontdoor demo")
-        saved[username] = {"role": role, "password": password}
-        created.append(username)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
-    os.chmod(path, 0o600)
-    return {
-        "outputs": {"users_file": str(path)},
-        "created": created,
-        "users": {u: saved[u]["role"] for u, _ in DEMO_USERS if u in saved},
-    }
+    made = create_demo_users(settings)
+    return DemoUsers(users_file=str(made.users_file), created=made.created, users=made.roles)

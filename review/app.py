@@ -20,7 +20,7 @@ from frontdoor.review.history import history_source
 from frontdoor.review.limits import BodyLimit, HashPool, HeadAsGet, SignInLimits
 from frontdoor.review.routes import error_page, not_allowed, router
 from frontdoor.review.security import SecurityHeaders, cookie_name, secret_key
-from frontdoor.settings import Settings
+from frontdoor.settings import Settings, load_settings
 
 HERE = Path(__file__).parent
 
@@ -104,6 +104,4 @@ def create_app(settings: Settings, *, preload: bool = False) -> FastAPI:
 def app_from_config() -> FastAPI:
     """Factory for uvicorn worker processes: settings from ``load_settings()`` (config file and
     ``FRONTDOOR_*`` variables, which ``frontdoor serve`` hands down to its workers)."""
-    from frontdoor.settings import load_settings
-
     return create_app(load_settings(), preload=True)

@@ -16,6 +16,7 @@ import pandas as pd
 from frontdoor.records import codes
 from frontdoor.records.contract import conform
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
+from frontdoor.records.store import write_tables
 
 REASON_TEMPLATES = [
     (
@@ -270,7 +271,6 @@ def populate(
 
     Returns {"tables": ..., "scores": ...}. For demos, tests, screenshots and the benchmark.
     """
-    from frontdoor.records.store import write_tables
     from frontdoor.review import auth, store
 
     end = (now.date() - timedelta(days=1)) if now is not None else date(2026, 3, 31)

@@ -16,6 +16,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from frontdoor.settings import Settings, load_settings
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -70,7 +72,6 @@ def take(
 ) -> list[Path]:
     from frontdoor.review import auth, store
     from frontdoor.review.sample import populate
-    from frontdoor.settings import Settings, load_settings
 
     out.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(16)

@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, shown_count
 from frontdoor.records.scores import SCORED_REFERRAL_SCHEMA, Reason, reasons_from_json
 from frontdoor.review import chain, db
 from frontdoor.review.schema import (
@@ -852,8 +853,6 @@ def decision_summary(settings: Settings, engine: Engine) -> dict:
     """Counts of decisions in force by band, agreement and action; small counts suppressed,
     and so is any count that subtraction from a shown total would give back
     (`records.disclosure`: complements and a lone hidden part)."""
-    from frontdoor.records.disclosure import SUPPRESSED, hidden_parts, shown_count
-
     frame = export_decisions(settings)
     frame = frame[frame["is_latest"]] if not frame.empty else frame
     limit = settings.privacy.suppress_counts_up_to

@@ -237,6 +237,52 @@ def run_audit(
     ``threshold``. ``characteristics`` maps each characteristic's name to its group column.
     Calibration is assessed only when the scores are probabilities (by default: all in [0, 1]).
     """
+    rows = _audit_rows(frame, label, score, threshold, flagged, score_is_probability)
+    missing = [c for c in characteristics.values() if c not in frame]
+    if missing:
+        raise AuditInputError(
+            f"group column(s) {missing} not found; columns: {list(frame.columns)}"
+        )
+    by = settings.cluster_column
+    cluster = frame[by].astype(str).to_numpy() if by and by in frame.columns else None
+    overall = _overall(rows, settings, cluster)
+    results: list[GroupResult] = []
+    references: dict[str, str] = {}
+    for name, column in characteristics.items():
+        groups = _characteristic(rows, frame[column], name, settings, cluster)
+        references[name] = next(r.group for r in groups if r.is_reference)
+        results.extend(groups)
+    return AuditResult(
+        overall=overall,
+        groups=results,
+        references=references,
+        threshold=threshold,
+        score_is_probability=rows.probability,
+        settings=settings,
+        label=label,
+        score=score,
+        resampled_by=by if cluster is not None else "rows",
+    )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What the audit reads of each row: the outcome, the score, whether it was flagged."""
+
+    y: np.ndarray
+    s: np.ndarray
+    f: np.ndarray
+    probability: bool  # the scores are probabilities: calibration is assessed
+
+
+def _audit_rows(
+    frame: pd.DataFrame,
+    label: str,
+    score: str,
+    threshold: float | None,
+    flagged: str | None,
+    score_is_probability: bool | None,
+) -> _Rows:
     if frame.empty:
         raise AuditInputError("there are no rows to audit")
     y = _labels(frame, label)
@@ -247,77 +293,59 @@ def run_audit(
         f = s >= threshold
     else:
         raise AuditInputError("give a threshold or a flagged column")
-    probability = (
-        bool(s.min() >= 0 and s.max() <= 1)
-        if score_is_probability is None
-        else score_is_probability
-    )
-    missing = [c for c in characteristics.values() if c not in frame]
-    if missing:
-        raise AuditInputError(
-            f"group column(s) {missing} not found; columns: {list(frame.columns)}"
-        )
+    if score_is_probability is None:
+        score_is_probability = bool(s.min() >= 0 and s.max() <= 1)
+    return _Rows(y, s, f, score_is_probability)
 
-    B, level_seed = settings.bootstrap_samples, settings.seed
-    by = settings.cluster_column
-    cluster = frame[by].astype(str).to_numpy() if by and by in frame.columns else None
-    resampled_by = by if cluster is not None else "rows"
-    overall_points = point_estimates(y, f, s, None).iloc[0]
-    overall_reps = bootstrap_replicates(
-        y, f, s, B, seed_for(level_seed, "overall"), cluster=cluster
-    )
+
+def _overall(rows: _Rows, settings: FairnessSettings, cluster: np.ndarray | None) -> GroupResult:
+    """Every row together: the metrics the groups are read against."""
+    y, f, s = rows.y, rows.f, rows.s
+    points = point_estimates(y, f, s, None).iloc[0]
+    seed = seed_for(settings.seed, "overall")
+    reps = bootstrap_replicates(y, f, s, settings.bootstrap_samples, seed, cluster=cluster)
     overall = GroupResult("overall", "overall", confusion_counts(y, f), True)
     overall.effective_n = effective_size(len(y), cluster)
-    overall.metrics = _estimates(overall, overall_points, overall_reps, probability)
-    overall.reliability = reliability(y, s) if probability else None
+    overall.metrics = _estimates(overall, points, reps, rows.probability)
+    overall.reliability = reliability(y, s) if rows.probability else None
+    return overall
 
-    results: list[GroupResult] = []
-    references: dict[str, str] = {}
-    for name, column in characteristics.items():
-        values = (
-            frame[column].astype(object).where(frame[column].notna(), "Not recorded").astype(str)
+
+def _characteristic(
+    rows: _Rows,
+    column: pd.Series,
+    name: str,
+    settings: FairnessSettings,
+    cluster: np.ndarray | None,
+) -> list[GroupResult]:
+    """One characteristic's groups (missing values as "Not recorded"), each with its metrics
+    and its disparities to the reference group: the reference first, then the largest."""
+    y, f, s = rows.y, rows.f, rows.s
+    values = column.astype(object).where(column.notna(), "Not recorded").astype(str).to_numpy()
+    points = point_estimates(y, f, s, pd.Series(values))
+    members = {g: np.flatnonzero(values == g) for g in points.index}
+    counts = {g: confusion_counts(y[i], f[i]) for g, i in members.items()}
+    ref_name = _reference(counts, name, settings)
+    reps, groups = {}, []
+    for g, idx in members.items():
+        result = GroupResult(
+            name, g, counts[g], counts[g]["n"] >= settings.min_group_size, g == ref_name
         )
-        values = values.to_numpy()
-        points = point_estimates(y, f, s, pd.Series(values))
-        members = {g: np.flatnonzero(values == g) for g in points.index}
-        counts = {g: confusion_counts(y[i], f[i]) for g, i in members.items()}
-        ref_name = _reference(counts, name, settings)
-        references[name] = ref_name
-        reps, chars = {}, []
-        for g, idx in members.items():
-            result = GroupResult(
-                name, g, counts[g], counts[g]["n"] >= settings.min_group_size, g == ref_name
-            )
-            reps[g] = bootstrap_replicates(
-                y[idx],
-                f[idx],
-                s[idx],
-                B,
-                seed_for(level_seed, name, g),
-                cluster=None if cluster is None else cluster[idx],
-            )
-            result.effective_n = effective_size(len(idx), None if cluster is None else cluster[idx])
-            result.metrics = _estimates(result, points.loc[g], reps[g], probability)
-            result.reliability = reliability(y[idx], s[idx]) if probability else None
-            chars.append(result)
-        ref = next(r for r in chars if r.group == ref_name)
-        if not ref.assessable:
-            raise AuditInputError(
-                f"reference group {ref_name!r} of {name} has {ref.counts['n']} rows, "
-                f"fewer than the minimum {settings.min_group_size}"
-            )
-        for r in chars:
-            r.disparities = _disparities(r, reps[r.group], ref, reps[ref_name])
-        order = sorted(chars, key=lambda r: (not r.is_reference, -r.counts["n"], r.group))
-        results.extend(order)
-    return AuditResult(
-        overall=overall,
-        groups=results,
-        references=references,
-        threshold=threshold,
-        score_is_probability=probability,
-        settings=settings,
-        label=label,
-        score=score,
-        resampled_by=resampled_by,
-    )
+        within = None if cluster is None else cluster[idx]
+        seed = seed_for(settings.seed, name, g)
+        reps[g] = bootstrap_replicates(
+            y[idx], f[idx], s[idx], settings.bootstrap_samples, seed, cluster=within
+        )
+        result.effective_n = effective_size(len(idx), within)
+        result.metrics = _estimates(result, points.loc[g], reps[g], rows.probability)
+        result.reliability = reliability(y[idx], s[idx]) if rows.probability else None
+        groups.append(result)
+    ref = next(r for r in groups if r.group == ref_name)
+    if not ref.assessable:
+        raise AuditInputError(
+            f"reference group {ref_name!r} of {name} has {ref.counts['n']} rows, "
+            f"fewer than the minimum {settings.min_group_size}"
+        )
+    for r in groups:
+        r.disparities = _disparities(r, reps[r.group], ref, reps[ref_name])
+    return sorted(groups, key=lambda r: (not r.is_reference, -r.counts["n"], r.group))

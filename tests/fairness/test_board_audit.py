@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from frontdoor.governance.fairness.publish import published_audit, write_board_audit
 from frontdoor.records.disclosure import RESTRICTED, restricted_dir
 from frontdoor.settings import Settings
 from tests.fairness.test_disclosure_attacker import small_council
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_the_board_sees_every_figure_the_public_sees_c(tmp_path):
     audit, gate = small_council()
     public = published_audit(audit, 5, gate)

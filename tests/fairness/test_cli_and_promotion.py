@@ -168,6 +168,7 @@ def test_sanitised_metric_names_are_unique():
     assert metric_key_part("a/b (c)") == "a-b_c"
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
     settings = make_settings(tmp_path, fairness={"bootstrap_samples": 100})
     label = "escalation_12m"
@@ -224,6 +225,7 @@ def test_audit_logs_to_the_run_and_promotion_follows_the_gate(tmp_path):
     assert {r["by"] for r in rows} == {"A. Lead", "Data lead", "Head of MASH"}
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_promote_command_refuses_with_a_clear_message_and_exit_code(tmp_path):
     settings = make_settings(tmp_path)
     version = register_predictions(settings, predictions(n=400, seed=5))

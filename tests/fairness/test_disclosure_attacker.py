@@ -262,6 +262,7 @@ def _numbers(obj) -> set[float]:
     return {round(float(obj), 3)}
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_mlflow_and_html_publish_nothing_the_json_does_not(published):
     audit, _, record = published
     in_json = _numbers(record)

@@ -35,6 +35,7 @@ def audit_of(frame: pd.DataFrame, **settings):
     )
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_a_metric_is_hidden_with_a_small_count_behind_it():
     frame = predictions(n=3000, seed=4)
     frame.loc[frame["ethnicity_group"] == "Other", "y"] = 0
@@ -60,6 +61,7 @@ def _numbers(record, path=()):
                 yield from _numbers(v, (*path, k))
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_published_audit_never_shows_a_small_count(tmp_path):
     frame = predictions(n=3000, seed=4)
     # A tiny group: 4 children, and a group of 12 (too few to assess).
@@ -107,6 +109,7 @@ def test_gate_rule_on_one_ratio(value, lo, hi, expected):
     assert judge(value, lo, hi, 0.8, 1.25, 1.0)[0] == expected
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_gate_passes_a_fair_model_and_fails_an_injected_fnr_disparity():
     fair = audit_of(predictions(n=8000, seed=1))
     gate = evaluate_gate(fair)
@@ -130,6 +133,7 @@ def test_gate_passes_a_fair_model_and_fails_an_injected_fnr_disparity():
     assert "reported characteristics (ethnicity" in reported.summary()
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_gate_fails_a_calibration_gap_and_skips_it_for_non_probabilities():
     shifted = audit_of(predictions(n=8000, seed=2, shift_group="Asian", shift=0.12))
     gate = evaluate_gate(shifted)

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ def _features_of(tables, decision_id: str) -> pd.Series:
     return row.iloc[0].astype(float)
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), dated=st.booleans())
 def test_engine_matches_the_reference_implementation(seed, dated):

@@ -50,6 +50,7 @@ def test_label_rates_match_the_generators_probabilities(council):
         assert positives > negatives, label
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_engine_matches_the_reference_on_synthetic_histories(council):
     made, table = council
     rng = np.random.default_rng(0)

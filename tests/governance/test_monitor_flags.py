@@ -35,13 +35,13 @@ def test_the_monitors_flag_rates_equal_the_score_flows_for_the_same_model_and_mo
         settings, features, LABEL, version, str(tmp_path / "monitor"), pd.DataFrame()
     )
     rates = pd.read_csv(summary["outputs"]["flag_rates"], dtype=str)
-    month = rates[rates["month"] == scored["month"]].iloc[0]
-    assert int(month["scored"]) == scored["scored"]
-    assert int(month["flagged"]) == scored["flagged"]
-    assert 0 < scored["flagged"] < scored["scored"]  # not every referral (the old defect)
-    for band, count in scored["bands"].items():
+    month = rates[rates["month"] == scored.month].iloc[0]
+    assert int(month["scored"]) == scored.scored
+    assert int(month["flagged"]) == scored.flagged
+    assert 0 < scored.flagged < scored.scored  # not every referral (the old defect)
+    for band, count in scored.bands.items():
         if month[f"share_{band}"] != "c":  # small counts are published as c
-            assert float(month[f"share_{band}"]) == pytest.approx(count / scored["scored"])
+            assert float(month[f"share_{band}"]) == pytest.approx(count / scored.scored)
     # unpublished, every band: the monitor's own figures for that month
     mv = registry.get_version(settings, LABEL, version)
     table = pd.read_parquet(features)
@@ -51,10 +51,10 @@ def test_the_monitors_flag_rates_equal_the_score_flows_for_the_same_model_and_mo
     rules = mon.MonitorRules.from_settings(settings)
     model = registry.load_native(settings, LABEL, version)
     report = mon.build_monitor_report(table, model, pd.DataFrame(), window, rules)
-    row = report.flag_rates.set_index("month").loc[scored["month"]]
-    assert int(row["flagged"]) == scored["flagged"] and int(row["scored"]) == scored["scored"]
-    for band, count in scored["bands"].items():
-        assert row[f"share_{band}"] == pytest.approx(count / scored["scored"])
+    row = report.flag_rates.set_index("month").loc[scored.month]
+    assert int(row["flagged"]) == scored.flagged and int(row["scored"]) == scored.scored
+    for band, count in scored.bands.items():
+        assert row[f"share_{band}"] == pytest.approx(count / scored.scored)
 
 
 def test_the_monitor_bands_every_month_as_the_model_does(in_use, governance_table):

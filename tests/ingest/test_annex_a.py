@@ -155,6 +155,7 @@ def test_title_rows_header_variants_and_cached_formulas(tmp_path, settings):
     assert contacts["child_id"].nunique() == 2
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_lists_1_to_7_map_to_their_tables(tmp_path, settings):
     from frontdoor.records.export import export_council
     from tests.support.tables import raw_council

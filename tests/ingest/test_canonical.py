@@ -27,6 +27,7 @@ def council():
     return raw_council(children=30, seed=1, reference_date=REF)
 
 
+@pytest.mark.slow  # over 5 s (durations of 2026-12-02, docs/performance.md)
 def test_folder_round_trips_under_pseudonyms(tmp_path, settings, council):
     write_canonical_folder(council, tmp_path / "src", REF)
     report = ingest_sources([tmp_path / "src"], tmp_path / "out", settings)

@@ -17,10 +17,10 @@ def test_shown_uses_the_configured_threshold():
 
 def test_ingest_counts_hide_a_small_quarantine_and_its_partner():
     counts = {"read": 1000, "loaded": 997, "quarantined": 3, "duplicates": 0}
-    out = artifacts._ingest_counts(counts, up_to=5)
+    out = artifacts.ingest_counts(counts, up_to=5)
     assert out["quarantined"] == "c" and out["loaded"] == "c"  # 1000 - 997 = 3
     assert out["read"] == 1000
-    wider = artifacts._ingest_counts({**counts, "quarantined": 8, "loaded": 992}, up_to=10)
+    wider = artifacts.ingest_counts({**counts, "quarantined": 8, "loaded": 992}, up_to=10)
     assert wider["quarantined"] == "c"
 
 

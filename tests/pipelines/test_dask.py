@@ -50,11 +50,11 @@ def test_per_council_ingest_and_per_fold_training_run_in_parallel_on_two_dask_wo
 
     with get_task_stream(client) as stream:
         ingested = run_flow("ingest", base)
-    assert set(ingested["ingest"]) == set(councils)
+    assert set(ingested.ingest) == set(councils)
     for council in councils:
-        result = ingested["ingest"][council]
-        assert result["balanced"]
-        assert result["outputs"]["canonical"].endswith(f"councils/{council}/canonical")
+        result = ingested.ingest[council]
+        assert result.balanced
+        assert result.canonical.endswith(f"councils/{council}/canonical")
     ran_on = {task["worker"] for task in stream.data}
     assert len(ran_on) == 2, f"tasks ran on {ran_on}"  # both workers took a council
 
@@ -70,13 +70,13 @@ def test_per_council_ingest_and_per_fold_training_run_in_parallel_on_two_dask_wo
     built = run_flow("build-features", north)
     with get_task_stream(client) as stream:
         trained = run_flow("train", north, labels=["escalation_12m"])
-    (model,) = trained["train"]
-    assert model["model_name"] == "frontdoor-northshire-escalation_12m"
-    steps = [row["step"] for row in trained["steps"]]
+    (model,) = trained.train
+    assert model.model_name == "frontdoor-northshire-escalation_12m"
+    steps = [row.step for row in trained.steps]
     assert steps == [
         *(f"train-fold (escalation_12m fold {i})" for i in range(3)),
         "backtest (escalation_12m)",
-        "train",
+        "train (escalation_12m)",
     ]
     folds = [task for task in stream.data if task["key"].startswith("fold_step")]
     combined = [task for task in stream.data if task["key"].startswith("backtest_step")]
@@ -92,9 +92,9 @@ def test_per_council_ingest_and_per_fold_training_run_in_parallel_on_two_dask_wo
     assert combined[0]["startstops"][0]["start"] >= max(stop for _, stop in spans)
 
     # The folds fitted apart on the workers give the metrics of one in-process backtest.
-    table = read_feature_table(built["features"]["outputs"]["features"])
+    table = read_feature_table(built.features[""].features)
     here = backtest(table, "escalation_12m", north)
-    logged = registry.run_metrics(north, model["run_id"])
+    logged = registry.run_metrics(north, model.run_id)
     expected = here.metrics[logged.columns.tolist()]
     pd.testing.assert_frame_equal(logged, expected, check_dtype=False)
-    assert model["metrics"]["auc"] == here.metric("lightgbm", "auc")["value"]
+    assert model.auc == here.metric("lightgbm", "auc")["value"]

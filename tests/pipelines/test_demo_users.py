@@ -19,9 +19,9 @@ from tests.support.settings import make_settings
 def test_one_demo_user_per_role_and_the_team_manager_can_allocate(tmp_path):
     settings = make_settings(tmp_path, review=FAST_HASHING)
     first = t.demo_users_step.fn(settings)
-    assert sorted(first["users"].values()) == sorted(ROLES)
-    assert t.demo_users_step.fn(settings)["created"] == []  # a second run keeps them
-    saved = json.loads(Path(first["outputs"]["users_file"]).read_text(encoding="utf-8"))
+    assert sorted(first.users.values()) == sorted(ROLES)
+    assert t.demo_users_step.fn(settings).created == []  # a second run keeps them
+    saved = json.loads(Path(first.users_file).read_text(encoding="utf-8"))
     (manager,) = [u for u, info in saved.items() if info["role"] == "team_manager"]
     user = auth.authenticate(settings, ready_engine(settings), manager, saved[manager]["password"])
     assert user is not None and user.may("allocate")

@@ -187,7 +187,7 @@ def test_build_features_for_one_council_runs_on_dask(prefect_harness, small, tmp
         )
         with Client(cluster) as client, get_task_stream(client) as stream:
             result = run_flow("build-features", settings)
-    assert result["features"]["decisions"] > 0
+    assert result.features[""].decisions > 0
     assert len(stream.data) >= 1, "the feature build never reached the Dask cluster"
 
 

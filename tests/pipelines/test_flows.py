@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -59,30 +60,31 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     first = run_flow("demo", settings)
 
     # What the demo produced: a registered, audited champion; scores with reasons in the queue.
-    model = first["models"][0]
-    assert model["train"]["model_version"] == "1"
-    assert model["audit"]["checks"] > 0
-    assert model["promotion"]["promoted"] is True
-    report = Path(model["report"]["outputs"]["report_html"]).read_text(encoding="utf-8")
+    model = first.models[0]
+    assert model.train.model_version == "1"
+    assert model.audit.checks > 0
+    assert model.promotion.promoted is True
+    report = Path(model.report.report_html).read_text(encoding="utf-8")
     assert "professional review" in report
-    assert Path(model["audit"]["outputs"]["audit_html"]).exists()
-    assert model["promotion"]["overridden"] == (not model["audit"]["gate_passed"])
-    scored = pd.read_parquet(first["score"]["outputs"]["scores"])
-    assert len(scored) == first["score"]["scored"] > 0
+    assert Path(model.audit.audit_html).exists()
+    assert model.promotion.overridden == (not model.audit.gate_passed)
+    scored = pd.read_parquet(first.score[""].scores)
+    assert len(scored) == first.score[""].scored > 0
     assert scored["reasons_json"].map(lambda s: len(json.loads(s)) > 0).all()
-    assert first["queue"]["loaded"] == len(scored)
-    assert set(first["users"]["users"].values()) == {
+    assert first.queue[""].loaded == len(scored)
+    assert set(first.users.users.values()) == {
         "reviewer",
+        "team_manager",
         "data_scientist",
         "governance",
         "admin",
     }
-    assert all(row["cached"] == "no" for row in first["steps"])
+    assert not any(row.cached for row in first.steps)
 
     # Artifacts of the run: Markdown summaries and tables, with the gate's result.
     run = _last_flow_run("demo")
     found = _artifacts(run.id)
-    audit = artifact_key("audit", model["train"]["model_name"])  # one per model
+    audit = artifact_key("audit", model.train.model_name)  # one per model
     assert {"demo", "train", audit, f"{audit}-gate", "score", "score-bands", "demo-steps"} <= set(
         found
     )
@@ -93,7 +95,7 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
 
     # The re-run: same inputs, so every cacheable step comes from the cache.
     second = run_flow("demo", settings)
-    cached = {row["step"].split(" (")[0]: row["cached"] for row in second["steps"]}
+    cached = {row.step.split(" (")[0]: row.cached for row in second.steps}
     for name in (
         "synthesise",
         "ingest",
@@ -105,27 +107,27 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
         "report",
         "score",
     ):
-        assert cached[name] == "yes", (name, second["steps"])
-    folds = [r for r in second["steps"] if r["step"].startswith("train-fold")]
-    assert len(folds) == settings.models.splits.folds and all(r["cached"] == "yes" for r in folds)
-    assert second["models"][0]["train"]["model_version"] == "1"  # no new version registered
-    assert second["queue"]["loaded"] == 0  # the queue already holds these scores
-    slow = sum(r["seconds"] for r in first["steps"])
-    fast = sum(r["seconds"] for r in second["steps"])
+        assert cached[name], (name, second.steps)
+    folds = [r for r in second.steps if r.step.startswith("train-fold")]
+    assert len(folds) == settings.models.splits.folds and all(r.cached for r in folds)
+    assert second.models[0].train.model_version == "1"  # no new version registered
+    assert second.queue[""].loaded == 0  # the queue already holds these scores
+    slow = sum(r.seconds for r in first.steps)
+    fast = sum(r.seconds for r in second.steps)
     assert fast < slow / 5
 
     # A changed setting the step reads (the label window) runs it again.
     changed = small(tmp_path, features={"label_window_days": 300})
     rerun = run_flow("build-features", changed)
-    assert rerun["steps"][0]["cached"] == "no"
-    assert rerun["features"]["censored"] != first["built"]["features"]["censored"]
+    assert not rerun.steps[0].cached
+    assert rerun.features[""].censored != first.features[""].censored
 
     # A deleted output is noticed: the step runs again rather than trusting the cache.
-    features = first["built"]["features"]["outputs"]["features"]
+    features = first.features[""].features
     Path(features).unlink()
     rebuilt = run_flow("build-features", settings)
-    assert rebuilt["steps"][0]["cached"] == "no"
-    assert path_digest(Path(features)) == first["built"]["features"]["output_digests"]["features"]
+    assert not rebuilt.steps[0].cached
+    assert path_digest(Path(features)) == first.features[""].output_digests["features"]
 
 
 @pytest.mark.slow
@@ -157,24 +159,25 @@ def test_monitor_flow_reports_drift_flag_rates_and_agreement(prefect_harness, sm
             rationale="Test decision on a synthetic referral, recorded for the monitor.",
             form_token=f"token-{i}",
         )
-    result = run_flow("monitor", settings)["monitor"]
+    monitored = run_flow("monitor", settings).monitor[""]
+    result, files = monitored.summary, monitored.files
     assert result["decisions_reviewed"] == "c"  # 3 decisions: a count from 1 to 5
-    agreement = pd.read_csv(result["outputs"]["agreement"])
+    agreement = pd.read_csv(files["agreement"])
     overall = agreement[agreement["dimension"] == "overall"].iloc[0]
     assert overall["decisions"] == "c"  # 3 decisions: a count from 1 to 5 is suppressed
     assert "band" in set(agreement["dimension"])
     assert result["label"] == settings.models.primary_label
     assert 0 <= result["score_drift"]["psi"] < 10
-    drift = pd.read_csv(result["outputs"]["feature_drift"])
+    drift = pd.read_csv(files["feature_drift"])
     assert len(drift) > 10 and {"feature", "psi", "status"} <= set(drift.columns)
-    rates = pd.read_csv(result["outputs"]["flag_rates"])
+    rates = pd.read_csv(files["flag_rates"])
     assert {"month", "scored", "flag_rate"} <= set(rates.columns)
-    summary = json.loads(Path(result["outputs"]["summary"]).read_text())
+    summary = json.loads(Path(files["summary"]).read_text())
     assert summary["model_version"] == "1"
     assert summary["notice"] == REVIEW_NOTICE and set(rates["notice"]) == {REVIEW_NOTICE}
     # the deployed model was calibrated on the newest labels: nothing later is labelled yet, so
     # no in-sample fairness is published and the summary says why
-    assert summary["fairness_calibration_end"] and "fairness" not in result["outputs"]
+    assert summary["fairness_calibration_end"] and "fairness" not in files
     assert "not audited yet" in summary["fairness_note"]
     found = _artifacts(_last_flow_run("monitor").id)
     assert {"monitor", "monitor-drift", "monitor-steps"} <= set(found)
@@ -184,15 +187,12 @@ def test_steps_are_plain_functions_callable_without_prefect(small, tmp_path):
     settings = small(tmp_path, synth={"children": 800})
     raw = settings.resolve(settings.paths.synthetic)
     made = t.synth_step.fn(settings, out=str(raw))
-    assert made["tables"]["referrals"] > 0
+    assert made.tables["referrals"] > 0
     ing = t.ingest_step.fn(
         settings, sources=raw, out=str(settings.resolve(settings.paths.canonical))
     )
-    assert (
-        ing["balanced"]
-        and ing["totals"]["read"] == ing["totals"]["loaded"] + ing["totals"]["quarantined"]
-    )
-    assert ing["output_digests"]["canonical"] == path_digest(
+    assert ing.balanced and ing.totals["read"] == ing.totals["loaded"] + ing.totals["quarantined"]
+    assert ing.output_digests["canonical"] == path_digest(
         settings.resolve(settings.paths.canonical)
     )
 
@@ -232,28 +232,32 @@ def test_only_transient_io_errors_are_retried():
 def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harness, small, tmp_path):
     from prefect import flow
 
-    from frontdoor.pipelines.steps import Ledger, run_step, step
+    from frontdoor.pipelines.steps import Result, run_one, step
 
     settings = small(tmp_path, pipelines={"task_retries": 2, "retry_delay_seconds": 0})
     attempts = tmp_path / "attempts.txt"
 
+    @dataclass(kw_only=True)
+    class Attempts(Result):
+        attempts: int
+
     @step("flaky-read", cache=False)
-    def flaky(settings, fail_with: str) -> dict:
+    def flaky(settings, fail_with: str) -> Attempts:
         count = int(attempts.read_text()) + 1 if attempts.exists() else 1
         attempts.write_text(str(count))
         if fail_with == "io" and count < 2:
             raise ConnectionResetError("the share dropped the connection")
         if fail_with == "data":
             raise ValueError("row 3, column referral_date: not a date")
-        return {"outputs": {}, "attempts": count}
+        return Attempts(attempts=count)
 
     @flow
-    def once(settings: dict, fail_with: str) -> dict:
+    def once(settings: dict, fail_with: str) -> Attempts:
         from frontdoor.settings import Settings
 
-        return run_step(Ledger(), flaky, Settings.model_validate(settings), fail_with=fail_with)
+        return run_one([], flaky, Settings.model_validate(settings), fail_with=fail_with)
 
-    assert once(settings.model_dump(), "io")["attempts"] == 2  # failed once, retried, succeeded
+    assert once(settings.model_dump(), "io").attempts == 2  # failed once, retried, succeeded
     attempts.unlink()
     with pytest.raises(ValueError, match="row 3"):
         once(settings.model_dump(), "data")
@@ -261,19 +265,19 @@ def test_a_step_retries_a_transient_io_error_but_not_a_data_error(prefect_harnes
 
 
 def test_each_council_of_a_consortium_has_its_own_folders_and_models(small, tmp_path):
-    from frontdoor.pipelines.flows import _scopes, _where, council_settings
+    from frontdoor.pipelines.flows import Where, council_settings, scopes
 
     settings = small(tmp_path, pipelines={"councils": ["north", "south"]})
     north, south = (council_settings(settings, c) for c in ("north", "south"))
-    assert _where(north)["canonical"] == tmp_path / "data/councils/north/canonical"
-    assert _where(south)["features"] == tmp_path / "data/councils/south/features/features.parquet"
-    assert _where(north)["raw"] == tmp_path / "data/synthetic/north"
+    assert Where.of(north).canonical == tmp_path / "data/councils/north/canonical"
+    assert Where.of(south).features == tmp_path / "data/councils/south/features/features.parquet"
+    assert Where.of(north).raw == tmp_path / "data/synthetic/north"
     assert north.tracking.model_name_prefix == "frontdoor-north"
     assert north.privacy == settings.privacy  # one key per run; each council may configure its own
-    assert [c for c, _ in _scopes(settings)] == ["north", "south"]
-    assert [c for c, _ in _scopes(small(tmp_path))] == [""]
+    assert [s.name for s in scopes(settings)] == ["north", "south"]
+    assert [s.name for s in scopes(small(tmp_path))] == [""]
     extracts = small(tmp_path, pipelines={"councils": ["north"], "extracts": "/srv/extracts"})
-    assert _where(council_settings(extracts, "north"))["raw"] == Path("/srv/extracts/north")
+    assert Where.of(council_settings(extracts, "north")).raw == Path("/srv/extracts/north")
 
 
 def test_a_change_in_a_rooms_code_changes_the_cache_key(tmp_path, monkeypatch):

@@ -80,25 +80,25 @@ def test_the_train_audit_and_score_flows_run_against_the_tracking_server(
     t.synth_step.fn(settings, out=str(settings.resolve(settings.paths.synthetic)))
     run_flow("ingest", settings)
     run_flow("build-features", settings)
-    trained = run_flow("train", settings)["train"][0]
-    assert trained["model_name"] == "frontdoor-escalation_12m"
+    trained = run_flow("train", settings).train[0]
+    assert trained.model_name == "frontdoor-escalation_12m"
     audited = run_flow(
         "audit",
         settings,
         override_rationale="Test of the server deployment on synthetic data only.",
         by="tests",
     )
-    assert audited["promotion"]["promoted"] is True
-    scored = run_flow("score", settings)
-    assert scored["score"]["model_version"] == trained["model_version"]
-    assert scored["score"]["scored"] > 0
+    assert audited.models[0].promotion.promoted is True
+    scored = run_flow("score", settings).score[""]
+    assert scored.model_version == trained.model_version
+    assert scored.scored > 0
 
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=url, registry_uri=url)
     champion = client.get_model_version_by_alias("frontdoor-escalation_12m", "champion")
-    assert champion.version == trained["model_version"]
+    assert champion.version == trained.model_version
     assert champion.tags["fairness_audit"] in ("pass", "fail")
-    run = client.get_run(trained["run_id"])
+    run = client.get_run(trained.run_id)
     assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # proxied by the server
     assert any(artifacts.rglob("governance-report.html"))
