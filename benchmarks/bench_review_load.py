@@ -9,7 +9,7 @@ Targets: scenario 1, p95 <= 200 ms over the reviewers' requests; scenario 2, p95
 the signed-in reviewers; both with 0 errors and every accepted decision stored once.
 
 Starts ``frontdoor serve --workers 2`` (a separate process, SQLite in WAL mode) on a free
-loopback port over sample records (``review.sample``), signs in N reviewers (argon2 at the
+loopback port over sample records (``pipelines.review_sample``: a synthetic council), signs in N reviewers (argon2 at the
 production cost), then for ``--seconds`` each reviewer loops: open the queue (sometimes
 filtered), open a case, and on about 40% of cases record a decision. Think time between pages
 is uniform between 0.5 and 1.5 times ``--think``. Prints one JSON document (p50/p95/p99 per
@@ -52,7 +52,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from frontdoor.review import sample, store  # noqa: E402
+from frontdoor.pipelines import review_sample  # noqa: E402
+from frontdoor.review import store  # noqa: E402
 from frontdoor.review.live import free_port  # noqa: E402
 from frontdoor.settings import load_settings  # noqa: E402
 
@@ -254,7 +255,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--think", type=float, default=1.0, help="mean think time between pages, seconds (0: none)"
     )
-    parser.add_argument("--children", type=int, default=3000, help="children in the sample council")
+    parser.add_argument(
+        "--children",
+        type=int,
+        default=20000,
+        help="simulated population of the synthetic council (about one in seven is referred)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
@@ -284,7 +290,7 @@ def _sample_council(args: argparse.Namespace, tmp: Path):
     settings = load_settings(config_file)
     t0 = time.perf_counter()
     users = {f"reviewer{i:02d}": "reviewer" for i in range(args.reviewers)}
-    sample.populate(
+    review_sample.populate(
         settings, children=args.children, users=users, now=datetime.now(), password=PASSWORD
     )
     engine = store.ready_engine(settings)

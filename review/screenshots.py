@@ -1,22 +1,15 @@
-"""Screenshots of the queue and a case page for the docs.
+"""Photograph the queue and a case page of a running review app (Debian's Chromium, Playwright).
 
-    python -m frontdoor.review.screenshots docs/screenshots                      # sample records
-    python -m frontdoor.review.screenshots docs/screenshots --config frontdoor.yaml   # a scored council
-
-With ``--config``, the app runs on that configuration's review database and canonical tables
-(for example after ``frontdoor demo``) and a screenshot user is added to it; otherwise on sample
-records (``review.sample``) in a temporary folder. Uses Debian's Chromium through Playwright.
+The command that makes the docs' screenshots is ``python -m frontdoor.pipelines.review_screenshots``
+(it may build sample records with the synthetic council, which the review room never imports).
+``CHROMIUM_ARGS`` is the one list of launch flags for every headless Chromium of the project.
 """
 
 from __future__ import annotations
 
-import argparse
-import secrets
-import tempfile
-from datetime import datetime
 from pathlib import Path
 
-from frontdoor.settings import Settings, load_settings
+from frontdoor.settings import Settings
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,7 +21,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _photograph(settings, out: Path, username: str, password: str, executable: str) -> list[Path]:
+def photograph(
+    settings: Settings, out: Path, username: str, password: str, executable: str
+) -> list[Path]:
+    """Sign in as ``username`` and save queue.png and case.png (a case with siblings and history)."""
     from playwright.sync_api import sync_playwright
 
     from frontdoor.review import store
@@ -65,44 +61,3 @@ def _photograph(settings, out: Path, username: str, password: str, executable: s
     finally:
         server.stop()
     return saved
-
-
-def take(
-    out: Path, config: Path | None = None, executable: str = "/usr/bin/chromium"
-) -> list[Path]:
-    from frontdoor.review import auth, store
-    from frontdoor.review.sample import populate
-
-    out.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(16)
-    if config is not None:
-        settings = load_settings(config)
-        username = f"screenshots-{secrets.token_hex(3)}"
-        auth.add_user(settings, store.ready_engine(settings), username, "reviewer", password)
-        return _photograph(settings, out, username, password, executable)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            paths={"root": tmp},
-            privacy={"pseudonym_key": "screenshots-key-0123456789"},
-            review={
-                "database_url": f"sqlite:///{tmp}/review.db",
-                "secret_key": secrets.token_hex(32),  # not demo mode: no generated key
-            },
-        )
-        populate(
-            settings,
-            children=80,
-            users={"m.khan": "reviewer"},
-            now=datetime.now(),
-            password=password,
-        )
-        return _photograph(settings, out, "m.khan", password, executable)
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Screenshots of the review app.")
-    parser.add_argument("out", nargs="?", default="docs/screenshots", type=Path)
-    parser.add_argument("--config", type=Path, default=None)
-    args = parser.parse_args()
-    for path in take(args.out, args.config):
-        print(path)

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from frontdoor.pipelines import review_sample
 from frontdoor.records.store import write_tables
-from frontdoor.review import auth, sample, store
+from frontdoor.review import auth, store
 from tests.support.review import FAST_HASHING, PASSWORD, ROLES, Helpers, login
 from tests.support.settings import make_settings
 
@@ -25,11 +26,11 @@ def settings(tmp_path):
 def review_settings(tmp_path):
     """Settings in a tmp folder holding sample canonical tables and their scores."""
     settings = make_settings(tmp_path, review=FAST_HASHING)
-    tables = sample.canonical_tables(children=40, seed=3)
+    tables = review_sample.canonical_tables(children=400, seed=3)
     write_tables(
         settings.resolve(settings.paths.canonical), tables, {"reference_date": "2026-03-31"}
     )
-    scores = sample.scored_referrals(tables, scored_at=datetime(2026, 3, 31, 2, 0))
+    scores = review_sample.scored_referrals(tables, scored_at=datetime(2026, 3, 31, 2, 0))
     store.load_scored_referrals(settings, scores)
     return settings
 

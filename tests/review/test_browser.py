@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from frontdoor import REVIEW_NOTICE
-from frontdoor.review import sample, store
+from frontdoor.pipelines import review_sample
+from frontdoor.review import store
 from frontdoor.review.schema import decisions
 from frontdoor.review.screenshots import CHROMIUM_ARGS
 from tests.support import make_settings
@@ -36,7 +37,9 @@ def live(tmp_path_factory):
             "sign_in_per_ip_per_minute": 1000,
         },
     )
-    sample.populate(settings, children=40, users=USERS, now=datetime.now(), password=PASSWORD)
+    review_sample.populate(
+        settings, children=400, users=USERS, now=datetime.now(), password=PASSWORD
+    )
     reports = settings.resolve(settings.paths.reports) / "escalation_12m-v1"
     reports.mkdir(parents=True)
     (reports / "governance-report.html").write_text("<h1>Model card</h1>", encoding="utf-8")

@@ -9,8 +9,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from frontdoor.pipelines import review_sample
 from frontdoor.records import reidentification
-from frontdoor.review import auth, sample, store
+from frontdoor.review import auth, store
 from frontdoor.review.screenshots import CHROMIUM_ARGS
 from tests.support import make_settings
 
@@ -36,7 +37,9 @@ def live(tmp_path_factory):
             "sign_in_per_ip_per_minute": 1000,
         },
     )
-    sample.populate(settings, children=40, users=USERS, now=datetime.now(), password=PASSWORD)
+    review_sample.populate(
+        settings, children=400, users=USERS, now=datetime.now(), password=PASSWORD
+    )
     app = create_app(settings)
     items, _ = store.queue(settings, app.state.engine, store.QueueFilters())
     reidentification.record(

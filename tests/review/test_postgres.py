@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from frontdoor.review import auth, db, sample, store
+from frontdoor.pipelines import review_sample
+from frontdoor.review import auth, db, store
 from frontdoor.review.schema import metadata
 from tests.support import make_settings
 from tests.support.postgres import postgres_bin, postgres_cluster
@@ -47,8 +48,8 @@ def test_migrations_build_the_declared_schema_on_postgresql(pg_settings):
 
 
 def test_scores_queue_decisions_and_append_only_on_postgresql(pg_settings):
-    tables = sample.canonical_tables(children=30)
-    frame = sample.scored_referrals(tables)
+    tables = review_sample.canonical_tables(children=300)
+    frame = review_sample.scored_referrals(tables)
     assert store.load_scored_referrals(pg_settings, frame) == len(frame)
     assert store.load_scored_referrals(pg_settings, frame) == 0
     engine = store.ready_engine(pg_settings)
@@ -132,8 +133,8 @@ def test_the_app_role_may_only_insert_and_select_history(split_roles):
     """As the app's own role: decisions and audit can be added and read, never changed; the
     triggers cannot be dropped or disabled; a migration role owns the schema."""
     settings = split_roles
-    tables = sample.canonical_tables(children=30)
-    assert store.load_scored_referrals(settings, sample.scored_referrals(tables)) > 0
+    tables = review_sample.canonical_tables(children=300)
+    assert store.load_scored_referrals(settings, review_sample.scored_referrals(tables)) > 0
     engine = store.ready_engine(settings)
     assert engine.url.username == "fd_app"
     items, _ = store.queue(settings, engine, store.QueueFilters())

@@ -120,20 +120,20 @@ def test_the_purpose_comes_from_the_list(
 def test_the_daily_cap_refuses_and_alerts_administrators(tmp_path, h):
     from fastapi.testclient import TestClient
 
+    from frontdoor.pipelines import review_sample
     from frontdoor.records.store import write_tables
-    from frontdoor.review import sample
     from frontdoor.review.app import create_app
 
     settings = make_settings(
         tmp_path,
         review={"password_time_cost": 1, "password_memory_kib": 8192, "reidentify_daily_cap": 3},
     )
-    tables = sample.canonical_tables(children=40, seed=3)
+    tables = review_sample.canonical_tables(children=400, seed=3)
     write_tables(
         settings.resolve(settings.paths.canonical), tables, {"reference_date": "2026-03-31"}
     )
     store.load_scored_referrals(
-        settings, sample.scored_referrals(tables, scored_at=pd.Timestamp("2026-03-31 02:00"))
+        settings, review_sample.scored_referrals(tables, scored_at=pd.Timestamp("2026-03-31 02:00"))
     )
     app = create_app(settings)
     for name, role in (("rita", "reviewer"), ("ada", "admin")):

@@ -9,8 +9,9 @@ import pandera.errors
 import pytest
 import sqlalchemy as sa
 
+from frontdoor.pipelines import review_sample
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
-from frontdoor.review import auth, sample, store
+from frontdoor.review import auth, store
 from frontdoor.review.schema import decisions
 from tests.support import make_settings
 
@@ -340,8 +341,8 @@ def test_relative_sqlite_path_is_resolved_against_the_project_root(tmp_path):
 
 
 def test_sample_scores_match_the_contract():
-    tables = sample.canonical_tables(children=10)
-    frame = sample.scored_referrals(tables)
+    tables = review_sample.canonical_tables(children=100)
+    frame = review_sample.scored_referrals(tables)
     from frontdoor.records.scores import SCORED_REFERRAL_SCHEMA
 
     SCORED_REFERRAL_SCHEMA.validate(frame)

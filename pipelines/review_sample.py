@@ -1,22 +1,26 @@
-"""A small, deterministic set of records in the exact shapes the review app reads.
+"""Sample records for the review app, made by the one generator (``frontdoor.synth``).
 
-For tests, screenshots and the load benchmark when no scored council is at hand: canonical
-tables (``records.contract``) and scored referrals (``records.scores.SCORED_REFERRAL_SCHEMA``).
-Identifiers look like pseudonyms; nothing here is about a real child.
+For tests, screenshots and the load benchmark when no scored council is at hand: a synthetic
+council's canonical tables (``records.contract``), pseudonymised as ingestion would, and scored
+referrals in the shape the score flow writes (``records.scores.SCORED_REFERRAL_SCHEMA``).
+It lives in pipelines, the room allowed to import synth; the review app itself never does.
+Nothing here is about a real child.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from frontdoor.records import codes
-from frontdoor.records.contract import conform
+from frontdoor.records.contract import TABLES
+from frontdoor.records.pseudonymise import pseudonymise_series
 from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
 from frontdoor.records.store import write_tables
+from frontdoor.review import auth, store
+from frontdoor.settings import Settings
+from frontdoor.synth.council import generate
 
 REASON_TEMPLATES = [
     (
@@ -44,137 +48,31 @@ LOWERING_TEMPLATES = [
 ]
 
 
-def pid(kind: str, n: int) -> str:
-    """A pseudonym-shaped id ('p' + 24 hex), stable for a kind and number."""
-    return "p" + hashlib.sha256(f"sample:{kind}:{n}".encode()).hexdigest()[:24]
-
-
-EVENT_TABLES = (
-    "contacts",
-    "referrals",
-    "assessments",
-    "section47_enquiries",
-    "cp_plans",
-    "domestic_abuse_notifications",
-    "early_help_episodes",
-)
-FACTOR_POOL = ["3B", "4B", "16A", "1B", "2B", "17A", "21", "10A"]
+# Sample ids are keyed hashes like ingestion's, under a key that protects nothing (synthetic).
+SAMPLE_KEY = b"frontdoor-review-sample"
+YEARS = 4  # of history ending on ``end``: enough for repeat referrals and earlier plans
 
 
 def canonical_tables(
-    children: int = 60, seed: int = 3, end: date = date(2026, 3, 31)
+    children: int = 150, seed: int = 3, end: date = date(2026, 3, 31)
 ) -> dict[str, pd.DataFrame]:
-    """Children in households of one to three, with a few years of events each."""
-    rng = np.random.default_rng(seed)
-    kids: list[dict] = []
-    events: dict[str, list[dict]] = {k: [] for k in EVENT_TABLES}
-    household = 0
-    i = 0
-    end_ts = pd.Timestamp(end)
-    while i < children:
-        size = int(rng.integers(1, 4))
-        for _ in range(min(size, children - i)):
-            kids.append(_child(rng, i, household, end_ts))
-            n_refs = int(rng.integers(1, 6))
-            for k in range(n_refs):
-                # the newest referral of each child is recent: it is the one a nightly scoring flags
-                back = int(rng.integers(1, 90)) if k == n_refs - 1 else int(rng.integers(120, 1400))
-                _referral(rng, events, pid("child", i), end_ts - pd.Timedelta(days=back))
-            i += 1
-        household += 1
-    tables = {"children": conform(pd.DataFrame(kids), "children")}
-    for name, rows in events.items():
-        frame = pd.DataFrame(rows)
-        tables[name] = conform(frame, name) if len(frame) else frame
-    return tables
+    """A synthetic council of ``children`` (simulated population; about a third are known to
+    children's services) over four years to ``end``, with pseudonymised ids."""
+    settings = Settings(synth={"children": children, "seed": seed, "years": YEARS, "end_date": end})
+    return {name: _pseudonymised(frame, name) for name, frame in generate(settings).tables.items()}
 
 
-def _child(rng: np.random.Generator, i: int, household: int, end_ts: pd.Timestamp) -> dict:
-    birth = end_ts - pd.Timedelta(days=int(rng.integers(200, 6000)))
-    return {
-        "child_id": pid("child", i),
-        "sex": str(rng.choice(["M", "F"])),
-        "ethnicity": str(rng.choice(["WBRI", "BAFR", "APKN", "MWBC"])),
-        "birth_month": birth.replace(day=1),
-        "disability": bool(rng.random() < 0.1),
-        "household_id": pid("household", household),
-        "idaci_decile": int(rng.integers(1, 11)),
-    }
-
-
-def _referral(rng: np.random.Generator, events: dict, child: str, day: pd.Timestamp) -> None:
-    """A referral on ``day`` (its contact the day before) and, by chance, what follows it."""
-    n = len(events["referrals"])
-    source = str(rng.choice(["6", "2A", "3B", "1A", "4"]))
-    contact_date = day - pd.Timedelta(days=1)
-    events["contacts"].append(
-        {
-            "contact_id": pid("contact", n),
-            "child_id": child,
-            "contact_date": contact_date,
-            "source": source,
-        }
-    )
-    events["referrals"].append(
-        {
-            "referral_id": pid("referral", n),
-            "child_id": child,
-            "referral_date": day,
-            "source": source,
-            "outcome": str(rng.choice(["nfa", "assessment"])),
-        }
-    )
-    if rng.random() < 0.5:
-        picked = rng.choice(FACTOR_POOL, size=int(rng.integers(1, 4)), replace=False)
-        events["assessments"].append(
-            {
-                "assessment_id": pid("assessment", n),
-                "child_id": child,
-                "start_date": day + pd.Timedelta(days=2),
-                "authorisation_date": day + pd.Timedelta(days=30),
-                "factors": codes.join_factors(picked),
-                "outcome": str(rng.choice(list(codes.ASSESSMENT_OUTCOMES))),
-            }
-        )
-    if rng.random() < 0.2:
-        events["section47_enquiries"].append(
-            {
-                "s47_id": pid("s47", n),
-                "child_id": child,
-                "start_date": day + pd.Timedelta(days=5),
-                "icpc_date": day + pd.Timedelta(days=20),
-                "outcome": str(rng.choice(list(codes.S47_OUTCOMES))),
-            }
-        )
-    if rng.random() < 0.1:
-        events["cp_plans"].append(
-            {
-                "plan_id": pid("plan", n),
-                "child_id": child,
-                "start_date": day + pd.Timedelta(days=21),
-                "end_date": day + pd.Timedelta(days=300),
-                "initial_category": str(rng.choice(list(codes.CP_CATEGORIES))),
-            }
-        )
-    if rng.random() < 0.35:
-        events["domestic_abuse_notifications"].append(
-            {
-                "notification_id": pid("da", n),
-                "child_id": child,
-                "notification_date": day - pd.Timedelta(days=int(rng.integers(3, 60))),
-                "dash_risk": str(rng.choice(list(codes.DASH_LEVELS))),
-                "marac_referral": bool(rng.random() < 0.3),
-            }
-        )
-    if rng.random() < 0.2:
-        events["early_help_episodes"].append(
-            {
-                "episode_id": pid("eh", n),
-                "child_id": child,
-                "start_date": day + pd.Timedelta(days=10),
-                "end_date": None,
-            }
-        )
+def _pseudonymised(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Ids as ingestion writes them: child and household namespaces, record keys per table."""
+    out = frame.copy()
+    key = TABLES[name].key
+    if key != "child_id":
+        out[key] = pseudonymise_series(SAMPLE_KEY, out[key].astype(str), name)
+    out["child_id"] = pseudonymise_series(SAMPLE_KEY, out["child_id"].astype(str), "child")
+    if "household_id" in out.columns:
+        hh = out["household_id"]
+        out["household_id"] = pseudonymise_series(SAMPLE_KEY, hh.where(hh.notna()), "household")
+    return out
 
 
 def scored_referrals(
@@ -260,9 +158,9 @@ def recent(frame: pd.DataFrame, now: datetime, days: int = 3) -> pd.DataFrame:
 
 
 def populate(
-    settings,
+    settings: Settings,
     *,
-    children: int = 60,
+    children: int = 150,
     users: dict[str, str] | None = None,
     now=None,
     password: str = "",
@@ -271,8 +169,6 @@ def populate(
 
     Returns {"tables": ..., "scores": ...}. For demos, tests, screenshots and the benchmark.
     """
-    from frontdoor.review import auth, store
-
     end = (now.date() - timedelta(days=1)) if now is not None else date(2026, 3, 31)
     tables = canonical_tables(children=children, end=end)
     write_tables(
