@@ -11,6 +11,15 @@ own virtual environment (benchmarks/.venv-featuretools, pandas 2.3.3; created on
 as a subprocess, on the same data and the same features (every child-scope window count and
 days-since; featuretools has no household-minus-the-child scope). Values are asserted equal.
 `scale` runs each size in a fresh subprocess so that peak RSS is that size's own.
+
+Its tables come from its own ``synthetic_tables``, not from ``frontdoor.synth`` (the one generator
+of tables for tests, issue #18), on purpose: the benchmark measures the engine against an exact
+number of events and decision points in a fixed mix of tables, made in seconds at 10M events. A
+synth council of 10M events would be over three million simulated children (3,000 make about
+9,200 records), all generated in memory before the engine starts, and its mix and per-child
+concentration would move with synth's parameters, and a replicated small council would repeat the
+same histories, which the engine's per-child grouping would see. A benchmark input is not a
+test-support generator; the figures in docs/performance.md stay comparable across runs.
 """
 
 from __future__ import annotations

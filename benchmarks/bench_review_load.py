@@ -258,7 +258,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--children",
         type=int,
-        default=20000,
+        default=24000,
         help="simulated population of the synthetic council (about one in seven is referred)",
     )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")

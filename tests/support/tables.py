@@ -1,4 +1,4 @@
-"""Contract-valid canonical tables for tests and benchmarks: the one place that makes them.
+"""Hand-made contract-valid canonical tables: exact rows and ids a test can predict.
 
 - ``raw_council``: a small valid council (raw ids, every table filled with distinct records
   that respect the contract), so that round trips and malformed variants are quick to build;
@@ -6,7 +6,8 @@
 - ``pseudonymised``, ``sort_table``, ``with_derived_ids``, ``write_canonical_folder``: what
   ingestion should make of raw tables, and a folder as ``frontdoor synth`` writes it.
 
-Not the synthetic council (``frontdoor.synth``: realism and ground truth, a product feature).
+A council's worth of realistic tables comes from the one generator, ``frontdoor.synth``
+(docs/contributing.md, "Where test tables come from").
 """
 
 from __future__ import annotations
