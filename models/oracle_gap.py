@@ -34,7 +34,9 @@ from frontdoor.models.train import (
     training_data,
     truth_column,
 )
+from frontdoor.records.pseudonymise import load_key, pseudonymise_series
 from frontdoor.settings import Settings
+from frontdoor.synth.council import generate, window_of
 
 STATE_BITS = ("neglect", "domestic_abuse", "mental_health", "substance", "exploitation", "plan")
 STATE_COLUMNS = [*(f"state_{n}" for n in STATE_BITS), "state_n_concerns"]
@@ -46,9 +48,6 @@ def latent_at_decisions(table: pd.DataFrame, settings: Settings, root: Path) -> 
     """The generator's state (6 bits and the number of concerns) of each decision's child in
     the decision's month. Regenerates the council with ``settings`` (cached in ``root``), so
     the settings must be the ones that generated the records."""
-    from frontdoor.records.pseudonymise import load_key, pseudonymise_series
-    from frontdoor.synth.council import generate, window_of
-
     path = Path(root) / "latent.npy"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
