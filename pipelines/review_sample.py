@@ -164,10 +164,13 @@ def populate(
     users: dict[str, str] | None = None,
     now=None,
     password: str = "",
+    recent_days: int | None = None,
 ) -> dict:
     """Write sample canonical tables, load their scores and add users {username: role}.
 
-    Returns {"tables": ..., "scores": ...}. For demos, tests, screenshots and the benchmark.
+    Scores each child's newest referral; with ``recent_days``, only those referred in the last
+    ``recent_days`` days (a nightly scoring of new referrals: a smaller queue, recent waits).
+    Returns {"tables": ..., "scores": ...}. For tests, screenshots and the benchmark.
     """
     end = (now.date() - timedelta(days=1)) if now is not None else date(2026, 3, 31)
     tables = canonical_tables(children=children, end=end)
@@ -180,6 +183,11 @@ def populate(
         scored_at=datetime.combine(end, datetime.min.time()),
         latest_only=True,
     )
+    if recent_days is not None:
+        scores = scores[
+            scores["referral_date"] > pd.Timestamp(end) - pd.Timedelta(days=recent_days)
+        ]
+        scores = scores.reset_index(drop=True)
     if now is not None:
         scores = recent(scores, now)
     store.load_scored_referrals(settings, scores)

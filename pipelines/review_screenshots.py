@@ -43,7 +43,8 @@ def take(
         )
         populate(
             settings,
-            children=240,
+            children=20_000,
+            recent_days=60,
             users={"m.khan": "reviewer"},
             now=datetime.now(),
             password=password,
