@@ -63,10 +63,16 @@ def shared_model(shared_council: SmallCouncil) -> TrainedModel:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark the integration regressions listed in tests/known_failures.py (and only those)."""
+    """Mark the integration regressions listed in tests/known_failures.py (and only those), and
+    as ``slow`` every test that took over SLOW_SECONDS in the last measured full run
+    (tests/durations.json; see tests.support.durations)."""
     from tests.known_failures import KNOWN_FAILURES
+    from tests.support.durations import key_of_nodeid, load_durations, slow_keys
 
+    slow = slow_keys(load_durations())
     for item in items:
+        if key_of_nodeid(item.nodeid) in slow:
+            item.add_marker(pytest.mark.slow)
         reason = KNOWN_FAILURES.get(item.nodeid)
         if reason is not None:
             item.add_marker(pytest.mark.xfail(reason=reason, run=False))
