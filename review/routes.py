@@ -6,6 +6,7 @@ Handlers are plain functions (run in FastAPI's thread pool) over ``review.store`
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import secrets
 from datetime import datetime
@@ -165,6 +166,8 @@ async def login(request: Request):
     ip = client_ip(request)
     wait = state.sign_in_limits.retry_after(ip)
     if wait is not None:
+        # the pause holds a flooding client without using the CPU (docs/review-app.md)
+        await asyncio.sleep(settings.review.refused_sign_in_delay_seconds)
         return too_many(
             request, wait, f"Too many sign-in attempts. Wait {wait} seconds, then try again."
         )

@@ -44,6 +44,9 @@ class ReviewSettings(Section):
     # each admitted attempt costs one argon2 check (~0.3 CPU-s at the default cost): 30 a minute
     # per worker keeps a flood's hashing to about a sixth of a core
     sign_in_global_per_minute: int = Field(30, ge=1)
+    # a refused sign-in (429) is answered after this pause, costing the app no CPU: a flood
+    # whose clients wait for each answer then sends a few requests a second, not hundreds
+    refused_sign_in_delay_seconds: float = Field(5.0, ge=0, le=10)
     hash_workers: int = Field(2, ge=1, le=16)  # argon2 runs here, off the request threads
     hash_queue: int = Field(16, ge=1)  # sign-ins waiting for a hash slot; beyond it: 503
     login_token_minutes: int = Field(20, ge=1, le=240)  # the sign-in form's token lives this long

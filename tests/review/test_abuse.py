@@ -51,6 +51,34 @@ def test_sign_in_is_rate_limited_per_address_with_retry_after(tmp_path, h):
     assert _sign_in(_client(app, "203.0.113.10"), "reviewer", "a-long-test-password-1") == 303
 
 
+def test_a_refused_sign_in_is_answered_after_a_pause_that_costs_no_cpu(tmp_path, h):
+    """A flooding client waits for each refusal: the pause (review.refused_sign_in_delay_seconds)
+    is an asyncio sleep, so it slows the flood without spending the CPU reviewers need
+    (docs/performance.md: the flood benchmark went from 6,810 refusals a minute to 646)."""
+    from frontdoor.review.app import create_app
+
+    settings = make_settings(
+        tmp_path,
+        review={
+            "password_time_cost": 1,
+            "password_memory_kib": 8192,
+            "sign_in_per_ip_per_minute": 1,
+            "refused_sign_in_delay_seconds": 1.0,
+        },
+    )
+    assert make_settings(tmp_path).review.refused_sign_in_delay_seconds == 5.0  # the default
+    app = create_app(settings)
+    flood = _client(app, "203.0.113.77")
+    assert _sign_in(flood, "nobody", "wrong-password-123") == 401
+    data = {**_form(flood), "username": "nobody", "password": "wrong-password-123"}
+    wall, cpu = time.perf_counter(), time.process_time()
+    refused = flood.post("/login", data=data)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert refused.status_code == 429
+    assert wall >= 1.0, wall
+    assert cpu < 0.5, cpu  # the pause itself uses no CPU
+
+
 def test_a_global_limit_holds_whatever_the_addresses(tmp_path, h):
     from frontdoor.review.app import create_app
 
