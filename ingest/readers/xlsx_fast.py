@@ -58,6 +58,15 @@ def _number(text: str) -> object:
     return int(num) if num.is_integer() and abs(num) < 2**53 else num
 
 
+def _inline_text(inline, tag_t: str) -> str:
+    """An inline string's text: every ``<t>`` inside ``<is>`` (rich-text runs too), joined."""
+    if len(inline) == 1:  # the usual <is><t>text</t></is>: no generator, no join
+        t = inline[0]
+        if t.tag == tag_t and not len(t):
+            return t.text or ""
+    return "".join(t.text or "" for t in inline.iter(tag_t))
+
+
 class FastWorkbook:
     """Cell values of a workbook's sheets, within bounds.
 
@@ -164,7 +173,7 @@ class FastWorkbook:
                         f"sheet {sheet!r} has more than {self.max_rows:,} rows "
                         "(ingest.max_rows_per_sheet)"
                     )
-                cells: dict[int, object] = {}
+                out: list[object] = []  # values by column position, None where empty
                 position = -1
                 for c in row.iterchildren(tag_c):
                     ref = c.get("r")
@@ -180,7 +189,7 @@ class FastWorkbook:
                     if kind == "inlineStr":
                         inline = c.find(tag_is)
                         if inline is not None:
-                            value = "".join(t.text or "" for t in inline.iter(tag_t))[:cut]
+                            value = _inline_text(inline, tag_t)[:cut]
                     else:
                         text = c.findtext(tag_v)
                         if text:
@@ -196,13 +205,21 @@ class FastWorkbook:
                             else:  # str (formula text), e (error such as #N/A), d (ISO date)
                                 value = text[:cut]
                     if value is not None:
-                        cells[position] = value
+                        # Cells come left to right; a repeated or out-of-order reference
+                        # overwrites, as a later cell of the same position always has.
+                        width = len(out)
+                        if position == width:
+                            out.append(value)
+                        elif position > width:
+                            out.extend([None] * (position - width))
+                            out.append(value)
+                        else:
+                            out[position] = value
                 row.clear()
                 while row.getprevious() is not None:
                     del row.getparent()[0]
-                if cells:
-                    width = max(cells) + 1
-                    yield number, tuple(map(cells.get, range(width)))
+                if out:
+                    yield number, tuple(out)
 
     def close(self) -> None:
         self.zip.close()
