@@ -12,6 +12,7 @@ tables.
 
 from __future__ import annotations
 
+import operator
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -509,12 +510,17 @@ def _read_list(
         yield from rows_iter
 
     last = positions[-1]
+    pick = operator.itemgetter(*positions) if len(positions) > 1 else None
     for number, row in data():
-        if len(row) > last:  # the usual case: every column read is within the row
-            cells = tuple(map(row.__getitem__, positions))
+        if pick is not None and len(row) > last:  # the usual case: every column within the row
+            cells = pick(row)
         else:
             cells = tuple(row[p] if p < len(row) else None for p in positions)
-        if all(_blank(v) for v in cells):
+        for v in cells:  # a row whose cells read are all blank (_blank) is skipped
+            if v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            break
+        else:
             continue
         records.append(cells)
         numbers.append(number)

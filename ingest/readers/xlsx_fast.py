@@ -60,10 +60,6 @@ def _number(text: str) -> object:
 
 def _inline_text(inline, tag_t: str) -> str:
     """An inline string's text: every ``<t>`` inside ``<is>`` (rich-text runs too), joined."""
-    if len(inline) == 1:  # the usual <is><t>text</t></is>: no generator, no join
-        t = inline[0]
-        if t.tag == tag_t and not len(t):
-            return t.text or ""
     return "".join(t.text or "" for t in inline.iter(tag_t))
 
 
@@ -189,7 +185,12 @@ class FastWorkbook:
                     if kind == "inlineStr":
                         inline = c.find(tag_is)
                         if inline is not None:
-                            value = _inline_text(inline, tag_t)[:cut]
+                            # The usual <is><t>text</t></is> without a call; else every <t>.
+                            t = inline[0] if len(inline) == 1 else None
+                            if t is not None and t.tag == tag_t and not len(t):
+                                value = (t.text or "")[:cut]
+                            else:
+                                value = _inline_text(inline, tag_t)[:cut]
                     else:
                         text = c.findtext(tag_v)
                         if text:
