@@ -45,7 +45,8 @@ def _groups(results: list[ReadResult]) -> dict[str, list[list[str]]]:
         for b in r.batches:
             for column in _id_columns(b.table, b.frame):
                 ids = b.frame[column].dropna().astype(str)
-                seen.setdefault(namespace(b.table, column), set()).update(pd.unique(ids))
+                # as a list first: iterating an Arrow string array makes one object at a time
+                seen.setdefault(namespace(b.table, column), set()).update(ids.unique().tolist())
     out: dict[str, list[list[str]]] = {}
     for space, ids in seen.items():
         by_key: dict[str, list[str]] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from frontdoor.ingest import checks
@@ -118,15 +119,17 @@ def process_table(
     key: bytes,
     reference: date,
     children: pd.DataFrame | None,
+    known: dict[str, dict[object, str]] | None = None,
 ) -> TableResult:
     """Screen, pseudonymise, merge with what is stored, check and count one table.
 
     ``children``: the children table of this run (None while building it), for the orphan
-    and date-of-birth checks."""
+    and date-of-birth checks. ``known``: child and household pseudonyms made by this run
+    for earlier tables (each id is hashed once per run)."""
     staged = stage(batches, table)
     counts = TableCounts(table=table, read=len(staged))
     staged, quarantine = _screen(staged, table, reference, counts)
-    staged, identities = _pseudonymise(staged, table, key)
+    staged, identities = _pseudonymise(staged, table, key, {} if known is None else known)
     allrows = _with_stored(staged, stored, table, counts)
     merged, notes, duplicates = _merge(allrows, table, key)
     typed, failures, final_failures = _check_merged(
@@ -182,7 +185,7 @@ def _screen(staged: pd.DataFrame, table: str, reference: date, counts: TableCoun
 
 
 # --- 2. pseudonymise at the boundary; derive record ids the sources do not carry ---------
-def _pseudonymise(staged: pd.DataFrame, table: str, key: bytes):
+def _pseudonymise(staged: pd.DataFrame, table: str, key: bytes, known: dict):
     t = TABLES[table]
     raw_child = staged["child_id"].astype(str)
     identities = pd.DataFrame(columns=["pseudonym", "la_child_id"])
@@ -193,14 +196,16 @@ def _pseudonymise(staged: pd.DataFrame, table: str, key: bytes):
             derived = derived_ids(staged, table)
             staged[t.key] = staged[t.key].where(staged[t.key].notna(), derived)
         staged[t.key] = pseudonymise_series(key, staged[t.key].astype(str), table)
-    staged["child_id"] = pseudonymise_series(key, raw_child, "child")
+    staged["child_id"] = pseudonymise_series(key, raw_child, "child", known.setdefault("child", {}))
     if table == "children":
         identities = pd.DataFrame(
             {"pseudonym": staged["child_id"], "la_child_id": raw_child}
         ).drop_duplicates("pseudonym")
     if "household_id" in t.column_names:  # children and household memberships: one namespace
         hh = staged["household_id"]
-        staged["household_id"] = pseudonymise_series(key, hh.where(hh.notna()), "household")
+        staged["household_id"] = pseudonymise_series(
+            key, hh.where(hh.notna()), "household", known.setdefault("household", {})
+        )
     staged["_existing"] = False
     return staged, identities
 
@@ -392,8 +397,23 @@ def _observations(allrows, failures, final_failures, final, table: str) -> pd.Da
             "_row": "from_row",
         }
     )
-    out["from_file"] = out["from_file"].map(lambda s: str(s).replace("\\", "/").split("/")[-1])
+    out["from_file"] = _file_names(out["from_file"])
     return out[["_gid", *cols, *OBSERVATION_COLUMNS]]
+
+
+def _file_names(paths: pd.Series) -> pd.Series:
+    """Each path's file name (text), worked out once per distinct path: a few files, many rows."""
+
+    def name(path: object) -> str:
+        return str(path).replace("\\", "/").split("/")[-1]
+
+    values = paths.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    out = np.empty(len(values), dtype=object)
+    present = codes >= 0
+    out[present] = np.array([name(u) for u in uniques], dtype=object)[codes[present]]
+    out[~present] = [name(v) for v in values[~present]]  # "None", "nan": as str() has them
+    return pd.Series(out, index=paths.index, dtype="str" if len(out) else object)
 
 
 def _superseded(observations: pd.DataFrame, final: pd.DataFrame, table: str) -> pd.DataFrame:

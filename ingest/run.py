@@ -160,14 +160,15 @@ def _process_all(results, stored, key, reference) -> dict[str, TableResult]:
         return [b for r in results for b in r.batches if b.table == name]
 
     outcome: dict[str, TableResult] = {}
+    known: dict[str, dict[object, str]] = {}  # child and household pseudonyms, made once
     children = process_table(
-        "children", batches("children"), stored.get("children"), key, reference, None
+        "children", batches("children"), stored.get("children"), key, reference, None, known
     )
     outcome["children"] = children
     for name in TABLES:
         if name != "children":
             outcome[name] = process_table(
-                name, batches(name), stored.get(name), key, reference, children.frame
+                name, batches(name), stored.get(name), key, reference, children.frame, known
             )
     return outcome
 

@@ -216,7 +216,7 @@ def parse_dates(series: pd.Series, date1904: bool = False) -> tuple[pd.Series, p
         result = result.where(~out_of_range)
         return result.astype("datetime64[ns]").dt.normalize(), reason
 
-    kinds = values.map(_kind)
+    kinds = _kinds(values)
     dt_mask = kinds == "dt"
     if dt_mask.any():
         stamps = values[dt_mask].map(_to_timestamp)
@@ -243,6 +243,30 @@ def parse_dates(series: pd.Series, date1904: bool = False) -> tuple[pd.Series, p
     reason[out_of_range] = "impossible date"
     result = result.where(~out_of_range)
     return result.astype("datetime64[ns]").dt.normalize(), reason
+
+
+# Columns whose present cells are all numbers (Excel serials), as pandas infers in C: each is
+# "num" for ``_kind``; no True/False among them (those make the column "mixed...").
+_NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float"}
+
+
+def _kinds(values: pd.Series) -> pd.Series:
+    """``values.map(_kind)``, without a Python call per cell for the usual columns: numbers
+    (serials), or text (each distinct string judged once)."""
+    cells = values.to_numpy(dtype=object)
+    inferred = pd.api.types.infer_dtype(cells, skipna=True)
+    if inferred not in _NUMERIC_INFERRED and inferred != "string":
+        return values.map(_kind)
+    out = np.empty(len(cells), dtype=object)
+    missing = np.asarray(pd.isna(cells), dtype=bool)
+    out[missing] = [_kind(v) for v in cells[missing]]  # None, NaN, NaT; pd.NA is "other"
+    present = ~missing
+    if inferred == "string":
+        codes, uniques = pd.factorize(cells[present])
+        out[present] = np.array([_kind(u) for u in uniques], dtype=object)[codes]
+    else:
+        out[present] = "num"
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _kind(value: object) -> str:

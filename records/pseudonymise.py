@@ -16,6 +16,7 @@ import os
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from frontdoor.settings import Settings
@@ -100,11 +101,31 @@ def pseudonymise_value(key: bytes, value: object, namespace: str = "child") -> s
     return f"{PSEUDONYM_PREFIX}{digest[:PSEUDONYM_HEX_CHARS]}"
 
 
-def pseudonymise_series(key: bytes, values: pd.Series, namespace: str = "child") -> pd.Series:
-    """Keyed hashes of a column; each distinct value is hashed once. Missing stays missing."""
-    uniques = pd.unique(values.dropna())
-    mapping = {v: pseudonymise_value(key, v, namespace) for v in uniques}
-    return values.map(mapping).astype(object)
+def pseudonymise_series(
+    key: bytes,
+    values: pd.Series,
+    namespace: str = "child",
+    known: dict[object, str] | None = None,
+) -> pd.Series:
+    """Keyed hashes of a column; each distinct value is hashed once. Missing stays missing.
+
+    ``known``: pseudonyms of this namespace made earlier in the same run (a child's id is
+    in every table), used and added to."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    made: dict[object, str] = {} if known is None else known
+
+    def one(value: object) -> str:
+        found = made.get(value)
+        if found is None:
+            found = made[value] = pseudonymise_value(key, value, namespace)
+        return found
+
+    pseudonyms = np.empty(len(uniques), dtype=object)
+    pseudonyms[:] = [one(v) for v in uniques]
+    out = np.full(len(codes), np.nan, dtype=object)
+    present = codes >= 0
+    out[present] = pseudonyms[codes[present]]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 
 def is_pseudonym(value: object) -> bool:
