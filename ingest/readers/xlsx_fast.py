@@ -17,10 +17,13 @@ from pathlib import Path
 
 from lxml import etree
 
+from frontdoor.ingest.readers import xlsx_scan
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _COL = re.compile(r"([A-Za-z]+)")
+SCAN_MAX_BYTES = 48_000_000  # sheet parts up to this size (as the zip declares) may be scanned
 
 
 class UnsupportedLayout(Exception):
@@ -151,7 +154,76 @@ class FastWorkbook:
 
         ``keep``: a set of column positions; when it holds any, other columns' cells are
         skipped unread (a caller may fill it once it has found the header row).
+
+        A part in the plain layout (``xlsx_scan``, nearly every sheet) is scanned with
+        regular expressions; any other is parsed with lxml, streamed. Both give the same rows.
         """
+        part = self.sheets[sheet]
+        plain = None
+        if self.zip.getinfo(part).file_size <= SCAN_MAX_BYTES:  # read whole: bounded
+            plain = xlsx_scan.scan(self.zip.read(part))
+        if plain is None:
+            yield from self._parsed_rows(sheet, keep)
+        else:
+            yield from self._scanned_rows(sheet, plain, keep)
+
+    def _scanned_rows(
+        self, sheet: str, plain: xlsx_scan.Scan, keep: set[int] | None
+    ) -> Iterator[tuple[int, tuple]]:
+        """``_parsed_rows`` for a part ``xlsx_scan.scan`` accepted: the same values."""
+        strings = self.strings
+        columns = _COLUMN_CACHE
+        cells_in = xlsx_scan.CELL.findall
+        unescape = xlsx_scan.unescape
+        text_all = plain.text
+        number = 0
+        seen = 0
+        cut = self.max_cell_chars + 1
+        for r, start, end in plain.rows:
+            number = int(r) if r else number + 1
+            seen += 1
+            if seen > self.max_rows:
+                raise LimitExceeded(
+                    f"sheet {sheet!r} has more than {self.max_rows:,} rows "
+                    "(ingest.max_rows_per_sheet)"
+                )
+            out: list[object] = []
+            for letters, kind, text, inline, inline_text in cells_in(text_all, start, end):
+                hit = columns.get(letters)
+                position = hit if hit is not None else _col_index(letters)
+                if keep and position not in keep:
+                    continue
+                value: object = None
+                if kind == "inlineStr":
+                    if inline:
+                        value = unescape(inline_text)[:cut]
+                elif text:
+                    text = unescape(text)
+                    if kind == "s":
+                        value = strings[int(text)]
+                    elif kind == "n" or not kind:
+                        try:  # most numbers are whole: int() is exact below 2**53
+                            value = int(text) if len(text) < 16 else _number(text)
+                        except ValueError:
+                            value = _number(text)
+                    elif kind == "b":
+                        value = text == "1"
+                    else:  # str (formula text), e (error such as #N/A), d (ISO date)
+                        value = text[:cut]
+                if value is not None:
+                    width = len(out)
+                    if position == width:
+                        out.append(value)
+                    elif position > width:
+                        out.extend([None] * (position - width))
+                        out.append(value)
+                    else:
+                        out[position] = value
+            if out:
+                yield number, tuple(out)
+
+    def _parsed_rows(self, sheet: str, keep: set[int] | None) -> Iterator[tuple[int, tuple]]:
+        """The rows of any sheet part, parsed with lxml and streamed (elements cleared)."""
         strings = self.strings
         columns = _COLUMN_CACHE
         tag_c, tag_v, tag_t = f"{{{MAIN}}}c", f"{{{MAIN}}}v", f"{{{MAIN}}}t"
