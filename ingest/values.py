@@ -58,6 +58,8 @@ def clean_text(series: pd.Series) -> pd.Series:
 
 
 def _clean_str(value: str) -> str | None:
+    if value.isalnum():  # no white space at all (the usual id or code): nothing to collapse
+        return None if value.lower() in MISSING_MARKERS else value
     text = _SPACES.sub(" ", value).strip()
     return None if text.lower() in MISSING_MARKERS else text
 

@@ -512,10 +512,12 @@ def _read_list(
     last = positions[-1]
     pick = operator.itemgetter(*positions) if len(positions) > 1 else None
     for number, row in data():
-        if pick is not None and len(row) > last:  # the usual case: every column within the row
-            cells = pick(row)
-        else:
+        if pick is None:
             cells = tuple(row[p] if p < len(row) else None for p in positions)
+        elif len(row) > last:  # the usual case: every column read is within the row
+            cells = pick(row)
+        else:  # the row ends early (its last cells empty): padded with None
+            cells = pick(row + (None,) * (last + 1 - len(row)))
         for v in cells:  # a row whose cells read are all blank (_blank) is skipped
             if v is None or (isinstance(v, str) and not v.strip()):
                 continue

@@ -188,6 +188,7 @@ class FastWorkbook:
                     "(ingest.max_rows_per_sheet)"
                 )
             out: list[object] = []
+            width = 0  # len(out)
             for letters, kind, text, inline, inline_text in cells_in(text_all, start, end):
                 hit = columns.get(letters)
                 position = hit if hit is not None else _col_index(letters)
@@ -196,9 +197,12 @@ class FastWorkbook:
                 value: object = None
                 if kind == "inlineStr":
                     if inline:
-                        value = unescape(inline_text)[:cut]
+                        if "&" in inline_text:
+                            inline_text = unescape(inline_text)
+                        value = inline_text[:cut]
                 elif text:
-                    text = unescape(text)
+                    if "&" in text:
+                        text = unescape(text)
                     if kind == "s":
                         value = strings[int(text)]
                     elif kind == "n" or not kind:
@@ -211,12 +215,13 @@ class FastWorkbook:
                     else:  # str (formula text), e (error such as #N/A), d (ISO date)
                         value = text[:cut]
                 if value is not None:
-                    width = len(out)
                     if position == width:
                         out.append(value)
+                        width += 1
                     elif position > width:
                         out.extend([None] * (position - width))
                         out.append(value)
+                        width = position + 1
                     else:
                         out[position] = value
             if out:
