@@ -87,6 +87,9 @@ def compare(before: Path, after: Path) -> int:
             problem = _same(a, b)
             failures += problem is not None
             how = "identical bytes" if raw else "same content (volatile fields aside)"
+            if a.suffix in (".csv", ".parquet"):
+                rows = len(pd.read_csv(a) if a.suffix == ".csv" else pd.read_parquet(a))
+                how += f", {rows:,} rows"
             print(f"{'DIFF ' if problem else 'same '} {label}: {problem or how}")
     rows_a, rows_b = _lookup_rows(before), _lookup_rows(after)
     same_lookup = rows_a == rows_b
