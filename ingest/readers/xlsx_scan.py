@@ -24,9 +24,12 @@ from lxml import etree
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 TEXT_NODE_LIMIT = 10_000_000  # bytes in one text node or attribute value (libxml2, no huge_tree)
 
-_WS = r"[ \t\n]*"  # XML white space (no \r: a part holding one is never scanned)
-_TEXT = r"[^<&]*(?:&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});[^<&]*)*"
-_VALUE = r'"[^"<&\t\n]*"'
+# Possessive quantifiers (*+) and an atomic group (?>...): what follows a run never starts
+# with a character of it, so nothing is given back, and no input makes the scan slower than
+# linear (a long run of spaces would otherwise be split every way before failing).
+_WS = r"[ \t\n]*+"  # XML white space (no \r: a part holding one is never scanned)
+_TEXT = r"[^<&]*+(?:&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});[^<&]*+)*+"
+_VALUE = r'"[^"<&\t\n]*+"'
 _FLAG = r'"(?:0|1|true|false)"'
 _ROW_ATTRS = (
     r'(?: r="([0-9]{1,7})")?(?: spans="[0-9: ]*")?(?: s="[0-9]+")?'
@@ -51,7 +54,7 @@ _CELL = (
 )
 CELL = re.compile(_CELL)
 _ROW = re.compile(
-    rf"{_WS}<row{_ROW_ATTRS}{_WS}(?:/>|>((?:{_WS}{re.sub(r'[(](?![?])', '(?:', _CELL)})*){_WS}</row>)"
+    rf"{_WS}<row{_ROW_ATTRS}{_WS}(?:/>|>((?>(?:{_WS}{re.sub(r'[(](?![?])', '(?:', _CELL)})*)){_WS}</row>)"
 )
 _DECLARATION = re.compile(
     rb"<\?xml version=([\"'])1\.0\1(?: encoding=([\"'])[Uu][Tt][Ff]-8\2)?"
@@ -102,14 +105,14 @@ def scan(data: bytes) -> Scan | None:
     if "x14ac:" in text and "x14ac" not in prefixes:
         return None
     rows = []
-    at = 0
-    for m in _ROW.finditer(text):
-        if m.start() != at:
+    at, size = 0, len(text.rstrip(" \t\n"))
+    match = _ROW.match  # anchored row after row: never a search from each later position
+    while at < size:
+        m = match(text, at)
+        if m is None:
             return None
         rows.append((m.group(1), *m.span(2)) if m.group(2) is not None else (m.group(1), 0, 0))
         at = m.end()
-    if text[at:].strip(" \t\n"):
-        return None
     return Scan(text=text, rows=rows)
 
 

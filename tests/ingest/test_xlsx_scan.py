@@ -6,6 +6,7 @@ scan accepts the part, and parsed with lxml, as every part was before the scan e
 
 from __future__ import annotations
 
+import time
 import zipfile
 from pathlib import Path
 
@@ -160,3 +161,19 @@ def test_row_limit_stops_after_the_same_rows(tmp_path):
 def test_text_node_near_the_parser_limit_is_left_to_lxml():
     part = sheet(f'<row r="1"><c r="A1" t="str"><v>{"x" * 10_000_000}</v></c></row>')
     assert xlsx_scan.scan(part) is None
+
+
+def test_scan_time_grows_linearly_with_white_space():
+    """Runs of spaces in a value, between cells or before a form the scan declines cost time
+    in proportion to their length (no run is split every way before failing): a crafted part
+    cannot hold up a run. Quadratic scanning took about 16 s at this length."""
+    run = " " * 100_000
+    declined = sheet(
+        f'<row r="1"><c r="A1" t="str"><v>{run}x</v></c>{run}<c r="B1" foo="1"/></row>'
+        f'<row r="2"><c r="A2">{run}<x/></c></row>'
+    )
+    plain = sheet(f'<row r="1">{run}<c r="A1">{run}<v>1</v>{run}</c>{run}</row>')
+    started = time.process_time()
+    assert xlsx_scan.scan(declined) is None
+    assert xlsx_scan.scan(plain) is not None
+    assert time.process_time() - started < 2.0
