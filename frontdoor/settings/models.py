@@ -39,6 +39,9 @@ class ModelSettings(Section):
     logistic: LogisticParams = Field(default_factory=LogisticParams)
     splits: SplitSettings = Field(default_factory=SplitSettings)
     calibration_method: str = "sigmoid"  # Platt; or "isotonic" (steps tie scores, reach 0 and 1)
+    # or "spline": log-odds piecewise linear and strictly increasing in the margin, with this
+    # many interior knots at equal-mass quantiles of the calibration margins
+    calibration_knots: int = 2
     # "window": the calibrator sees the calibration window's margins only (~1,100 referrals on
     # the default council); "cross_fitted": also the training window's out-of-fold margins
     # (children split into calibration_folds groups), a sample several times larger
