@@ -206,15 +206,18 @@ def floor_lines(pred: pd.DataFrame, draws: int, seed: int) -> list[str]:
         + " / ".join(f"{v:.3f}" for v in calibration_line(y, ideal))
     ]
     for name, p in (("calibrated by construction", ideal), ("the model", model)):
-        excess = []
+        excess, slopes = [], []
         for _ in range(draws):
             redrawn = (rng.random(len(oracle)) < oracle).astype(float)
             excess.append(ece(redrawn, p) - ece(redrawn, oracle))
-        e = np.array(excess)
+            slopes.append(calibration_line(redrawn, p)[1])
+        e, b = np.array(excess), np.array(slopes)
         lo, hi = np.percentile(e, [2.5, 97.5])
+        b_lo, b_hi = np.percentile(b, [2.5, 97.5])
         lines.append(
             f"{name}, outcomes redrawn {draws} times: excess ECE mean {e.mean():.3f} "
-            f"(95% of draws {lo:.3f} to {hi:.3f}); P(excess <= 0.005) {np.mean(e <= 0.005):.2f}"
+            f"(95% of draws {lo:.3f} to {hi:.3f}); P(excess <= 0.005) {np.mean(e <= 0.005):.2f}; "
+            f"slope mean {b.mean():.3f} (95% of draws {b_lo:.3f} to {b_hi:.3f})"
         )
     return lines
 
