@@ -12,10 +12,15 @@ and the observed outcome rate per band. Run:
 Targets (issue 15): ECE within 0.005 of the oracle's; the intercept's interval covers 0 and the
 slope's covers 1; observed rates rise strictly from band to band. Candidates:
 - ``current``: the model as configured;
+- ``platt_window``: Platt scaling on the calibration window (the default before the third
+  session), whatever is configured;
+- ``spline`` / ``spline_cross_fitted_12m``: the monotone linear spline of the margin
+  (``models.calibration_method="spline"``, ``models.calibration_knots``) on the calibration
+  window / on it plus the training window's newest 12 months of cross-fitted margins;
 - ``windowed``: without the "all history" features (they grow with the age of the extract);
 - ``visible``: with a feature for the length of history the extract can see at the decision;
 - ``isotonic``: isotonic instead of Platt calibration;
-- ``cross_fitted`` (``_isotonic``): the calibrator also fitted on the training window's
+- ``cross_fitted`` (``_isotonic``): Platt (or isotonic), the calibrator also fitted on the training window's
   out-of-fold margins (``models.calibration_sample="cross_fitted"``), Platt (or isotonic);
   ``cross_fitted_12m`` (``_isotonic``): only the training window's newest 12 months join;
 - ``calibration_12m``: a 12-month calibration window (training ends 6 months earlier);
@@ -25,6 +30,12 @@ slope's covers 1; observed rates rise strictly from band to band. Candidates:
 Each also prints both models' AUC and the oracle's, per fold and pooled, and (after
 ``current``) the registered model's AUC minus the current one's on the same rows, with the
 paired interval resampling children.
+Each also prints the ECE against the oracle's probabilities on the same bins ("truth ECE": the
+calibration error itself, without the outcomes' coin flips) and the oracle's own calibration
+line on the test outcomes. With ``--floor N``, the noise floor of the excess ECE: outcomes
+redrawn N times from the oracle's probabilities (independently per referral), the excess of
+the model as it is and of a predictor calibrated by construction on the model's own ranking
+(per fold, the oracle's probabilities smoothed on a cubic spline of the model's log-odds).
 No timing is asserted; this prints figures.
 """
 
@@ -40,6 +51,9 @@ import pandas as pd
 
 VARIANTS = (
     "current",
+    "platt_window",
+    "spline",
+    "spline_cross_fitted_12m",
     "windowed",
     "visible",
     "isotonic",
@@ -52,6 +66,7 @@ VARIANTS = (
     "loose_scorecard",
     "monotone_off",
 )
+CALIBRATION_VARIANTS = {v for v in VARIANTS if v.startswith(("platt", "spline", "cross", "iso"))}
 
 
 def _with(settings, **models):
@@ -62,6 +77,17 @@ def _run(table: pd.DataFrame, label: str, settings, variant: str):
     from frontdoor.models.train import combine_folds, fit_fold, training_data
 
     cfg = settings.models
+    if variant in CALIBRATION_VARIANTS:
+        # the calibration variants name their method and sample whatever the default is
+        method = "spline" if variant.startswith("spline") else "sigmoid"
+        settings = _with(
+            settings,
+            calibration_method=method,
+            calibration_sample="window",
+            calibration_history_months=None,
+        )
+    if variant == "spline_cross_fitted_12m":
+        settings = _with(settings, calibration_sample="cross_fitted", calibration_history_months=12)
     if variant.endswith("isotonic"):
         settings = _with(settings, calibration_method="isotonic")
     if variant.startswith("cross_fitted"):
@@ -135,6 +161,67 @@ def _fmt(value: float, interval: tuple[float, float]) -> str:
     return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
 
 
+def truth_ece(p: np.ndarray, oracle: np.ndarray, bins: int = 10) -> float:
+    """ECE's bins (10 of equal width), with the oracle's mean probability in place of the
+    observed rate: the calibration error itself, free of the outcomes' noise."""
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    gap = np.bincount(idx, weights=p - oracle, minlength=bins)
+    return float(np.abs(gap).sum() / len(p))
+
+
+def calibrated_by_construction(pred: pd.DataFrame) -> np.ndarray:
+    """Per fold, the oracle's probability smoothed on a cubic spline (6 knots) of the model's
+    log-odds: E[oracle | the model's ranking], calibrated by construction and no sharper than
+    the model (a soft-target logistic fit)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import SplineTransformer
+
+    out = np.empty(len(pred))
+    for fold in pred["fold"].unique():
+        rows = (pred["fold"] == fold).to_numpy()
+        p = pred["probability"].to_numpy(float)[rows]
+        z = np.log(p / (1 - p)).reshape(-1, 1)
+        o = pred["oracle_probability"].to_numpy(float)[rows]
+        basis = SplineTransformer(n_knots=6, degree=3).fit(z)
+        X = np.vstack([basis.transform(z)] * 2)
+        target = np.r_[np.ones(len(o)), np.zeros(len(o))]
+        fit = LogisticRegression(C=1e4, max_iter=5000).fit(X, target, sample_weight=np.r_[o, 1 - o])
+        out[rows] = fit.predict_proba(basis.transform(z))[:, 1]
+    return out
+
+
+def floor_lines(pred: pd.DataFrame, draws: int, seed: int) -> list[str]:
+    """The excess ECE's noise floor: outcomes redrawn from the oracle's probabilities."""
+    from frontdoor.models.stats import calibration_line
+    from frontdoor.models.stats import expected_calibration_error as ece
+
+    oracle = pred["oracle_probability"].to_numpy(float)
+    model = pred["probability"].to_numpy(float)
+    ideal = calibrated_by_construction(pred)
+    y = pred["y"].to_numpy(float)
+    rng = np.random.default_rng(seed)
+    lines = [
+        f"calibrated by construction, on the real outcomes: truth ECE {truth_ece(ideal, oracle):.3f}, "
+        f"excess ECE {ece(y, ideal) - ece(y, oracle):.3f}, line "
+        + " / ".join(f"{v:.3f}" for v in calibration_line(y, ideal))
+    ]
+    for name, p in (("calibrated by construction", ideal), ("the model", model)):
+        excess, slopes = [], []
+        for _ in range(draws):
+            redrawn = (rng.random(len(oracle)) < oracle).astype(float)
+            excess.append(ece(redrawn, p) - ece(redrawn, oracle))
+            slopes.append(calibration_line(redrawn, p)[1])
+        e, b = np.array(excess), np.array(slopes)
+        lo, hi = np.percentile(e, [2.5, 97.5])
+        b_lo, b_hi = np.percentile(b, [2.5, 97.5])
+        lines.append(
+            f"{name}, outcomes redrawn {draws} times: excess ECE mean {e.mean():.3f} "
+            f"(95% of draws {lo:.3f} to {hi:.3f}); P(excess <= 0.005) {np.mean(e <= 0.005):.2f}; "
+            f"slope mean {b.mean():.3f} (95% of draws {b_lo:.3f} to {b_hi:.3f})"
+        )
+    return lines
+
+
 def report(pred: pd.DataFrame, band_names: list[str], samples: int, seed: int) -> list[str]:
     from frontdoor.models.stats import calibration_summary
 
@@ -148,7 +235,8 @@ def report(pred: pd.DataFrame, band_names: list[str], samples: int, seed: int) -
     )
     lines = [
         f"ECE model {_fmt(s['ece'], s['ece_ci'])}; oracle {_fmt(s['oracle_ece'], s['oracle_ece_ci'])}; "
-        f"model - oracle {_fmt(s['ece_excess'], s['ece_excess_ci'])}",
+        f"model - oracle {_fmt(s['ece_excess'], s['ece_excess_ci'])}; truth ECE "
+        f"{truth_ece(pred['probability'].to_numpy(float), pred['oracle_probability'].to_numpy(float)):.3f}",
         f"intercept {_fmt(s['intercept'], s['intercept_ci'])}; slope {_fmt(s['slope'], s['slope_ci'])}; "
         f"mean predicted {pred['probability'].mean():.3f}, observed {pred['y'].mean():.3f}",
     ]
@@ -186,12 +274,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--floor", type=int, default=0, help="outcome redraws for the noise floor")
     parser.add_argument(
         "--seed", type=int, default=None, help="the council's seed (one cache each)"
     )
     args = parser.parse_args()
 
     from benchmarks.oracle_gap import council_table
+    from frontdoor.models.stats import calibration_summary
 
     table, settings = council_table(args.children, args.cache, seed=args.seed)
     for label in args.labels or settings.models.labels:
@@ -214,6 +304,21 @@ def main() -> None:
             seed = settings.models.seed
             for line in report(pred, bands, args.bootstrap, seed):
                 print(f"  pooled: {line}")
+            if current is pred or variant == args.variants[0]:
+                o = calibration_summary(
+                    pred["y"].to_numpy(float),
+                    pred["oracle_probability"].to_numpy(float),
+                    clusters=pred["child_id"].to_numpy(),
+                    samples=args.bootstrap,
+                    seed=seed,
+                )
+                print(
+                    f"  pooled: the oracle's own line: intercept {_fmt(o['intercept'], o['intercept_ci'])}; "
+                    f"slope {_fmt(o['slope'], o['slope_ci'])}"
+                )
+            if args.floor:
+                for line in floor_lines(pred, args.floor, seed):
+                    print(f"  floor: {line}")
             for fold, part in pred.groupby("fold"):
                 for line in report(part, bands, args.bootstrap, seed + int(fold)):
                     print(f"  fold {fold}: {line}")

@@ -157,7 +157,9 @@ def fit_model(
             f"Unknown models.calibration_sample {cfg.calibration_sample!r}; "
             "use 'window' or 'cross_fitted'"
         )
-    estimator = CalibratedModel(base, method=cfg.calibration_method).fit(
+    estimator = CalibratedModel(
+        base, method=cfg.calibration_method, knots=cfg.calibration_knots
+    ).fit(
         encoder.transform(calibration[columns]),
         calibration[label].astype(int),
         extra_margin=extra_margin,

@@ -88,9 +88,10 @@ plots.pr_figure(pred)
 plots.reliability_figure(pred)
 
 # %% [markdown]
-# ## Calibration: Platt against isotonic, fitted on a later window than training
+# ## Calibration: the configured map against another, fitted on later (or held-out) margins
 # The registered run used `models.calibration_method` as it was configured then (logged as a
-# parameter). The other method is refitted here on the same feature table, the same folds and
+# parameter: the monotone spline by default, docs/models.md). Platt (or, when Platt was
+# configured, isotonic) is refitted here on the same feature table, the same folds and
 # the same seed, so the two differ only in the calibrator.
 
 # %%
@@ -107,7 +108,7 @@ refit = backtest(
         update={"models": merge_section(settings.models, calibration_method=other)}
     ),
 )
-names = {"sigmoid": "Platt (sigmoid)", "isotonic": "isotonic"}
+names = {"sigmoid": "Platt (sigmoid)", "isotonic": "isotonic", "spline": "monotone spline"}
 by_method = {names[logged]: pred, names[other]: refit.predictions}
 assert not np.allclose(
     np.sort(pred["probability"].to_numpy(float)),

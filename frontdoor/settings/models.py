@@ -38,15 +38,20 @@ class ModelSettings(Section):
     lightgbm: LightGBMParams = Field(default_factory=LightGBMParams)
     logistic: LogisticParams = Field(default_factory=LogisticParams)
     splits: SplitSettings = Field(default_factory=SplitSettings)
-    calibration_method: str = "sigmoid"  # Platt; or "isotonic" (steps tie scores, reach 0 and 1)
+    # "spline" (default): the outcome's log-odds piecewise linear and strictly increasing in the
+    # margin, with calibration_knots interior knots at equal-mass quantiles of the calibration
+    # margins (the true map is steep over the lowest third and flat above: Platt cannot follow
+    # it); "sigmoid": Platt; "isotonic" (steps tie scores, reach 0 and 1)
+    calibration_method: str = "spline"
+    calibration_knots: int = 2
     # "window": the calibrator sees the calibration window's margins only (~1,100 referrals on
-    # the default council); "cross_fitted": also the training window's out-of-fold margins
-    # (children split into calibration_folds groups), a sample several times larger
-    calibration_sample: str = "window"
+    # the default council); "cross_fitted" (default): also the training window's out-of-fold
+    # margins (children split into calibration_folds groups), a sample several times larger
+    calibration_sample: str = "cross_fitted"
     calibration_folds: int = 5
     # with "cross_fitted": only the training window's newest months join the sample (None: all);
     # older margins map to outcomes differently ("all history" features grow with the extract)
-    calibration_history_months: int | None = None
+    calibration_history_months: int | None = 12
     review_capacity_per_week: int = 10  # ~1 in 4 of the default council's ~44 referrals a week
     bootstrap_samples: int = 200
     band_edges: list[float] = Field(default_factory=lambda: [0.5, 0.8, 0.95])  # training quantiles

@@ -71,8 +71,11 @@ def test_the_calibrator_sees_training_and_calibration_windows(toy_table, tmp_pat
     rows = labelled(toy_table, LABEL)
     train, cal = rows.iloc[:2000], rows.iloc[2000:2600]
     models = {"lightgbm": {"n_estimators": 40}}
-    window = make_settings(tmp_path / "w", models=models)
-    crossed = make_settings(tmp_path / "c", models={**models, "calibration_sample": "cross_fitted"})
+    window = make_settings(tmp_path / "w", models={**models, "calibration_sample": "window"})
+    crossed = make_settings(
+        tmp_path / "c",
+        models={**models, "calibration_sample": "cross_fitted", "calibration_history_months": None},
+    )
     columns = feature_columns(rows, window)
     alone = fit_model(kind, train, cal, LABEL, columns, window)
     both = fit_model(kind, train, cal, LABEL, columns, crossed)
@@ -81,6 +84,14 @@ def test_the_calibrator_sees_training_and_calibration_windows(toy_table, tmp_pat
     # the base model is the same; only the map from margin to probability changes
     np.testing.assert_array_equal(alone.margin(cal), both.margin(cal))
     assert not np.array_equal(alone.predict_proba(cal), both.predict_proba(cal))
+    # the default: only the training window's newest 12 months join
+    newest = fit_model(
+        kind, train, cal, LABEL, columns, make_settings(tmp_path / "n", models=models)
+    )
+    dates = pd.to_datetime(train["decision_date"])
+    recent = int((dates >= dates.max() - pd.DateOffset(months=12)).sum())
+    assert 0 < recent < len(train)
+    assert newest.estimator.calibrator_.n_calibration_ == recent + len(cal)
 
 
 def test_an_unknown_calibration_sample_is_refused(toy_table, tmp_path):
