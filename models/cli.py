@@ -75,9 +75,14 @@ def tune(
     label: list[str] | None = typer.Option(  # noqa: B006
         None, "--label", help="Label(s) to tune (default: every configured label)."
     ),
-    trials: int = typer.Option(12, "--trials", help="Settings tried per test fold."),
+    trials: int = typer.Option(40, "--trials", help="Settings tried per test fold."),
     seed: int | None = typer.Option(None, "--seed", help="Search seed (default: models.seed)."),
-    space: str = typer.Option("trees", "--space", help="trees (trees, learning rate) or wide."),
+    space: str = typer.Option(
+        "wide", "--space", help="wide (trees, learning rate, leaves, ...) or trees."
+    ),
+    inner_windows: int = typer.Option(
+        1, "--inner-windows", help="Inner validation windows averaged per test fold."
+    ),
 ) -> None:
     """Choose LightGBM's settings on each test window's past; log and backtest them beside the untuned."""
     from frontdoor.models.run import tune_labels  # (start-up time)
@@ -85,14 +90,19 @@ def tune(
     settings = settings_from(ctx)
     path = _features(settings, features)
     for result, run_id in tune_labels(
-        settings, path, label or list(settings.models.labels), trials, seed, space
+        settings, path, label or list(settings.models.labels), trials, seed, space, inner_windows
     ):
         print_frame(
             result.comparison.round(4),
             f"{result.label}: AUC untuned vs tuned, same test rows (paired 95% CI)",
         )
         chosen = "; ".join(f"fold {f}: {c}" for f, c in result.chosen.items())
+        inner = "; ".join(
+            f"fold {f}: {a['untuned']:.4f} -> {a['chosen']:.4f}"
+            for f, a in result.inner_auc.items()
+        )
         console.print(f"untuned {result.untuned}; chosen {chosen}; MLflow run {run_id}")
+        console.print(f"inner AUC (mean over inner windows), untuned -> chosen: {inner}")
     print_notice()
 
 

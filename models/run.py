@@ -69,14 +69,23 @@ def tune_labels(
     settings: Settings,
     features: Path,
     labels: list[str],
-    trials: int = 12,
+    trials: int = 40,
     seed: int | None = None,
-    space: str = "trees",
+    space: str = "wide",
+    inner_windows: int = 1,
 ) -> Iterator[tuple[TuneResult, str]]:
     """``tune`` for each label, each logged to MLflow beside the label's runs (run id given)."""
     table = pd.read_parquet(features)
     for label in labels:
-        result = tune(table, label, settings, trials=trials, seed=seed, space=space)
+        result = tune(
+            table,
+            label,
+            settings,
+            trials=trials,
+            seed=seed,
+            space=space,
+            inner_windows=inner_windows,
+        )
         yield result, log_tuning(result, settings)
 
 

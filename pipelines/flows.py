@@ -294,15 +294,18 @@ def tune_flow(
     settings: dict | None = None,
     config: str | None = None,
     labels: list[str] | None = None,
-    trials: int = 12,
+    trials: int = 40,
     seed: int | None = None,
+    space: str = "wide",
+    inner_windows: int = 1,
 ) -> FlowResult:
     """Choose LightGBM's settings on each test window's past and log them beside the untuned
     (``models.run.tune_labels``); returns each label's side-by-side AUCs."""
     settings = _settings(settings, config)
     path = feature_table_path(settings)
     done = FlowResult()
-    for result, run_id in tune_labels(settings, path, _labels(settings, labels), trials, seed):
+    chosen = _labels(settings, labels)
+    for result, run_id in tune_labels(settings, path, chosen, trials, seed, space, inner_windows):
         comparison = result.comparison.to_dict("records")
         done.tuned[result.label] = {"run_id": run_id, "comparison": comparison}
     return done

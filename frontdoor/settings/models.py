@@ -14,6 +14,7 @@ class LightGBMParams(Section):
     subsample_freq: int = 1
     colsample_bytree: float = 0.8
     reg_lambda: float = 1.0
+    min_split_gain: float = 0.0  # LightGBM's default: any split that lowers the loss
     monotone: bool = True  # more history of harm never lowers the risk
 
 
