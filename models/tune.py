@@ -132,10 +132,11 @@ def _tree_counts(learning_rate: float, configured: int, max_trees: int) -> list[
     return sorted(counts)
 
 
-def _inner_aucs(
+def window_aucs(
     data: TrainingData, inner: Fold, settings: Settings, params: dict, counts: list[int]
 ) -> np.ndarray:
-    """The inner validation window's AUC of the margin at each tree count, from one fit."""
+    """A validation fold's test-window AUC of the margin at each tree count, from one fit on
+    its training window."""
     cfg = settings.models
     masks = inner.masks(data.rows["decision_date"])
     train, test = data.rows[masks["train"]], data.rows[masks["test"]]
@@ -153,7 +154,7 @@ def _objective(data, inners, settings, space, max_trees):
     def score(trial) -> float:
         params = _suggest(trial, space)
         counts = _tree_counts(params["learning_rate"], configured, max_trees)
-        mean = np.mean([_inner_aucs(data, i, settings, params, counts) for i in inners], axis=0)
+        mean = np.mean([window_aucs(data, i, settings, params, counts) for i in inners], axis=0)
         best = int(np.argmax(mean))  # the first of equals: the fewest trees
         trial.set_user_attr("n_estimators", counts[best])
         if configured in counts:
@@ -161,6 +162,31 @@ def _objective(data, inners, settings, space, max_trees):
         return float(mean[best])
 
     return score
+
+
+def search_windows(
+    data: TrainingData,
+    windows: list[Fold],
+    settings: Settings,
+    trials: int,
+    seed: int,
+    space: str,
+    max_trees: int = MAX_TREES,
+) -> tuple[dict, dict[str, float]]:
+    """The settings a seeded search chooses on the mean AUC over validation ``windows`` (each
+    trains on its training window, scores its test window), with the mean AUCs of the untuned
+    settings (at their own tree count) and of the choice."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    lgbm = settings.models.lightgbm
+    study.enqueue_trial({k: getattr(lgbm, k) for k in _suggest_keys(space)})  # always tried
+    study.optimize(_objective(data, windows, settings, space, max_trees), trials)
+    best = study.best_trial
+    untuned = study.trials[0].user_attrs.get("auc_at_configured_trees", float("nan"))
+    chosen = {**best.params, "n_estimators": best.user_attrs["n_estimators"]}
+    return chosen, {"untuned": float(untuned), "chosen": float(best.value)}
 
 
 def search_fold(
@@ -173,21 +199,11 @@ def search_fold(
     inner_windows: int = 1,
     max_trees: int = MAX_TREES,
 ) -> tuple[dict, dict[str, float]]:
-    """The settings a seeded search chooses for one test fold, with the inner AUCs (mean over
-    the inner windows) of the untuned settings and of the choice."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    """The settings a seeded search chooses for one test fold on its inner windows
+    (``inner_folds``), with the inner AUCs (mean over the inner windows) of the untuned
+    settings and of the choice."""
     inners = inner_folds(data, fold, settings, inner_windows)
-    sampler = optuna.samplers.TPESampler(seed=seed + fold.fold)
-    study = optuna.create_study(direction="maximize", sampler=sampler)
-    lgbm = settings.models.lightgbm
-    study.enqueue_trial({k: getattr(lgbm, k) for k in _suggest_keys(space)})  # always tried
-    study.optimize(_objective(data, inners, settings, space, max_trees), trials)
-    best = study.best_trial
-    untuned = study.trials[0].user_attrs.get("auc_at_configured_trees", float("nan"))
-    chosen = {**best.params, "n_estimators": best.user_attrs["n_estimators"]}
-    return chosen, {"untuned": float(untuned), "chosen": float(best.value)}
+    return search_windows(data, inners, settings, trials, seed + fold.fold, space, max_trees)
 
 
 def auc_difference(
