@@ -68,6 +68,12 @@ def train(
     print_notice()
 
 
+def _short(params: dict) -> str:
+    return ", ".join(
+        f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
+    )
+
+
 @app.command("tune")
 def tune(
     ctx: typer.Context,
@@ -96,12 +102,12 @@ def tune(
             result.comparison.round(4),
             f"{result.label}: AUC untuned vs tuned, same test rows (paired 95% CI)",
         )
-        chosen = "; ".join(f"fold {f}: {c}" for f, c in result.chosen.items())
+        chosen = "; ".join(f"fold {f}: {_short(c)}" for f, c in result.chosen.items())
         inner = "; ".join(
             f"fold {f}: {a['untuned']:.4f} -> {a['chosen']:.4f}"
             for f, a in result.inner_auc.items()
         )
-        console.print(f"untuned {result.untuned}; chosen {chosen}; MLflow run {run_id}")
+        console.print(f"untuned {_short(result.untuned)}; chosen {chosen}; MLflow run {run_id}")
         console.print(f"inner AUC (mean over inner windows), untuned -> chosen: {inner}")
     print_notice()
 
