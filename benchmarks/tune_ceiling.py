@@ -6,10 +6,10 @@ One seeded search (``models.tune.search_windows``, the same space and tree count
 margin, which the strictly increasing calibration map leaves as it is). It sees the answers,
 so its gain over the configured settings is an upper bound on what an honest search
 (``frontdoor tune``, which sees only each test window's past) can find on these folds; the
-search's own selection inflates it further. Prints, per label, the chosen setting and per fold the untuned and chosen AUC. With
-``--evaluate JSON`` it searches nothing and scores the given setting instead (say, one chosen in
-hindsight on another council: out of sample there), with each fold's paired 95% interval
-resampling children. Run:
+search's own selection inflates it further. Prints, per label, the chosen setting and per fold
+the untuned and chosen AUC with the paired 95% interval resampling children. With
+``--evaluate JSON`` it searches nothing and scores the given setting instead (say, one chosen
+in hindsight on another council: out of sample there). Run:
 
     PYTHONPATH=. .venv/bin/python benchmarks/tune_ceiling.py [--children 50000] [--cache DIR]
         [--seed N] [--trials 100] [--space wide] [--evaluate '{"n_estimators": 250, ...}']
