@@ -405,3 +405,45 @@ def summary_table(result: Backtest) -> pd.DataFrame:
         row["lift_over_rule"] = cell(chosen, "lift_over_rule", 2)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def scored_referrals(table: pd.DataFrame, result: Backtest, settings: Settings) -> pd.DataFrame:
+    """Every referral of the feature table the run's models score, labelled or not: what a
+    selection (flag-rate) audit reads, since a flag rate needs no outcome.
+
+    One row per referral and scorer: each fold's registered estimator on every referral of its
+    test window (``scorer`` "fold", ``window`` "test"), and the deployed model on every referral
+    of the table (``scorer`` "deployed", ``window`` "train", "calibration" (in sample: it was
+    fitted or calibrated on them), "after" (decided after its newest label: labels not matured,
+    out of sample) or "before" (older than its training window)). ``y`` is the outcome, NaN
+    where the label has not matured. Pseudonymised ids only, like the test predictions."""
+    cfg = settings.models
+    rows = table.copy()
+    rows["decision_date"] = pd.to_datetime(rows["decision_date"])
+    rows = canonical_order(rows)
+    dates = rows["decision_date"]
+    sensitive = [c for c in codes.AUDIT_CHARACTERISTICS if c in rows.columns]
+    keep = ["decision_id", "child_id", "decision_date", *sensitive]
+
+    def scored(part: pd.DataFrame, model: FrontDoorModel, scorer: str, fold: int, window):
+        out = part[keep].copy()
+        out.insert(0, "fold", fold)
+        out.insert(1, "scorer", scorer)
+        out["window"] = window
+        out["label"] = result.label
+        out["y"] = part[result.label].astype(float).to_numpy()
+        out["probability"] = model.predict_proba(part) if len(part) else []
+        return out
+
+    parts = []
+    for r in result.folds:
+        test = rows[r.fold.masks(dates)["test"].to_numpy()]
+        parts.append(scored(test, r.models[cfg.registered_estimator], "fold", r.fold.fold, "test"))
+    masks = {k: v.to_numpy() for k, v in result.deployment.masks(dates).items()}
+    window = np.select(
+        [masks["train"], masks["calibration"], (dates >= result.deployment.calibration_end)],
+        ["train", "calibration", "after"],
+        "before",
+    )
+    parts.append(scored(rows, result.deployed, "deployed", -1, window))
+    return pd.concat(parts, ignore_index=True)
