@@ -45,6 +45,15 @@ class FairnessSettings(Section):
         default_factory=lambda: ["ethnicity", "sex", "disability"]
     )
     selection_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Where the selection family is judged (a flag rate needs no outcome; docs/fairness.md):
+    # "deployed": the deployed model's flags on every referral of the extract's newest
+    # selection_months months (None: all), those it was trained on included, several times the
+    # labelled test rows; "out_of_sample": the fold models' flags on every referral of their test
+    # windows and the deployed model's on every referral after its newest label; "labelled": the
+    # labelled test rows, like the error rates. Flags at the review capacity in each
+    # models.splits.test_months period. The error-rate checks always use the labelled rows.
+    selection_rows: Literal["deployed", "out_of_sample", "labelled"] = "deployed"
+    selection_months: int | None = Field(default=72, ge=1)
     # Which referrals count as flagged when auditing our models' test predictions: "capacity"
     # uses the run's flags at the review capacity; when those flag more than max_capacity_share
     # of the test rows (capacity above the referral volume: error rates say nothing) or with
