@@ -190,3 +190,47 @@ def test_selection_rows_pick_the_deployed_models_referrals_and_flag_at_capacity(
     assert set(oos["scorer"]) == {"fold", "deployed"}
     assert set(oos.loc[oos["scorer"] == "deployed", "window"]) == {"after"}
     assert "test windows" in words
+
+
+def test_the_selection_population_is_published_through_the_disclosure_plan():
+    """The audit JSON and HTML show who is flagged on every scored referral, small counts as
+    c (in the table and in the gate's check); the board's restricted version shows them; every
+    check's badge names its family and the alpha it was judged at."""
+    from frontdoor.governance.fairness.publish import board_audit, published_audit
+    from frontdoor.governance.fairness.render import render_audit_html
+
+    rng = np.random.default_rng(4)
+    eth = np.array(["White"] * 600 + ["Black"] * 200 + ["Asian"] * 200)
+    y = (rng.random(1000) < 0.3).astype(int)
+    flag = (rng.random(1000) < np.where(eth == "Black", 0.6, 0.15)).astype(int)
+    labelled = pd.DataFrame({"ethnicity": eth, "y": y, "p": rng.random(1000), "flag": flag})
+    s = FairnessSettings(bootstrap_samples=20)
+    characteristics = {"ethnicity": "ethnicity"}
+    a = run_audit(
+        labelled, label="y", score="p", flagged="flag", characteristics=characteristics, settings=s
+    )
+    groups = ["White"] * 2000 + ["Black"] * 400 + ["Asian"] * 400 + ["Other"] * 40
+    scored = pd.DataFrame({"child_id": np.arange(len(groups)) // 2, "ethnicity": groups})
+    rate = scored["ethnicity"].map({"White": 0.2, "Black": 0.5, "Asian": 0.2, "Other": 0.0})
+    scored["flag"] = (rng.random(len(scored)) < rate).astype(int)
+    scored.loc[scored.index[-3:], "flag"] = 1  # Other: 3 of 40 flagged, a small count
+    a.selection = selection_audit(scored, "flag", {"ethnicity": "ethnicity"}, s, "every referral")
+    gate = evaluate_gate(a, s)
+    families = {(c.group, c.metric): c.family for c in gate.failures}
+    assert families[("Black", "flag_rate")] == "selection"
+    assert families[("Black", "fpr")] == "error-rate"
+
+    record = published_audit(a, 5, gate)
+    other = record["selection"]["characteristics"]["ethnicity"]["groups"]["Other"]
+    assert other["counts"] == {"n": 40, "flagged": "c"}
+    assert other["metrics"]["flag_rate"]["value"] == "c"
+    check = next(c for c in record["gate"]["checks"] if c["group"] == "Other")
+    assert check["population"] == "scored" and check["value"] == "c" and check["gate_lo"] == "c"
+    assert record["selection"]["overall"]["counts"]["n"] == len(scored)
+    restricted = board_audit(a, gate)["selection"]["characteristics"]["ethnicity"]["groups"]
+    assert restricted["Other"]["counts"]["flagged"] == 3
+
+    html = render_audit_html(record, a, 5, "test")
+    assert f"selection family, judged at α = {gate.alpha_selection:.4f}" in html
+    assert f"error-rate family, judged at α = {gate.alpha:.4f}" in html
+    assert "Who is flagged, on every scored referral" in html
