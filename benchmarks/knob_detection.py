@@ -91,14 +91,36 @@ def cached(cache: Path | None, knob: str, seed: int, children: int):
 DESIGNS = {
     # the selection family on the labelled test rows: the gate before issue #13's scored rows
     "labelled": {"selection_rows": "labelled"},
-    # the shipped default: the deployed model's flags on every referral (fairness.selection_rows)
+    # the shipped default: the deployed model's flags on every referral, its training window's
+    # cross-fitted (fairness.selection_rows "cross_fitted")
     "scored": {},
+    # the same, every referral scored in sample by the deployed model
+    "in-sample": {"selection_rows": "deployed"},
     # every referral scored out of sample (fold models' test windows, the deployed model after
     # its newest label)
     "out-of-sample": {"selection_rows": "out_of_sample"},
     # flat Bonferroni, no selection family: the gate of #13's first session
     "flat": {"selection_characteristics": [], "selection_rows": "labelled"},
 }
+
+
+def in_sample_effect(scored: pd.DataFrame, group: str, settings) -> tuple[float, float]:
+    """The group's flag-rate ratio (to White) on the same referrals, the test windows' ones:
+    flagged by their fold's model (out of sample) and by the deployed model, which was trained
+    or calibrated on them (in sample), each at the review capacity per test window."""
+    from frontdoor.governance.fairness.characteristics import ethnicity_group
+    from frontdoor.governance.version_audit import _fold_capacity, audit_flags
+
+    folds = scored[scored["scorer"] == "fold"].reset_index(drop=True)
+    deployed = scored[scored["scorer"] == "deployed"].set_index("decision_id")
+    inside = deployed.loc[folds["decision_id"]].reset_index()
+    inside["fold"] = folds["fold"].to_numpy()
+    out = []
+    for rows in (folds, inside):
+        flags = audit_flags(_fold_capacity(rows, settings), settings)[0].to_numpy()
+        eth = ethnicity_group(rows).to_numpy()
+        out.append(flags[eth == group].mean() / flags[eth == "White"].mean())
+    return out[0], out[1]
 
 
 def judge(predictions, families, scored, group: str | None, design: str, explain: bool):
@@ -126,6 +148,13 @@ def judge(predictions, families, scored, group: str | None, design: str, explain
             c.characteristic in ("ethnicity", "ethnicity_x_sex") and c.group.startswith(group)
             for c in gate.failures
         )
+        if design == "scored":
+            out_of_sample, in_sample = in_sample_effect(scored, group, settings)
+            line += (
+                f"\n      same test-window referrals: {group} flag-rate ratio {out_of_sample:.2f} "
+                f"by the fold models (out of sample), {in_sample:.2f} by the deployed model "
+                "(in sample)"
+            )
         if explain:
             table = attribute(families.drop(columns="ethnicity"), families["ethnicity"], "White")
             line += f"\n      {sentence(table, group, 'White')}"

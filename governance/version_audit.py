@@ -102,7 +102,10 @@ def selection_rows(scored: pd.DataFrame, settings: Settings) -> tuple[pd.DataFra
     s = settings.fairness
     months = settings.models.splits.test_months
     deployed = scored[scored["scorer"] == "deployed"]
-    if s.selection_rows == "deployed":
+    if s.selection_rows in ("deployed", "cross_fitted"):
+        crossed = s.selection_rows == "cross_fitted" and "probability_cross_fitted" in deployed
+        if crossed:
+            deployed = deployed.assign(probability=deployed["probability_cross_fitted"])
         dates = pd.to_datetime(deployed["decision_date"])
         since = "every referral of the extract"
         if s.selection_months is not None:
@@ -112,9 +115,14 @@ def selection_rows(scored: pd.DataFrame, settings: Settings) -> tuple[pd.DataFra
         rows = deployed.reset_index(drop=True)
         periods, weeks = _periods(rows["decision_date"], months)
         flags, rule = period_flags(rows, periods, weeks, settings)
+        how = (
+            "those of its training window by models fitted without the referral's child"
+            if crossed
+            else "those it was trained or calibrated on included"
+        )
         words = (
-            f"{since} ({len(rows):,}), labelled or not, scored by the deployed model (those it "
-            f"was trained or calibrated on included); flagged: {rule} of {months} months"
+            f"{since} ({len(rows):,}), labelled or not, scored by the deployed model ({how}); "
+            f"flagged: {rule} of {months} months"
         )
     else:
         folds = scored[scored["scorer"] == "fold"].reset_index(drop=True)

@@ -416,7 +416,14 @@ def scored_referrals(table: pd.DataFrame, result: Backtest, settings: Settings) 
     of the table (``scorer`` "deployed", ``window`` "train", "calibration" (in sample: it was
     fitted or calibrated on them), "after" (decided after its newest label: labels not matured,
     out of sample) or "before" (older than its training window)). ``y`` is the outcome, NaN
-    where the label has not matured. Pseudonymised ids only, like the test predictions."""
+    where the label has not matured. Pseudonymised ids only, like the test predictions.
+
+    The deployed rows also carry ``probability_cross_fitted``: on its training window, the
+    probability from a model of the same kind fitted without the referral's child (children
+    split in ``models.calibration_folds`` parts, `cross_fitted_margins`) through the deployed
+    calibration map; elsewhere the deployed probability. In-sample scores are pulled towards
+    the outcomes the model was fitted on, so a disparity in who is flagged that the labels do
+    not share looks smaller on them (measured: docs/fairness.md)."""
     cfg = settings.models
     rows = table.copy()
     rows["decision_date"] = pd.to_datetime(rows["decision_date"])
@@ -445,5 +452,19 @@ def scored_referrals(table: pd.DataFrame, result: Backtest, settings: Settings) 
         ["train", "calibration", "after"],
         "before",
     )
-    parts.append(scored(rows, result.deployed, "deployed", -1, window))
+    deployed = scored(rows, result.deployed, "deployed", -1, window)
+    deployed["probability_cross_fitted"] = deployed["probability"].to_numpy()
+    train = (window == "train") & rows[result.label].notna().to_numpy()
+    if train.any():
+        part = rows[train]
+        margin, _ = cross_fitted_margins(
+            result.deployed.kind,
+            result.deployed.inputs(part),
+            part[result.label].astype(int),
+            part["child_id"],
+            settings,
+        )
+        calibrated = result.deployed.estimator.calibrator_.predict(margin)
+        deployed.loc[train, "probability_cross_fitted"] = calibrated
+    parts.append(deployed)
     return pd.concat(parts, ignore_index=True)

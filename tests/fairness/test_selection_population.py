@@ -181,6 +181,14 @@ def test_selection_rows_pick_the_deployed_models_referrals_and_flag_at_capacity(
     # (10 a week: about 261); with more capacity than 80% of the referrals, the top 20% instead
     per = rows.groupby(rows["decision_date"] >= pd.Timestamp("2025-10-01"))["audit_flag"].sum()
     assert per.tolist() == [pytest.approx(261, abs=1)] * 2
+    crossed = scored.assign(probability_cross_fitted=1 - scored["probability"])
+    swapped, words = selection_rows(crossed, settings)
+    assert "fitted without the referral's child" in words
+    assert not (swapped["audit_flag"].to_numpy() & rows["audit_flag"].to_numpy()).any()
+    in_sample, _ = selection_rows(
+        crossed, Settings(fairness={"selection_rows": "deployed", "selection_months": 12})
+    )
+    assert (in_sample["audit_flag"] == rows["audit_flag"]).all()
     few = scored[scored.index % 4 == 0]
     rows, words = selection_rows(few, settings)
     assert rows["audit_flag"].mean() == pytest.approx(0.2, abs=0.01) and "top 20%" in words
