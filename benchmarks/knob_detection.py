@@ -105,21 +105,22 @@ DESIGNS = {
 
 
 def in_sample_effect(scored: pd.DataFrame, group: str, settings) -> tuple[float, float]:
-    """The group's flag-rate ratio (to White) on the same referrals, the test windows' ones:
-    flagged by their fold's model (out of sample) and by the deployed model, which was trained
-    or calibrated on them (in sample), each at the review capacity per test window."""
+    """The group's flag-rate ratio (to White) on the same referrals, the deployed model's
+    training window: scored by models fitted without the referral's child (cross-fitted, out of
+    sample) and by the deployed model itself (in sample), each flagged at the review capacity
+    per period as the selection rows are (`governance.version_audit.period_flags`)."""
     from frontdoor.governance.fairness.characteristics import ethnicity_group
-    from frontdoor.governance.version_audit import _fold_capacity, audit_flags
+    from frontdoor.governance.version_audit import _periods, period_flags
 
-    folds = scored[scored["scorer"] == "fold"].reset_index(drop=True)
-    deployed = scored[scored["scorer"] == "deployed"].set_index("decision_id")
-    inside = deployed.loc[folds["decision_id"]].reset_index()
-    inside["fold"] = folds["fold"].to_numpy()
+    rows = scored[(scored["scorer"] == "deployed") & (scored["window"] == "train")]
+    rows = rows.reset_index(drop=True)
+    periods, weeks = _periods(rows["decision_date"], settings.models.splits.test_months)
+    eth = ethnicity_group(rows).to_numpy()
     out = []
-    for rows in (folds, inside):
-        flags = audit_flags(_fold_capacity(rows, settings), settings)[0].to_numpy()
-        eth = ethnicity_group(rows).to_numpy()
-        out.append(flags[eth == group].mean() / flags[eth == "White"].mean())
+    for column in ("probability_cross_fitted", "probability"):
+        flags = period_flags(rows.assign(probability=rows[column]), periods, weeks, settings)
+        f = flags[0].to_numpy()
+        out.append(f[eth == group].mean() / f[eth == "White"].mean())
     return out[0], out[1]
 
 
@@ -151,9 +152,8 @@ def judge(predictions, families, scored, group: str | None, design: str, explain
         if design == "scored":
             out_of_sample, in_sample = in_sample_effect(scored, group, settings)
             line += (
-                f"\n      same test-window referrals: {group} flag-rate ratio {out_of_sample:.2f} "
-                f"by the fold models (out of sample), {in_sample:.2f} by the deployed model "
-                "(in sample)"
+                f"\n      training-window referrals: {group} flag-rate ratio {out_of_sample:.2f} "
+                f"cross-fitted (out of sample), {in_sample:.2f} by the deployed model (in sample)"
             )
         if explain:
             table = attribute(families.drop(columns="ethnicity"), families["ethnicity"], "White")
