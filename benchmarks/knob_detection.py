@@ -124,6 +124,26 @@ def in_sample_effect(scored: pd.DataFrame, group: str, settings) -> tuple[float,
     return out[0], out[1]
 
 
+def oracle_ratios(predictions: pd.DataFrame, settings) -> str:
+    """Black and Asian flag-rate ratios (to White) of the oracle (the council's true probability
+    of the label) flagging as many of the labelled test rows as the model, per fold: the need
+    behind the flags, which no audit of a real council has."""
+    import numpy as np
+
+    from frontdoor.governance.fairness.characteristics import ethnicity_group
+    from frontdoor.governance.version_audit import audit_flags
+
+    eth = ethnicity_group(predictions).to_numpy()
+    flags = np.zeros(len(predictions), dtype=bool)
+    oracle = predictions["oracle_probability"].to_numpy()
+    model = audit_flags(predictions, settings)[0].to_numpy()
+    for _, idx in predictions.groupby("fold").indices.items():
+        k = int(model[idx].sum())
+        flags[idx[np.argsort(-oracle[idx], kind="mergesort")[:k]]] = True
+    white = flags[eth == "White"].mean()
+    return ", ".join(f"{g} {flags[eth == g].mean() / white:.2f}" for g in ("Black", "Asian"))
+
+
 def judge(predictions, families, scored, group: str | None, design: str, explain: bool):
     from frontdoor.governance.fairness.attribution import attribute, sentence
     from frontdoor.governance.version_audit import audit_predictions
@@ -135,6 +155,20 @@ def judge(predictions, families, scored, group: str | None, design: str, explain
     line = f"{design:13} gate {'FAIL' if not gate.passed else 'pass'}"
     line += f" ({len(failed)} failed: {'; '.join(failed[:4])})" if failed else ""
     flagged_group = False
+    ratios = {
+        c.group: c
+        for c in gate.checks
+        if c.characteristic == "ethnicity" and c.metric == "flag_rate" and c.value is not None
+    }
+    line += "\n      flag-rate ratios " + ", ".join(
+        f"{g} {ratios[g].value:.2f} (gate {ratios[g].gate_lo:.2f}-{ratios[g].gate_hi:.2f})"
+        for g in ("Black", "Asian")
+        if g in ratios
+    )
+    if design == "labelled" and "oracle_probability" in predictions:
+        line += (
+            f"; the oracle's (need) on the labelled rows: {oracle_ratios(predictions, settings)}"
+        )
     if group is not None:
         c = next(
             c
@@ -149,7 +183,16 @@ def judge(predictions, families, scored, group: str | None, design: str, explain
             c.characteristic in ("ethnicity", "ethnicity_x_sex") and c.group.startswith(group)
             for c in gate.failures
         )
-        if design == "scored":
+        if design == "scored" and audit.selection is not None:
+            sel = audit.selection
+            line += (
+                f"\n      selection rows: {sel.overall.counts['n']:,} referrals worth "
+                f"{sel.overall.effective_n:,.0f} (child resampling), "
+                f"{sel.group('ethnicity', group).counts['n']:,} of them {group} children's; "
+                f"labelled rows {audit.overall.counts['n']:,}, "
+                f"{audit.group('ethnicity', group).counts['n']:,} {group}"
+            )
+        if design == "scored" and "probability_cross_fitted" in scored:
             out_of_sample, in_sample = in_sample_effect(scored, group, settings)
             line += (
                 f"\n      training-window referrals: {group} flag-rate ratio {out_of_sample:.2f} "
