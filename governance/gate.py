@@ -11,7 +11,9 @@ The interval: by default (``multiplicity="bonferroni"``) each check is judged at
 a fair model by chance alone. The alphas are a weighted Bonferroni (`family_alphas`): the
 selection ratios of the primary characteristics (a small pre-declared family, the only checks
 that see a disparity hidden in the labels) share ``selection_share`` of the family error rate,
-every other check the rest. At such far tails only intervals that
+every other check the rest. When the audit carries a selection audit (``audit.selection``:
+every referral the run's models scored, labelled or not; fairness/selection.py), the selection
+family is judged on it, every other check on the labelled rows. At such far tails only intervals that
 hold at small counts will do (fairness/intervals.py): for a ratio of rates the MOVER
 combination of the two groups' Clopper-Pearson intervals, for the calibration difference the
 MOVER combination of the two observed rates' Clopper-Pearson intervals (mean predictions taken

@@ -1,5 +1,7 @@
 """Auditing a registered model version: its run's test predictions through the fairness audit
-and the gate, everything logged to MLflow (the verdict as tags promotion reads).
+and the gate, everything logged to MLflow (the verdict as tags promotion reads). The selection
+family is judged on the run's scored referrals (`selection_rows`), the rest on the labelled
+test rows.
 
 Apart from `governance.promotion` so that a refused promotion does not import the audit
 (pandas, the fairness metrics, MLflow) to read a verdict already stored (start-up time)."""
