@@ -144,6 +144,12 @@ def oracle_ratios(predictions: pd.DataFrame, settings) -> str:
     return ", ".join(f"{g} {flags[eth == g].mean() / white:.2f}" for g in ("Black", "Asian"))
 
 
+def selected_ids(scored: pd.DataFrame, settings) -> pd.Series:
+    from frontdoor.governance.version_audit import selection_rows
+
+    return selection_rows(scored, settings)[0]["decision_id"]
+
+
 def judge(predictions, families, scored, group: str | None, design: str, explain: bool):
     from frontdoor.governance.fairness.attribution import attribute, sentence
     from frontdoor.governance.version_audit import audit_predictions
@@ -165,6 +171,15 @@ def judge(predictions, families, scored, group: str | None, design: str, explain
         for g in ("Black", "Asian")
         if g in ratios
     )
+    if design == "scored" and audit.selection is not None:
+        sel, who = audit.selection, group or "Black"
+        line += (
+            f"\n      selection rows: {sel.overall.counts['n']:,} referrals of "
+            f"{scored.loc[scored['decision_id'].isin(selected_ids(scored, settings)), 'child_id'].nunique():,} "
+            f"children worth {sel.overall.effective_n:,.0f} (child resampling), "
+            f"{sel.group('ethnicity', who).counts['n']:,} of them {who} children's; labelled rows "
+            f"{audit.overall.counts['n']:,}, {audit.group('ethnicity', who).counts['n']:,} {who}"
+        )
     if design == "labelled" and "oracle_probability" in predictions:
         line += (
             f"; the oracle's (need) on the labelled rows: {oracle_ratios(predictions, settings)}"
@@ -183,15 +198,6 @@ def judge(predictions, families, scored, group: str | None, design: str, explain
             c.characteristic in ("ethnicity", "ethnicity_x_sex") and c.group.startswith(group)
             for c in gate.failures
         )
-        if design == "scored" and audit.selection is not None:
-            sel = audit.selection
-            line += (
-                f"\n      selection rows: {sel.overall.counts['n']:,} referrals worth "
-                f"{sel.overall.effective_n:,.0f} (child resampling), "
-                f"{sel.group('ethnicity', group).counts['n']:,} of them {group} children's; "
-                f"labelled rows {audit.overall.counts['n']:,}, "
-                f"{audit.group('ethnicity', group).counts['n']:,} {group}"
-            )
         if design == "scored" and "probability_cross_fitted" in scored:
             out_of_sample, in_sample = in_sample_effect(scored, group, settings)
             line += (
