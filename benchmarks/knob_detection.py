@@ -94,6 +94,10 @@ DESIGNS = {
     # the shipped default: the deployed model's flags on every referral, its training window's
     # cross-fitted (fairness.selection_rows "cross_fitted")
     "scored": {},
+    # the default on the extract's newest 24, 36 or 48 months only
+    "scored-24m": {"selection_months": 24},
+    "scored-36m": {"selection_months": 36},
+    "scored-48m": {"selection_months": 48},
     # the same, every referral scored in sample by the deployed model
     "in-sample": {"selection_rows": "deployed"},
     # every referral scored out of sample (fold models' test windows, the deployed model after
