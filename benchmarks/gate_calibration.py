@@ -41,6 +41,7 @@ from frontdoor.governance.fairness.intervals import (
     effective,
     ratio_interval,
 )
+from frontdoor.governance.fairness.selection import effective_from_children
 from frontdoor.governance.gate import failing, family_alphas, selection_check
 from frontdoor.settings.fairness import FairnessSettings
 
@@ -62,6 +63,35 @@ SIZES_50K = {
     ("Not known or refused", "Female"): 44,
     ("Not known or refused", "Male"): 38,
 }
+
+# Referrals per ethnicity x sex in the selection family's population on the default council
+# (50,000 children, knobs off, seed 20261126): the deployed model's flags on every referral of
+# the extract's 72 months (`governance.version_audit.selection_rows`, fairness.selection_rows
+# "deployed"), from `benchmarks/knob_detection.py --cache`'s scored referrals.
+SCORED_50K = {
+    ("White", "Female"): 4395,
+    ("White", "Male"): 4681,
+    ("White", "Not known"): 23,
+    ("Asian", "Female"): 734,
+    ("Asian", "Male"): 847,
+    ("Asian", "Not known"): 3,
+    ("Black", "Female"): 405,
+    ("Black", "Male"): 475,
+    ("Black", "Not known"): 2,
+    ("Mixed", "Female"): 379,
+    ("Mixed", "Male"): 393,
+    ("Other", "Female"): 170,
+    ("Other", "Male"): 156,
+    ("Other", "Not known"): 3,
+    ("Not known or refused", "Female"): 175,
+    ("Not known or refused", "Male"): 129,
+    ("Not known or refused", "Not known"): 1,
+}
+# Children of that population by their number of referrals (12,971 referrals, 8,751 children).
+REFERRALS_PER_CHILD = {1: 6097, 2: 1648, 3: 651, 4: 225, 5: 83, 6: 30, 7: 9, 8: 6, 9: 1, 10: 1}
+# A child's referrals' scores correlate at RHO (a persistent latent risk plus noise): with it the
+# simulated flags' design effect (about 1.6) matches the council's (n / n_eff = 12,971 / 7,713).
+RHO = 0.9
 
 
 def scaled(sizes: dict, factor: float) -> dict:
@@ -120,6 +150,70 @@ def draw_sets(pop: Population, sets: int, rng: np.random.Generator, plant=None, 
     return score, y, flag, referrals.astype(float)
 
 
+@dataclass
+class Scored:
+    """The selection population: children (with their groups) and their referrals (rows, each
+    child's contiguous), drawn once per scenario from `REFERRALS_PER_CHILD`."""
+
+    groups: dict[str, np.ndarray]  # characteristic -> group index per child
+    names: dict[str, list[str]]
+    ethnicity: np.ndarray  # per child
+    m: np.ndarray  # referrals per child
+    child: np.ndarray  # the child of each referral
+
+    @classmethod
+    def of(cls, sizes: dict, rng: np.random.Generator) -> Scored:
+        per = np.array(list(REFERRALS_PER_CHILD), dtype=int)
+        weight = np.array(list(REFERRALS_PER_CHILD.values()), dtype=float)
+        mean = (per * weight).sum() / weight.sum()
+        cells = [(e, x) for (e, x), v in sizes.items() for _ in range(max(round(v / mean), 1))]
+        m = rng.choice(per, size=len(cells), p=weight / weight.sum())
+        eth = np.array([e for e, _ in cells])
+        sex = np.array([x for _, x in cells])
+        groups, names = {}, {}
+        for name, values in (("ethnicity", eth), ("sex", sex)):
+            names[name], groups[name] = (list(a) for a in np.unique(values, return_inverse=True))
+            groups[name] = np.asarray(groups[name])
+        return cls(groups, names, eth, m, np.repeat(np.arange(len(cells)), m))
+
+
+def draw_scored(sp: Scored, sets: int, rng: np.random.Generator, plant=None, rho: float = RHO):
+    """Flags per referral (sets x referrals): scores unrelated to any group, a child's referrals
+    correlated at ``rho``, the top 20% flagged. ``plant`` (group, ratio): that ethnic group's
+    scores are shifted so that in expectation ratio x 20% of its referrals clear the others'
+    top-20% cut (its children's correlation, and so the noise of its rate, kept)."""
+    u = rng.standard_normal((sets, sp.m.size))[:, sp.child]
+    z = rho * u + np.sqrt(1 - rho**2) * rng.standard_normal((sets, sp.child.size))
+    if plant is None:
+        return z >= np.quantile(z, 0.8, axis=1, keepdims=True)
+    group, ratio = plant
+    rows = (sp.ethnicity == group)[sp.child]
+    cut = np.quantile(z[:, ~rows], 0.8, axis=1, keepdims=True)
+    normal = NormalDist()
+    shift = normal.inv_cdf(0.8) - normal.inv_cdf(1 - min(ratio * 0.2, 0.999))
+    return np.where(rows[None, :], z + shift, z) >= cut
+
+
+def scored_counts(sp: Scored, name: str, flag: np.ndarray) -> dict[str, np.ndarray]:
+    """Per set and group: referrals, flagged and the effective size the gate uses
+    (`selection.effective_from_children`, resampling whole children)."""
+    sets, k = flag.shape[0], len(sp.names[name])
+    starts = np.concatenate([[0], np.cumsum(sp.m)[:-1]])
+    t = np.add.reduceat(flag.astype(float), starts, axis=1)  # flagged referrals per child
+    index = (np.arange(sets)[:, None] * k + sp.groups[name][None, :]).ravel()
+
+    def total(weights):
+        w = np.broadcast_to(weights, t.shape).ravel()
+        return np.bincount(index, weights=w, minlength=sets * k).reshape(sets, k)
+
+    m = sp.m.astype(float)[None, :]
+    n, flagged = total(m), total(t)
+    n_eff = effective_from_children(
+        n, flagged, total(np.ones_like(m)), total(m * m), total(t * t), total(t * m)
+    )
+    return {"n": n, "flagged": flagged, "n_eff": n_eff}
+
+
 def group_counts(pop, name, score, y, flag, referrals) -> dict[str, np.ndarray]:
     """Per set and group (arrays sets x groups): the counts a gate needs, over referrals."""
     sets, k = score.shape[0], len(pop.names[name])
@@ -162,22 +256,26 @@ def planned_checks(pop, sizes_n: np.ndarray, name: str, s: FairnessSettings):
     ]
 
 
-def new_gate_fails(pop, draws, s: FairnessSettings, flat=False) -> tuple[np.ndarray, dict]:
+def new_gate_fails(pop, draws, s: FairnessSettings, flat=False, scored=None):
     """Per set: whether the gate fails; and per (characteristic, group, metric) the fail rows.
     The gate's own weighted Bonferroni (`gate.family_alphas`); ``flat``: every check at the
-    family rate / checks (last session's gate)."""
+    family rate / checks (last session's gate). ``scored``: per selection characteristic the
+    `scored_counts` its flag-rate checks are judged on (fairness.selection_rows "deployed");
+    without it they are judged on the labelled rows, like the error rates."""
     metrics = list(s.gated_metrics)
+    scored = scored or {}
     plan, per_check = {}, {}
     for name in ("ethnicity", "sex", "ethnicity_x_sex"):
         c = group_counts(pop, name, *draws)
-        ref, others = planned_checks(pop, c["n"][0], name, s)
-        plan[name] = (c, ref, others)
+        plan[name] = (c, *planned_checks(pop, c["n"][0], name, s))
+    splan = {name: (c, *_planned_scored(c, s)) for name, (c, _) in scored.items()}
     judged = [
         (name, m)
         for name, (_, _, o) in plan.items()
         for m in metrics + ["calibration_gap"] * s.check_calibration
+        if not (m == "flag_rate" and name in splan)
         for _ in o
-    ]
+    ] + [(name, "flag_rate") for name, (_, _, o) in splan.items() for _ in o]
     alphas = family_alphas(judged, s)
     if flat:
         alphas = {True: s.family_error_rate / len(judged), False: s.family_error_rate / len(judged)}
@@ -188,12 +286,10 @@ def new_gate_fails(pop, draws, s: FairnessSettings, flat=False) -> tuple[np.ndar
         g = np.array(others)
         alpha = alphas[False] or alphas[True]
         for metric in metrics:
+            if metric == "flag_rate" and name in splan:
+                continue
             a = alphas[selection_check(name, metric, s)] or alpha
-            num, base = RATES[metric]
-            x, n = effective(c[num], c[base], c["n"], c["n_eff"])
-            _, value = _ratio(c, metric, ref)
-            lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], a, exact=True)
-            bad = failing(value[:, g], lo, hi, s.ratio_lower, s.ratio_upper, 1.0)
+            bad = _judge_ratio(c, metric, ref, g, a, s)
             per_check.update(
                 {(name, pop.names[name][j], metric): bad[:, i] for i, j in enumerate(g)}
             )
@@ -208,7 +304,30 @@ def new_gate_fails(pop, draws, s: FairnessSettings, flat=False) -> tuple[np.ndar
             diff = (obs[:, g] - q[:, g]) - (obs[:, [ref]] - q[:, [ref]])
             band = s.max_calibration_gap
             fails |= failing(diff, lo, hi, -band, band, 0.0).any(axis=1)
+    for name, (c, ref, others) in splan.items():
+        if not others:
+            continue
+        g = np.array(others)
+        a = alphas[selection_check(name, "flag_rate", s)] or alphas[False]
+        bad = _judge_ratio(c, "flag_rate", ref, g, a, s)
+        names = scored[name][1]
+        per_check.update({(name, names[j], "flag_rate"): bad[:, i] for i, j in enumerate(g)})
+        fails |= bad.any(axis=1)
     return fails, per_check
+
+
+def _planned_scored(c, s: FairnessSettings):
+    ref = int(np.argmax(c["n"][0]))
+    return ref, [g for g in range(c["n"].shape[1]) if g != ref and c["n"][0, g] >= s.min_group_size]
+
+
+def _judge_ratio(c, metric, ref, g, alpha, s: FairnessSettings) -> np.ndarray:
+    """Which sets fail each of groups ``g``'s ratio checks (sets x groups), as the gate judges."""
+    num, base = RATES[metric]
+    x, n = effective(c[num], c[base], c["n"], c["n_eff"])
+    _, value = _ratio(c, metric, ref)
+    lo, hi = ratio_interval(x[:, g], n[:, g], x[:, [ref]], n[:, [ref]], alpha, exact=True)
+    return failing(value[:, g], lo, hi, s.ratio_lower, s.ratio_upper, 1.0)
 
 
 def old_gate_fails(pop, draws, s: FairnessSettings) -> tuple[np.ndarray, dict]:
@@ -269,20 +388,23 @@ def share(hits: np.ndarray) -> str:
     return f"{k / n:6.1%} ({lo:.1%}-{hi:.1%}), {k} of {n}"
 
 
-def run(sets: int, seed: int, batch: int = 50) -> list[tuple[str, ...]]:
-    """(scenario, then each gate's figure with its Wilson interval) lines."""
-    s = FairnessSettings()
+def scenarios() -> list[tuple]:
+    """(title, labelled sizes, labelled plant, repeats, what is counted, scored sizes, scored
+    plant, rho): "fail" counts sets the gate fails; (group, metric) counts that check failing."""
     black, asian = ("Black", "flag_rate"), ("Asian", "flag_rate")
-    scenarios = [
-        ("fair, default council (50k children)", SIZES_50K, None, 0.0, "fail"),
+    fair = ("fair, default council (50k children)", SIZES_50K, None, 0.0, "fail", SCORED_50K)
+    out = [
+        (*fair, None, RHO),
         ("fair, 10k children", scaled(SIZES_50K, 0.2), None, 0.0, "fail"),
-        ("fair, 50k, repeat referrals", SIZES_50K, None, 0.3, "fail"),
+        ("fair, 50k, repeat referrals", SIZES_50K, None, 0.3, "fail", SCORED_50K, None, RHO),
+        ("fair, 50k, a child's flags identical", SIZES_50K, None, 0.0, "fail", SCORED_50K),
         (
             "FPR x1.5 in Black (300 children)",
             resized(SIZES_50K, "Black", 300),
             ("Black", 1.5, "fpr"),
             0.0,
             ("Black", "fpr"),
+            SCORED_50K,
         ),
         (
             "FPR x2.0 in Mixed (100 children)",
@@ -290,28 +412,70 @@ def run(sets: int, seed: int, batch: int = 50) -> list[tuple[str, ...]]:
             ("Mixed", 2.0, "fpr"),
             0.0,
             ("Mixed", "fpr"),
+            SCORED_50K,
         ),
-        ("flag rate x1.4 in Black (239)", SIZES_50K, ("Black", 1.4, "flag_rate"), 0.0, black),
-        ("flag rate x0.66 in Asian (432)", SIZES_50K, ("Asian", 0.66, "flag_rate"), 0.0, asian),
     ]
-    gates = (
-        old_gate_fails,
-        lambda *a: new_gate_fails(*a, flat=True),
-        new_gate_fails,
+    out[1] = (*out[1], scaled(SCORED_50K, 0.2), None, RHO)
+    out[3] = (*out[3], None, 1.0)
+    out[4] = (*out[4], None, RHO)
+    out[5] = (*out[5], None, RHO)
+    for r in (1.3, 1.4):
+        plant = ("Black", r, "flag_rate")
+        out.append(
+            (f"flag rate x{r} in Black", SIZES_50K, plant, 0.0, black, SCORED_50K, plant[:2], RHO)
+        )
+    plant = ("Asian", 0.66, "flag_rate")
+    out.append(
+        ("flag rate x0.66 in Asian", SIZES_50K, plant, 0.0, asian, SCORED_50K, plant[:2], RHO)
     )
+    return out
+
+
+def scored_inputs(sp: Scored, sets: int, rng, plant, rho, s: FairnessSettings) -> dict:
+    flag = draw_scored(sp, sets, rng, plant, rho)
+    return {
+        name: (scored_counts(sp, name, flag), sp.names[name])
+        for name in s.selection_characteristics
+        if name in sp.names
+    }
+
+
+GATES = ("Katz", "flat Bonferroni", "labelled", "scored")
+
+
+def run(sets: int, seed: int, batch: int = 25, only: int | None = None) -> list[tuple[str, ...]]:
+    """(scenario, then each gate's figure with its Wilson interval) lines. The gates: Katz
+    (before #13), flat Bonferroni (#13's first session), the selection family on the labelled
+    rows ("labelled", main before the scored referrals) and on every scored referral
+    ("scored", now)."""
+    s = FairnessSettings()
     rows = []
-    for i, (title, sizes, plant, repeats, what) in enumerate(scenarios):
+    for i, (title, sizes, plant, repeats, what, ssizes, splant, rho) in enumerate(scenarios()):
+        if only is not None and i >= only:
+            break
         pop = Population.of(sizes)
         rng = np.random.default_rng([seed, i])
-        hits: list[list[np.ndarray]] = [[] for _ in gates]
+        sp = Scored.of(ssizes, np.random.default_rng([seed, i, 1]))
+        hits: list[list[np.ndarray]] = [[] for _ in GATES]
+        deff = []
         for start in range(0, sets, batch):
-            draws = draw_sets(pop, min(batch, sets - start), rng, plant, repeats)
-            for gate, found in zip(gates, hits, strict=True):
-                fails, checks = gate(pop, draws, s)
-                key = ("ethnicity", *what) if what != "fail" else None
+            size = min(batch, sets - start)
+            draws = draw_sets(pop, size, rng, plant, repeats)
+            scored = scored_inputs(sp, size, rng, splant, rho, s)
+            c = scored["ethnicity"][0]
+            deff.append(c["n"].sum(axis=1) / c["n_eff"].sum(axis=1))
+            results = (
+                old_gate_fails(pop, draws, s),
+                new_gate_fails(pop, draws, s, flat=True),
+                new_gate_fails(pop, draws, s),
+                new_gate_fails(pop, draws, s, scored=scored),
+            )
+            key = ("ethnicity", *what) if what != "fail" else None
+            for (fails, checks), found in zip(results, hits, strict=True):
                 if key is None or key in checks:
                     found.append(fails if key is None else checks[key])
-        rows.append((title, *(share(np.concatenate(f)) if f else "not judged" for f in hits)))
+        figures = [share(np.concatenate(f)) if f else "not judged" for f in hits]
+        rows.append((title, *figures, f"{np.concatenate(deff).mean():.2f}"))
     return rows
 
 
@@ -327,11 +491,13 @@ def main() -> None:
     print(
         "gates: Katz (before #13); exact, flat Bonferroni over every check (#13, first session); "
         f"exact, the selection family ({', '.join(s.selection_characteristics)} flag rates) "
-        f"sharing {s.selection_share:g} of the {s.family_error_rate:g} (now)"
+        f"sharing {s.selection_share:g} of the {s.family_error_rate:g}, judged on the labelled "
+        "test rows (labelled) or on every referral the deployed model scored (scored, now; "
+        f"{sum(SCORED_50K.values()):,} referrals at 50k against {sum(SIZES_50K.values()):,})"
     )
-    print(f"{'scenario':38} | {'Katz':30} | {'flat Bonferroni':30} | now")
+    print(f"{'scenario':38} | " + " | ".join(f"{g:30}" for g in GATES) + " | scored n/n_eff")
     for title, *figures in run(args.sets, args.seed):
-        print(f"{title:38} | {figures[0]:30} | {figures[1]:30} | {figures[2]}")
+        print(f"{title:38} | " + " | ".join(f"{f:30}" for f in figures))
 
 
 if __name__ == "__main__":

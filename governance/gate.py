@@ -11,7 +11,9 @@ The interval: by default (``multiplicity="bonferroni"``) each check is judged at
 a fair model by chance alone. The alphas are a weighted Bonferroni (`family_alphas`): the
 selection ratios of the primary characteristics (a small pre-declared family, the only checks
 that see a disparity hidden in the labels) share ``selection_share`` of the family error rate,
-every other check the rest. At such far tails only intervals that
+every other check the rest. When the audit carries a selection audit (``audit.selection``:
+every referral the run's models scored, labelled or not; fairness/selection.py), the selection
+family is judged on it, every other check on the labelled rows. At such far tails only intervals that
 hold at small counts will do (fairness/intervals.py): for a ratio of rates the MOVER
 combination of the two groups' Clopper-Pearson intervals, for the calibration difference the
 MOVER combination of the two observed rates' Clopper-Pearson intervals (mean predictions taken
@@ -54,6 +56,9 @@ class GateCheck:
     gate_lo: float | None = None  # the interval the gate judged with (see the module docstring)
     gate_hi: float | None = None
     gated: bool = True  # False: a reported characteristic, judged the same way but not blocking
+    family: str = "error-rate"  # the Bonferroni family it was judged in: "selection" or this
+    alpha: float | None = None  # the error rate it was judged at (its family's share)
+    population: str = "labelled"  # the rows judged: "labelled" test rows or "scored" referrals
 
 
 @dataclass
@@ -219,10 +224,12 @@ def family_alphas(judged: list[tuple[str, str]], s: FairnessSettings) -> dict[bo
     }
 
 
-def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) -> GateResult:
-    """Apply the gate rule to an audit (settings default to the ones the audit ran with)."""
-    s = settings or audit.settings
+def _planned(audit: AuditResult, s: FairnessSettings) -> list:
+    """(characteristic, group, metric, kind, source audit) of every check. Selection-family
+    checks come from ``audit.selection`` (every scored referral) when the audit has one."""
     calibrate = s.check_calibration and audit.score_is_probability
+    selection = audit.selection
+    elsewhere = set(selection.characteristics) if selection is not None else set()
     planned = []
     for characteristic in audit.characteristics:
         for g in audit.for_characteristic(characteristic):
@@ -231,17 +238,35 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             wanted = [(m, "ratio") for m in s.gated_metrics]
             if calibrate:
                 wanted.append(("calibration_gap", "difference"))
-            planned.extend((characteristic, g, m, kind) for m, kind in wanted)
+            planned.extend(
+                (characteristic, g, m, kind, audit)
+                for m, kind in wanted
+                if not (characteristic in elsewhere and selection_check(characteristic, m, s))
+            )
+    if selection is not None and "flag_rate" in s.gated_metrics:
+        for characteristic in selection.characteristics:
+            planned.extend(
+                (characteristic, g, "flag_rate", "ratio", selection)
+                for g in selection.for_characteristic(characteristic)
+                if not g.is_reference
+            )
+    return planned
+
+
+def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) -> GateResult:
+    """Apply the gate rule to an audit (settings default to the ones the audit ran with)."""
+    s = settings or audit.settings
+    planned = _planned(audit, s)
     alphas = family_alphas(
         [
             (c, m)
-            for c, g, m, _ in planned
+            for c, g, m, _, _ in planned
             if g.assessable and m in g.disparities and c in s.gated_characteristics
         ],
         s,
     )
     checks: list[GateCheck] = []
-    for characteristic, g, metric, kind in planned:
+    for characteristic, g, metric, kind, source in planned:
         family = selection_check(characteristic, metric, s)
         alpha = alphas[family] if alphas[family] is not None else alphas[not family]
         e = g.disparities.get(metric)
@@ -253,7 +278,7 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             value = lo = hi = glo = ghi = float("nan")
         else:
             value, lo, hi = e.value, e.lo, e.hi
-            reference = next(r for r in audit.for_characteristic(characteristic) if r.is_reference)
+            reference = next(r for r in source.for_characteristic(characteristic) if r.is_reference)
             glo, ghi = (
                 (e.lo, e.hi) if alpha is None else gate_interval(metric, kind, g, reference, alpha)
             )
@@ -266,7 +291,7 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
             GateCheck(
                 characteristic,
                 g.group,
-                audit.references[characteristic],
+                source.references[characteristic],
                 metric,
                 kind,
                 _finite(value),
@@ -277,6 +302,9 @@ def evaluate_gate(audit: AuditResult, settings: FairnessSettings | None = None) 
                 _finite(glo),
                 _finite(ghi),
                 characteristic in s.gated_characteristics,
+                "selection" if family else "error-rate",
+                alpha,
+                "scored" if source is not audit else "labelled",
             )
         )
     passed = not any(c.gated and c.verdict == FAIL for c in checks)

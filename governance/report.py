@@ -284,7 +284,9 @@ def _evidence(settings: Settings, label: str, ref: str):
     mv = registry.get_version(settings, label, ref)
     pred = registry.test_predictions(settings, mv.run_id)
     if mv.tags.get(TAG_GATE) in ("pass", "fail") and mv.tags.get(TAG_AUDIT_RUN) == mv.run_id:
-        audit, gate = audit_predictions(pred, settings)
+        audit, gate = audit_predictions(
+            pred, settings, registry.scored_referrals(settings, mv.run_id)
+        )
     else:
         done = audit_model_version(settings, label, mv.version)
         audit, gate = done.audit, done.gate

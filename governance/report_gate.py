@@ -61,11 +61,23 @@ def gate_intervals(gate: GateResult) -> dict[tuple[str, str, str], tuple[float, 
 
 def with_gate_intervals(record: dict) -> dict:
     """The published audit with each disparity's interval replaced by the gate's (suppressed
-    figures stay suppressed): one interval per disparity, in every table of the report."""
+    figures stay suppressed): one interval per disparity, in every table of the report. The
+    selection family's checks judged on the scored referrals fill the selection table."""
     out = copy.deepcopy(record)
     checks = (out.get("gate") or {}).get("checks", [])
-    judged = {(c["characteristic"], str(c["group"]), c["metric"]): c for c in checks}
-    for name, block in out.get("characteristics", {}).items():
+    judged = {
+        (c.get("population", "labelled"), c["characteristic"], str(c["group"]), c["metric"]): c
+        for c in checks
+    }
+    _replace(out.get("characteristics", {}), judged, "labelled")
+    _replace((out.get("selection") or {}).get("characteristics", {}), judged, "scored")
+    for check in checks:
+        check["lo"], check["hi"] = check["gate_lo"], check["gate_hi"]
+    return out
+
+
+def _replace(characteristics: dict, judged: dict, population: str) -> None:
+    for name, block in characteristics.items():
         for group, g in block.get("groups", {}).items():
             if not isinstance(g.get("disparities"), dict):
                 continue
@@ -75,13 +87,10 @@ def with_gate_intervals(record: dict) -> dict:
                         cell["lo"] = cell["hi"] = None
                 continue
             for metric, cell in g["disparities"].items():
-                check = judged.get((name, str(group), metric))
+                check = judged.get((population, name, str(group), metric))
                 if check is None or not isinstance(cell, dict) or isinstance(cell["lo"], str):
                     continue
                 cell["lo"], cell["hi"] = check["gate_lo"], check["gate_hi"]
-    for check in checks:
-        check["lo"], check["hi"] = check["gate_lo"], check["gate_hi"]
-    return out
 
 
 def interval_note(gate: GateResult) -> str:

@@ -19,6 +19,8 @@ from frontdoor.settings import Settings
 
 PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
 METRICS_ARTIFACT = "metrics/metrics.parquet"
+# every referral the run's models scored, labelled or not (models.train.scored_referrals)
+SCORED_ARTIFACT = "predictions/scored_referrals.parquet"
 
 
 def write_run_artifacts(result: Backtest, folder: Path, settings: Settings) -> None:

@@ -17,7 +17,13 @@ from mlflow.entities.model_registry import ModelVersion
 from frontdoor.models import tracking
 from frontdoor.models.bundle import FrontDoorModel
 from frontdoor.models.promotion_log import promotion_log
-from frontdoor.models.tracking import CHALLENGER, CHAMPION, METRICS_ARTIFACT, PREDICTIONS_ARTIFACT
+from frontdoor.models.tracking import (
+    CHALLENGER,
+    CHAMPION,
+    METRICS_ARTIFACT,
+    PREDICTIONS_ARTIFACT,
+    SCORED_ARTIFACT,
+)
 from frontdoor.settings import Settings
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "set_alias",
     "version_tags",
     "test_predictions",
+    "scored_referrals",
     "run_metrics",
     "list_versions",
 ]
@@ -155,6 +162,14 @@ def test_predictions(settings: Settings, run_id: str) -> pd.DataFrame:
     rule_flag, flag_at_capacity and, on synthetic data, oracle_probability.
     """
     return _artifact_frame(settings, run_id, PREDICTIONS_ARTIFACT)
+
+
+def scored_referrals(settings: Settings, run_id: str) -> pd.DataFrame | None:
+    """Every referral a run's models scored, labelled or not (`models.train.scored_referrals`),
+    which the selection (flag-rate) checks read; None for a run logged before it was kept."""
+    folder, name = SCORED_ARTIFACT.rsplit("/", 1)
+    kept = {Path(f.path).name for f in tracking.client(settings).list_artifacts(run_id, folder)}
+    return _artifact_frame(settings, run_id, SCORED_ARTIFACT) if name in kept else None
 
 
 def run_metrics(settings: Settings, run_id: str) -> pd.DataFrame:

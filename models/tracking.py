@@ -33,11 +33,12 @@ from frontdoor.models import local_registry
 from frontdoor.models.artifacts import (  # noqa: F401 - the artifact paths are re-exported for readers
     METRICS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
+    SCORED_ARTIFACT,
     write_run_artifacts,
 )
 from frontdoor.models.local_registry import DESCRIPTION_BASE_TAG, description_text
 from frontdoor.models.pyfunc import BUNDLE, CODE_FILE, pip_requirements, write_bundle
-from frontdoor.models.train import Backtest
+from frontdoor.models.train import Backtest, scored_referrals
 from frontdoor.records.disclosure import redact_url
 from frontdoor.records.pseudonymise import is_pseudonym
 from frontdoor.settings import Settings
@@ -212,6 +213,9 @@ def log_run(
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             write_run_artifacts(result, folder, settings)
+            scored = scored_referrals(table, result, settings)
+            _check_pseudonymised(scored, settings)
+            scored.to_parquet(folder / SCORED_ARTIFACT, index=False)
             mlflow.log_artifacts(str(folder))
         info = log_model_from_code(result, name)
         for start in range(0, len(per_fold), 900):  # at most 1000 metrics per batch

@@ -405,3 +405,66 @@ def summary_table(result: Backtest) -> pd.DataFrame:
         row["lift_over_rule"] = cell(chosen, "lift_over_rule", 2)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def scored_referrals(table: pd.DataFrame, result: Backtest, settings: Settings) -> pd.DataFrame:
+    """Every referral of the feature table the run's models score, labelled or not: what a
+    selection (flag-rate) audit reads, since a flag rate needs no outcome.
+
+    One row per referral and scorer: each fold's registered estimator on every referral of its
+    test window (``scorer`` "fold", ``window`` "test"), and the deployed model on every referral
+    of the table (``scorer`` "deployed", ``window`` "train", "calibration" (in sample: it was
+    fitted or calibrated on them), "after" (decided after its newest label: labels not matured,
+    out of sample) or "before" (older than its training window)). ``y`` is the outcome, NaN
+    where the label has not matured. Pseudonymised ids only, like the test predictions.
+
+    The deployed rows also carry ``probability_cross_fitted``: on its training window, the
+    probability from a model of the same kind fitted without the referral's child (children
+    split in ``models.calibration_folds`` parts, `cross_fitted_margins`) through the deployed
+    calibration map; elsewhere the deployed probability. In-sample scores are pulled towards
+    the outcomes the model was fitted on, so a disparity in who is flagged that the labels do
+    not share looks smaller on them (measured: docs/fairness.md)."""
+    cfg = settings.models
+    rows = table.copy()
+    rows["decision_date"] = pd.to_datetime(rows["decision_date"])
+    rows = canonical_order(rows)
+    dates = rows["decision_date"]
+    sensitive = [c for c in codes.AUDIT_CHARACTERISTICS if c in rows.columns]
+    keep = ["decision_id", "child_id", "decision_date", *sensitive]
+
+    def scored(part: pd.DataFrame, model: FrontDoorModel, scorer: str, fold: int, window):
+        out = part[keep].copy()
+        out.insert(0, "fold", fold)
+        out.insert(1, "scorer", scorer)
+        out["window"] = window
+        out["label"] = result.label
+        out["y"] = part[result.label].astype(float).to_numpy()
+        out["probability"] = model.predict_proba(part) if len(part) else []
+        return out
+
+    parts = []
+    for r in result.folds:
+        test = rows[r.fold.masks(dates)["test"].to_numpy()]
+        parts.append(scored(test, r.models[cfg.registered_estimator], "fold", r.fold.fold, "test"))
+    masks = {k: v.to_numpy() for k, v in result.deployment.masks(dates).items()}
+    window = np.select(
+        [masks["train"], masks["calibration"], (dates >= result.deployment.calibration_end)],
+        ["train", "calibration", "after"],
+        "before",
+    )
+    deployed = scored(rows, result.deployed, "deployed", -1, window)
+    deployed["probability_cross_fitted"] = deployed["probability"].to_numpy()
+    train = (window == "train") & rows[result.label].notna().to_numpy()
+    if train.any():
+        part = rows[train]
+        margin, _ = cross_fitted_margins(
+            result.deployed.kind,
+            result.deployed.inputs(part),
+            part[result.label].astype(int),
+            part["child_id"],
+            settings,
+        )
+        calibrated = result.deployed.estimator.calibrator_.predict(margin)
+        deployed.loc[train, "probability_cross_fitted"] = calibrated
+    parts.append(deployed)
+    return pd.concat(parts, ignore_index=True)

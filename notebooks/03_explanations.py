@@ -117,9 +117,13 @@ model.band_table()
 from frontdoor.governance.promotion import audit_predictions  # noqa: E402
 
 predictions = registry.test_predictions(settings, chosen.run_id)
-audit, gate = audit_predictions(predictions, settings)
+audit, gate = audit_predictions(
+    predictions, settings, registry.scored_referrals(settings, chosen.run_id)
+)
 print(f"gate {'PASSED' if gate.passed else 'FAILED'}; flags: {audit.flag_rule}")
-shown = [c for c in ("ethnicity_group", "sex", "age_band", "disability") if c in audit.characteristics]
+shown = [
+    c for c in ("ethnicity_group", "sex", "age_band", "disability") if c in audit.characteristics
+]
 shown = shown or audit.characteristics[:4]
 fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.5), squeeze=False)
 for ax, characteristic in zip(axes[0], shown, strict=True):

@@ -45,6 +45,19 @@ class FairnessSettings(Section):
         default_factory=lambda: ["ethnicity", "sex", "disability"]
     )
     selection_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Where the selection family is judged (a flag rate needs no outcome; docs/fairness.md):
+    # "cross_fitted": the deployed model's flags on every referral of the extract's newest
+    # selection_months months (None: all), several times the labelled test rows, those of its
+    # training window scored by models fitted without the referral's child (in-sample scores
+    # shrink a disparity the labels do not share); "deployed": the same, in sample;
+    # "out_of_sample": the fold models' flags on every referral of their test windows and the
+    # deployed model's after its newest label; "labelled": the labelled test rows, like the
+    # error rates. Flags at the review capacity in each models.splits.test_months period. The
+    # error-rate checks always use the labelled rows.
+    selection_rows: Literal["cross_fitted", "deployed", "out_of_sample", "labelled"] = (
+        "cross_fitted"
+    )
+    selection_months: int | None = Field(default=72, ge=1)
     # Which referrals count as flagged when auditing our models' test predictions: "capacity"
     # uses the run's flags at the review capacity; when those flag more than max_capacity_share
     # of the test rows (capacity above the referral volume: error rates say nothing) or with

@@ -73,6 +73,9 @@ class AuditResult:
     score: str = "score"
     flag_rule: str = ""  # in words, when the flags are not simply score >= threshold
     resampled_by: str = "rows"  # what the bootstrap resampled: a cluster column, or rows
+    # The selection family judged on more referrals than these rows (fairness/selection.py):
+    # a flag-only audit of every referral the models scored; None: judged on these rows.
+    selection: AuditResult | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property

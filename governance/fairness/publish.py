@@ -62,10 +62,49 @@ def _group_record(g: GroupResult, plan: Plan, key: tuple[str, str]) -> dict:
     return record
 
 
-def published_gate(gate: GateResult, audit: AuditResult, plan: Plan) -> dict:
+def _selection_record(selection: AuditResult, plan: Plan) -> dict:
+    """The selection family's population (every scored referral): referrals and flags per group
+    (no outcome: none is known for most of them), through the same disclosure plan."""
+
+    def group(g: GroupResult, key: tuple[str, str]) -> dict:
+        out: dict = {
+            "counts": {k: plan.count(key, k, g.counts[k]) for k in ("n", "flagged")},
+            "assessable": g.assessable,
+            "reference": g.is_reference,
+        }
+        if not g.assessable:
+            return out | {"metrics": TOO_FEW, "disparities": TOO_FEW}
+        view = plan.view(key, "flag_rate")
+        out["metrics"] = {"flag_rate": _shown(g.metrics["flag_rate"], view)}
+        out["disparities"] = {
+            m: {"kind": "ratio"} | _shown(e, view) for m, e in g.disparities.items()
+        }
+        return out
+
+    return {
+        "population": selection.flag_rule,
+        "overall": group(selection.overall, ("overall", "overall")),
+        "characteristics": {
+            c: {
+                "reference": selection.references[c],
+                "groups": {
+                    g.group: group(g, (c, g.group)) for g in selection.for_characteristic(c)
+                },
+            }
+            for c in selection.characteristics
+        },
+    }
+
+
+def published_gate(
+    gate: GateResult, audit: AuditResult, plan: Plan, selection_plan: Plan | None = None
+) -> dict:
+    """The gate's record; each check's figures under the disclosure plan of the rows it was
+    judged on (the labelled rows, or the scored referrals of the selection family)."""
     record = gate.as_dict()
     for check in record["checks"]:
-        view = plan.view((check["characteristic"], check["group"]), check["metric"])
+        which = selection_plan if check.get("population") == "scored" and selection_plan else plan
+        view = which.view((check["characteristic"], check["group"]), check["metric"])
         if view == FULL:
             continue
         value = check["value"]
@@ -130,8 +169,12 @@ def published_audit(audit: AuditResult, up_to: int, gate: GateResult | None = No
             for c in audit.characteristics
         },
     }
+    selection_plan = None
+    if audit.selection is not None:
+        selection_plan = disclosure_plan(audit.selection, up_to)
+        record["selection"] = _selection_record(audit.selection, selection_plan)
     if gate is not None:
-        record["gate"] = published_gate(gate, audit, plan)
+        record["gate"] = published_gate(gate, audit, plan, selection_plan)
     return record
 
 
@@ -163,6 +206,13 @@ def board_audit(audit: AuditResult, gate: GateResult | None = None) -> dict:
         for g, group in block["groups"].items():
             group["counts"] = dict(audit.group(c, g).counts)
     record["overall"]["counts"] = dict(audit.overall.counts)
+    if audit.selection is not None:
+        for c, block in record["selection"]["characteristics"].items():
+            for g, group in block["groups"].items():
+                counts = audit.selection.group(c, g).counts
+                group["counts"] = {k: counts[k] for k in ("n", "flagged")}
+        counts = audit.selection.overall.counts
+        record["selection"]["overall"]["counts"] = {k: counts[k] for k in ("n", "flagged")}
     return record
 
 

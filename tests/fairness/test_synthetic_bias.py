@@ -4,8 +4,9 @@ The shipped pipeline, not a stand-in: each council (knobs off; surveillance of B
 under-recording of Asian children's concerns, both at their default strengths) is generated at
 the default size, ingested, turned into features, trained with `models.train.backtest`
 (LightGBM, calibrated, temporal folds) on the primary label and audited as `frontdoor promote`
-audits (`governance.version_audit.audit_predictions`, the default gate: ethnicity, sex, disability
-and ethnicity x sex gated). The same seed gives the same children with and without a knob, so
+audits (`governance.version_audit.audit_predictions` with the run's scored referrals, the default
+gate: ethnicity, sex, disability and ethnicity x sex gated; the selection family judged on every
+referral the deployed model scored). The same seed gives the same children with and without a knob, so
 the comparison is paired. benchmarks/knob_detection.py runs the same over several seeds.
 """
 
@@ -33,14 +34,16 @@ def councils(tmp_path_factory):
     out = {}
     for knob in knob_detection.KNOBS:
         folder = tmp_path_factory.mktemp(knob)
-        predictions, families = knob_detection.train(folder, knob, seed, CHILDREN)
-        audit, gate = audit_predictions(predictions, Settings())
+        predictions, families, scored = knob_detection.train(folder, knob, seed, CHILDREN)
+        audit, gate = audit_predictions(predictions, Settings(), scored)
         out[knob] = (audit, gate, families)
     return out
 
 
 def ratio(audit, group: str, metric: str):
-    return audit.group("ethnicity", group).disparities[metric]
+    """A disparity as the gate judged it: flag rates on the scored referrals."""
+    source = audit.selection if metric == "flag_rate" and audit.selection else audit
+    return source.group("ethnicity", group).disparities[metric]
 
 
 def test_knobs_off_the_gate_passes_with_ethnicity_by_sex_gated(councils):
@@ -50,6 +53,8 @@ def test_knobs_off_the_gate_passes_with_ethnicity_by_sex_gated(councils):
         c.characteristic == "ethnicity_x_sex" and c.verdict != "not assessed" for c in gate.checks
     )
     assert gate.passed, gate.summary()
+    assert audit.selection is not None
+    assert audit.selection.overall.counts["n"] > 3 * audit.overall.counts["n"]
     for group in ("Black", "Asian"):
         assert 0.8 <= ratio(audit, group, "flag_rate").value <= 1.25, group
 
@@ -62,16 +67,17 @@ def verdict(gate, group: str, metric: str) -> str:
     )
 
 
-def test_surveillance_raises_the_groups_selection_past_the_band(councils):
-    """Measured (docs/fairness.md): the selection ratio moves past the band with a 95% interval
-    excluding 1, but at the gate's family-wise level one group of ~240 decisions is not enough
-    to fail it: the check is inconclusive, shown to the board, not blocking."""
+def test_surveillance_raises_the_groups_selection(councils):
+    """Measured (docs/fairness.md): on this seed the knob raises the Black flag-rate ratio on
+    every scored referral from 0.87 to 1.15 (95% 0.99-1.34), short of the 1.25 band, so the
+    gate passes it; on the labelled rows alone the same model's ratio reads 1.41 with an
+    interval twice as wide."""
     off, on = councils["off"][0], councils["surveillance"][0]
-    gate = councils["surveillance"][1]
     flag = ratio(on, "Black", "flag_rate")
-    assert flag.value > 1.25 and flag.lo > 1.0
+    assert flag.value > 1.1
     assert flag.value > ratio(off, "Black", "flag_rate").value + 0.15
-    assert verdict(gate, "Black", "flag_rate") in ("inconclusive", "fail")
+    labelled = on.group("ethnicity", "Black").disparities["flag_rate"]
+    assert (flag.hi - flag.lo) < 0.7 * (labelled.hi - labelled.lo)
     families = councils["surveillance"][2]
     table = attribute(families.drop(columns="ethnicity"), families["ethnicity"], "White")
     assert table.loc["Black", "total"] > 0  # higher scores, and the sentence says from what
@@ -83,6 +89,7 @@ def test_under_recording_lowers_the_groups_selection_past_the_band(councils):
     gate = councils["under-recording"][1]
     flag = ratio(on, "Asian", "flag_rate")
     assert flag.value < 0.8 and flag.hi < 1.0
+    assert verdict(gate, "Asian", "flag_rate") == "fail"
     assert flag.value < ratio(off, "Asian", "flag_rate").value - 0.15
     assert verdict(gate, "Asian", "flag_rate") in ("inconclusive", "fail")
     # other groups are untouched by the knob

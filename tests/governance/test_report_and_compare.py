@@ -141,6 +141,9 @@ def test_one_interval_per_disparity_and_the_gate_summarised_on_page_one(governed
         gate, published = context["gate"], context["record"]["gate"]["checks"]
         html, one = pages[version], _page_one(pages[version])
         assert f"{len(gate.gated_checks)} checks" in one
+        # the run kept its scored referrals, so the selection family was judged on them
+        assert {c.population for c in gate.checks if c.family == "selection"} == {"scored"}
+        assert "Who is flagged, on every scored referral" in html
         detail = html.split('id="gate-detail"')[1]
         for c in gate.inconclusive:
             assert f"group {c.group} against {c.reference}: inconclusive" not in one

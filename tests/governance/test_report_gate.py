@@ -84,3 +84,26 @@ def test_every_disparity_carries_the_gates_interval_and_suppressed_ones_stay_hid
         record["characteristics"]["ethnicity_group"]["groups"]["Black"]["disparities"]["fnr"]["lo"]
         == 1.1
     )
+
+
+def test_each_check_in_the_reports_detail_names_its_family_and_threshold():
+    """The governance report's list of checks: a badge per check naming the Bonferroni family
+    it was judged in, the alpha it was judged at and the rows (selection checks: every scored
+    referral; error rates: the labelled test rows)."""
+    from frontdoor.governance.fairness.render import environment
+
+    selection = check("Black", "flag_rate", "fail")
+    selection.family, selection.alpha, selection.population = "selection", 0.025 / 7, "scored"
+    error = check("Asian", "fnr", "inconclusive")
+    error.alpha = 0.025 / 60
+    g = GateResult(
+        False, "the rule", [selection, error], alpha=0.025 / 60, alpha_selection=0.025 / 7
+    )
+    module = environment().get_template("report_gate.html.j2").module
+    html = str(module.gate_detail(g.as_dict()))
+    rows = html.split("<tr>")[2:]
+    black = next(r for r in rows if ">Black<" in r)
+    asian = next(r for r in rows if ">Asian<" in r)
+    assert "selection family, judged at α = 0.0036, on every scored referral" in black
+    assert "error-rate family, judged at α = 0.0004, on the labelled test rows" in asian
+    assert "selection family" not in asian
