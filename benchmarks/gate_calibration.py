@@ -388,23 +388,23 @@ def share(hits: np.ndarray) -> str:
     return f"{k / n:6.1%} ({lo:.1%}-{hi:.1%}), {k} of {n}"
 
 
-def scenarios() -> list[tuple]:
+def scenarios(scored_50k: dict = SCORED_50K) -> list[tuple]:
     """(title, labelled sizes, labelled plant, repeats, what is counted, scored sizes, scored
     plant, rho): "fail" counts sets the gate fails; (group, metric) counts that check failing."""
     black, asian = ("Black", "flag_rate"), ("Asian", "flag_rate")
-    fair = ("fair, default council (50k children)", SIZES_50K, None, 0.0, "fail", SCORED_50K)
+    fair = ("fair, default council (50k children)", SIZES_50K, None, 0.0, "fail", scored_50k)
     out = [
         (*fair, None, RHO),
         ("fair, 10k children", scaled(SIZES_50K, 0.2), None, 0.0, "fail"),
-        ("fair, 50k, repeat referrals", SIZES_50K, None, 0.3, "fail", SCORED_50K, None, RHO),
-        ("fair, 50k, a child's flags identical", SIZES_50K, None, 0.0, "fail", SCORED_50K),
+        ("fair, 50k, repeat referrals", SIZES_50K, None, 0.3, "fail", scored_50k, None, RHO),
+        ("fair, 50k, a child's flags identical", SIZES_50K, None, 0.0, "fail", scored_50k),
         (
             "FPR x1.5 in Black (300 children)",
             resized(SIZES_50K, "Black", 300),
             ("Black", 1.5, "fpr"),
             0.0,
             ("Black", "fpr"),
-            SCORED_50K,
+            scored_50k,
         ),
         (
             "FPR x2.0 in Mixed (100 children)",
@@ -412,21 +412,21 @@ def scenarios() -> list[tuple]:
             ("Mixed", 2.0, "fpr"),
             0.0,
             ("Mixed", "fpr"),
-            SCORED_50K,
+            scored_50k,
         ),
     ]
-    out[1] = (*out[1], scaled(SCORED_50K, 0.2), None, RHO)
+    out[1] = (*out[1], scaled(scored_50k, 0.2), None, RHO)
     out[3] = (*out[3], None, 1.0)
     out[4] = (*out[4], None, RHO)
     out[5] = (*out[5], None, RHO)
     for r in (1.3, 1.4):
         plant = ("Black", r, "flag_rate")
         out.append(
-            (f"flag rate x{r} in Black", SIZES_50K, plant, 0.0, black, SCORED_50K, plant[:2], RHO)
+            (f"flag rate x{r} in Black", SIZES_50K, plant, 0.0, black, scored_50k, plant[:2], RHO)
         )
     plant = ("Asian", 0.66, "flag_rate")
     out.append(
-        ("flag rate x0.66 in Asian", SIZES_50K, plant, 0.0, asian, SCORED_50K, plant[:2], RHO)
+        ("flag rate x0.66 in Asian", SIZES_50K, plant, 0.0, asian, scored_50k, plant[:2], RHO)
     )
     return out
 
@@ -443,14 +443,24 @@ def scored_inputs(sp: Scored, sets: int, rng, plant, rho, s: FairnessSettings) -
 GATES = ("Katz", "flat Bonferroni", "labelled", "scored")
 
 
-def run(sets: int, seed: int, batch: int = 25, only: int | None = None) -> list[tuple[str, ...]]:
+def scored_population(months: int | None) -> dict:
+    """The scored population judged over the extract's newest ``months`` (None: all 72), scaled
+    from SCORED_50K in proportion (referrals arrive at a steady rate in the synthetic council)."""
+    return SCORED_50K if months is None or months >= 72 else scaled(SCORED_50K, months / 72)
+
+
+def run(
+    sets: int, seed: int, batch: int = 25, only: int | None = None, months: int | None = 72
+) -> list[tuple[str, ...]]:
     """(scenario, then each gate's figure with its Wilson interval) lines. The gates: Katz
     (before #13), flat Bonferroni (#13's first session), the selection family on the labelled
     rows ("labelled", main before the scored referrals) and on every scored referral
     ("scored", now)."""
     s = FairnessSettings()
     rows = []
-    for i, (title, sizes, plant, repeats, what, ssizes, splant, rho) in enumerate(scenarios()):
+    for i, (title, sizes, plant, repeats, what, ssizes, splant, rho) in enumerate(
+        scenarios(scored_population(months))
+    ):
         if only is not None and i >= only:
             break
         pop = Population.of(sizes)
@@ -483,8 +493,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=FairnessSettings().selection_months,
+        help="the newest months the selection family is judged on (fairness.selection_months)",
+    )
     args = parser.parse_args()
     s = FairnessSettings()
+    scored = scored_population(args.months)
     print(f"{args.sets} score sets per scenario, seed {args.seed}; Wilson 95% intervals")
     print("fair scenarios: share of sets the gate fails (must be <= 5%)")
     print("planted scenarios: share of sets whose planted group fails on the planted ratio (power)")
@@ -493,10 +510,11 @@ def main() -> None:
         f"exact, the selection family ({', '.join(s.selection_characteristics)} flag rates) "
         f"sharing {s.selection_share:g} of the {s.family_error_rate:g}, judged on the labelled "
         "test rows (labelled) or on every referral the deployed model scored (scored, now; "
-        f"{sum(SCORED_50K.values()):,} referrals at 50k against {sum(SIZES_50K.values()):,})"
+        f"{sum(scored.values()):,} referrals of the newest {args.months} months at 50k against "
+        f"{sum(SIZES_50K.values()):,})"
     )
     print(f"{'scenario':38} | " + " | ".join(f"{g:30}" for g in GATES) + " | scored n/n_eff")
-    for title, *figures in run(args.sets, args.seed):
+    for title, *figures in run(args.sets, args.seed, months=args.months):
         print(f"{title:38} | " + " | ".join(f"{f:30}" for f in figures))
 
 

@@ -172,7 +172,7 @@ def scored_referrals() -> pd.DataFrame:
 
 def test_selection_rows_pick_the_deployed_models_referrals_and_flag_at_capacity():
     scored = scored_referrals()
-    settings = Settings(fairness={"selection_months": 12})
+    settings = Settings(fairness={"selection_rows": "cross_fitted", "selection_months": 12})
     rows, words = selection_rows(scored, settings)
     assert (rows["scorer"] == "deployed").all()
     assert rows["decision_date"].min() > pd.Timestamp("2025-03-30")
@@ -192,7 +192,9 @@ def test_selection_rows_pick_the_deployed_models_referrals_and_flag_at_capacity(
     few = scored[scored.index % 4 == 0]
     rows, words = selection_rows(few, settings)
     assert rows["audit_flag"].mean() == pytest.approx(0.2, abs=0.01) and "top 20%" in words
-    whole, _ = selection_rows(scored, Settings(fairness={"selection_months": None}))
+    whole, _ = selection_rows(
+        scored, Settings(fairness={"selection_rows": "cross_fitted", "selection_months": None})
+    )
     assert len(whole) == (scored["scorer"] == "deployed").sum()
     oos, words = selection_rows(scored, Settings(fairness={"selection_rows": "out_of_sample"}))
     assert set(oos["scorer"]) == {"fold", "deployed"}

@@ -5,8 +5,9 @@ under-recording of Asian children's concerns, both at their default strengths) i
 the default size, ingested, turned into features, trained with `models.train.backtest`
 (LightGBM, calibrated, temporal folds) on the primary label and audited as `frontdoor promote`
 audits (`governance.version_audit.audit_predictions` with the run's scored referrals, the default
-gate: ethnicity, sex, disability and ethnicity x sex gated; the selection family judged on every
-referral the deployed model scored). The same seed gives the same children with and without a knob, so
+gate: ethnicity, sex, disability and ethnicity x sex gated; the selection family judged on the
+labelled test rows, and again on every referral the deployed model scored, the option
+`fairness.selection_rows: cross_fitted`). The same seed gives the same children with and without a knob, so
 the comparison is paired. benchmarks/knob_detection.py runs the same over several seeds.
 """
 
@@ -36,25 +37,32 @@ def councils(tmp_path_factory):
         folder = tmp_path_factory.mktemp(knob)
         predictions, families, scored = knob_detection.train(folder, knob, seed, CHILDREN)
         audit, gate = audit_predictions(predictions, Settings(), scored)
-        out[knob] = (audit, gate, families)
+        on_scored, _ = audit_predictions(predictions, SCORED, scored)
+        out[knob] = (audit, gate, families, on_scored)
     return out
 
 
+SCORED = Settings(fairness={"selection_rows": "cross_fitted"})
+
+
 def ratio(audit, group: str, metric: str):
-    """A disparity as the gate judged it: flag rates on the scored referrals."""
+    """A disparity as the gate judged it: flag rates on the selection rows when the audit had
+    its own (the scored design), else on the labelled rows (the default)."""
     source = audit.selection if metric == "flag_rate" and audit.selection else audit
     return source.group("ethnicity", group).disparities[metric]
 
 
 def test_knobs_off_the_gate_passes_with_ethnicity_by_sex_gated(councils):
-    audit, gate, _ = councils["off"]
+    audit, gate, *_ = councils["off"]
     assert "ethnicity_x_sex" in audit.settings.gated_characteristics
     assert any(
         c.characteristic == "ethnicity_x_sex" and c.verdict != "not assessed" for c in gate.checks
     )
     assert gate.passed, gate.summary()
-    assert audit.selection is not None
-    assert audit.selection.overall.counts["n"] > 3 * audit.overall.counts["n"]
+    assert audit.selection is None  # the default judges the selection family on labelled rows
+    on_scored = councils["off"][3]
+    assert on_scored.selection is not None
+    assert on_scored.selection.overall.counts["n"] > 3 * audit.overall.counts["n"]
     for group in ("Black", "Asian"):
         assert 0.8 <= ratio(audit, group, "flag_rate").value <= 1.25, group
 
@@ -69,15 +77,16 @@ def verdict(gate, group: str, metric: str) -> str:
 
 def test_surveillance_raises_the_groups_selection(councils):
     """Measured (docs/fairness.md): on this seed the knob raises the Black flag-rate ratio on
-    every scored referral from 0.87 to 1.15 (95% 0.99-1.34), short of the 1.25 band, so the
-    gate passes it; on the labelled rows alone the same model's ratio reads 1.41 with an
-    interval twice as wide."""
+    the labelled rows from 0.94 to 1.41 and on every scored referral from 0.87 to 1.15 (95%
+    0.99-1.34, an interval about half as wide)."""
     off, on = councils["off"][0], councils["surveillance"][0]
     flag = ratio(on, "Black", "flag_rate")
     assert flag.value > 1.1
     assert flag.value > ratio(off, "Black", "flag_rate").value + 0.15
-    labelled = on.group("ethnicity", "Black").disparities["flag_rate"]
-    assert (flag.hi - flag.lo) < 0.7 * (labelled.hi - labelled.lo)
+    off_scored, on_scored = councils["off"][3], councils["surveillance"][3]
+    scored = ratio(on_scored, "Black", "flag_rate")
+    assert scored.value > ratio(off_scored, "Black", "flag_rate").value + 0.15
+    assert (scored.hi - scored.lo) < 0.7 * (flag.hi - flag.lo)
     families = councils["surveillance"][2]
     table = attribute(families.drop(columns="ethnicity"), families["ethnicity"], "White")
     assert table.loc["Black", "total"] > 0  # higher scores, and the sentence says from what

@@ -25,7 +25,9 @@ def governed_settings(root: Path, models: dict, **more):
     return make_settings(
         root,
         models=models,
-        fairness={"bootstrap_samples": 20},
+        # the selection family judged on every scored referral (an option, not the default),
+        # so the report's scored-population path is exercised by the governance tests
+        fairness={"bootstrap_samples": 20, "selection_rows": "cross_fitted"},
         governance={"comparison_bootstrap_samples": 200, **more.pop("governance", {})},
         **more,
     )
