@@ -10,8 +10,8 @@ ingests it, builds the features, trains the shipped pipeline (`models.train.back
 calibrated, three temporal folds) on the primary label and audits its pooled test predictions
 exactly as promotion does (`governance.version_audit.audit_predictions` with the run's scored
 referrals, `models.train.scored_referrals`), under each gate design of ``--designs`` side by
-side ("labelled": the selection family on the labelled test rows, as before; "scored": the
-shipped default, the deployed model's flags on every referral; "out-of-sample"; "flat"). It
+side ("labelled": the selection family on the labelled test rows, the default; "scored": the
+option, the deployed model's flags on every referral; "out-of-sample"; "flat"). It
 prints whether the gate failed, which checks failed, and for the knob's group the flag-rate
 (selection) ratio with the interval the gate judged, and the attribution of its score difference
 to feature families (the deployed model's contributions on the newest test window). With ``--cache DIR`` each trained
@@ -91,13 +91,13 @@ def cached(cache: Path | None, knob: str, seed: int, children: int):
 DESIGNS = {
     # the selection family on the labelled test rows: the gate before issue #13's scored rows
     "labelled": {"selection_rows": "labelled"},
-    # the shipped default: the deployed model's flags on every referral, its training window's
-    # cross-fitted (fairness.selection_rows "cross_fitted")
-    "scored": {},
-    # the default on the extract's newest 24, 36 or 48 months only
-    "scored-24m": {"selection_months": 24},
-    "scored-36m": {"selection_months": 36},
-    "scored-48m": {"selection_months": 48},
+    # the option: the deployed model's flags on every referral, its training window's
+    # cross-fitted (fairness.selection_rows "cross_fitted"); the default is "labelled"
+    "scored": {"selection_rows": "cross_fitted"},
+    # the same on the extract's newest 24, 36 or 48 months only
+    "scored-24m": {"selection_rows": "cross_fitted", "selection_months": 24},
+    "scored-36m": {"selection_rows": "cross_fitted", "selection_months": 36},
+    "scored-48m": {"selection_rows": "cross_fitted", "selection_months": 48},
     # the same, every referral scored in sample by the deployed model
     "in-sample": {"selection_rows": "deployed"},
     # every referral scored out of sample (fold models' test windows, the deployed model after
