@@ -33,8 +33,10 @@ def _frame(X, columns: list[str] | None = None) -> pd.DataFrame:
 
 
 def _longest(values: np.ndarray) -> float:
-    """The fill of a "days since" feature that never happened: the longest gap seen."""
-    return float(np.max(values)) if values.size else np.nan
+    """The fill of a "days since" feature that never happened: the longest gap seen; 0 for a
+    column empty in training, as ``keep_empty_features`` fills the others (a callable
+    strategy's NaN would drop the column instead, and the scorecard's frame would lose it)."""
+    return float(np.max(values)) if values.size else 0.0
 
 
 def _impute_and_standardise(columns: list[str]) -> Pipeline:

@@ -182,3 +182,17 @@ def test_reasons_name_a_concrete_value():
     assert reasons[1].direction == "lowers"
     # all-zero contributions still say what the score rests on
     assert len(reasons_for_row(np.zeros(2), np.array([0.0, 0.0]), names)) == 1
+
+
+def test_the_scorecard_fits_when_a_feature_is_empty_in_training(data):
+    """A small council's cross-fitted part can hold no value at all of a "days since" feature
+    (found by the full suite on a 1,500-child council: the scorecard's imputer dropped the
+    column and the fit crashed). Every column is kept, filled with 0 like any empty column, and
+    the model still scores rows that do have a value."""
+    X, y = data
+    never = next(c for c in X.columns if c.startswith("days_since"))
+    empty = X.assign(**{never: np.nan, "referrals_365d": np.nan})
+    model = ScorecardLogistic(C=0.5).fit(empty, y)
+    assert list(model.get_feature_names_out()) == list(X.columns)
+    margins = model.decision_function(X.iloc[:50])
+    assert margins.shape == (50,) and np.isfinite(margins).all()
