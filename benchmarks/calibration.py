@@ -4,7 +4,9 @@ Prints, per label and per candidate (``--variants``), on the pooled test folds a
 the registered model's expected calibration error against the oracle's on the same rows (with
 the paired bootstrap interval of the difference), the calibration intercept and slope (logistic
 recalibration of the outcomes on the model's log-odds) with 95% intervals resampling children,
-and the observed outcome rate per band. Run:
+the model's calibration slope minus the oracle's on the same rows (paired interval), the ECE
+over 10 equal-mass bins beside the metric's 10 equal-width ones, and the observed outcome rate
+per band. Run:
 
     PYTHONPATH=. .venv/bin/python benchmarks/calibration.py [--children 50000] [--cache DIR]
         [--variants current windowed visible ...]
@@ -26,7 +28,9 @@ slope's covers 1; observed rates rise strictly from band to band. Candidates:
 - ``calibration_12m``: a 12-month calibration window (training ends 6 months earlier);
 - ``trees_250``: LightGBM with 250 trees (issue 15's tuned peer picked 150-300 against 500);
 - ``loose_scorecard``: the scorecard without sign constraints (what they cost in AUC);
-- ``monotone_off``: LightGBM without monotone constraints (what they are worth in AUC).
+- ``monotone_off``: LightGBM without monotone constraints (what they are worth in AUC);
+- ``folds_10`` / ``folds_20``: the configured calibration with the training window's margins
+  cross-fitted in 10 or 20 parts instead of ``models.calibration_folds`` (5).
 Each also prints both models' AUC and the oracle's, per fold and pooled, and (after
 ``current``) the registered model's AUC minus the current one's on the same rows, with the
 paired interval resampling children.
@@ -65,6 +69,8 @@ VARIANTS = (
     "trees_250",
     "loose_scorecard",
     "monotone_off",
+    "folds_10",
+    "folds_20",
 )
 CALIBRATION_VARIANTS = {v for v in VARIANTS if v.startswith(("platt", "spline", "cross", "iso"))}
 
@@ -103,6 +109,8 @@ def _run(table: pd.DataFrame, label: str, settings, variant: str):
         )
     elif variant == "trees_250":
         settings = _with(settings, lightgbm=cfg.lightgbm.model_copy(update={"n_estimators": 250}))
+    elif variant.startswith("folds_"):
+        settings = _with(settings, calibration_folds=int(variant.removeprefix("folds_")))
     elif variant == "monotone_off":
         settings = _with(settings, lightgbm=cfg.lightgbm.model_copy(update={"monotone": False}))
     data = training_data(table, label, settings)
@@ -167,6 +175,47 @@ def truth_ece(p: np.ndarray, oracle: np.ndarray, bins: int = 10) -> float:
     idx = np.minimum((p * bins).astype(int), bins - 1)
     gap = np.bincount(idx, weights=p - oracle, minlength=bins)
     return float(np.abs(gap).sum() / len(p))
+
+
+def equal_mass_ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """ECE over 10 bins of equal count (deciles of the rows by prediction, ties in row order),
+    beside the metric's 10 equal-width bins: every bin holds a tenth of the referrals, so the
+    sparse top bins weigh no less and the crowded middle ones no more."""
+    order = np.argsort(p, kind="stable")
+    idx = np.empty(len(p), dtype=int)
+    idx[order] = np.arange(len(p)) * bins // len(p)
+    gap = np.bincount(idx, weights=p - y, minlength=bins)
+    return float(np.abs(gap).sum() / len(p))
+
+
+def paired_lines(pred: pd.DataFrame, samples: int, seed: int) -> list[str]:
+    """The slope (and intercept) of the model's calibration line minus the oracle's on the same
+    test rows (the slope's analogue of the excess ECE: what the test outcomes' own extremes do
+    to the oracle they do to the model too), and the equal-mass ECE of both and its excess;
+    95% intervals from the same resampling of children as ``stats.calibration_summary``."""
+    from frontdoor.models.stats import calibration_line, cluster_sampler, percentile_interval
+
+    y = pred["y"].to_numpy(float)
+    p = pred["probability"].to_numpy(float)
+    o = pred["oracle_probability"].to_numpy(float)
+
+    def measures(i: np.ndarray | slice) -> dict[str, float]:
+        (a, b), (a0, b0) = calibration_line(y[i], p[i]), calibration_line(y[i], o[i])
+        e, e0 = equal_mass_ece(y[i], p[i]), equal_mass_ece(y[i], o[i])
+        return {"slope": b - b0, "intercept": a - a0, "ece": e, "oracle_ece": e0, "excess": e - e0}
+
+    point = measures(slice(None))
+    draw = cluster_sampler(len(y), pred["child_id"].to_numpy())
+    rng = np.random.default_rng(seed)
+    draws = [measures(draw(rng)) for _ in range(samples)]
+    ci = {k: percentile_interval(np.array([d[k] for d in draws])) for k in point}
+    return [
+        f"model - oracle: slope {_fmt(point['slope'], ci['slope'])}; intercept "
+        f"{_fmt(point['intercept'], ci['intercept'])}",
+        f"equal-mass ECE model {_fmt(point['ece'], ci['ece'])}; oracle "
+        f"{_fmt(point['oracle_ece'], ci['oracle_ece'])}; model - oracle "
+        f"{_fmt(point['excess'], ci['excess'])}",
+    ]
 
 
 def calibrated_by_construction(pred: pd.DataFrame) -> np.ndarray:
@@ -240,6 +289,8 @@ def report(pred: pd.DataFrame, band_names: list[str], samples: int, seed: int) -
         f"intercept {_fmt(s['intercept'], s['intercept_ci'])}; slope {_fmt(s['slope'], s['slope_ci'])}; "
         f"mean predicted {pred['probability'].mean():.3f}, observed {pred['y'].mean():.3f}",
     ]
+    if "oracle_probability" in pred.columns:
+        lines += paired_lines(pred, samples, seed)
     rates = pred.groupby("band")["y"].agg(["mean", "size"]).reindex(band_names)
     cells = [f"{b} {r['mean']:.3f} (n={int(r['size'])})" for b, r in rates.iterrows()]
     rising = bool(np.all(np.diff(rates["mean"].to_numpy()) > 0))

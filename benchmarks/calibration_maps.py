@@ -23,6 +23,21 @@ of that shape can do). Run:
 
     PYTHONPATH=. .venv/bin/python benchmarks/calibration_maps.py --cache DIR [--seed S]
 
+With ``--fourth [NAME ...]`` (fourth session) it prints instead the designs of ``DESIGNS``: the
+spline on samples weighted by recency (half-lives in months, ages counted back from the newest
+calibration decision), on margins cross-fitted in 10 or 20 parts (``--extra-folds 10 20``), a
+time-varying spline (intercept and slopes linear in the decision date, evaluated at the sample's
+newest date or extrapolated to the test window's middle) and two-stage maps (the spline's shape
+from a large sample, then an intercept and slope on its log-odds from the newest sample); per
+label, pooled: excess ECE (equal-width and equal-mass bins), truth ECE, the slope on the
+outcomes and minus the oracle's on the same rows, the line on the oracle's probabilities, the
+slope per fold, and the same design fitted to the oracle's probabilities. ``--margins FILE``
+keeps the fitted margins (read when the file exists), so the designs can be rerun without
+fitting a model:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/calibration_maps.py --cache DIR [--seed S] \
+        --margins FILE --extra-folds 10 20 --fourth
+
 No intervals (``benchmarks/calibration.py`` prints them for the candidates kept); no timing.
 """
 
@@ -50,7 +65,10 @@ MAPS = (
 SAMPLES = ("window", "cf", "cf12", "cf6")
 
 
-def margins(table: pd.DataFrame, settings) -> pd.DataFrame:
+def margins(table: pd.DataFrame, settings, extra_folds: tuple[int, ...] = ()) -> pd.DataFrame:
+    """One row per decision of every label, fold and window (train, calibration, test): the
+    margin (on the training window: cross-fitted, ``models.calibration_folds`` parts; and with
+    ``extra_folds``, also cross-fitted with each of those numbers of parts, ``margin_cfK``)."""
     from frontdoor.models.encoding import InputEncoder
     from frontdoor.models.train import (
         cross_fitted_margins,
@@ -70,6 +88,12 @@ def margins(table: pd.DataFrame, settings) -> pd.DataFrame:
             X, y = encoder.transform(train[data.columns]), train[label].astype(int)
             base = make_estimator("lightgbm", settings).fit(X, y)
             cf, _ = cross_fitted_margins("lightgbm", X, y, train["child_id"], settings)
+            more = {}
+            for k in extra_folds:
+                other = settings.model_copy(
+                    update={"models": settings.models.model_copy(update={"calibration_folds": k})}
+                )
+                more[k] = cross_fitted_margins("lightgbm", X, y, train["child_id"], other)[0]
             for window, part, m in (
                 ("train", train, cf),
                 ("calibration", cal, base.decision_function(encoder.transform(cal[data.columns]))),
@@ -87,6 +111,11 @@ def margins(table: pd.DataFrame, settings) -> pd.DataFrame:
                             "oracle": part[truth_column(label)].astype(float).to_numpy(),
                             "date": dates.to_numpy(),
                             "h": ((dates - first).dt.days / 365.25).to_numpy(),
+                            "child_id": part["child_id"].astype(str).to_numpy(),
+                            **{
+                                f"margin_cf{k}": v if window == "train" else m
+                                for k, v in more.items()
+                            },
                         }
                     )
                 )
@@ -152,6 +181,7 @@ def truth_ece(p: np.ndarray, oracle: np.ndarray, bins: int = 10) -> float:
 
 
 def line_on(target: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    p = np.clip(p, 1e-6, 1 - 1e-6)  # the oracle's probabilities can be exactly 0 or 1
     z = np.log(p / (1 - p))
     a, b = _soft_fit(np.column_stack([np.ones_like(z), z]), target, [(None, None)] * 2)
     return float(a), float(b)
@@ -191,17 +221,212 @@ def evaluate(d: pd.DataFrame, name: str, sample: str, on: str) -> dict:
     }
 
 
+# Fourth session: designs of the calibration sample and map (``--fourth``). Each is a function
+# (fold's rows, target column) -> the test window's probabilities.
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _weighted_knots(m: np.ndarray, w: np.ndarray, k: int = 2) -> np.ndarray:
+    order = np.argsort(m)
+    mass = np.cumsum(w[order]) / w.sum()
+    return np.interp(np.linspace(0, 1, k + 2)[1:-1], mass, m[order])
+
+
+def _sample(g: pd.DataFrame, history: int | None, column: str = "margin") -> pd.DataFrame:
+    """The calibration window plus the training window's cross-fitted margins (``column``:
+    ``margin`` for 5 parts, ``margin_cf10`` for 10) of its newest ``history`` months (None:
+    all), with each row's age in months before the newest calibration decision."""
+    out = sample_rows(g, "cf" if history is None else f"cf{history}")
+    out = out.assign(m=out[column].to_numpy() if column in out else out["margin"].to_numpy())
+    end = g[g.window == "calibration"].date.max()
+    return out.assign(age=(end - out.date).dt.days.to_numpy() / DAYS_PER_MONTH)
+
+
+def _spline(src: pd.DataFrame, on: str, w: np.ndarray | None = None):
+    """The monotone 2-knot spline (knots at the weighted equal-mass quantiles), as a function
+    margin -> log-odds."""
+    from frontdoor.models.calibration import fit_spline, spline_basis
+
+    m = src.m.to_numpy()
+    w = np.ones(len(m)) if w is None else w
+    knots = _weighted_knots(m, w)
+    coef = fit_spline(m, src[on].to_numpy(), knots, 1e-3, sample_weight=w)
+    return lambda x: spline_basis(x, knots) @ coef
+
+
+def _test(g: pd.DataFrame) -> pd.DataFrame:
+    return g[g.window == "test"]
+
+
+def design_spline(history, column="margin", half_life=None):
+    def predict(g, on):
+        src = _sample(g, history, column)
+        w = None if half_life is None else 0.5 ** (src.age.to_numpy() / half_life)
+        return expit(_spline(src, on, w)(_test(g).margin.to_numpy()))
+
+    return predict
+
+
+def design_time_varying(at: str, history=None):
+    """The spline's intercept and slopes linear in the decision date: a convex combination of
+    two splines (the sample's oldest date and its newest), both with slopes >= 1e-3, so the map
+    is monotone at every date in between; evaluated at the newest (``end``) or extrapolated to
+    the test window's middle (``test``)."""
+    from frontdoor.models.calibration import spline_basis
+
+    def predict(g, on):
+        src = _sample(g, history)
+        m = src.m.to_numpy()
+        knots = np.quantile(m, [1 / 3, 2 / 3])
+        t0, t1 = src.date.min(), src.date.max()
+        frac = ((src.date - t0) / (t1 - t0)).to_numpy()
+        B = spline_basis(m, knots)
+        X = np.column_stack([B * (1 - frac)[:, None], B * frac[:, None]])
+        bounds = ([(None, None)] + [(1e-3, None)] * (B.shape[1] - 1)) * 2
+        coef = _soft_fit(X, src[on].to_numpy(), bounds)
+        test = _test(g)
+        f = 1.0 if at == "end" else float((test.date.mean() - t0) / (t1 - t0))
+        Bt = spline_basis(test.margin.to_numpy(), knots)
+        return expit(np.column_stack([Bt * (1 - f), Bt * f]) @ coef)
+
+    return predict
+
+
+def design_two_stage(shape_history=None, shape_half_life=None, recal_history=0):
+    """The spline's shape from the larger sample, then a logistic recalibration (intercept and
+    slope on the spline's log-odds) on the newest sample: the calibration window alone
+    (``recal_history=0``) or with the newest cross-fitted months."""
+
+    def predict(g, on):
+        src = _sample(g, shape_history)
+        w = None if shape_half_life is None else 0.5 ** (src.age.to_numpy() / shape_half_life)
+        shape = _spline(src, on, w)
+        new = g[g.window == "calibration"] if recal_history == 0 else _sample(g, recal_history)
+        z = shape(new.margin.to_numpy())
+        a, b = _soft_fit(
+            np.column_stack([np.ones_like(z), z]), new[on].to_numpy(), [(None, None)] * 2
+        )
+        return expit(a + b * shape(_test(g).margin.to_numpy()))
+
+    return predict
+
+
+DESIGNS = {
+    "window": lambda g, on: expit(
+        _spline(g[g.window == "calibration"].assign(m=lambda x: x.margin), on)(
+            _test(g).margin.to_numpy()
+        )
+    ),
+    "cf12 (default)": design_spline(12),
+    "cf all": design_spline(None),
+    "cf all, half-life 6": design_spline(None, half_life=6),
+    "cf all, half-life 12": design_spline(None, half_life=12),
+    "cf all, half-life 24": design_spline(None, half_life=24),
+    "cf10 12": design_spline(12, "margin_cf10"),
+    "cf10 all": design_spline(None, "margin_cf10"),
+    "cf10 all, half-life 12": design_spline(None, "margin_cf10", half_life=12),
+    "cf all, half-life 3": design_spline(None, half_life=3),
+    "cf10 6": design_spline(6, "margin_cf10"),
+    "cf10 all, half-life 6": design_spline(None, "margin_cf10", half_life=6),
+    "cf20 12": design_spline(12, "margin_cf20"),
+    "cf20 all, half-life 6": design_spline(None, "margin_cf20", half_life=6),
+    "time-varying cf all, at end": design_time_varying("end"),
+    "time-varying cf all, at test": design_time_varying("test"),
+    "time-varying cf12, at end": design_time_varying("end", 12),
+    "two-stage cf all -> window": design_two_stage(),
+    "two-stage cf all -> cf12": design_two_stage(recal_history=12),
+    "two-stage half-life 12 -> window": design_two_stage(shape_half_life=12),
+    "two-stage cf12 -> window": design_two_stage(12),
+}
+
+
+def equal_mass_ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    order = np.argsort(p, kind="stable")
+    idx = np.empty(len(p), dtype=int)
+    idx[order] = np.arange(len(p)) * bins // len(p)
+    return float(np.abs(np.bincount(idx, weights=p - y, minlength=bins)).sum() / len(p))
+
+
+def evaluate_design(d: pd.DataFrame, predict, on: str) -> dict:
+    from frontdoor.models.stats import expected_calibration_error as ece
+
+    t = pd.concat(
+        [_test(g).assign(p=np.clip(predict(g, on), 1e-6, 1 - 1e-6)) for _, g in d.groupby("fold")]
+    )
+    y, p, o = t.y.to_numpy(), t.p.to_numpy(), t.oracle.to_numpy()
+    return {
+        "excess": ece(y, p) - ece(y, o),
+        "mass_excess": equal_mass_ece(y, p) - equal_mass_ece(y, o),
+        "truth_ece": truth_ece(p, o),
+        "slope_y": line_on(y, p)[1],
+        "slope_minus_oracle": line_on(y, p)[1] - line_on(y, o)[1],
+        "line_oracle": line_on(o, p),
+        "mean": p.mean(),
+        "per_fold_slope": [
+            line_on(f.y.to_numpy(), f.p.to_numpy())[1] for _, f in t.groupby("fold")
+        ],
+    }
+
+
+def fourth_session(df: pd.DataFrame, names: list[str]) -> None:
+    for label, d in df.groupby("label"):
+        print(f"\n== {label}: designs fitted to outcomes (then to the oracle's probabilities)")
+        for name in names:
+            r, ro = (
+                evaluate_design(d, DESIGNS[name], "y"),
+                evaluate_design(d, DESIGNS[name], "oracle"),
+            )
+            print(
+                f"  {name:34s} excess ECE {r['excess']:+.3f} (equal-mass {r['mass_excess']:+.3f}) "
+                f"truth ECE {r['truth_ece']:.3f}; slope {r['slope_y']:.3f} (minus the oracle's "
+                f"{r['slope_minus_oracle']:+.3f}); line on the oracle {r['line_oracle'][0]:+.3f} / "
+                f"{r['line_oracle'][1]:.3f}; mean {r['mean']:.3f}; slope per fold "
+                + " ".join(f"{x:.3f}" for x in r["per_fold_slope"])
+                + f" | oracle-fitted: truth ECE {ro['truth_ece']:.3f}, line on the oracle "
+                f"{ro['line_oracle'][0]:+.3f} / {ro['line_oracle'][1]:.3f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=50_000)
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--margins",
+        type=Path,
+        default=None,
+        help="parquet of the margins: read if it exists, else written",
+    )
+    parser.add_argument(
+        "--extra-folds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also cross-fit with these numbers of parts",
+    )
+    parser.add_argument(
+        "--fourth", nargs="*", default=None, help="the fourth session's designs (none named: all)"
+    )
+    parser.add_argument(
+        "--only-margins", action="store_true", help="compute (and save) the margins, then stop"
+    )
     args = parser.parse_args()
 
-    from benchmarks.oracle_gap import council_table
+    if args.margins is not None and args.margins.exists():
+        df = pd.read_parquet(args.margins)
+    else:
+        from benchmarks.oracle_gap import council_table
 
-    table, settings = council_table(args.children, args.cache, seed=args.seed)
-    df = margins(table, settings)
+        table, settings = council_table(args.children, args.cache, seed=args.seed)
+        df = margins(table, settings, tuple(args.extra_folds))
+        if args.margins is not None:
+            df.to_parquet(args.margins)
+    if args.only_margins:
+        return
+    if args.fourth is not None:
+        fourth_session(df, args.fourth or list(DESIGNS))
+        return
     for label, d in df.groupby("label"):
         print(f"\n== {label}: fitted to outcomes")
         for name in MAPS:

@@ -49,13 +49,21 @@ def spline_basis(margin: np.ndarray, knots: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def fit_spline(margin: np.ndarray, y: np.ndarray, knots: np.ndarray, min_slope: float):
-    """Maximum-likelihood intercept and segment slopes, every slope at least ``min_slope``."""
+def fit_spline(
+    margin: np.ndarray,
+    y: np.ndarray,
+    knots: np.ndarray,
+    min_slope: float,
+    sample_weight: np.ndarray | None = None,
+):
+    """Maximum-likelihood intercept and segment slopes, every slope at least ``min_slope``
+    (each row's log-likelihood weighted by ``sample_weight``, when given)."""
     X = spline_basis(margin, knots)
+    w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
 
     def loss(coef):
         z = X @ coef
-        return float(np.sum(np.logaddexp(0.0, z) - y * z)), X.T @ (expit(z) - y)
+        return float(np.sum(w * (np.logaddexp(0.0, z) - y * z))), X.T @ (w * (expit(z) - y))
 
     start = np.r_[0.0, np.ones(X.shape[1] - 1)]
     bounds = [(None, None)] + [(min_slope, None)] * (X.shape[1] - 1)

@@ -80,3 +80,24 @@ def test_the_spline_follows_scikit_learn_conventions_and_refuses_bad_settings():
         cal.fit([0.0, 1.0, 2.0, 3.0], [0, 1, 0, 1])
     with pytest.raises(ValueError, match="too few distinct"):
         MarginCalibrator("spline", knots=2).fit([0.0, 0.0, 0.0, 0.0, 1.0], [0, 1, 0, 1, 1])
+
+
+def test_a_weighted_spline_fit_equals_the_fit_on_repeated_rows(sample):
+    # fit_spline's sample weights (the fourth session's recency-weighted samples): a weight of
+    # 3 on a row is the same likelihood as the row three times; weights that ignore the older
+    # half move the fit to the newer half's map
+    from frontdoor.models.calibration import fit_spline
+
+    m, y = sample[0][:4_000], sample[1][:4_000].astype(float)
+    knots = np.quantile(m, [1 / 3, 2 / 3])
+    w = np.where(np.arange(len(m)) % 4 == 0, 3.0, 1.0)
+    repeated = np.r_[np.arange(len(m)), np.flatnonzero(w == 3.0), np.flatnonzero(w == 3.0)]
+    weighted = fit_spline(m, y, knots, 1e-3, sample_weight=w)
+    plain = fit_spline(m[repeated], y[repeated], knots, 1e-3)
+    assert weighted == pytest.approx(plain, abs=2e-3)
+    assert fit_spline(m, y, knots, 1e-3) != pytest.approx(plain, abs=2e-3)
+    newer_only = np.r_[np.zeros(2_000), np.ones(2_000)]
+    flipped = np.r_[1.0 - y[:2_000], y[2_000:]]
+    assert fit_spline(m, flipped, knots, 1e-3, sample_weight=newer_only) == pytest.approx(
+        fit_spline(m[2_000:], y[2_000:], knots, 1e-3), abs=2e-3
+    )
