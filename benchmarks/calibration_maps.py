@@ -387,6 +387,30 @@ def fourth_session(df: pd.DataFrame, names: list[str]) -> None:
             )
 
 
+def redraw_lines(df: pd.DataFrame, names: list[str], draws: int, seed: int = 0) -> None:
+    """Each design fitted to calibration samples whose outcomes are redrawn ``draws`` times from
+    the oracle's probabilities (training and calibration windows; the margins fixed): its line
+    on the oracle's probabilities over the test rows, averaged over the redraws (the design's
+    own bias, without the luck of one draw of calibration outcomes) and its spread."""
+    for label, d in df.groupby("label"):
+        fit_rows = d.window.isin(["train", "calibration"]).to_numpy()
+        oracle = d.oracle.to_numpy()
+        rng = np.random.default_rng(seed)
+        redrawn = [rng.random(len(d)) < oracle for _ in range(draws)]
+        for name in names:
+            slopes, truth = [], []
+            for y in redrawn:
+                r = evaluate_design(d.assign(y=np.where(fit_rows, y, d.y)), DESIGNS[name], "y")
+                slopes.append(r["line_oracle"][1])
+                truth.append(r["truth_ece"])
+            lo, hi = np.percentile(slopes, [2.5, 97.5])
+            print(
+                f"  {label} {name:34s} calibration outcomes redrawn {draws} times: line on the "
+                f"oracle's slope mean {np.mean(slopes):.3f} (95% of draws {lo:.3f} to {hi:.3f}); "
+                f"truth ECE mean {np.mean(truth):.3f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=50_000)
@@ -408,6 +432,10 @@ def main() -> None:
     parser.add_argument(
         "--fourth", nargs="*", default=None, help="the fourth session's designs (none named: all)"
     )
+    parser.add_argument("--labels", nargs="*", default=None, help="only these labels")
+    parser.add_argument(
+        "--redraws", type=int, default=0, help="with --fourth: calibration outcomes redrawn"
+    )
     parser.add_argument(
         "--only-margins", action="store_true", help="compute (and save) the margins, then stop"
     )
@@ -423,6 +451,11 @@ def main() -> None:
         if args.margins is not None:
             df.to_parquet(args.margins)
     if args.only_margins:
+        return
+    if args.labels:
+        df = df[df.label.isin(args.labels)]
+    if args.fourth is not None and args.redraws:
+        redraw_lines(df, args.fourth or list(DESIGNS), args.redraws)
         return
     if args.fourth is not None:
         fourth_session(df, args.fourth or list(DESIGNS))
