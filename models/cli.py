@@ -89,6 +89,13 @@ def tune(
     inner_windows: int = typer.Option(
         1, "--inner-windows", help="Inner validation windows averaged per test fold."
     ),
+    select: str = typer.Option(
+        "best",
+        "--select",
+        help="How each fold's search chooses: best (highest inner AUC), one_se (least boosting "
+        "within one paired-bootstrap SE of the best) or shrink (the untuned unless the best "
+        "beats it by more than an SE).",
+    ),
 ) -> None:
     """Choose LightGBM's settings on each test window's past; log and backtest them beside the untuned."""
     from frontdoor.models.run import tune_labels  # (start-up time)
@@ -96,7 +103,14 @@ def tune(
     settings = settings_from(ctx)
     path = _features(settings, features)
     for result, run_id in tune_labels(
-        settings, path, label or list(settings.models.labels), trials, seed, space, inner_windows
+        settings,
+        path,
+        label or list(settings.models.labels),
+        trials,
+        seed,
+        space,
+        inner_windows,
+        select,
     ):
         print_frame(
             result.comparison.round(4),
@@ -107,7 +121,9 @@ def tune(
             f"fold {f}: {a['untuned']:.4f} -> {a['chosen']:.4f}"
             for f, a in result.inner_auc.items()
         )
-        console.print(f"untuned {_short(result.untuned)}; chosen {chosen}; MLflow run {run_id}")
+        console.print(
+            f"untuned {_short(result.untuned)}; chosen ({result.rule}) {chosen}; MLflow run {run_id}"
+        )
         console.print(f"inner AUC (mean over inner windows), untuned -> chosen: {inner}")
     print_notice()
 

@@ -18,7 +18,7 @@ from frontdoor.models.scoring import score_referrals
 from frontdoor.models.splits import deployment_fold, folds_table, make_folds
 from frontdoor.models.tracking import RunRecord, client, log_run
 from frontdoor.models.train import Backtest, backtest, labelled
-from frontdoor.models.tune import TuneResult, log_tuning, tune
+from frontdoor.models.tune import DEFAULT_SELECTION, TuneResult, log_tuning, tune
 from frontdoor.records.feature_table import default_feature_path
 from frontdoor.records.store import atomic_write_parquet
 from frontdoor.settings import Settings
@@ -73,6 +73,7 @@ def tune_labels(
     seed: int | None = None,
     space: str = "wide",
     inner_windows: int = 1,
+    select: str = DEFAULT_SELECTION,
 ) -> Iterator[tuple[TuneResult, str]]:
     """``tune`` for each label, each logged to MLflow beside the label's runs (run id given)."""
     table = pd.read_parquet(features)
@@ -85,6 +86,7 @@ def tune_labels(
             seed=seed,
             space=space,
             inner_windows=inner_windows,
+            rule=select,
         )
         yield result, log_tuning(result, settings)
 

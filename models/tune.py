@@ -38,6 +38,9 @@ from frontdoor.models.train import (
 from frontdoor.settings import Settings
 
 SPACES = ("trees", "wide")
+SELECTIONS = ("best", "one_se", "one_se_trees", "shrink", "consensus")
+CONSENSUS = 5  # trials whose median settings the consensus rule chooses
+DEFAULT_SELECTION = "best"  # measured: docs/models.md, "Third round"
 MAX_TREES = 1000  # a trial's most trees (fewer when its learning rate is high: see _tree_counts)
 TREE_BUDGET = 20.0  # trees x learning rate: twice the defaults' 500 x 0.02
 TREE_STEP = 25  # tree counts scored per trial: every TREE_STEP trees, and the configured count
@@ -53,6 +56,7 @@ class TuneResult:
     trials: int
     seed: int
     inner_windows: int = 1
+    rule: str = DEFAULT_SELECTION
     backtests: dict[str, Backtest] = field(default_factory=dict)
 
 
@@ -132,33 +136,61 @@ def _tree_counts(learning_rate: float, configured: int, max_trees: int) -> list[
     return sorted(counts)
 
 
-def window_aucs(
+def window_margins(
     data: TrainingData, inner: Fold, settings: Settings, params: dict, counts: list[int]
 ) -> np.ndarray:
-    """A validation fold's test-window AUC of the margin at each tree count, from one fit on
-    its training window."""
+    """A validation fold's test-window margins at each tree count (counts x rows), from one fit
+    on its training window."""
     cfg = settings.models
     masks = inner.masks(data.rows["decision_date"])
     train, test = data.rows[masks["train"]], data.rows[masks["test"]]
     base = {**cfg.lightgbm.model_dump(), **params, "n_estimators": max(counts)}
     model = MonotoneLightGBM(**base, random_state=cfg.seed, n_jobs=cfg.n_jobs)
     model.fit(train[data.columns], train[data.label].astype(int))
-    y = test[data.label].to_numpy(dtype=float)
     X = test[data.columns]
-    return np.array([roc_auc(y, model.decision_function_at(X, n)) for n in counts])
+    return np.array([model.decision_function_at(X, n) for n in counts])
 
 
-def _objective(data, inners, settings, space, max_trees):
+def window_aucs(
+    data: TrainingData, inner: Fold, settings: Settings, params: dict, counts: list[int]
+) -> np.ndarray:
+    """A validation fold's test-window AUC of the margin at each tree count, from one fit on
+    its training window."""
+    y = data.rows[inner.masks(data.rows["decision_date"])["test"]][data.label].to_numpy(float)
+    return np.array([roc_auc(y, m) for m in window_margins(data, inner, settings, params, counts)])
+
+
+@dataclass
+class Search:
+    """Every setting one search scored: a row per trial and tree count (``trial``, its settings,
+    ``n_estimators``, ``auc``: the mean over the inner windows, ``boosting``: trees x learning
+    rate), and per inner window its labels, children and every candidate's margins, for a
+    bootstrap of the selection."""
+
+    candidates: pd.DataFrame
+    labels: list[np.ndarray]
+    children: list[np.ndarray]
+    margins: list[np.ndarray]  # per window: candidates x rows
+    keys: list[str]  # the searched settings (with n_estimators)
+
+
+def _objective(data, inners, settings, space, max_trees, found: list):
     configured = settings.models.lightgbm.n_estimators
+    ys = [
+        data.rows[i.masks(data.rows["decision_date"])["test"]][data.label].to_numpy(float)
+        for i in inners
+    ]
 
     def score(trial) -> float:
         params = _suggest(trial, space)
         counts = _tree_counts(params["learning_rate"], configured, max_trees)
-        mean = np.mean([window_aucs(data, i, settings, params, counts) for i in inners], axis=0)
+        margins = [window_margins(data, i, settings, params, counts) for i in inners]
+        mean = np.mean(
+            [[roc_auc(y, m) for m in ms] for y, ms in zip(ys, margins, strict=True)], axis=0
+        )
+        found.append((trial.number, params, counts, mean, margins))
         best = int(np.argmax(mean))  # the first of equals: the fewest trees
         trial.set_user_attr("n_estimators", counts[best])
-        if configured in counts:
-            trial.set_user_attr("auc_at_configured_trees", float(mean[counts.index(configured)]))
         return float(mean[best])
 
     return score
@@ -172,21 +204,132 @@ def search_windows(
     seed: int,
     space: str,
     max_trees: int = MAX_TREES,
-) -> tuple[dict, dict[str, float]]:
-    """The settings a seeded search chooses on the mean AUC over validation ``windows`` (each
-    trains on its training window, scores its test window), with the mean AUCs of the untuned
-    settings (at their own tree count) and of the choice."""
+) -> Search:
+    """Every setting a seeded search (TPE on the best tree count's mean AUC over validation
+    ``windows``; the configured settings are the first trial) scores, at every tree count."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     lgbm = settings.models.lightgbm
-    study.enqueue_trial({k: getattr(lgbm, k) for k in _suggest_keys(space)})  # always tried
-    study.optimize(_objective(data, windows, settings, space, max_trees), trials)
-    best = study.best_trial
-    untuned = study.trials[0].user_attrs.get("auc_at_configured_trees", float("nan"))
-    chosen = {**best.params, "n_estimators": best.user_attrs["n_estimators"]}
-    return chosen, {"untuned": float(untuned), "chosen": float(best.value)}
+    keys = _suggest_keys(space)
+    study.enqueue_trial({k: getattr(lgbm, k) for k in keys})  # always tried
+    found: list = []
+    study.optimize(_objective(data, windows, settings, space, max_trees, found), trials)
+    rows = [
+        {"trial": number, **params, "n_estimators": n, "auc": float(auc)}
+        for number, params, counts, mean, _ in found
+        for n, auc in zip(counts, mean, strict=True)
+    ]
+    candidates = pd.DataFrame(rows)
+    candidates["boosting"] = candidates["n_estimators"] * candidates["learning_rate"]
+    masks = [w.masks(data.rows["decision_date"])["test"] for w in windows]
+    return Search(
+        candidates=candidates,
+        labels=[data.rows[m][data.label].to_numpy(float) for m in masks],
+        children=[data.rows[m]["child_id"].to_numpy() for m in masks],
+        margins=[np.concatenate([f[4][w] for f in found]) for w in range(len(windows))],
+        keys=keys + ["n_estimators"],
+    )
+
+
+def _untuned_row(search: Search, settings: Settings) -> int:
+    first = search.candidates[search.candidates["trial"] == 0]
+    at = first.index[first["n_estimators"] == settings.models.lightgbm.n_estimators]
+    return int(at[0]) if len(at) else -1
+
+
+class _PairedDraws:
+    """The same bootstrap resamples (children, each window on its own) for every candidate: the
+    mean AUC over the windows of candidate i on each resample."""
+
+    def __init__(self, search: Search, samples: int, seed: int):
+        rng = np.random.default_rng(seed)
+        self.search = search
+        draws = [
+            cluster_sampler(len(y), c) for y, c in zip(search.labels, search.children, strict=True)
+        ]
+        self.idx = [[d(rng) for _ in range(samples)] for d in draws]
+
+    def __call__(self, i: int) -> np.ndarray:
+        s = self.search
+        per_window = [
+            [roc_auc(y[ix], m[i][ix]) for ix in idx]
+            for y, m, idx in zip(s.labels, s.margins, self.idx, strict=True)
+        ]
+        return np.mean(per_window, axis=0)
+
+
+def select(
+    search: Search, rule: str, settings: Settings, seed: int
+) -> tuple[dict, dict[str, float]]:
+    """One search's choice by ``rule``, with the inner AUCs of the untuned and the chosen.
+
+    ``best``: the highest inner AUC (the first trial and fewest trees of equals). ``one_se``:
+    the least boosting candidate (smallest trees x learning rate, then fewest leaves) whose inner
+    AUC is within one standard error of the best's, the SE of their difference from a paired
+    bootstrap resampling each inner window's children (``models.bootstrap_samples``).
+    ``shrink``: the best only if its inner gain over the untuned exceeds that gain's SE (same
+    bootstrap), else the untuned settings. ``consensus``: each setting's median over the
+    ``CONSENSUS`` trials with the highest inner AUC (each at its best tree count; whole numbers
+    rounded, trees to a multiple of TREE_STEP): not itself scored, so its inner AUC is NaN.
+    ``one_se_trees``: the best trial's settings at the fewest trees within one SE of its best
+    tree count (the one-SE rule on the number of trees only, like early stopping)."""
+    if rule not in SELECTIONS:
+        raise ValueError(f"Unknown selection rule {rule!r}; use one of {SELECTIONS}")
+    table = search.candidates
+    best = int(table["auc"].to_numpy().argmax())
+    untuned = _untuned_row(search, settings)
+    auc_untuned = float(table["auc"].iloc[untuned]) if untuned >= 0 else float("nan")
+    if rule == "consensus":
+        return _consensus(table, search.keys), {"untuned": auc_untuned, "chosen": float("nan")}
+    pick = best
+    if rule != "best":
+        draws = _PairedDraws(search, settings.models.bootstrap_samples, seed)
+        at_best = draws(best)
+        if rule == "shrink":
+            gain = table["auc"].iloc[best] - table["auc"].iloc[untuned]
+            pick = best if gain > np.std(at_best - draws(untuned), ddof=1) else untuned
+        else:
+            within = (
+                table if rule == "one_se" else table[table["trial"] == table["trial"].iloc[best]]
+            )
+            pick = _least_boosting_within_one_se(within, settings, best, at_best, draws)
+    chosen = {k: _plain(table[k].iloc[pick]) for k in search.keys}  # each column's own type
+    return chosen, {"untuned": auc_untuned, "chosen": float(table["auc"].iloc[pick])}
+
+
+def _consensus(table: pd.DataFrame, keys: list[str]) -> dict:
+    tops = table.loc[table.groupby("trial")["auc"].idxmax()].nlargest(CONSENSUS, "auc")
+    chosen = {}
+    for k in keys:
+        median = float(tops[k].median())
+        if k == "n_estimators":
+            chosen[k] = max(TREE_STEP, int(round(median / TREE_STEP)) * TREE_STEP)
+        elif pd.api.types.is_integer_dtype(table[k]):
+            chosen[k] = int(round(median))
+        else:
+            chosen[k] = median
+    return chosen
+
+
+def _least_boosting_within_one_se(table, settings, best, at_best, draws) -> int:
+    """The least boosting row of ``table`` (a part of the candidates, with the best) within one
+    paired SE of the best: its candidate number."""
+    leaves = table.get("num_leaves", pd.Series(settings.models.lightgbm.num_leaves, table.index))
+    order = np.lexsort((-table["auc"].to_numpy(), leaves.to_numpy(), table["boosting"].to_numpy()))
+    top = table["auc"].loc[best]
+    for i in table.index[order]:  # least boosting first: the first within one SE is chosen
+        if i == best:
+            return best
+        se = np.std(at_best - draws(int(i)), ddof=1)
+        if top - table["auc"].loc[i] <= se:
+            return int(i)
+    return best
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def search_fold(
@@ -198,12 +341,14 @@ def search_fold(
     space: str,
     inner_windows: int = 1,
     max_trees: int = MAX_TREES,
+    rule: str = "best",
 ) -> tuple[dict, dict[str, float]]:
-    """The settings a seeded search chooses for one test fold on its inner windows
-    (``inner_folds``), with the inner AUCs (mean over the inner windows) of the untuned
-    settings and of the choice."""
+    """The settings a seeded search chooses by ``rule`` (``select``) for one test fold on its
+    inner windows (``inner_folds``), with the inner AUCs (mean over the inner windows) of the
+    untuned settings and of the choice."""
     inners = inner_folds(data, fold, settings, inner_windows)
-    return search_windows(data, inners, settings, trials, seed + fold.fold, space, max_trees)
+    search = search_windows(data, inners, settings, trials, seed + fold.fold, space, max_trees)
+    return select(search, rule, settings, seed + fold.fold)
 
 
 def auc_difference(
@@ -225,6 +370,20 @@ def auc_difference(
     return {"untuned": a, "tuned": b, "difference": b - a, "ci_low": lo, "ci_high": hi}
 
 
+def side_by_side(untuned: list, tuned: list, settings: Settings, seed: int) -> pd.DataFrame:
+    """Per fold (``fit_fold`` results, in fold order) and pooled over the folds' test rows: AUC
+    untuned, tuned and the difference with its paired interval resampling children."""
+    rows = []
+    samples = settings.models.bootstrap_samples
+    for a, b in zip(untuned, tuned, strict=True):
+        k = a.fold.fold
+        d = auc_difference(a.predictions, b.predictions, samples, seed + k)
+        rows.append({"fold": str(k), **d})
+    pooled = [pd.concat([r.predictions for r in rs], ignore_index=True) for rs in (untuned, tuned)]
+    rows.append({"fold": "overall", **auc_difference(*pooled, samples, seed)})
+    return pd.DataFrame(rows)
+
+
 def tune(
     table: pd.DataFrame,
     label: str,
@@ -234,31 +393,27 @@ def tune(
     space: str = "wide",
     inner_windows: int = 1,
     max_trees: int = MAX_TREES,
+    rule: str = DEFAULT_SELECTION,
 ) -> TuneResult:
-    """Search each fold's settings on its past, then backtest untuned and tuned side by side."""
+    """Search each fold's settings on its past, choose by ``rule`` (``select``), then backtest
+    untuned and tuned side by side."""
     if space not in SPACES:
         raise ValueError(f"Unknown search space {space!r}; use one of {SPACES}")
+    if rule not in SELECTIONS:
+        raise ValueError(f"Unknown selection rule {rule!r}; use one of {SELECTIONS}")
     seed = settings.models.seed if seed is None else seed
     data = training_data(table, label, settings)
     chosen, inner = {}, {}
     untuned_results, tuned_results = [], []
     for fold in data.folds:
         chosen[fold.fold], inner[fold.fold] = search_fold(
-            data, fold, settings, trials, seed, space, inner_windows, max_trees
+            data, fold, settings, trials, seed, space, inner_windows, max_trees, rule
         )
         untuned_results.append(fit_fold(data, fold, settings))
         tuned_results.append(fit_fold(data, fold, _with_lightgbm(settings, chosen[fold.fold])))
     untuned = combine_folds(data, untuned_results, settings)
     tuned = combine_folds(
         data, tuned_results, _with_lightgbm(settings, chosen[data.folds[-1].fold])
-    )
-    rows = []
-    samples = settings.models.bootstrap_samples
-    for fold in data.folds:
-        a, b = (r.predictions for r in (untuned_results[fold.fold], tuned_results[fold.fold]))
-        rows.append({"fold": str(fold.fold), **auc_difference(a, b, samples, seed + fold.fold)})
-    rows.append(
-        {"fold": "overall", **auc_difference(untuned.predictions, tuned.predictions, samples, seed)}
     )
     return TuneResult(
         label=label,
@@ -267,10 +422,11 @@ def tune(
         },
         chosen=chosen,
         inner_auc=inner,
-        comparison=pd.DataFrame(rows),
+        comparison=side_by_side(untuned_results, tuned_results, settings, seed),
         trials=trials,
         seed=seed,
         inner_windows=inner_windows,
+        rule=rule,
         backtests={"untuned": untuned, "tuned": tuned},
     )
 
@@ -290,9 +446,11 @@ def log_tuning(result: TuneResult, settings: Settings) -> str:
         for fold, chosen in result.chosen.items():
             params.update({f"tuned.fold{fold}.{k}": v for k, v in chosen.items()})
             for k, v in result.inner_auc[fold].items():
-                mlflow.log_metric(f"fold{fold}/inner_auc_{k}", float(v))
+                if np.isfinite(v):  # a consensus choice is not scored inside
+                    mlflow.log_metric(f"fold{fold}/inner_auc_{k}", float(v))
         params["trials_per_fold"] = result.trials
         params["inner_windows"] = result.inner_windows
+        params["select"] = result.rule
         mlflow.log_params(params)
         for row in result.comparison.to_dict("records"):
             prefix = "" if row["fold"] == "overall" else f"fold{row['fold']}/"

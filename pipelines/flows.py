@@ -298,6 +298,7 @@ def tune_flow(
     seed: int | None = None,
     space: str = "wide",
     inner_windows: int = 1,
+    select: str = "best",
 ) -> FlowResult:
     """Choose LightGBM's settings on each test window's past and log them beside the untuned
     (``models.run.tune_labels``); returns each label's side-by-side AUCs."""
@@ -305,7 +306,9 @@ def tune_flow(
     path = feature_table_path(settings)
     done = FlowResult()
     chosen = _labels(settings, labels)
-    for result, run_id in tune_labels(settings, path, chosen, trials, seed, space, inner_windows):
+    for result, run_id in tune_labels(
+        settings, path, chosen, trials, seed, space, inner_windows, select
+    ):
         comparison = result.comparison.to_dict("records")
         done.tuned[result.label] = {"run_id": run_id, "comparison": comparison}
     return done

@@ -9,8 +9,17 @@ import pytest
 
 from frontdoor.models.estimators import MonotoneLightGBM
 from frontdoor.models.splits import SplitError
+from frontdoor.models.stats import roc_auc
 from frontdoor.models.train import training_data
-from frontdoor.models.tune import inner_folds, log_tuning, search_fold, tune
+from frontdoor.models.tune import (
+    Search,
+    _PairedDraws,
+    inner_folds,
+    log_tuning,
+    search_fold,
+    select,
+    tune,
+)
 from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
@@ -112,3 +121,105 @@ def test_tune_reports_untuned_and_tuned_side_by_side_and_logs_both(toy_table, tm
     assert "tuned.fold2.num_leaves" in run.data.params
     assert "auc_tuned_minus_untuned" in run.data.metrics
     assert "fold2/inner_auc_chosen" in run.data.metrics
+
+
+def _crafted_search(rng: np.random.Generator) -> Search:
+    """A trial table on one validation window of 1,500 children: the untuned settings (trial 0,
+    500 trees at 0.02), the best (trial 1, boosting 15), two settings that boost less and score
+    a little lower (boosting 2, with 15 and with 5 leaves), the least boosting, far lower, and
+    the best trial at fewer trees, a little lower."""
+    n = 1500
+    y = (rng.random(n) < 0.3).astype(float)
+    signal = y + rng.normal(0, 1.2, n)
+
+    def near(sd: float) -> np.ndarray:
+        return signal + rng.normal(0, sd, n)
+
+    rows = [  # trial, learning rate, trees, leaves, margins
+        (0, 0.02, 500, 31, near(0.1)),
+        (1, 0.05, 300, 31, signal),
+        (2, 0.02, 100, 15, near(0.1)),
+        (3, 0.04, 50, 5, near(0.1)),
+        (4, 0.02, 25, 3, rng.normal(0, 1, n) + 0.3 * y),
+        (1, 0.05, 150, 31, near(0.05)),  # the best trial with fewer trees
+    ]
+    table = pd.DataFrame(
+        [
+            {"trial": t, "learning_rate": r, "num_leaves": k, "n_estimators": m}
+            for t, r, m, k, _ in rows
+        ]
+    )
+    table["auc"] = [roc_auc(y, r[-1]) for r in rows]
+    table["boosting"] = table["n_estimators"] * table["learning_rate"]
+    margins = np.array([r[-1] for r in rows])
+    return Search(
+        table, [y], [np.arange(n)], [margins], ["learning_rate", "num_leaves", "n_estimators"]
+    )
+
+
+def test_one_se_picks_the_least_boosting_setting_within_one_standard_error_of_the_best(tmp_path):
+    settings = make_settings(tmp_path, models={"bootstrap_samples": 200})
+    search = _crafted_search(np.random.default_rng(20))
+    auc = search.candidates["auc"].to_numpy()
+    assert auc.argmax() == 1 and auc[2] < auc[1] and auc[3] < auc[1]  # the best is trial 1
+    # the premises, on the rule's own paired resamples: trials 2 and 3 (boosting 2) are within
+    # one SE of the best, trial 4 (boosting 0.5) is not
+    draws = _PairedDraws(search, 200, 5)
+    se = {i: np.std(draws(1) - draws(i), ddof=1) for i in (2, 3, 4, 5)}
+    assert 0 < auc[1] - auc[2] <= se[2] and 0 < auc[1] - auc[3] <= se[3]
+    assert 0 < auc[1] - auc[5] <= se[5]
+    assert auc[1] - auc[4] > se[4]
+    best, _ = select(search, "best", settings, 5)
+    assert best == {"learning_rate": 0.05, "num_leaves": 31, "n_estimators": 300}
+    one_se, inner = select(search, "one_se", settings, 5)
+    # least boosting within one SE, and of the two with boosting 2, the fewer leaves
+    assert one_se == {"learning_rate": 0.04, "num_leaves": 5, "n_estimators": 50}
+    assert inner == {"untuned": auc[0], "chosen": auc[3]}
+    assert all(type(v) in (int, float) for v in one_se.values())  # LightGBM wants plain ints
+    # the one-SE rule on the best trial's tree counts only: its fewer trees
+    assert select(search, "one_se_trees", settings, 5)[0]["n_estimators"] == 150
+    # shrink keeps the untuned settings: the best's inner gain over them is within one SE
+    assert auc[1] - auc[0] <= np.std(draws(1) - draws(0), ddof=1)
+    assert select(search, "shrink", settings, 5)[0]["n_estimators"] == 500
+    # consensus: each setting's median over the five best trials (here all five), not scored
+    consensus, inner = select(search, "consensus", settings, 5)
+    assert consensus == {"learning_rate": 0.02, "num_leaves": 15, "n_estimators": 100}
+    assert np.isnan(inner["chosen"])
+    with pytest.raises(ValueError, match="selection rule"):
+        select(search, "median", settings, 5)
+
+
+def test_tune_command_searches_the_trees_only_on_two_inner_windows_and_logs_it(toy_table, tmp_path):
+    """``frontdoor tune --space trees --inner-windows 2 --select one_se`` end to end: the real
+    command on a feature table file, logged to a real MLflow store."""
+    from typer.testing import CliRunner
+
+    from frontdoor.cli import app
+    from frontdoor.models.tracking import client
+
+    features = tmp_path / "features.parquet"
+    toy_table.to_parquet(features)
+    config = tmp_path / "frontdoor.yaml"
+    config.write_text(
+        f"paths:\n  root: {tmp_path}\n"
+        "privacy:\n  pseudonym_key: test-key-not-secret-0123456789abcdef\n"
+        f"tracking:\n  tracking_uri: sqlite:///{tmp_path / 'mlflow.db'}\n"
+        "models:\n  bootstrap_samples: 20\n  explain_sample: 100\n"
+        "  lightgbm:\n    n_estimators: 60\n    num_leaves: 5\n    learning_rate: 0.08\n",
+        encoding="utf-8",
+    )
+    args = ["--config", str(config), "tune", "--features", str(features), "--trials", "1"]
+    args += ["--label", "escalation_12m", "--space", "trees", "--inner-windows", "2"]
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, [*args, "--select", "one_se"])
+    assert result.exit_code == 0, result.output
+    assert "escalation_12m: AUC untuned vs tuned" in result.output
+    assert "overall" in result.output and "chosen (one_se) fold 0:" in result.output
+    run_id = result.output.split("MLflow run ")[1].split()[0]
+    params = client(make_settings(tmp_path)).get_run(run_id).data.params
+    assert params["inner_windows"] == "2" and params["select"] == "one_se"
+    # the trees space: each fold chose a learning rate and a tree count, nothing else
+    assert {k for k in params if k.startswith("tuned.fold0.")} == {
+        "tuned.fold0.learning_rate",
+        "tuned.fold0.n_estimators",
+    }
+    assert params["untuned.n_estimators"] == "60" and "untuned.num_leaves" not in params
