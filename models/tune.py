@@ -13,7 +13,9 @@ window chose 150 to 800 trees for folds trained on 2 to 3 years.
 
 Each trial fits once with the most trees its learning rate allows and scores every tree count on
 the way (``MonotoneLightGBM.decision_function_at``): the number of trees is chosen like early
-stopping, on the inner windows' mean AUC. Each fold's chosen settings are then backtested on its
+stopping, on the inner windows' mean AUC. The search keeps every trial at every tree count
+(``Search``) and a rule chooses among them (``select``: the best, or the one-SE rule and its
+variants, measured in docs/models.md's third round). Each fold's chosen settings are then backtested on its
 own test window beside the untuned settings, with the paired difference's interval resampling
 children.
 """
@@ -149,15 +151,6 @@ def window_margins(
     model.fit(train[data.columns], train[data.label].astype(int))
     X = test[data.columns]
     return np.array([model.decision_function_at(X, n) for n in counts])
-
-
-def window_aucs(
-    data: TrainingData, inner: Fold, settings: Settings, params: dict, counts: list[int]
-) -> np.ndarray:
-    """A validation fold's test-window AUC of the margin at each tree count, from one fit on
-    its training window."""
-    y = data.rows[inner.masks(data.rows["decision_date"])["test"]][data.label].to_numpy(float)
-    return np.array([roc_auc(y, m) for m in window_margins(data, inner, settings, params, counts)])
 
 
 @dataclass
