@@ -15,6 +15,11 @@ strictly increasing so it leaves AUC as it is), by changing one thing at a time:
 - ``other_label`` / ``either_label`` / ``own_plus_half_other``: the other label's outcomes as
   extra signal of the same hidden state (a model of the other label, of either label, and the
   sum of own margin and half the other's);
+- ``poisson_later_events`` / ``poisson_later_contacts`` / ``own_plus_later_contacts``: a denser
+  target from the same records: the child's later contacts, referrals, domestic-abuse
+  notifications and Section 47 enquiries (or contacts alone) in the 365 days after the decision
+  (matured like the labels), fitted by a monotone Poisson LightGBM of the same settings; and the
+  own margin plus the contacts model's, each standardised;
 - ``regression_on_oracle``: the same training window and features, but the target is the
   oracle's probability instead of the 0/1 outcome (a LightGBM regression, the ceiling's
   settings): what the same data would give without the outcomes' coin flips;
@@ -35,8 +40,63 @@ from pathlib import Path
 
 import numpy as np
 
+LATER_EVENTS = {
+    "contacts": ("contacts", "contact_date"),
+    "referrals": ("referrals", "referral_date"),
+    "domestic_abuse": ("domestic_abuse_notifications", "notification_date"),
+    "section47": ("section47_enquiries", "start_date"),
+}
 
-def fold_scores(data, other, fold, settings) -> dict[str, float]:
+
+def later_event_counts(rows, canonical: Path):
+    """Per labelled decision, the child's events 1..365 days after it (as the labels count)."""
+    import pandas as pd
+
+    decisions = rows[["child_id", "decision_date"]].assign(row=np.arange(len(rows)))
+    decisions["decision_date"] = pd.to_datetime(decisions["decision_date"])
+    counts = {}
+    for name, (table, column) in LATER_EVENTS.items():
+        events = pd.read_parquet(canonical / f"{table}.parquet", columns=["child_id", column])
+        joined = decisions.merge(events, on="child_id")
+        days = (pd.to_datetime(joined[column]) - joined["decision_date"]).dt.days
+        joined = joined[(days >= 1) & (days <= 365)]
+        counts[name] = np.bincount(joined["row"], minlength=len(rows))
+    return pd.DataFrame(counts, index=rows.index)
+
+
+def poisson_margin(model, train, test, target, settings) -> np.ndarray:
+    """Log of a monotone Poisson LightGBM's prediction, the settings and "never" fill of the
+    fitted classifier ``model``."""
+    import lightgbm as lgb
+
+    p = settings.models.lightgbm
+    regression = lgb.LGBMRegressor(
+        objective="poisson",
+        n_estimators=p.n_estimators,
+        learning_rate=p.learning_rate,
+        num_leaves=p.num_leaves,
+        min_child_samples=p.min_child_samples,
+        subsample=p.subsample,
+        subsample_freq=p.subsample_freq,
+        colsample_bytree=p.colsample_bytree,
+        reg_lambda=p.reg_lambda,
+        monotone_constraints=model.monotone_constraints_,
+        monotone_constraints_method="intermediate",
+        random_state=settings.models.seed,
+        n_jobs=settings.models.n_jobs,
+        deterministic=True,
+        verbose=-1,
+    )
+    columns = list(model.feature_names_in_)
+    regression.fit(train[columns].fillna(model.never_fill_), target)
+    return np.log(regression.predict(test[columns].fillna(model.never_fill_)))
+
+
+def _standard(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / x.std()
+
+
+def fold_scores(data, other, fold, settings, later) -> dict[str, float]:
     """Per design, the AUC on one fold's test window."""
     import lightgbm as lgb
     from sklearn.metrics import roc_auc_score
@@ -54,7 +114,16 @@ def fold_scores(data, other, fold, settings) -> dict[str, float]:
         model = MonotoneLightGBM(**{**base, **params}).fit(part[columns], target)
         return model.decision_function(test[columns])
 
-    out: dict[str, np.ndarray] = {"default": margin({})}
+    default = MonotoneLightGBM(**base).fit(train[cols], y)
+    out: dict[str, np.ndarray] = {"default": default.decision_function(test[cols])}
+    events = later.loc[train.index]
+    out["poisson_later_events"] = poisson_margin(default, train, test, events.sum(axis=1), settings)
+    out["poisson_later_contacts"] = poisson_margin(
+        default, train, test, events["contacts"], settings
+    )
+    out["own_plus_later_contacts"] = _standard(out["default"]) + _standard(
+        out["poisson_later_contacts"]
+    )
     out["monotone_off"] = margin({"monotone": False})
     out["no_all_history"] = margin({}, [c for c in cols if not c.endswith("_all")])
     out["leaves_15"] = margin({"num_leaves": 15})
@@ -112,11 +181,13 @@ def main() -> None:
     from frontdoor.models.train import training_data
 
     table, settings = council_table(args.children, args.cache)
+    canonical = Path(settings.paths.root) / "canonical"
     labels = list(settings.models.labels)
     for label in labels:
         other = next(x for x in labels if x != label)
         data = training_data(table, label, settings)
-        per_fold = [fold_scores(data, other, f, settings) for f in data.folds]
+        later = later_event_counts(data.rows, canonical)
+        per_fold = [fold_scores(data, other, f, settings, later) for f in data.folds]
         per_fold_cv = random_cv(data, settings)
         print(f"\n== {label}: AUC on each fold's test window; mean; mean minus default")
         default = np.mean([s["default"] for s in per_fold])
