@@ -12,6 +12,8 @@ METRIC_NAMES = {
     "average_precision": "average precision",
     "brier": "Brier score (lower is better)",
     "ece": "calibration error (lower is better)",
+    "calibration_intercept": "calibration intercept (0 when the probabilities can be read literally)",
+    "calibration_slope": "calibration slope (1 when they can be read literally)",
     "precision_at_capacity": "share of flagged referrals that escalated",
     "recall_at_capacity": "share of escalations that were flagged",
     "flag_rate_at_capacity": "share of referrals flagged",

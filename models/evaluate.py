@@ -19,13 +19,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from frontdoor.models.stats import cluster_sampler, expected_calibration_error, roc_auc
+from frontdoor.models.stats import (
+    calibration_line,
+    cluster_sampler,
+    expected_calibration_error,
+    roc_auc,
+)
 
 METRICS = (
     "auc",
     "average_precision",
     "brier",
     "ece",
+    "calibration_intercept",
+    "calibration_slope",
     "precision_at_capacity",
     "recall_at_capacity",
     "flag_rate_at_capacity",
@@ -78,11 +85,16 @@ def metric_set(
         flags = p >= (0.5 if is_rule else threshold)
     else:
         flags = _top_k(p, int(k or 0))
+    # The line of the outcomes on the log-odds (0 and 1 when the probabilities read literally);
+    # a rule's 0/1 flags are not probabilities.
+    intercept, slope = (np.nan, np.nan) if is_rule else calibration_line(y, p)
     out = {
         "auc": roc_auc(y, p),
         "average_precision": average_precision(y, p),
         "brier": brier(y, p),
         "ece": expected_calibration_error(y, p),
+        "calibration_intercept": intercept,
+        "calibration_slope": slope,
         "precision_at_capacity": _precision(y, flags),
         "recall_at_capacity": float(y[flags].sum() / n_pos),
         "flag_rate_at_capacity": float(flags.mean()),

@@ -161,3 +161,37 @@ def test_one_interval_per_disparity_and_the_gate_summarised_on_page_one(governed
             assert f"{c.lo:.3f}–{c.hi:.3f}" not in html, c  # the published 95% interval
         assert html.count("Intervals: each figure carries one interval") == 1
     assert shown, "neither version has a check that did not pass: the test shows nothing"
+
+
+def test_the_report_and_mlflow_show_the_calibration_line_with_its_interval(governed, pages):
+    """Issue 15: a manager reads "an estimated 37% chance" literally, so the board sees the
+    calibration intercept and slope (0 and 1 when literal) with their intervals, from the
+    run's own metrics, and MLflow holds them overall and per fold."""
+    import pandas as pd
+
+    from frontdoor.models import registry, tracking
+
+    settings, _, good, _, _ = governed
+    run_id = registry.run_id_of(settings, LABEL, good)
+    metrics = registry.run_metrics(settings, run_id)
+    overall = metrics[
+        (metrics["fold"].astype(str) == "overall") & (metrics["scorer"] == "lightgbm")
+    ]
+    line = overall.set_index("metric").loc[["calibration_intercept", "calibration_slope"]]
+    assert line["value"].notna().all() and (line["ci_low"] < line["ci_high"]).all()
+    html = pages[good]
+    for metric, words in (
+        ("calibration_slope", "calibration slope (1 when they can be read literally)"),
+        ("calibration_intercept", "calibration intercept (0 when the probabilities"),
+    ):
+        assert html_escape(words) in html or words in html
+        row = line.loc[metric]
+        assert f"{row.value:.3f}" in html and f"{row.ci_low:.3f}–{row.ci_high:.3f}" in html
+    logged = tracking.client(settings).get_run(run_id).data.metrics
+    assert logged["lightgbm_calibration_slope"] == pytest.approx(
+        line.loc["calibration_slope", "value"]
+    )
+    assert any(k.startswith("fold") and k.endswith("lightgbm_calibration_slope") for k in logged)
+    assert pd.isna(
+        metrics[(metrics["scorer"] == "rule") & (metrics["metric"] == "calibration_slope")]["value"]
+    ).all()

@@ -57,6 +57,9 @@ def test_capacity_and_rule_lift():
     assert m["lift_over_rule"] == pytest.approx(2.0)
     r = metric_set(y, rule, k=2, rule_flags=None, is_rule=True)
     assert r["flag_rate_at_capacity"] == pytest.approx(3 / 8)
+    # a probability's calibration line is reported; a rule's 0/1 flags have none
+    assert np.isfinite(m["calibration_intercept"]) and np.isfinite(m["calibration_slope"])
+    assert np.isnan(r["calibration_intercept"]) and np.isnan(r["calibration_slope"])
     assert capacity_flags(26, 60, 10_000) == 1560
     assert capacity_flags(26, 60, 100) == 100
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from frontdoor.models.encoding import InputEncoder
 from frontdoor.models.stats import (
+    calibration_line,
     cluster_counts,
     percentile_interval,
     reliability_table,
@@ -72,3 +74,38 @@ def test_encoder_indicators_in_place_unknown_and_missing_set_none():
     assert out.dtypes.eq("float64").all() and np.isnan(out.loc[9, "a"])
     with pytest.raises(ValueError, match="lacks the model's feature columns"):
         enc.transform(new.drop(columns=["sex"]))
+
+
+def test_calibration_line_equals_sklearns_unpenalised_logistic_fit_and_recovers_a_known_line():
+    """Newton's two-parameter fit is scikit-learn's maximum likelihood, and it finds the line
+    that drew the outcomes: probabilities too compressed by a factor 0.6 on the log-odds come
+    back with slope 1/0.6, and a shift of the log-odds by +0.5 with intercept -0.5."""
+    rng = np.random.default_rng(3)
+    for n, true_intercept, true_slope in ((300, 0.0, 1.0), (3000, -0.4, 1.3), (20000, 0.3, 0.7)):
+        z = rng.normal(-0.6, 1.2, n)
+        q = 1 / (1 + np.exp(-z))
+        y = (rng.random(n) < 1 / (1 + np.exp(-(true_intercept + true_slope * z)))).astype(int)
+        a, b = calibration_line(y, q)
+        fit = LogisticRegression(C=np.inf, max_iter=10_000, tol=1e-12).fit(z.reshape(-1, 1), y)
+        assert a == pytest.approx(fit.intercept_[0], abs=1e-6)
+        assert b == pytest.approx(fit.coef_[0, 0], abs=1e-6)
+    z = rng.normal(-0.6, 1.2, 200_000)
+    compressed = 1 / (1 + np.exp(-(0.6 * z)))
+    shifted = 1 / (1 + np.exp(-(z + 0.5)))
+    y = (rng.random(z.size) < 1 / (1 + np.exp(-z))).astype(int)
+    assert calibration_line(y, compressed)[1] == pytest.approx(1 / 0.6, abs=0.03)
+    assert calibration_line(y, shifted)[0] == pytest.approx(-0.5, abs=0.03)
+    assert np.isnan(calibration_line(np.ones(10), np.full(10, 0.3))).all()  # one class
+
+
+def test_calibration_line_covers_0_and_1_for_probabilities_that_drew_the_outcomes():
+    """By simulation at a backtest's size (3,000 referrals, 400 redraws): outcomes drawn from the
+    probabilities themselves give a line whose intercept and slope centre on 0 and 1, so a
+    calibrated model's line is not biased by the fit."""
+    rng = np.random.default_rng(5)
+    q = 1 / (1 + np.exp(-rng.normal(-0.8, 1.0, 3000)))
+    lines = np.array(
+        [calibration_line((rng.random(q.size) < q).astype(int), q) for _ in range(400)]
+    )
+    assert abs(lines[:, 0].mean()) < 0.02 and abs(lines[:, 1].mean() - 1) < 0.02
+    assert 0.05 < lines[:, 1].std() < 0.2  # the spread a 3,000-referral test window has
