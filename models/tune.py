@@ -281,6 +281,8 @@ def select(
         draws = _PairedDraws(search, settings.models.bootstrap_samples, seed)
         at_best = draws(best)
         if rule == "shrink":
+            if untuned < 0:  # `_check_untuned_is_scored` refuses this before a search
+                raise ValueError("shrink: the untuned settings were not scored in this search")
             gain = table["auc"].iloc[best] - table["auc"].iloc[untuned]
             pick = best if gain > np.std(at_best - draws(untuned), ddof=1) else untuned
         else:
@@ -339,9 +341,25 @@ def search_fold(
     """The settings a seeded search chooses by ``rule`` (``select``) for one test fold on its
     inner windows (``inner_folds``), with the inner AUCs (mean over the inner windows) of the
     untuned settings and of the choice."""
+    _check_untuned_is_scored(rule, settings, max_trees)  # before the search, not after it
     inners = inner_folds(data, fold, settings, inner_windows)
     search = search_windows(data, inners, settings, trials, seed + fold.fold, space, max_trees)
     return select(search, rule, settings, seed + fold.fold)
+
+
+def _check_untuned_is_scored(rule: str, settings: Settings, max_trees: int) -> None:
+    """``shrink`` compares the best with the untuned settings on the inner windows, so their
+    tree count must be one the first trial scores (within the learning rate's tree budget)."""
+    lgbm = settings.models.lightgbm
+    if rule == "shrink" and lgbm.n_estimators not in _tree_counts(
+        lgbm.learning_rate, lgbm.n_estimators, max_trees
+    ):
+        raise ValueError(
+            f"--select shrink compares with the untuned settings, but their {lgbm.n_estimators} "
+            f"trees at learning rate {lgbm.learning_rate} exceed the search's budget "
+            f"(trees x rate <= {TREE_BUDGET:g}, at most {max_trees} trees): choose another rule "
+            "or fewer configured trees."
+        )
 
 
 def auc_difference(

@@ -13,6 +13,7 @@ from frontdoor.models.stats import roc_auc
 from frontdoor.models.train import training_data
 from frontdoor.models.tune import (
     Search,
+    _check_untuned_is_scored,
     _PairedDraws,
     inner_folds,
     log_tuning,
@@ -187,6 +188,21 @@ def test_one_se_picks_the_least_boosting_setting_within_one_standard_error_of_th
     assert np.isnan(inner["chosen"])
     with pytest.raises(ValueError, match="selection rule"):
         select(search, "median", settings, 5)
+    # shrink needs the untuned settings' inner score: without it, a clear refusal (before any
+    # search, in search_fold), never a comparison with another row
+    unscored = Search(
+        search.candidates[search.candidates["trial"] != 0].reset_index(drop=True),
+        search.labels,
+        search.children,
+        [search.margins[0][1:]],
+        search.keys,
+    )
+    with pytest.raises(ValueError, match="untuned settings were not scored"):
+        select(unscored, "shrink", settings, 5)
+    heavy = make_settings(tmp_path, models={"lightgbm": {"n_estimators": 2000}})
+    with pytest.raises(ValueError, match="2000 trees at learning rate 0.02 exceed"):
+        _check_untuned_is_scored("shrink", heavy, 1000)
+    _check_untuned_is_scored("best", heavy, 1000)  # the other rules need no untuned score
 
 
 def test_tune_command_searches_the_trees_only_on_two_inner_windows_and_logs_it(toy_table, tmp_path):
