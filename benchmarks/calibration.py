@@ -177,44 +177,17 @@ def truth_ece(p: np.ndarray, oracle: np.ndarray, bins: int = 10) -> float:
     return float(np.abs(gap).sum() / len(p))
 
 
-def equal_mass_ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """ECE over 10 bins of equal count (deciles of the rows by prediction, ties in row order),
-    beside the metric's 10 equal-width bins: every bin holds a tenth of the referrals, so the
-    sparse top bins weigh no less and the crowded middle ones no more."""
-    order = np.argsort(p, kind="stable")
-    idx = np.empty(len(p), dtype=int)
-    idx[order] = np.arange(len(p)) * bins // len(p)
-    gap = np.bincount(idx, weights=p - y, minlength=bins)
-    return float(np.abs(gap).sum() / len(p))
-
-
-def paired_lines(pred: pd.DataFrame, samples: int, seed: int) -> list[str]:
-    """The slope (and intercept) of the model's calibration line minus the oracle's on the same
-    test rows (the slope's analogue of the excess ECE: what the test outcomes' own extremes do
-    to the oracle they do to the model too), and the equal-mass ECE of both and its excess;
-    95% intervals from the same resampling of children as ``stats.calibration_summary``."""
-    from frontdoor.models.stats import calibration_line, cluster_sampler, percentile_interval
-
-    y = pred["y"].to_numpy(float)
-    p = pred["probability"].to_numpy(float)
-    o = pred["oracle_probability"].to_numpy(float)
-
-    def measures(i: np.ndarray | slice) -> dict[str, float]:
-        (a, b), (a0, b0) = calibration_line(y[i], p[i]), calibration_line(y[i], o[i])
-        e, e0 = equal_mass_ece(y[i], p[i]), equal_mass_ece(y[i], o[i])
-        return {"slope": b - b0, "intercept": a - a0, "ece": e, "oracle_ece": e0, "excess": e - e0}
-
-    point = measures(slice(None))
-    draw = cluster_sampler(len(y), pred["child_id"].to_numpy())
-    rng = np.random.default_rng(seed)
-    draws = [measures(draw(rng)) for _ in range(samples)]
-    ci = {k: percentile_interval(np.array([d[k] for d in draws])) for k in point}
+def paired_lines(s: dict) -> list[str]:
+    """From ``stats.calibration_summary`` with the oracle: the slope (and intercept) of the
+    model's calibration line minus the oracle's on the same test rows (the slope's analogue of
+    the excess ECE: what the test outcomes' own extremes do to the oracle they do to the model
+    too), and the equal-mass ECE of both and its excess, with their 95% intervals."""
     return [
-        f"model - oracle: slope {_fmt(point['slope'], ci['slope'])}; intercept "
-        f"{_fmt(point['intercept'], ci['intercept'])}",
-        f"equal-mass ECE model {_fmt(point['ece'], ci['ece'])}; oracle "
-        f"{_fmt(point['oracle_ece'], ci['oracle_ece'])}; model - oracle "
-        f"{_fmt(point['excess'], ci['excess'])}",
+        f"model - oracle: slope {_fmt(s['slope_excess'], s['slope_excess_ci'])}; intercept "
+        f"{_fmt(s['intercept_excess'], s['intercept_excess_ci'])}",
+        f"equal-mass ECE model {_fmt(s['equal_mass_ece'], s['equal_mass_ece_ci'])}; oracle "
+        f"{_fmt(s['oracle_equal_mass_ece'], s['oracle_equal_mass_ece_ci'])}; model - oracle "
+        f"{_fmt(s['equal_mass_ece_excess'], s['equal_mass_ece_excess_ci'])}",
     ]
 
 
@@ -271,7 +244,11 @@ def floor_lines(pred: pd.DataFrame, draws: int, seed: int) -> list[str]:
     return lines
 
 
-def report(pred: pd.DataFrame, band_names: list[str], samples: int, seed: int) -> list[str]:
+def report(
+    pred: pd.DataFrame, band_names: list[str], samples: int, seed: int, oracle_line: bool = False
+) -> list[str]:
+    """Pooled (or one fold's) calibration lines; with ``oracle_line``, last, the oracle's own
+    line on the same rows (from the same resamples)."""
     from frontdoor.models.stats import calibration_summary
 
     s = calibration_summary(
@@ -289,12 +266,16 @@ def report(pred: pd.DataFrame, band_names: list[str], samples: int, seed: int) -
         f"intercept {_fmt(s['intercept'], s['intercept_ci'])}; slope {_fmt(s['slope'], s['slope_ci'])}; "
         f"mean predicted {pred['probability'].mean():.3f}, observed {pred['y'].mean():.3f}",
     ]
-    if "oracle_probability" in pred.columns:
-        lines += paired_lines(pred, samples, seed)
+    lines += paired_lines(s)
     rates = pred.groupby("band")["y"].agg(["mean", "size"]).reindex(band_names)
     cells = [f"{b} {r['mean']:.3f} (n={int(r['size'])})" for b, r in rates.iterrows()]
     rising = bool(np.all(np.diff(rates["mean"].to_numpy()) > 0))
     lines.append("observed by band: " + "; ".join(cells) + f"; strictly rising: {rising}")
+    if oracle_line:
+        lines.append(
+            f"the oracle's own line: intercept {_fmt(s['oracle_intercept'], s['oracle_intercept_ci'])}; "
+            f"slope {_fmt(s['oracle_slope'], s['oracle_slope_ci'])}"
+        )
     return lines
 
 
@@ -332,7 +313,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from benchmarks.oracle_gap import council_table
-    from frontdoor.models.stats import calibration_summary
 
     table, settings = council_table(args.children, args.cache, seed=args.seed)
     for label in args.labels or settings.models.labels:
@@ -353,20 +333,9 @@ def main() -> None:
                     print(f"  {line}")
             bands = list(settings.models.band_names)
             seed = settings.models.seed
-            for line in report(pred, bands, args.bootstrap, seed):
+            own = current is pred or variant == args.variants[0]
+            for line in report(pred, bands, args.bootstrap, seed, oracle_line=own):
                 print(f"  pooled: {line}")
-            if current is pred or variant == args.variants[0]:
-                o = calibration_summary(
-                    pred["y"].to_numpy(float),
-                    pred["oracle_probability"].to_numpy(float),
-                    clusters=pred["child_id"].to_numpy(),
-                    samples=args.bootstrap,
-                    seed=seed,
-                )
-                print(
-                    f"  pooled: the oracle's own line: intercept {_fmt(o['intercept'], o['intercept_ci'])}; "
-                    f"slope {_fmt(o['slope'], o['slope_ci'])}"
-                )
             if args.floor:
                 for line in floor_lines(pred, args.floor, seed):
                     print(f"  floor: {line}")

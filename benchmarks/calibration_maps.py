@@ -340,14 +340,8 @@ DESIGNS = {
 }
 
 
-def equal_mass_ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    order = np.argsort(p, kind="stable")
-    idx = np.empty(len(p), dtype=int)
-    idx[order] = np.arange(len(p)) * bins // len(p)
-    return float(np.abs(np.bincount(idx, weights=p - y, minlength=bins)).sum() / len(p))
-
-
 def evaluate_design(d: pd.DataFrame, predict, on: str) -> dict:
+    from frontdoor.models.stats import equal_mass_calibration_error as equal_mass_ece
     from frontdoor.models.stats import expected_calibration_error as ece
 
     t = pd.concat(

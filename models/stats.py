@@ -157,6 +157,19 @@ def cluster_counts(
         done += size
 
 
+def equal_mass_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """ECE over ``bins`` bins of equal count (the rows by prediction, ties in row order), beside
+    the metric's equal-width bins: every bin holds the same share of the referrals, so the
+    sparse top bins weigh no less and the crowded middle ones no more."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    idx = np.empty(len(p), dtype=int)
+    idx[order] = np.arange(len(p)) * bins // len(p)
+    gap = np.bincount(idx, weights=p - y, minlength=bins)
+    return float(np.abs(gap).sum() / len(p))
+
+
 def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """The percentile bootstrap interval, ignoring undefined replicates (NaN when all are)."""
     replicates = np.asarray(replicates, dtype=float)
@@ -206,21 +219,32 @@ def calibration_summary(
     samples: int = 200,
     seed: int = 0,
 ) -> dict[str, float | tuple[float, float]]:
-    """ECE (and, with the oracle's probabilities, the oracle's ECE on the same rows and the
-    paired excess), calibration intercept and slope, each with a 95% interval resampling
-    children (``clusters``)."""
+    """ECE (equal-width and equal-mass bins), calibration intercept and slope, each with a 95%
+    interval resampling children (``clusters``). With the oracle's probabilities, the same for
+    the oracle on the same rows and the model's paired excess over it (``*_excess``: the
+    outcomes' own extremes move the oracle's line as much as the model's), all from one set of
+    resamples."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
+    o = None if oracle is None else np.asarray(oracle, dtype=float)
+
+    def one(yy: np.ndarray, pp: np.ndarray) -> dict[str, float]:
+        intercept, slope = calibration_line(yy, pp)
+        return {
+            "ece": expected_calibration_error(yy, pp),
+            "equal_mass_ece": equal_mass_calibration_error(yy, pp),
+            "intercept": intercept,
+            "slope": slope,
+        }
 
     def measures(idx: np.ndarray | None) -> dict[str, float]:
         yy, pp = (y, p) if idx is None else (y[idx], p[idx])
-        intercept, slope = calibration_line(yy, pp)
-        out = {"ece": expected_calibration_error(yy, pp), "intercept": intercept, "slope": slope}
-        if oracle is not None:
-            oo = np.asarray(oracle, dtype=float)
-            oo = oo if idx is None else oo[idx]
-            out["oracle_ece"] = expected_calibration_error(yy, oo)
-            out["ece_excess"] = out["ece"] - out["oracle_ece"]
+        out = one(yy, pp)
+        if o is not None:
+            truth = one(yy, o if idx is None else o[idx])
+            for name, value in truth.items():
+                out[f"oracle_{name}"] = value
+                out[f"{name}_excess"] = out[name] - value
         return out
 
     point = measures(None)

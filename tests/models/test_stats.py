@@ -109,3 +109,18 @@ def test_calibration_line_covers_0_and_1_for_probabilities_that_drew_the_outcome
     )
     assert abs(lines[:, 0].mean()) < 0.02 and abs(lines[:, 1].mean() - 1) < 0.02
     assert 0.05 < lines[:, 1].std() < 0.2  # the spread a 3,000-referral test window has
+
+
+def test_equal_mass_calibration_error_weighs_every_tenth_of_the_referrals_alike():
+    """Ten bins of equal count: zero when each tenth's mean prediction equals its outcome rate,
+    and each tenth's gap weighted by its share (a tenth), however crowded the probabilities."""
+    from frontdoor.models.stats import equal_mass_calibration_error
+
+    p = np.repeat(np.linspace(0.05, 0.95, 10), 100)  # ten tenths, 100 rows each
+    y = np.zeros_like(p)
+    for k in range(10):  # each tenth's outcome rate equals its prediction
+        y[k * 100 : k * 100 + round(p[k * 100] * 100)] = 1
+    assert equal_mass_calibration_error(y, p) == pytest.approx(0.0, abs=1e-12)
+    y_top_missed = y.copy()
+    y_top_missed[900:1000] = 0  # the top tenth never has the outcome: its gap is 0.95
+    assert equal_mass_calibration_error(y_top_missed, p) == pytest.approx(0.095)
