@@ -67,7 +67,7 @@ def how_well(
 def gate_lines(gate: GateResult) -> list[str]:
     """What failed (or was inconclusive), one plain sentence each."""
     name = {
-        "fnr": "missed escalations (FNR)",
+        "fnr": "missed cases (FNR)",
         "fpr": "false alarms (FPR)",
         "calibration_gap": "calibration gap (observed minus predicted)",
     }

@@ -28,6 +28,7 @@ from frontdoor.models import registry
 from frontdoor.models.promotion_log import promotion_log
 from frontdoor.models.tracking import client
 from frontdoor.settings import Settings
+from frontdoor.settings.label_words import label_words
 
 GATED = ("fnr", "fpr")
 TOP_CHANGES = 8
@@ -118,7 +119,7 @@ def fairness_side_by_side(a: dict | None, b: dict | None) -> list[dict]:
                     {
                         "characteristic": characteristic.replace("_", " "),
                         "group": group,
-                        "metric": "missed escalations (FNR) ratio"
+                        "metric": "missed cases (FNR) ratio"
                         if m == "fnr"
                         else "false alarms (FPR) ratio",
                         "challenger": mine.get("value"),
@@ -234,7 +235,7 @@ def compare(
         )
     else:
         table = paired_metrics(shared, settings)
-        table["name"] = table["metric"].map(metric_name)
+        table["name"] = [metric_name(m, label) for m in table["metric"]]
         out.metrics = table.to_dict("records")
         out.calibration = calibration_rows(shared)
         out.frequencies = frequencies(shared)
@@ -267,10 +268,11 @@ def comparison_text(c: Comparison) -> list[str]:
             f"  {m['name']}: {m['challenger']:.3f} against {m['champion']:.3f}; difference "
             f"{m['difference']:+.3f} ({m['difference_low']:+.3f} to {m['difference_high']:+.3f})"
         )
+    happened = label_words(c.label).happened
     for who in ("challenger", "champion"):
         f = c.frequencies[who]
         lines.append(
-            f"  {who}: of 100 flagged referrals about {f['of_flagged']} escalated; of 100 not "
+            f"  {who}: of 100 flagged referrals about {f['of_flagged']} {happened}; of 100 not "
             f"flagged, about {f['of_not_flagged']}"
         )
     lines.append(f"  fairness gate: {c.gates['challenger']} against {c.gates['champion']}")

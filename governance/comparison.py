@@ -19,7 +19,16 @@ from frontdoor.models.scoring import bands_and_flags, native_model
 from frontdoor.settings import Settings
 
 CHALLENGER, CHAMPION = "challenger", "champion"
-HIGHER_IS_BETTER = {"auc": True, "average_precision": True, "brier": False, "ece": False}
+# The metrics promotion may compare on (``governance.primary_metric``), with their direction.
+# The calibration line is shown but cannot be one: its best value is 0 or 1, not the highest.
+HIGHER_IS_BETTER = {
+    "auc": True,
+    "average_precision": True,
+    "brier": False,
+    "ece": False,
+    "precision_at_capacity": True,
+    "recall_at_capacity": True,
+}
 
 
 class NoSharedRows(ValueError):
@@ -52,6 +61,8 @@ METRICS = (
     "average_precision",
     "brier",
     "ece",
+    "calibration_intercept",
+    "calibration_slope",
     "precision_at_capacity",
     "recall_at_capacity",
 )
@@ -127,9 +138,14 @@ def non_inferiority(shared: pd.DataFrame, settings: Settings) -> NonInferiority:
             f"the two versions share {len(shared)} test referrals with the same outcome, fewer "
             f"than {g.min_shared_test_rows}: they cannot be compared on the same rows"
         )
+    if g.primary_metric not in HIGHER_IS_BETTER:
+        raise ValueError(
+            f"governance.primary_metric is {g.primary_metric!r}; promotion compares on one of "
+            f"{', '.join(HIGHER_IS_BETTER)} (a metric with a better direction)"
+        )
     table = paired_metrics(shared, settings).set_index("metric")
     row = table.loc[g.primary_metric]
-    sign = 1.0 if HIGHER_IS_BETTER.get(g.primary_metric, True) else -1.0
+    sign = 1.0 if HIGHER_IS_BETTER[g.primary_metric] else -1.0
     worst = min(sign * row["difference_low"], sign * row["difference_high"])
     return NonInferiority(
         passed=bool(worst > -g.non_inferiority_margin),

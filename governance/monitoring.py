@@ -351,11 +351,11 @@ def published_fairness(audit: AuditResult, up_to: int) -> pd.DataFrame:
 
 def calibration_drift(frame: pd.DataFrame, label: str, since: pd.Timestamp | None) -> pd.DataFrame:
     """Per month of decision since ``since``: referrals, how many have a known (matured,
-    uncensored) outcome, the mean predicted probability and the observed rate among them.
+    uncensored) outcome, how many of those had it (``with_outcome``), the mean predicted probability and the observed rate among them.
 
     Outcomes mature a label window after the decision, so recent months show few matured rows;
     the gap (observed - predicted) is the calibration drift on the matured ones."""
-    columns = ["month", "referrals", "matured", "escalated", "predicted", "observed", "gap"]
+    columns = ["month", "referrals", "matured", "with_outcome", "predicted", "observed", "gap"]
     if since is None or frame.empty:
         return pd.DataFrame(columns=columns)
     dates = pd.to_datetime(frame["decision_date"])
@@ -371,7 +371,7 @@ def calibration_drift(frame: pd.DataFrame, label: str, since: pd.Timestamp | Non
     grouped = part.groupby("month", sort=True)
     out = grouped.size().rename("referrals").to_frame()
     out["matured"] = grouped["matured"].sum().astype(int)
-    out["escalated"] = grouped["y"].sum().astype(int)
+    out["with_outcome"] = grouped["y"].sum().astype(int)
     matured = part[known].groupby("month")
     out["predicted"] = matured["probability"].mean()
     out["observed"] = matured["y"].mean()
@@ -390,15 +390,16 @@ def publish_calibration(frame: pd.DataFrame, up_to: int) -> pd.DataFrame:
         rates={"predicted": "matured", "observed": "matured", "gap": "matured"},
         within=None,
         up_to=up_to,
-    ).pipe(_hide_escalated, frame, up_to)
+    ).pipe(_hide_outcomes, frame, up_to)
 
 
-def _hide_escalated(out: pd.DataFrame, frame: pd.DataFrame, up_to: int) -> pd.DataFrame:
-    """Escalations among matured rows: hidden when they or the non-escalated are small."""
+def _hide_outcomes(out: pd.DataFrame, frame: pd.DataFrame, up_to: int) -> pd.DataFrame:
+    """Matured rows with the outcome (escalated, re-referred: the label's): hidden when they
+    or the matured rows without it are small."""
     for i in frame.index:
-        esc, mat = int(frame.at[i, "escalated"]), int(frame.at[i, "matured"])
-        if is_small(esc, up_to) or is_small(mat - esc, up_to) or out.at[i, "matured"] == SUPPRESSED:
-            out.at[i, "escalated"] = SUPPRESSED
+        had, mat = int(frame.at[i, "with_outcome"]), int(frame.at[i, "matured"])
+        if is_small(had, up_to) or is_small(mat - had, up_to) or out.at[i, "matured"] == SUPPRESSED:
+            out.at[i, "with_outcome"] = SUPPRESSED
             for c in ("observed", "gap"):
                 out.at[i, c] = SUPPRESSED
     return out

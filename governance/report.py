@@ -50,12 +50,9 @@ from frontdoor.models.tracking import client
 from frontdoor.records.disclosure import restricted_dir, shown_count, shown_parts
 from frontdoor.records.feature_table import default_feature_path
 from frontdoor.settings import Settings
+from frontdoor.settings.label_words import label_words
 
 ARTIFACT_DIR = "governance"
-LABEL_TEXT = {
-    "escalation_12m": "a Section 47 enquiry or a child protection plan within 12 months",
-    "rereferral_12m": "a new referral within 12 months",
-}
 PLOTS = {
     "roc": ("plots/roc.png", "ROC curves on the test periods"),
     "pr": ("plots/precision_recall.png", "Precision against recall"),
@@ -64,7 +61,7 @@ PLOTS = {
 }
 PERFORMANCE_METRICS = METRICS  # the evaluation's metrics, in its order
 KIND_TEXT = {
-    "lightgbm": "gradient-boosted decision trees (LightGBM)",
+    "lightgbm": "gradient-boosted decision-tree model (LightGBM)",
     "logistic": "regularised logistic regression (a scorecard)",
 }
 
@@ -303,6 +300,21 @@ def _run_files(mv) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
     return images, importance, bands
 
 
+def calibration_text(settings: Settings) -> str:
+    """How the probabilities were calibrated, as configured (never a fixed sentence that a
+    change of ``models.calibration_sample`` would make untrue)."""
+    m = settings.models
+    later = "on a later period than the model was fitted on"
+    if m.calibration_sample != "cross_fitted":
+        return f"calibrated {later}"
+    months = m.calibration_history_months
+    own = f"its newest {months} months of" if months else "all its"
+    return (
+        f"calibrated {later}, together with out-of-fold scores of {own} training referrals "
+        f"({m.calibration_folds} parts, each scored by a model that did not see it)"
+    )
+
+
 def _facts(
     settings: Settings, label: str, mv, run, pred: pd.DataFrame, gate, synthetic: bool
 ) -> dict:
@@ -310,7 +322,7 @@ def _facts(
     up_to = settings.privacy.suppress_counts_up_to
     kind = run.data.tags.get("estimator", "unknown")
     auc = run.data.metrics.get(f"{kind}_auc")
-    label_text = LABEL_TEXT.get(label, label)
+    label_text = label_words(label).meaning
     dates = pd.to_datetime(pred["decision_date"])
     n_rows = None
     for d in run.inputs.dataset_inputs if run.inputs else []:
@@ -332,9 +344,9 @@ def _facts(
         "model_description": (
             f"A {KIND_TEXT.get(kind, kind)} estimates, for each referral, the probability of "
             f"{label_text}, from {n_features} features of the child's and household's earlier "
-            "records (only what was known before the referral date). Probabilities are calibrated "
-            "on a later period than the model was fitted on and grouped in bands; each score "
-            "carries the reasons that raise and lower it."
+            f"records (only what was known before the referral date). Probabilities are "
+            f"{calibration_text(settings)} and grouped in bands; each score carries the reasons "
+            "that raise and lower it."
         ),
         "scale_text": (
             "Every new referral is scored (nightly by default); referrals in the bands "
@@ -442,7 +454,9 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "run": run,
         "label": label,
         "label_text": facts["label_text"],
+        "words": label_words(label),
         "kind_text": KIND_TEXT.get(facts["kind"], facts["kind"]),
+        "calibration_text": calibration_text(settings),
         "synthetic": synthetic,
         "audit": audit,
         "gate": gate,
@@ -456,7 +470,7 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "by_group": training_by_group(pred, up_to),
         "performance": performance,
         "performance_metrics": list(PERFORMANCE_METRICS),
-        "metric_names": {m: metric_name(m) for m in PERFORMANCE_METRICS},
+        "metric_names": {m: metric_name(m, label) for m in PERFORMANCE_METRICS},
         "examples": examples,
         "examples_note": examples_note,
         "comparison": compare(settings, label, str(mv.version)).as_dict(),

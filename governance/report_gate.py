@@ -16,7 +16,7 @@ from frontdoor.governance.fairness.render import figures
 from frontdoor.governance.gate import GateResult
 
 CHECK_KINDS = {
-    "fnr": "missed-escalation ratio (FNR)",
+    "fnr": "missed-case ratio (FNR)",
     "fpr": "false-alarm ratio (FPR)",
     "flag_rate": "flag-rate ratio (share flagged)",
     "calibration_gap": "calibration gap",
@@ -50,12 +50,18 @@ def gate_overview(gate: GateResult) -> dict:
     }
 
 
-def gate_intervals(gate: GateResult) -> dict[tuple[str, str, str], tuple[float, float]]:
-    """(characteristic, group, metric) -> the interval the gate judged that disparity with."""
+def gate_intervals(
+    gate: GateResult, population: str = "labelled"
+) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(characteristic, group, metric) -> the interval the gate judged that disparity with, on
+    ``population``'s rows. The report's plots draw the labelled test rows' audit, so they take
+    the labelled checks only: a flag-rate check judged on every scored referral has its own
+    point estimate, and its interval around the labelled rows' point need not even contain it
+    (a report could not be built: matplotlib refuses a negative error bar)."""
     return {
         (c.characteristic, str(c.group), c.metric): (c.gate_lo, c.gate_hi)
         for c in gate.checks
-        if c.gate_lo is not None and c.gate_hi is not None
+        if c.gate_lo is not None and c.gate_hi is not None and c.population == population
     }
 
 

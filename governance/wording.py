@@ -6,6 +6,7 @@ declaration says, with the unit of its value (days, years, a count, yes or no)."
 from __future__ import annotations
 
 from frontdoor.features.declarations import get
+from frontdoor.settings.label_words import label_words
 
 METRIC_NAMES = {
     "auc": "AUC (how well it ranks: 0.5 is chance, 1 is perfect)",
@@ -14,8 +15,8 @@ METRIC_NAMES = {
     "ece": "calibration error (lower is better)",
     "calibration_intercept": "calibration intercept (0 when the probabilities can be read literally)",
     "calibration_slope": "calibration slope (1 when they can be read literally)",
-    "precision_at_capacity": "share of flagged referrals that escalated",
-    "recall_at_capacity": "share of escalations that were flagged",
+    "precision_at_capacity": "share of flagged referrals that {happened}",
+    "recall_at_capacity": "share of {positives} that were flagged",
     "flag_rate_at_capacity": "share of referrals flagged",
     "lift_over_rule": "lift over the current-practice rule",
 }
@@ -45,5 +46,9 @@ def feature_phrase(name: str) -> str:
     return text[0].lower() + text[1:] if text else name.replace("_", " ")
 
 
-def metric_name(metric: str) -> str:
-    return METRIC_NAMES.get(metric, metric.replace("_", " "))
+def metric_name(metric: str, label: str) -> str:
+    """A metric's name for a board; the outcome in it is the label's ("escalated", "were
+    referred again")."""
+    words = label_words(label)
+    text = METRIC_NAMES.get(metric, metric.replace("_", " "))
+    return text.format(happened=words.happened, positives=words.positives)

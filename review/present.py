@@ -7,11 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from frontdoor.settings import Settings
-
-LABEL_MEANINGS = {
-    "escalation_12m": "escalation to a Section 47 enquiry or a child protection plan within 12 months",
-    "rereferral_12m": "a further referral within 12 months",
-}
+from frontdoor.settings.label_words import label_words
 
 MODEL_CANNOT_SEE = [
     "case notes, chronologies written by workers, and any other free text;",
@@ -23,7 +19,8 @@ MODEL_CANNOT_SEE = [
 
 
 def label_meaning(label: str) -> str:
-    return LABEL_MEANINGS.get(label, label.replace("_", " "))
+    """What the score estimates the chance of (the same words as the governance report)."""
+    return label_words(label).meaning
 
 
 def band_meaning(settings: Settings, band: str) -> str:

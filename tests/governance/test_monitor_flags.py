@@ -89,7 +89,9 @@ def test_calibration_drift_per_month_on_matured_outcomes_only():
     assert out.loc["2025-01", "predicted"] == pytest.approx(0.3)
     assert out.loc["2025-01", "gap"] == pytest.approx(0.45)
     published = mon.publish_calibration(out.reset_index(), up_to=5).set_index("month")
-    assert published.loc["2025-01", "escalated"] == "c" and published.loc["2025-01", "gap"] == "c"
+    assert (
+        published.loc["2025-01", "with_outcome"] == "c" and published.loc["2025-01", "gap"] == "c"
+    )
 
 
 def _report(flagged_share: float, agree: float, n: int = 200) -> mon.MonitorReport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from html import escape as html_escape
 
+import pandas as pd
 import pytest
 
 from frontdoor.governance.compare import compare, comparison_text
@@ -195,3 +196,29 @@ def test_the_report_and_mlflow_show_the_calibration_line_with_its_interval(gover
     assert pd.isna(
         metrics[(metrics["scorer"] == "rule") & (metrics["metric"] == "calibration_slope")]["value"]
     ).all()
+
+
+def test_the_rereferral_models_report_and_comparison_never_say_escalated(governed, tmp_path):
+    """A board reading the re-referral model's report must read "were referred again": the
+    outcome's words come from the label (frontdoor.settings.label_words), never a fixed
+    "escalated" (the report, the comparison and its metric names said so before)."""
+    from frontdoor.governance.wording import metric_name
+    from tests.support.governance import train_audit
+
+    settings, features, *_ = governed
+    table = pd.read_parquet(features)
+    label = "rereferral_12m"
+    first = train_audit(table, settings, label=label)
+    second = train_audit(table, settings, models={"lightgbm": {"n_estimators": 20}}, label=label)
+    html = build_report(settings, label, second, tmp_path / "r.html", features=features)
+    text = html.html_path.read_text()
+    c = compare(settings, label, second, first)
+    printed = "\n".join(comparison_text(c))
+    for words in (text, printed, *(m["name"] for m in c.metrics)):
+        assert not re.search(r"escalat", words, re.IGNORECASE), re.findall(
+            r".{80}escalat.{40}", words
+        )
+    assert "of 100 flagged referrals about" in printed and "were referred again" in printed
+    assert "were referred again" in text and "a referral followed by another" in text
+    assert "calibration slope" in printed  # the comparison now shows the calibration line
+    assert "escalated" in metric_name("precision_at_capacity", "escalation_12m")

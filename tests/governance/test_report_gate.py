@@ -5,7 +5,7 @@ interval, the gate's (issue 14, item 4)."""
 from __future__ import annotations
 
 from frontdoor.governance.gate import GateCheck, GateResult
-from frontdoor.governance.report_gate import gate_overview, with_gate_intervals
+from frontdoor.governance.report_gate import gate_intervals, gate_overview, with_gate_intervals
 
 
 def check(group: str, metric: str, verdict: str, gated: bool = True) -> GateCheck:
@@ -44,7 +44,7 @@ def test_page_one_counts_the_inconclusive_by_kind_and_names_only_the_failures():
     o = gate_overview(gate())
     assert o["checks"] == 6 and o["inconclusive"] == 4 and o["reported"] == 1
     assert o["inconclusive_by_kind"] == [
-        ("missed-escalation ratio (FNR)", 2),
+        ("missed-case ratio (FNR)", 2),
         ("calibration gap", 1),
         ("false-alarm ratio (FPR)", 1),
     ]
@@ -107,3 +107,18 @@ def test_each_check_in_the_reports_detail_names_its_family_and_threshold():
     assert "selection family, judged at α = 0.0036, on every scored referral" in black
     assert "error-rate family, judged at α = 0.0004, on the labelled test rows" in asian
     assert "selection family" not in asian
+
+
+def test_the_plots_take_the_labelled_rows_interval_never_the_scored_populations():
+    """The same (characteristic, group, flag_rate) judged on the labelled test rows and on every
+    scored referral: the plots draw the labelled audit's point, so they take the labelled
+    check's interval. Before, the scored check (listed last) replaced it, and an interval that
+    did not contain the plotted point stopped the report (matplotlib: negative error bar)."""
+    labelled = check("Black", "flag_rate", "pass")
+    scored = check("Black", "flag_rate", "pass")
+    scored.population, scored.gate_lo, scored.gate_hi = "scored", 1.5, 1.9  # above the 1.4 point
+    result = GateResult(passed=True, rule="the rule", checks=[labelled, scored], alpha=0.05)
+    assert gate_intervals(result) == {("ethnicity_group", "Black", "flag_rate"): (0.9, 2.3)}
+    assert gate_intervals(result, "scored") == {
+        ("ethnicity_group", "Black", "flag_rate"): (1.5, 1.9)
+    }

@@ -33,16 +33,19 @@ def governed_settings(root: Path, models: dict, **more):
     )
 
 
-def train_audit(table: pd.DataFrame, settings, models: dict | None = None) -> str:
-    """Train and register a version on ``table`` (with ``models`` settings), audit it."""
+def train_audit(
+    table: pd.DataFrame, settings, models: dict | None = None, label: str = LABEL
+) -> str:
+    """Train and register a version of ``label`` on ``table`` (with ``models`` settings),
+    audit it."""
     if models is not None:
         settings = settings.model_copy(
             update={
                 "models": settings.models.model_validate({**settings.models.model_dump(), **models})
             }
         )
-    _, record = train_and_register(table, LABEL, settings)
-    audit_model_version(settings, LABEL, record.model_version)
+    _, record = train_and_register(table, label, settings)
+    audit_model_version(settings, label, record.model_version)
     return record.model_version
 
 
