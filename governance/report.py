@@ -40,6 +40,7 @@ from frontdoor.governance.fairness.publish import published_audit, write_board_a
 from frontdoor.governance.fairness.render import TEMPLATES, css, environment
 from frontdoor.governance.fairness.tracking import TAG_AUDIT_RUN, TAG_GATE
 from frontdoor.governance.report_attribution import attribution_section
+from frontdoor.governance.report_bands import band_rows
 from frontdoor.governance.report_gate import gate_sections
 from frontdoor.governance.report_oracle import oracle_gap_section
 from frontdoor.governance.version_audit import audit_flags, audit_model_version, audit_predictions
@@ -465,7 +466,7 @@ def gather(settings: Settings, label: str, ref: str, features: Path | None = Non
         "attribution": attribution_section(settings, label, str(mv.version), pred, gate, features),
         "images": images,
         "importance": humanised_importance(importance),
-        "bands": bands.to_dict("records") if bands is not None else [],
+        "bands": band_rows(bands, up_to),
         "data": data_summary(pred, up_to),
         "by_group": training_by_group(pred, up_to),
         "performance": performance,

@@ -19,6 +19,8 @@ from frontdoor.settings import Settings
 
 PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
 METRICS_ARTIFACT = "metrics/metrics.parquet"
+# the deployed model's bands with the backtest's figures per band (``Backtest.band_table``)
+BANDS_ARTIFACT = "model_card/bands.csv"
 # every referral the run's models scored, labelled or not (models.train.scored_referrals)
 SCORED_ARTIFACT = "predictions/scored_referrals.parquet"
 
@@ -43,7 +45,7 @@ def write_run_artifacts(result: Backtest, folder: Path, settings: Settings) -> N
         result.deployed.estimator.base.scorecard().to_csv(
             folder / "model_card" / "scorecard_deployed.csv", index=False
         )
-    result.deployed.band_table().to_csv(folder / "model_card" / "bands.csv", index=False)
+    result.band_table().to_csv(folder / BANDS_ARTIFACT, index=False)
     (folder / "model_card" / "feature_catalogue.md").write_text(render_markdown(), encoding="utf-8")
     plots.roc_curves(result.predictions, folder / "plots" / "roc.png", result.has_oracle)
     plots.pr_curves(

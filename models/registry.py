@@ -18,13 +18,17 @@ from frontdoor.models import tracking
 from frontdoor.models.bundle import FrontDoorModel
 from frontdoor.models.promotion_log import promotion_log
 from frontdoor.models.tracking import (
+    BANDS_ARTIFACT,
     CHALLENGER,
     CHAMPION,
     METRICS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
     SCORED_ARTIFACT,
 )
+from frontdoor.records.scores import BAND_OUTCOME_COLUMNS, BAND_OUTCOME_SCHEMA
 from frontdoor.settings import Settings
+
+KEY_COLUMNS = ("label", "model_name", "model_version")
 
 __all__ = [
     "CHALLENGER",
@@ -43,6 +47,8 @@ __all__ = [
     "test_predictions",
     "scored_referrals",
     "run_metrics",
+    "band_table",
+    "band_outcomes",
     "list_versions",
 ]
 
@@ -175,3 +181,30 @@ def scored_referrals(settings: Settings, run_id: str) -> pd.DataFrame | None:
 def run_metrics(settings: Settings, run_id: str) -> pd.DataFrame:
     """A run's metrics table: fold ("0".. or "overall"), scorer, metric, value, ci_low, ci_high."""
     return _artifact_frame(settings, run_id, METRICS_ARTIFACT)
+
+
+def band_table(settings: Settings, run_id: str) -> pd.DataFrame | None:
+    """A run's band table (``model_card/bands.csv``): each band's margin and probability range
+    and, for runs logged since they were kept, the backtest's figures per band
+    (``models.bands.OUTCOME_COLUMNS``); None when the run has none."""
+    folder, name = BANDS_ARTIFACT.rsplit("/", 1)
+    kept = {Path(f.path).name for f in tracking.client(settings).list_artifacts(run_id, folder)}
+    if name not in kept:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=BANDS_ARTIFACT, dst_path=tmp
+        )
+        return pd.read_csv(Path(local))
+
+
+def band_outcomes(settings: Settings, label: str, ref: str | int) -> pd.DataFrame | None:
+    """What happened to the backtest's referrals in each band of a version, in the record the
+    review store keeps (``records.scores.BAND_OUTCOME_SCHEMA``); None for a run logged before
+    the figures were kept."""
+    mv = get_version(settings, label, ref)
+    table = band_table(settings, mv.run_id)
+    if table is None or not set(BAND_OUTCOME_COLUMNS) - set(KEY_COLUMNS) <= set(table.columns):
+        return None
+    table = table.assign(label=label, model_name=mv.name, model_version=str(mv.version))
+    return BAND_OUTCOME_SCHEMA.validate(table[BAND_OUTCOME_COLUMNS])

@@ -31,6 +31,7 @@ from mlflow.models import infer_signature
 from frontdoor import REVIEW_NOTICE
 from frontdoor.models import local_registry
 from frontdoor.models.artifacts import (  # noqa: F401 - the artifact paths are re-exported for readers
+    BANDS_ARTIFACT,
     METRICS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
     SCORED_ARTIFACT,
@@ -341,7 +342,32 @@ def split_metrics(result: Backtest) -> tuple[dict[str, float], list[Metric]]:
             key = "fold/" + _metric_key("overall", r.scorer, r.metric)
             per_fold.append(Metric(key, float(r.value), stamp, int(r.fold)))
     overall["training_seconds"] = float(result.seconds.get("total", 0.0))
+    overall.update(band_metrics(result.band_outcomes))
     return overall, per_fold
+
+
+BAND_METRICS = {
+    "test_referrals": "test_referrals",
+    "test_outcomes": "test_outcomes",
+    "observed_rate": "observed_rate",
+    "observed_low": "observed_rate_ci_low",
+    "observed_high": "observed_rate_ci_high",
+    "mean_probability": "mean_probability",
+}
+
+
+def band_metrics(outcomes: pd.DataFrame) -> dict[str, float]:
+    """The backtest's figures per band as overall metrics, ``band_<band>_<figure>``
+    (``band_very_high_observed_rate``, its ``_ci_low``/``_ci_high``, ``band_low_test_referrals``,
+    ...), beside the whole table in ``model_card/bands.csv``. Undefined figures are left out."""
+    out: dict[str, float] = {}
+    for row in outcomes.to_dict("records"):
+        band = str(row["band"]).replace(" ", "_")
+        for column, name in BAND_METRICS.items():
+            value = float(row[column])
+            if np.isfinite(value):
+                out[f"band_{band}_{name}"] = value
+    return out
 
 
 def describe_version(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from frontdoor.features.declarations import model_input_columns
-from frontdoor.models.bands import Bands
+from frontdoor.models.bands import Bands, backtest_outcomes
 from frontdoor.models.bundle import FrontDoorModel
 from frontdoor.models.calibration import CalibratedModel
 from frontdoor.models.encoding import InputEncoder
@@ -198,6 +198,17 @@ class Backtest:
     has_oracle: bool
     explain_rows: pd.DataFrame  # the newest test window's rows (features), for explanations
     seconds: dict[str, float] = field(default_factory=dict)
+    # per band, on the pooled test folds, each fold's rows in its own model's bands
+    # (`bands.backtest_outcomes`)
+    band_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def band_table(self) -> pd.DataFrame:
+        """The deployed model's bands (margin and probability ranges, fixed on its training
+        window) with what happened to the backtest's test referrals in each band."""
+        table = self.deployed.band_table()
+        if self.band_outcomes.empty:
+            return table
+        return table.merge(self.band_outcomes, on="band", how="left", validate="one_to_one")
 
     @property
     def predictions(self) -> pd.DataFrame:
@@ -345,6 +356,9 @@ def combine_folds(data: TrainingData, results: list[FoldResult], settings: Setti
         time.perf_counter() - started
     )
     explain_rows = rows[data.folds[-1].masks(rows["decision_date"])["test"]].reset_index(drop=True)
+    outcomes = backtest_outcomes(
+        pooled, cfg.band_names, samples=cfg.bootstrap_samples, seed=cfg.seed + 2000
+    )
     return Backtest(
         data.label,
         data.columns,
@@ -355,6 +369,7 @@ def combine_folds(data: TrainingData, results: list[FoldResult], settings: Setti
         data.has_oracle,
         explain_rows,
         seconds,
+        band_outcomes=outcomes,
     )
 
 

@@ -16,9 +16,15 @@ import pandas as pd
 
 from frontdoor.records.contract import TABLES
 from frontdoor.records.pseudonymise import pseudonymise_series
-from frontdoor.records.scores import SCORED_REFERRAL_COLUMNS, Reason, reasons_to_json
+from frontdoor.records.scores import (
+    BAND_OUTCOME_COLUMNS,
+    SCORED_REFERRAL_COLUMNS,
+    Reason,
+    reasons_to_json,
+)
 from frontdoor.records.store import write_tables
 from frontdoor.review import auth, store
+from frontdoor.review.band_outcomes import load_band_outcomes
 from frontdoor.settings import Settings
 from frontdoor.synth.council import generate
 
@@ -148,6 +154,36 @@ def scored_referrals(
     return frame
 
 
+# Sample test referrals per band, shaped like the default council's escalation backtest
+# (docs/models.md, "Bands"); the observed rates sit a little above the sample's mean estimates.
+SAMPLE_BAND_REFERRALS = {"low": 1352, "medium": 1043, "high": 588, "very high": 218}
+
+
+def band_outcomes(scores: pd.DataFrame) -> pd.DataFrame:
+    """Backtest figures per band for each version in ``scores``, in the shape the score flow
+    loads (``records.scores.BAND_OUTCOME_SCHEMA``): sample numbers, no backtest behind them."""
+    rows = []
+    for (label, name, version), part in scores.groupby(["label", "model_name", "model_version"]):
+        for band, n in SAMPLE_BAND_REFERRALS.items():
+            in_band = part.loc[part["band"] == band, "probability"]
+            mean = float(in_band.mean()) if len(in_band) else 0.5
+            observed = min(mean + 0.03, 0.97)
+            rows.append(
+                {
+                    "label": label,
+                    "model_name": name,
+                    "model_version": version,
+                    "band": band,
+                    "test_referrals": n,
+                    "observed_rate": round(observed, 4),
+                    "observed_low": round(observed - 0.03, 4),
+                    "observed_high": round(observed + 0.03, 4),
+                    "mean_probability": round(mean, 4),
+                }
+            )
+    return pd.DataFrame(rows, columns=BAND_OUTCOME_COLUMNS)
+
+
 def recent(frame: pd.DataFrame, now: datetime, days: int = 3) -> pd.DataFrame:
     """Shift scoring times so the queue shows plausible waits relative to ``now``."""
     out = frame.copy()
@@ -191,6 +227,7 @@ def populate(
     if now is not None:
         scores = recent(scores, now)
     store.load_scored_referrals(settings, scores)
+    load_band_outcomes(settings, band_outcomes(scores))
     engine = store.ready_engine(settings)
     for username, role in (users or {}).items():
         auth.add_user(settings, engine, username, role, password)

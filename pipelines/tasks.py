@@ -33,6 +33,7 @@ from frontdoor.pipelines.steps import Result, step
 from frontdoor.records.disclosure import redact_url
 from frontdoor.records.feature_table import TRUTH_FILE, read_feature_table
 from frontdoor.records.store import atomic_write_bytes, atomic_write_parquet
+from frontdoor.review.band_outcomes import load_band_outcomes
 from frontdoor.review.demo_users import create_demo_users
 from frontdoor.review.store import export_decisions, load_scored_referrals
 from frontdoor.settings import Settings
@@ -338,15 +339,22 @@ class Queued(Result):
     offered: int
     flagged: int
     database: str
+    band_figures: int = 0  # rows of the versions' backtest figures per band newly stored
 
 
 @step("fill-review-queue", sections=("review",), cache=False)
 def queue_step(settings: Settings, scores: Path) -> Queued:
-    """Load scored referrals into the review store (idempotent: known rows are skipped)."""
+    """Load scored referrals into the review store (idempotent: known rows are skipped), with
+    each scoring version's backtest figures per band, for the case page."""
     scored = pd.read_parquet(scores)
+    figures = 0
     for (label, version), _ in scored.groupby(["label", "model_version"]):
         registry.promoted_version(settings, str(label), str(version))  # the champion's only
+        bands = registry.band_outcomes(settings, str(label), str(version))
+        if bands is not None:
+            figures += load_band_outcomes(settings, bands)
     return Queued(
+        band_figures=figures,
         loaded=int(load_scored_referrals(settings, scored)),
         offered=len(scored),
         flagged=int(flag_mask(scored["band"], settings.review.flagged_bands).sum()),

@@ -86,3 +86,26 @@ SCORED_REFERRAL_SCHEMA = pa.DataFrameSchema(
     unique=["decision_id", "label", "model_name", "model_version"],
     name="scored_referrals",
 )
+
+
+# What happened to the backtest's test referrals in each band of one model version
+# (``models.bands.backtest_outcomes`` in the run's ``model_card/bands.csv``): the score flow
+# carries it to the review store beside the scores, so a case page can set the version's
+# estimate beside what was observed. Rates are NaN when a band had no test referral.
+BAND_OUTCOME_SCHEMA = pa.DataFrameSchema(
+    {
+        "label": pa.Column(str),
+        "model_name": pa.Column(str),
+        "model_version": pa.Column(str),
+        "band": pa.Column(str),
+        "test_referrals": pa.Column(int, pa.Check.ge(0), coerce=True),
+        "observed_rate": pa.Column(float, pa.Check.in_range(0.0, 1.0), nullable=True),
+        "observed_low": pa.Column(float, pa.Check.in_range(0.0, 1.0), nullable=True),
+        "observed_high": pa.Column(float, pa.Check.in_range(0.0, 1.0), nullable=True),
+        "mean_probability": pa.Column(float, pa.Check.in_range(0.0, 1.0), nullable=True),
+    },
+    strict="filter",
+    unique=["label", "model_name", "model_version", "band"],
+    name="band_outcomes",
+)
+BAND_OUTCOME_COLUMNS = list(BAND_OUTCOME_SCHEMA.columns)

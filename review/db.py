@@ -165,7 +165,7 @@ def downgrade(settings: Settings, revision: str) -> None:
 # INSERT and SELECT only, so neither a bug nor a stolen app password can change history; the
 # schema (and its triggers) belongs to the migration role, so the app cannot drop a trigger.
 APP_GRANTS = {
-    "SELECT, INSERT": ("decisions", "audit_log", "allocations"),
+    "SELECT, INSERT": ("decisions", "audit_log", "allocations", "band_outcomes"),
     "SELECT, INSERT, UPDATE": ("scored_referrals",),
     "SELECT, INSERT, UPDATE, DELETE": ("users", "sessions", "sign_in_throttle", "login_nonces"),
     "SELECT": ("alembic_version",),

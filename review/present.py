@@ -44,6 +44,41 @@ def band_meaning(settings: Settings, band: str) -> str:
     )
 
 
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def backtest_text(figures: dict | None, label: str, min_referrals: int) -> str:
+    """The band's backtest in plain English, beside the model's estimate: of the past referrals
+    in this band in the test periods (which no model of that period had seen), how many went on
+    to the outcome, with its 95% interval, and what the model's estimates for them averaged."""
+    meaning = label_meaning(label)
+    if figures is None:
+        return "No backtest figures were recorded for this model version's bands."
+    n = int(figures["test_referrals"])
+    rate = figures.get("observed_rate")
+    if n < min_referrals or rate is None:
+        past = (
+            "no past referral was"
+            if n == 0
+            else f"only {n:,} past referral" + (" was" if n == 1 else "s were")
+        )
+        return (
+            f"In the backtest, {past} in this band: too few to say how often referrals like "
+            f"this went on to {meaning}."
+        )
+    interval = ""
+    if figures.get("observed_low") is not None and figures.get("observed_high") is not None:
+        interval = f" ({_pct(figures['observed_low'])} to {_pct(figures['observed_high'])})"
+    estimate = ""
+    if figures.get("mean_probability") is not None:
+        estimate = f"; the model's estimates for them averaged {_pct(figures['mean_probability'])}"
+    return (
+        f"In the backtest, of {n:,} past referrals in this band, {_pct(rate)}{interval} went on "
+        f"to {meaning}{estimate}."
+    )
+
+
 LONDON = ZoneInfo("Europe/London")
 
 

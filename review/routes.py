@@ -22,11 +22,13 @@ from frontdoor import REVIEW_NOTICE
 from frontdoor.records import reidentification
 from frontdoor.records.disclosure import RESTRICTED, restricted_dir
 from frontdoor.review import auth, oidc, params, store
+from frontdoor.review.band_outcomes import band_outcome
 from frontdoor.review.guard import public, requires
 from frontdoor.review.limits import Busy
 from frontdoor.review.present import (
     MODEL_CANNOT_SEE,
     age_text,
+    backtest_text,
     band_class,
     band_meaning,
     effect_text,
@@ -431,6 +433,11 @@ def _case_context(request: Request, decision_id: str) -> dict | None:
         "history": history,
         "age_text": age_text,
         "band_meaning": band_meaning(settings, score["band"]),
+        "backtest_text": backtest_text(
+            band_outcome(state.engine, score),
+            score["label"],
+            settings.review.min_band_referrals,
+        ),
         "label_meaning": label_meaning(score["label"]),
         "other_scores": [{**s, "meaning": label_meaning(s["label"])} for s in case.other_scores],
         "cannot_see": MODEL_CANNOT_SEE,

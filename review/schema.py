@@ -40,7 +40,7 @@ ACTIONS = {
     "no_further_action": "No further action",
     "other": "Other",
 }
-APPEND_ONLY_TABLES = ("decisions", "audit_log", "allocations")
+APPEND_ONLY_TABLES = ("decisions", "audit_log", "allocations", "band_outcomes")
 # Tables whose rows carry the hash of the row before (``review.chain``).
 CHAINED_TABLES = ("decisions", "audit_log")
 
@@ -68,6 +68,26 @@ scored_referrals = Table(
     Index(None, "is_current", "label", "band_rank", "referral_date"),
     Index(None, "decision_id"),
     Index(None, "child_id"),
+)
+
+# What happened to the backtest's test referrals in each band of a model version
+# (``records.scores.BAND_OUTCOME_SCHEMA``): facts of the version, fixed when it was trained, so
+# rows are only ever added (one per label, model, version and band), never changed.
+band_outcomes = Table(
+    "band_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label", String(64), nullable=False),
+    Column("model_name", String(128), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("band", String(32), nullable=False),
+    Column("test_referrals", Integer, nullable=False),
+    Column("observed_rate", Float, nullable=True),
+    Column("observed_low", Float, nullable=True),
+    Column("observed_high", Float, nullable=True),
+    Column("mean_probability", Float, nullable=True),
+    Column("loaded_at", DateTime, nullable=False),
+    UniqueConstraint("label", "model_name", "model_version", "band"),
 )
 
 users = Table(

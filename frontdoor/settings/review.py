@@ -29,6 +29,9 @@ class ReviewSettings(Section):
     # Bands that put a referral in the queue, most urgent first (names from models.band_names).
     flagged_bands: list[str] = Field(default_factory=lambda: ["very high", "high"])
     page_size: int = 25  # rows per queue page (the daily capacity is far smaller)
+    # The case page says what happened to the backtest's referrals in the score's band only
+    # when the band held at least this many test referrals; fewer: "too few to say".
+    min_band_referrals: int = Field(20, ge=1)
     top_reasons_in_queue: int = 3
     max_login_failures: int = 5  # then the account waits lockout_minutes before trying again
     lockout_minutes: int = 15

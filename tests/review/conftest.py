@@ -10,6 +10,7 @@ import pytest
 from frontdoor.pipelines import review_sample
 from frontdoor.records.store import write_tables
 from frontdoor.review import auth, store
+from frontdoor.review.band_outcomes import load_band_outcomes
 from tests.support.review import FAST_HASHING, PASSWORD, ROLES, Helpers, login
 from tests.support.settings import make_settings
 
@@ -32,6 +33,7 @@ def review_settings(tmp_path):
     )
     scores = review_sample.scored_referrals(tables, scored_at=datetime(2026, 3, 31, 2, 0))
     store.load_scored_referrals(settings, scores)
+    load_band_outcomes(settings, review_sample.band_outcomes(scores))
     return settings
 
 

@@ -109,7 +109,7 @@ def test_serve_starts_the_app_on_its_schema(tmp_path, settings):
                 time.sleep(0.2)
         assert response.status_code == 200 and "Sign in" in response.text
         assert "server" not in response.headers  # no server banner
-        assert db.current_revision(settings) == "0003"
+        assert db.current_revision(settings) == "0004"
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -13,7 +13,7 @@ from frontdoor.review.schema import metadata
 def test_upgrade_creates_the_declared_schema(settings):
     assert db.current_revision(settings) is None
     db.upgrade(settings)
-    assert db.current_revision(settings) == "0003"
+    assert db.current_revision(settings) == "0004"
     with db.engine_for(settings).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         names = set(sa.inspect(conn).get_table_names())
@@ -26,6 +26,7 @@ def test_upgrade_creates_the_declared_schema(settings):
         "allocations",
         "sign_in_throttle",
         "login_nonces",
+        "band_outcomes",
         "alembic_version",
     } <= names
 
@@ -52,19 +53,21 @@ def test_step_by_step_upgrade_and_downgrade(settings):
         "allocations_no_update",
         "allocations_no_delete",
         "allocations_no_replace",
+        "band_outcomes_no_update",
+        "band_outcomes_no_delete",
     }
     db.downgrade(settings, "base")
     with engine.connect() as conn:
         assert set(sa.inspect(conn).get_table_names()) == {"alembic_version"}
     db.upgrade(settings)
-    assert db.current_revision(settings) == "0003"
+    assert db.current_revision(settings) == "0004"
 
 
 def test_the_app_creates_its_schema(settings):
     from frontdoor.review.app import create_app
 
     create_app(settings)
-    assert db.current_revision(settings) == "0003"
+    assert db.current_revision(settings) == "0004"
 
 
 def test_0003_chains_the_rows_already_there(settings):

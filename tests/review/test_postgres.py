@@ -41,7 +41,7 @@ def pg_settings(tmp_path, postgres_url):
 
 def test_migrations_build_the_declared_schema_on_postgresql(pg_settings):
     db.upgrade(pg_settings)
-    assert db.current_revision(pg_settings) == "0003"
+    assert db.current_revision(pg_settings) == "0004"
     with db.engine_for(pg_settings).connect() as conn:
         assert conn.dialect.name == "postgresql"
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
