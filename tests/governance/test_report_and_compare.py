@@ -222,3 +222,45 @@ def test_the_rereferral_models_report_and_comparison_never_say_escalated(governe
     assert "were referred again" in text and "a referral followed by another" in text
     assert "calibration slope" in printed  # the comparison now shows the calibration line
     assert "escalated" in metric_name("precision_at_capacity", "escalation_12m")
+
+
+def test_the_bands_show_the_backtest_and_suppress_what_would_give_a_count_back(governed, pages):
+    """Issue 15: beside each band's range, what happened to the backtest's referrals in it (the
+    run's own figures); with the threshold raised to the smallest count behind a band's rate,
+    that rate shows c, and neither it nor subtraction from the totals gives the count back."""
+    from frontdoor.governance.report import gather, render
+    from frontdoor.models import registry
+    from frontdoor.records.disclosure import is_small
+    from tests.support.governance import back_solve, band_table_rows
+
+    settings, features, good, _, _ = governed
+    bands = registry.band_table(settings, registry.run_id_of(settings, LABEL, good))
+    shown = {r["band"]: r for r in band_table_rows(pages[good])}
+    assert "observed rate" in pages[good] and "mean estimated chance" in pages[good]
+    for b in bands.itertuples(index=False):
+        assert shown[b.band]["test_referrals"] == f"{b.test_referrals:,}"
+        assert shown[b.band]["observed"] == f"{100 * b.observed_rate:.0f}%"
+    counts = {b.band: (b.test_referrals, b.test_outcomes) for b in bands.itertuples(index=False)}
+    smallest = min(min(pos, n - pos) for n, pos in counts.values())
+    strict = settings.model_copy(
+        update={"privacy": settings.privacy.model_copy(update={"suppress_counts_up_to": smallest})}
+    )
+    html = render(gather(strict, LABEL, good, features=features))
+    rows = band_table_rows(html)
+    total_n = sum(n for n, _ in counts.values())
+    total_pos = sum(pos for _, pos in counts.values())
+    possible = back_solve(rows, total_n, total_pos)
+    small = [
+        b
+        for b, (n, pos) in counts.items()
+        if is_small(pos, smallest) or is_small(n - pos, smallest)
+    ]
+    assert small
+    for r in rows:
+        n, pos = counts[r["band"]]
+        assert pos in possible[r["band"]]  # the attack is sound
+        if r["band"] in small:
+            assert r["observed"] == "c"
+            assert len(possible[r["band"]]) > 1
+        if r["observed"] != "c":
+            assert not is_small(pos, smallest) and not is_small(n - pos, smallest)

@@ -84,6 +84,42 @@ def test_run_logs_everything_and_registers_a_challenger(trained):
     assert registry.version_tags(settings, "escalation_12m", v.version)["reviewed"] == "yes"
 
 
+def test_the_band_table_carries_the_backtests_figures_per_band(trained, toy_table):
+    """Issue 15: per band, on the pooled test folds, the test referrals, the observed rate with
+    its interval and the mean estimate, in model_card/bands.csv and as MLflow metrics; each
+    fold's test rows carry the band of that fold's own model."""
+    from frontdoor.models.tracking import client
+
+    settings, result, record = trained
+    pred = result.predictions
+    rows = labelled(toy_table, "escalation_12m")
+    for f in result.folds:
+        test = rows[f.fold.masks(rows["decision_date"])["test"]]
+        own = f.models["lightgbm"].band(test)
+        assert (pred.loc[pred["fold"] == f.fold.fold, "band"].to_numpy() == own).all()
+    hand = pred.groupby("band").agg(n=("y", "size"), pos=("y", "sum"), p=("probability", "mean"))
+    logged = registry.band_table(settings, record.run_id).set_index("band")
+    metrics = client(settings).get_run(record.run_id).data.metrics
+    assert list(logged.index) == ["low", "medium", "high", "very high"]
+    assert {"training_share", "from_probability", "to_probability"} <= set(logged.columns)
+    for band, h in hand.iterrows():
+        row = logged.loc[band]
+        assert row["test_referrals"] == h["n"] and row["test_outcomes"] == h["pos"]
+        assert row["observed_rate"] == pytest.approx(h["pos"] / h["n"])
+        assert row["mean_probability"] == pytest.approx(h["p"])
+        assert row["observed_low"] <= row["observed_rate"] <= row["observed_high"]
+        key = f"band_{band.replace(' ', '_')}"
+        assert metrics[f"{key}_test_referrals"] == h["n"]
+        assert metrics[f"{key}_observed_rate"] == pytest.approx(h["pos"] / h["n"])
+        assert metrics[f"{key}_observed_rate_ci_low"] == pytest.approx(row["observed_low"])
+        assert metrics[f"{key}_mean_probability"] == pytest.approx(h["p"])
+    carried = registry.band_outcomes(settings, "escalation_12m", record.model_version)
+    assert set(carried["model_version"]) == {record.model_version}
+    assert carried.set_index("band")["test_referrals"].to_dict() == (
+        logged["test_referrals"].to_dict()
+    )
+
+
 def test_test_predictions_for_the_fairness_audit(trained):
     settings, result, record = trained
     pred = registry.test_predictions(settings, record.run_id)
