@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from frontdoor.records.disclosure import is_small
 from frontdoor.settings import Settings
 from frontdoor.settings.label_words import label_words
 
@@ -48,10 +49,12 @@ def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def backtest_text(figures: dict | None, label: str, min_referrals: int) -> str:
+def backtest_text(figures: dict | None, label: str, min_referrals: int, up_to: int = 5) -> str:
     """The band's backtest in plain English, beside the model's estimate: of the past referrals
     in this band in the test periods (which no model of that period had seen), how many went on
-    to the outcome, with its 95% interval, and what the model's estimates for them averaged."""
+    to the outcome, with its 95% interval, and what the model's estimates for them averaged.
+    When the referrals with (or without) the outcome number 1 to ``up_to``, the rate would give
+    them back, so it says "up to 5" (or "all but up to 5") instead, as published tables would."""
     meaning = label_meaning(label)
     if figures is None:
         return "No backtest figures were recorded for this model version's bands."
@@ -66,6 +69,13 @@ def backtest_text(figures: dict | None, label: str, min_referrals: int) -> str:
         return (
             f"In the backtest, {past} in this band: too few to say how often referrals like "
             f"this went on to {meaning}."
+        )
+    outcomes = round(float(rate) * n)
+    if is_small(outcomes, up_to) or is_small(n - outcomes, up_to):
+        which = "up to" if is_small(outcomes, up_to) else "all but up to"
+        return (
+            f"In the backtest, of {n:,} past referrals in this band, {which} {up_to} went on to "
+            f"{meaning}."
         )
     interval = ""
     if figures.get("observed_low") is not None and figures.get("observed_high") is not None:

@@ -437,6 +437,7 @@ def _case_context(request: Request, decision_id: str) -> dict | None:
             band_outcome(state.engine, score),
             score["label"],
             settings.review.min_band_referrals,
+            settings.privacy.suppress_counts_up_to,
         ),
         "label_meaning": label_meaning(score["label"]),
         "other_scores": [{**s, "meaning": label_meaning(s["label"])} for s in case.other_scores],

@@ -72,6 +72,8 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     assert len(scored) == first.score[""].scored > 0
     assert scored["reasons_json"].map(lambda s: len(json.loads(s)) > 0).all()
     assert first.queue[""].loaded == len(scored)
+    # with the champion's backtest figures per band, for the case page (issue 15)
+    assert first.queue[""].band_figures == len(settings.models.band_names)
     assert set(first.users.users.values()) == {
         "reviewer",
         "team_manager",
@@ -112,6 +114,7 @@ def test_demo_runs_end_to_end_then_a_rerun_takes_every_unchanged_step_from_the_c
     assert len(folds) == settings.models.splits.folds and all(r.cached for r in folds)
     assert second.models[0].train.model_version == "1"  # no new version registered
     assert second.queue[""].loaded == 0  # the queue already holds these scores
+    assert second.queue[""].band_figures == 0  # and the version's figures
     slow = sum(r.seconds for r in first.steps)
     fast = sum(r.seconds for r in second.steps)
     assert fast < slow / 5

@@ -139,6 +139,11 @@ def test_case_page_and_recording_a_decision(page, live):
     ):
         assert page.get_by_role("heading", name=heading).is_visible(), heading
     assert REVIEW_NOTICE in page.content()
+    # issue 15: under the band's meaning, what happened to past referrals in the band
+    backtest = page.locator("#flag p.backtest")
+    assert backtest.is_visible()
+    assert backtest.inner_text().startswith("In the backtest, of ")
+    assert "the model's estimates for them averaged" in backtest.inner_text()
     assert page.locator("ol.timeline li").count() >= 1
     decision_id = page.url.rsplit("/", 1)[1]
     # submitting without a rationale is refused with a clear message

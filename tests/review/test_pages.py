@@ -68,6 +68,78 @@ def test_case_page_has_band_reasons_chronology_household_and_limits(
     assert views[-1]["target"] == item.decision_id and views[-1]["username"] == "reviewer"
 
 
+def test_case_page_says_what_happened_to_past_referrals_in_the_band(
+    app, client_for, review_settings, h
+):
+    """Issue 15: beside the estimate, the backtest's figures for the score's band in its own
+    model version, in plain English; the notice stays."""
+    from frontdoor.review.band_outcomes import band_outcome
+
+    item = h.flagged(review_settings, app.state.engine)[0]
+    score = store.get_case(review_settings, app.state.engine, item.decision_id).score
+    figures = band_outcome(app.state.engine, score)
+    html = client_for("reviewer").get(f"/cases/{item.decision_id}").text
+    sentence = (
+        f"In the backtest, of {figures['test_referrals']:,} past referrals in this band, "
+        f"{100 * figures['observed_rate']:.0f}% ({100 * figures['observed_low']:.0f}% to "
+        f"{100 * figures['observed_high']:.0f}%) went on to escalation to a Section 47 enquiry "
+        "or a child protection plan within 12 months; the model&#39;s estimates for them "
+        f"averaged {100 * figures['mean_probability']:.0f}%."
+    )
+    assert sentence in html
+    assert html.index("What the band means") < html.index(sentence)
+    assert REVIEW_NOTICE in html and "The model does not decide; you do." in html
+
+
+def test_case_page_says_too_few_when_the_band_had_few_test_referrals(review_settings, h):
+    """Below review.min_band_referrals test referrals, no rate: "too few to say"."""
+    from fastapi.testclient import TestClient
+
+    from frontdoor.review import auth
+    from frontdoor.review.app import create_app
+    from tests.support.review import PASSWORD, login
+
+    strict = review_settings.model_copy(
+        update={"review": review_settings.review.model_copy(update={"min_band_referrals": 5000})}
+    )
+    app = create_app(strict)
+    auth.add_user(strict, app.state.engine, "reviewer", "reviewer", PASSWORD)
+    item = h.flagged(strict, app.state.engine)[0]
+    with TestClient(app, follow_redirects=False) as client:
+        assert login(client, "reviewer").status_code == 303
+        html = client.get(f"/cases/{item.decision_id}").text
+    assert "past referrals were in this band: too few to say how often" in html
+    assert "In the backtest, of " not in html
+    assert REVIEW_NOTICE in html
+
+
+def test_the_backtest_sentence_never_gives_a_small_count_back():
+    """A rate times the referrals gives the count back: 5% of 40 is 2 children, so the page
+    says "up to 5" rather than the rate (and "all but up to 5" for 95%)."""
+    from frontdoor.review.present import backtest_text
+
+    def figures(n: int, rate: float) -> dict:
+        return {
+            "test_referrals": n,
+            "observed_rate": rate,
+            "observed_low": rate - 0.02,
+            "observed_high": rate + 0.02,
+            "mean_probability": 0.3,
+        }
+
+    label = "rereferral_12m"
+    low = backtest_text(figures(40, 0.05), label, 20, 5)
+    assert low == (
+        "In the backtest, of 40 past referrals in this band, up to 5 went on to a further "
+        "referral within 12 months."
+    )
+    assert "all but up to 5" in backtest_text(figures(40, 0.95), label, 20, 5)
+    plain = backtest_text(figures(40, 0.5), label, 20, 5)
+    assert plain.startswith("In the backtest, of 40 past referrals in this band, 50% (48% to 52%)")
+    assert "too few to say" in backtest_text(figures(19, 0.5), label, 20, 5)
+    assert "No backtest figures" in backtest_text(None, label, 20, 5)
+
+
 def test_chronology_shows_only_what_was_known_by_the_referral_date(app, review_settings, h):
     item = h.flagged(review_settings, app.state.engine)[0]
     history = app.state.history.history(item.child_id, item.referral_date)

@@ -350,3 +350,51 @@ def test_sample_scores_match_the_contract():
     assert isinstance(frame["scored_at"].iloc[0], pd.Timestamp) and frame["scored_at"].iloc[
         0
     ] <= datetime(2026, 3, 31, 2)
+
+
+def _figures(version: str = "1", n: int = 812) -> pd.DataFrame:
+    from frontdoor.records.scores import BAND_OUTCOME_COLUMNS
+
+    return pd.DataFrame(
+        [
+            {
+                "label": "escalation_12m",
+                "model_name": "frontdoor-escalation_12m",
+                "model_version": version,
+                "band": band,
+                "test_referrals": n,
+                "observed_rate": 0.41,
+                "observed_low": 0.38,
+                "observed_high": 0.44,
+                "mean_probability": 0.37,
+            }
+            for band in ("low", "medium", "high", "very high")
+        ],
+        columns=BAND_OUTCOME_COLUMNS,
+    )
+
+
+def test_band_figures_are_stored_once_per_version_and_never_changed(settings):
+    """A version's backtest figures are facts of the version: loaded once, kept as they were
+    (a second load with other numbers adds nothing), and the database refuses changing them."""
+    from frontdoor.review.band_outcomes import band_outcome, load_band_outcomes
+
+    assert load_band_outcomes(settings, _figures()) == 4
+    assert load_band_outcomes(settings, _figures(n=5)) == 0
+    assert load_band_outcomes(settings, _figures(version="2", n=30)) == 4
+    engine = store.ready_engine(settings)
+    score = {
+        "label": "escalation_12m",
+        "model_name": "frontdoor-escalation_12m",
+        "model_version": "1",
+        "band": "high",
+    }
+    got = band_outcome(engine, score)
+    assert got["test_referrals"] == 812 and got["observed_rate"] == pytest.approx(0.41)
+    assert band_outcome(engine, {**score, "model_version": "2"})["test_referrals"] == 30
+    assert band_outcome(engine, {**score, "model_version": "3"}) is None
+    for sql in ("update band_outcomes set observed_rate = 0.9", "delete from band_outcomes"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(sql))
+    with pytest.raises(pandera.errors.SchemaErrors):
+        load_band_outcomes(settings, _figures(version="4").assign(observed_rate=1.5))
