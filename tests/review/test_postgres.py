@@ -132,9 +132,13 @@ def split_roles(tmp_path, postgres_url):
 def test_the_app_role_may_only_insert_and_select_history(split_roles):
     """As the app's own role: decisions and audit can be added and read, never changed; the
     triggers cannot be dropped or disabled; a migration role owns the schema."""
+    from frontdoor.review.band_outcomes import load_band_outcomes
+
     settings = split_roles
     tables = review_sample.canonical_tables(children=300)
-    assert store.load_scored_referrals(settings, review_sample.scored_referrals(tables)) > 0
+    scores = review_sample.scored_referrals(tables)
+    assert store.load_scored_referrals(settings, scores) > 0
+    assert load_band_outcomes(settings, review_sample.band_outcomes(scores)) == 4
     engine = store.ready_engine(settings)
     assert engine.url.username == "fd_app"
     items, _ = store.queue(settings, engine, store.QueueFilters())
@@ -159,6 +163,8 @@ def test_the_app_role_may_only_insert_and_select_history(split_roles):
         "alter table decisions disable trigger decisions_append_only",
         "alter table audit_log drop column row_hash",
         "drop table allocations",
+        "update band_outcomes set observed_rate = 0",
+        "delete from band_outcomes",
     ):
         refused = pytest.raises(sa.exc.ProgrammingError, match="permission denied|must be owner")
         with refused, engine.begin() as conn:
