@@ -74,6 +74,7 @@ def test_case_page_says_what_happened_to_past_referrals_in_the_band(
     """Issue 15: beside the estimate, the backtest's figures for the score's band in its own
     model version, in plain English; the notice stays."""
     from frontdoor.review.band_outcomes import band_outcome
+    from frontdoor.review.present import label_meaning
 
     item = h.flagged(review_settings, app.state.engine)[0]
     score = store.get_case(review_settings, app.state.engine, item.decision_id).score
@@ -82,8 +83,8 @@ def test_case_page_says_what_happened_to_past_referrals_in_the_band(
     sentence = (
         f"In the backtest, of {figures['test_referrals']:,} past referrals in this band, "
         f"{100 * figures['observed_rate']:.0f}% ({100 * figures['observed_low']:.0f}% to "
-        f"{100 * figures['observed_high']:.0f}%) went on to escalation to a Section 47 enquiry "
-        "or a child protection plan within 12 months; the model&#39;s estimates for them "
+        f"{100 * figures['observed_high']:.0f}%) went on to {label_meaning(score['label'])}; "
+        "the model&#39;s estimates for them "
         f"averaged {100 * figures['mean_probability']:.0f}%."
     )
     assert sentence in html
@@ -130,8 +131,8 @@ def test_the_backtest_sentence_never_gives_a_small_count_back():
     label = "rereferral_12m"
     low = backtest_text(figures(40, 0.05), label, 20, 5)
     assert low == (
-        "In the backtest, of 40 past referrals in this band, up to 5 went on to a further "
-        "referral within 12 months."
+        "In the backtest, of 40 past referrals in this band, up to 5 went on to a new referral "
+        "within 12 months."
     )
     assert "all but up to 5" in backtest_text(figures(40, 0.95), label, 20, 5)
     plain = backtest_text(figures(40, 0.5), label, 20, 5)
