@@ -9,7 +9,7 @@ over 10 equal-mass bins beside the metric's 10 equal-width ones, and the observe
 per band. Run:
 
     PYTHONPATH=. .venv/bin/python benchmarks/calibration.py [--children 50000] [--cache DIR]
-        [--variants current windowed visible ...]
+        [--variants current windowed visible ...] [--floor N] [--targets N] [--seed S]
 
 Targets (issue 15): ECE within 0.005 of the oracle's; the intercept's interval covers 0 and the
 slope's covers 1; observed rates rise strictly from band to band. Candidates:
@@ -40,6 +40,18 @@ line on the test outcomes. With ``--floor N``, the noise floor of the excess ECE
 redrawn N times from the oracle's probabilities (independently per referral), the excess of
 the model as it is and of a predictor calibrated by construction on the model's own ranking
 (per fold, the oracle's probabilities smoothed on a cubic spline of the model's log-odds).
+With ``--targets N``, how often issue 15's targets are met when the outcomes are redrawn N
+times from the oracle's probabilities (independently per referral, seeded by the settings'
+seed): for the oracle itself, the model and the predictor calibrated by construction, on the
+pooled test folds, the share of redraws meeting each target (excess ECE <= 0.005; the
+intercept's interval covering 0; the slope's covering 1; both; bands rising strictly) and all
+four, with Wilson 95% intervals, and the slope's spread over the redraws. Each redraw's
+intervals resample children ``--bootstrap`` times (200) with ``stats.calibration_summary``, one
+set of resamples for all three predictors. For the oracle, the line's share is the coverage of
+its own intervals (nominal 0.95 each); its ECE target is met by definition, and its bands are
+its own probabilities cut into as many referrals per band as the model's. The model's bands
+(edges on its margin) serve the predictor calibrated by construction too (it ranks as the
+model). About 0.4 s a redraw at 3,200 test referrals.
 No timing is asserted; this prints figures.
 """
 
@@ -244,6 +256,109 @@ def floor_lines(pred: pd.DataFrame, draws: int, seed: int) -> list[str]:
     return lines
 
 
+def oracle_band_codes(oracle: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """The oracle's own bands on the same rows: its probabilities ranked and cut into as many
+    referrals per band as the model's bands hold (``codes``: 0 = lowest band)."""
+    counts = np.bincount(codes, minlength=k)
+    out = np.empty(len(oracle), dtype=int)
+    out[np.argsort(oracle, kind="stable")] = np.repeat(np.arange(k), counts)
+    return out
+
+
+def _rising(y: np.ndarray, codes: np.ndarray, k: int) -> bool:
+    n = np.bincount(codes, minlength=k)
+    rate = np.bincount(codes, weights=y, minlength=k) / np.maximum(n, 1)
+    return bool(np.all(n > 0) and np.all(np.diff(rate) > 0))
+
+
+def _share(hits: list[bool]) -> str:
+    from benchmarks.gate_calibration import wilson
+
+    k, n = int(np.sum(hits)), len(hits)
+    lo, hi = wilson(k, n)
+    return f"{k / n:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def target_draw(
+    y, predictors: dict, oracle, children, codes: dict, k: int, samples: int, seed: int
+):
+    """Issue 15's four targets on one set of outcomes, for each predictor: excess ECE <= 0.005,
+    the intercept's 95% interval covering 0 and the slope's covering 1 (children resampled,
+    ``stats.calibration_summary``: the oracle's line from the first predictor's resamples),
+    observed rates rising strictly band to band (``codes``: each predictor's bands)."""
+    from frontdoor.models.stats import calibration_summary
+    from frontdoor.models.stats import expected_calibration_error as ece
+
+    out, truth = {}, ece(y, oracle)
+    for i, (name, p) in enumerate(predictors.items()):
+        s = calibration_summary(
+            y, p, oracle if i == 0 else None, children, samples=samples, seed=seed
+        )
+        out[name] = (s, ece(y, p) - truth <= 0.005, _rising(y, codes[name], k))
+        if i == 0:
+            oracle_s = {m: s[f"oracle_{m}"] for m in ("intercept", "slope")}
+            oracle_s |= {f"{m}_ci": s[f"oracle_{m}_ci"] for m in ("intercept", "slope")}
+            out["the oracle"] = (oracle_s, True, _rising(y, codes["the oracle"], k))
+    rows = {}
+    for name, (s, ece_ok, rising) in out.items():
+        lo_a, hi_a = s["intercept_ci"]
+        lo_b, hi_b = s["slope_ci"]
+        a_ok, b_ok = bool(lo_a <= 0 <= hi_a), bool(lo_b <= 1 <= hi_b)
+        rows[name] = {
+            "ece": ece_ok,
+            "intercept": a_ok,
+            "slope": b_ok,
+            "line": a_ok and b_ok,
+            "bands": rising,
+            "all": ece_ok and a_ok and b_ok and rising,
+            "slope_value": s["slope"],
+        }
+    return rows
+
+
+def target_lines(pred: pd.DataFrame, band_names: list[str], draws: int, samples: int, seed: int):
+    """Issue 15's targets over ``draws`` outcome redraws from the oracle's probabilities
+    (independent per referral), for the oracle itself, the model and the predictor calibrated
+    by construction: the share of redraws meeting each target and all four, with Wilson 95%
+    intervals. For the oracle, meeting the line target is the coverage of its own intercept's
+    and slope's intervals (nominal 0.95 each)."""
+    oracle = pred["oracle_probability"].to_numpy(float)
+    predictors = {
+        "the model": pred["probability"].to_numpy(float),
+        "calibrated by construction": calibrated_by_construction(pred),
+    }
+    k = len(band_names)
+    model_codes = pd.Categorical(pred["band"], categories=band_names).codes.astype(int)
+    codes = {name: model_codes for name in predictors}  # both rank as the model's margin
+    codes["the oracle"] = oracle_band_codes(oracle, model_codes, k)
+    children = pred["child_id"].to_numpy()
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    results: dict[str, list[dict]] = {}
+    for i in range(draws):
+        redrawn = (rng.random(len(oracle)) < oracle).astype(float)
+        rows = target_draw(redrawn, predictors, oracle, children, codes, k, samples, seed + 1 + i)
+        for name, row in rows.items():
+            results.setdefault(name, []).append(row)
+    lines = [
+        f"targets over {draws} redraws ({samples} resamples of children each, "
+        f"{time.perf_counter() - t0:.0f} s): share meeting [Wilson 95%]"
+    ]
+    for name in ("the oracle", *predictors):
+        r = results[name]
+        slopes = np.array([x["slope_value"] for x in r])
+        cells = [
+            f"{t} {_share([x[t] for x in r])}"
+            for t in ("ece", "intercept", "slope", "line", "bands", "all")
+        ]
+        lines.append(
+            f"{name}: " + "; ".join(cells) + f"; slope mean {np.nanmean(slopes):.3f} "
+            f"(95% of draws {np.nanpercentile(slopes, 2.5):.3f} to "
+            f"{np.nanpercentile(slopes, 97.5):.3f})"
+        )
+    return lines
+
+
 def report(
     pred: pd.DataFrame, band_names: list[str], samples: int, seed: int, oracle_line: bool = False
 ) -> list[str]:
@@ -308,6 +423,9 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--floor", type=int, default=0, help="outcome redraws for the noise floor")
     parser.add_argument(
+        "--targets", type=int, default=0, help="outcome redraws for issue 15's targets' odds"
+    )
+    parser.add_argument(
         "--seed", type=int, default=None, help="the council's seed (one cache each)"
     )
     args = parser.parse_args()
@@ -339,6 +457,9 @@ def main() -> None:
             if args.floor:
                 for line in floor_lines(pred, args.floor, seed):
                     print(f"  floor: {line}")
+            if args.targets:
+                for line in target_lines(pred, bands, args.targets, args.bootstrap, seed):
+                    print(f"  targets: {line}")
             for fold, part in pred.groupby("fold"):
                 for line in report(part, bands, args.bootstrap, seed + int(fold)):
                     print(f"  fold {fold}: {line}")
