@@ -111,7 +111,7 @@ def test_calibration_line_covers_0_and_1_for_probabilities_that_drew_the_outcome
     assert 0.05 < lines[:, 1].std() < 0.2  # the spread a 3,000-referral test window has
 
 
-@pytest.mark.slow  # 400 bootstraps of 200 resamples: about 60 s idle
+@pytest.mark.slow  # 400 bootstraps of 200 resamples: about 45 s idle, 3 min at load 6
 def test_the_calibration_lines_children_resampled_intervals_cover_the_truth_at_a_councils_size():
     """Coverage by simulation at the size users have (3,200 test referrals in 2,500 children,
     550 of them referred two or three times): outcomes drawn from the probabilities themselves
