@@ -25,7 +25,8 @@ three folds) from the same search is printed beside it. ``--features`` reads a f
 
     PYTHONPATH=. .venv/bin/python benchmarks/tune_ceiling.py [--children 50000] [--cache DIR]
         [--features DIR/features.parquet] [--seed N] [--trials 100] [--space wide]
-        [--evaluate '{"n_estimators": 250, ...}'] [--leave-one-fold-out] [--labels ...]
+        [--search-seed N] [--evaluate '{"n_estimators": 250, ...}'] [--leave-one-fold-out]
+        [--labels ...]
 
 No timing is asserted; this prints figures.
 """
@@ -94,9 +95,8 @@ def _hindsight(data, folds, settings, args) -> None:
     if args.evaluate:
         chosen, what = json.loads(args.evaluate), "given setting"
     else:
-        search = search_windows(
-            data, folds, settings, args.trials, settings.models.seed, args.space
-        )
+        sampler = settings.models.seed if args.search_seed is None else args.search_seed
+        search = search_windows(data, folds, settings, args.trials, sampler, args.space)
         chosen, _ = select(search, "best", settings, settings.models.seed)
         what = f"hindsight choice over {args.trials} trials"
     print(f"== {data.label}: {what} ({time.perf_counter() - t0:.0f} s): {_shown(chosen)}")
@@ -159,9 +159,10 @@ def _leave_one_fold_out(data, folds, settings, args) -> None:
 
     seed = settings.models.seed
     t0 = time.perf_counter()
-    search = search_windows(data, folds, settings, args.trials, seed, args.space)
+    sampler = seed if args.search_seed is None else args.search_seed
+    search = search_windows(data, folds, settings, args.trials, sampler, args.space)
     print(
-        f"== {data.label}: one search, {args.trials} trials, {args.space} space, seed {seed}, "
+        f"== {data.label}: one search, {args.trials} trials, {args.space} space, seed {sampler}, "
         f"scored on each test window ({time.perf_counter() - t0:.0f} s)",
         flush=True,
     )
@@ -206,6 +207,9 @@ def main() -> None:
         type=int,
         default=None,
         help="the council's seed (with --cache; a --features table is its own)",
+    )
+    parser.add_argument(
+        "--search-seed", type=int, default=None, help="the search's seed (models.seed unless given)"
     )
     parser.add_argument("--evaluate", default=None, help="a setting (JSON) to score, no search")
     parser.add_argument(
