@@ -226,6 +226,29 @@ def search_windows(
     )
 
 
+def window_aucs(search: Search) -> np.ndarray:
+    """Every candidate's AUC on each window on its own: candidates x windows (the row means
+    are ``search.candidates["auc"]``)."""
+    return np.column_stack(
+        [[roc_auc(y, m) for m in ms] for y, ms in zip(search.labels, search.margins, strict=True)]
+    )
+
+
+def leave_one_out_choices(scores: np.ndarray) -> list[int]:
+    """For each window k (a column of ``scores``, candidates x windows), the candidate with the
+    best mean score on the *other* windows (the first of equals: the fewest trees of a trial).
+    Column k is never read for window k's choice: a hindsight that is out of sample on k."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2 or scores.shape[1] < 2:
+        raise ValueError("Leaving one window out needs a candidates x windows table, 2+ windows.")
+    return [int(np.delete(scores, k, axis=1).mean(axis=1).argmax()) for k in range(scores.shape[1])]
+
+
+def candidate(search: Search, i: int) -> dict:
+    """Candidate ``i``'s settings (each column's own type: LightGBM wants plain ints)."""
+    return {k: _plain(search.candidates[k].iloc[i]) for k in search.keys}
+
+
 def _untuned_row(search: Search, settings: Settings) -> int:
     first = search.candidates[search.candidates["trial"] == 0]
     at = first.index[first["n_estimators"] == settings.models.lightgbm.n_estimators]
@@ -290,8 +313,10 @@ def select(
                 table if rule == "one_se" else table[table["trial"] == table["trial"].iloc[best]]
             )
             pick = _least_boosting_within_one_se(within, settings, best, at_best, draws)
-    chosen = {k: _plain(table[k].iloc[pick]) for k in search.keys}  # each column's own type
-    return chosen, {"untuned": auc_untuned, "chosen": float(table["auc"].iloc[pick])}
+    return candidate(search, pick), {
+        "untuned": auc_untuned,
+        "chosen": float(table["auc"].iloc[pick]),
+    }
 
 
 def _consensus(table: pd.DataFrame, keys: list[str]) -> dict:

@@ -16,10 +16,12 @@ from frontdoor.models.tune import (
     _check_untuned_is_scored,
     _PairedDraws,
     inner_folds,
+    leave_one_out_choices,
     log_tuning,
     search_fold,
     select,
     tune,
+    window_aucs,
 )
 from tests.support import make_settings
 
@@ -203,6 +205,53 @@ def test_one_se_picks_the_least_boosting_setting_within_one_standard_error_of_th
     with pytest.raises(ValueError, match="2000 trees at learning rate 0.02 exceed"):
         _check_untuned_is_scored("shrink", heavy, 1000)
     _check_untuned_is_scored("best", heavy, 1000)  # the other rules need no untuned score
+
+
+def test_leave_one_fold_out_chooses_each_fold_on_the_other_folds_only():
+    """A crafted candidates x folds AUC table: candidate k (0-2) is the best on fold k alone (a
+    choice that peeks at the held-out fold takes it), candidate 6 the best on all three (the
+    in-sample choice), and candidates 3, 4, 5 the best on the two folds other than 0, 1, 2. The
+    honest choice for fold k is 3 + k; then the held-out column is overwritten at random and no
+    choice for that fold moves."""
+    scores = np.array(
+        [
+            [0.80, 0.50, 0.50],  # best on fold 0 alone
+            [0.50, 0.80, 0.50],
+            [0.50, 0.50, 0.80],
+            [0.50, 0.72, 0.72],  # best on folds 1 and 2: fold 0's honest choice
+            [0.72, 0.50, 0.71],  # folds 0 and 2
+            [0.71, 0.71, 0.50],  # folds 0 and 1
+            [0.70, 0.70, 0.70],  # the best on all three (in sample)
+        ]
+    )
+    assert leave_one_out_choices(scores) == [3, 4, 5]
+    assert scores.mean(axis=1).argmax() == 6  # not what any fold's honest choice is
+    assert [int(scores[:, k].argmax()) for k in range(3)] == [0, 1, 2]  # peeking's choices
+    rng = np.random.default_rng(3)
+    for k in range(3):
+        for _ in range(20):
+            peeked = scores.copy()
+            peeked[:, k] = rng.random(len(scores))
+            assert leave_one_out_choices(peeked)[k] == 3 + k
+    # the first of equal candidates (a trial's fewest trees), and two folds read one another
+    assert leave_one_out_choices(np.array([[0.6, 0.7], [0.6, 0.7], [0.9, 0.1]])) == [0, 2]
+    with pytest.raises(ValueError, match="2\\+ windows"):
+        leave_one_out_choices(scores[:, :1])
+
+
+def test_window_aucs_are_each_candidates_auc_on_each_window_and_average_to_its_score():
+    rng = np.random.default_rng(8)
+    ys = [(rng.random(n) < 0.3).astype(float) for n in (400, 600)]
+    margins = [np.array([y + rng.normal(0, sd, len(y)) for sd in (0.5, 2.0)]) for y in ys]
+    aucs = np.array(
+        [[roc_auc(y, m[i]) for y, m in zip(ys, margins, strict=True)] for i in range(2)]
+    )
+    table = pd.DataFrame({"trial": [0, 1], "n_estimators": [100, 100], "auc": aucs.mean(axis=1)})
+    search = Search(table, ys, [np.arange(len(y)) for y in ys], margins, ["n_estimators"])
+    got = window_aucs(search)
+    assert got.shape == (2, 2) and np.array_equal(got, aucs)
+    assert got[0, 0] > got[1, 0] and got[0, 1] > got[1, 1]  # the less noisy margin ranks better
+    assert np.allclose(got.mean(axis=1), search.candidates["auc"])
 
 
 def test_tune_command_searches_the_trees_only_on_two_inner_windows_and_logs_it(toy_table, tmp_path):
