@@ -286,7 +286,9 @@ class MonotoneLightGBM(_MarginModel):
     def decision_function_at(self, X, n_trees: int) -> np.ndarray:
         """The margin of the first ``n_trees`` trees: what the same settings with
         ``n_estimators=n_trees`` would give (boosting and its seeded bagging are sequential), so
-        one fit scores every tree count (the tuning search's early-stopping-like counts)."""
+        one fit scores every tree count (the tuning search's early-stopping-like counts).
+        Exactly so while every round adds a tree; with ``min_split_gain`` > 0 a round may add
+        none, and the first n trees are then more rounds than a fit of n (docs/models.md)."""
         if not 1 <= n_trees <= self.n_estimators:
             raise ValueError(f"n_trees must be 1..{self.n_estimators}, not {n_trees}")
         return self.model_.predict(self._inputs(X), raw_score=True, num_iteration=n_trees)

@@ -100,6 +100,40 @@ def test_one_fit_scores_every_tree_count_as_a_fit_with_fewer_trees_would(toy_tab
         many.decision_function_at(X, 81)
 
 
+def test_the_first_n_trees_are_a_fit_of_n_rounds_unless_a_round_adds_no_tree():
+    """decision_function_at(n) reads the first n trees. With min_split_gain > 0 a round where
+    no split gains enough adds no tree, so a fit of n rounds holds fewer than n trees and the
+    first n trees of a longer fit are more rounds (docs/models.md, tuning): the search's tree
+    count then boosts slightly more than its refit. Pinned so the docs cannot drift."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    X = pd.DataFrame(
+        {
+            "referrals_365d": rng.poisson(1, n).astype(float),
+            "contacts_90d": rng.poisson(2, n).astype(float),
+            "age_years": rng.integers(0, 18, n).astype(float),
+        }
+    )
+    logit = 0.4 * X["referrals_365d"] + 0.2 * X["contacts_90d"] - 1.5
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+
+    def fit(rounds: int, gain: float) -> MonotoneLightGBM:
+        return MonotoneLightGBM(
+            n_estimators=rounds, subsample=1.0, min_split_gain=gain, random_state=7
+        ).fit(X, y)
+
+    for gain in (0.0, 0.5):
+        short, long = fit(100, gain), fit(300, gain)
+        trees = short.model_.booster_.num_trees()
+        assert np.array_equal(long.decision_function_at(X, 50), fit(50, gain).decision_function(X))
+        same = np.array_equal(long.decision_function_at(X, 100), short.decision_function(X))
+        if gain == 0.0:
+            assert trees == 100 and same
+        else:  # some rounds added no tree: the first 100 trees are more than 100 rounds
+            assert trees < 100 and not same
+            assert np.array_equal(long.decision_function_at(X, trees), short.decision_function(X))
+
+
 def test_tune_reports_untuned_and_tuned_side_by_side_and_logs_both(toy_table, tmp_path):
     settings = make_settings(tmp_path, models=SMALL)
     result = tune(toy_table, "escalation_12m", settings, trials=3, seed=1, max_trees=100)
