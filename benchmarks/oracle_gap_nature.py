@@ -12,6 +12,8 @@ strictly increasing so it leaves AUC as it is), by changing one thing at a time:
 - ``random_cv_labels``: no time order at all: 5 parts of children over every labelled decision
   (about 1.6 times the newest fold's training decisions, and the test windows' own period);
 - ``bag_5_seeds``: five seeds' margins averaged (variance of the fit);
+- ``plus_scorecard``: LightGBM's and the sign-constrained scorecard's margins averaged, each
+  standardised (two model families' errors averaged);
 - ``other_label`` / ``either_label`` / ``own_plus_half_other``: the other label's outcomes as
   extra signal of the same hidden state (a model of the other label, of either label, and the
   sum of own margin and half the other's);
@@ -102,7 +104,7 @@ def fold_scores(data, other, fold, settings, later) -> dict[str, float]:
     from sklearn.metrics import roc_auc_score
 
     from frontdoor.models.estimators import MonotoneLightGBM
-    from frontdoor.models.train import truth_column
+    from frontdoor.models.train import make_estimator, truth_column
 
     cfg, rows, cols, label = settings.models, data.rows, data.columns, data.label
     masks = fold.masks(rows["decision_date"])
@@ -131,6 +133,10 @@ def fold_scores(data, other, fold, settings, later) -> dict[str, float]:
     out["trees_1000"] = margin({"n_estimators": 1000})
     out["bag_5_seeds"] = np.mean(
         [out["default"], *(margin({"random_state": cfg.seed + s}) for s in range(1, 5))], axis=0
+    )
+    scorecard = make_estimator("logistic", settings).fit(train[cols], y)
+    out["plus_scorecard"] = _standard(out["default"]) + _standard(
+        scorecard.decision_function(test[cols])
     )
     both = train[train[other].notna()]
     out["other_label"] = margin({}, part=both, target=both[other].astype(int))
